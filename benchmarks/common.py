@@ -1,0 +1,234 @@
+"""Shared constants and seeded, cached data factories for the asv suites.
+
+Rules (numpy's and scikit-learn's benchmark suites follow the same ones):
+- Constants here are *append only*: changing one silently changes what an existing benchmark
+  measures while its name stays, so results across commits stop being comparable. Add a new
+  constant (and a new parameter value) instead.
+- Every factory is deterministic (fixed seeds) and cached per process with ``lru_cache``; the
+  suites call factories from ``setup`` / ``setup_cache`` only, never inside a timed call.
+- ``halp_core`` is reached only through its public API (docs/api-contract.md), imported through
+  :func:`safe_import` so that today's suite can still be pointed at older commits: whatever an
+  old commit lacks makes the benchmarks that need it *skip* (NotImplementedError in setup).
+
+Sizes are in MiB (2**20 bytes) of float32 data; the parameter is called ``size_mb``.
+"""
+
+import functools
+import importlib
+import os
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# Access to halp_core
+# --------------------------------------------------------------------------------------------
+
+
+def safe_import(module, attr=None):
+    """Import ``module`` (and ``attr`` from it), or return None if this commit lacks it."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return mod if attr is None else getattr(mod, attr, None)
+
+
+def require(obj, what):
+    """Return ``obj``; if it is None (missing in the measured commit), skip the benchmark."""
+    if obj is None:
+        raise NotImplementedError(f"{what} is not available in this commit of halp_core")
+    return obj
+
+
+def api():
+    """The public halp_core API, as a namespace: datasets, solve, make_solver, kernels."""
+    return _Api(
+        datasets=require(safe_import("halp_core.datasets"), "halp_core.datasets"),
+        solve=require(safe_import("halp_core", "solve"), "halp_core.solve"),
+        make_solver=require(safe_import("halp_core", "make_solver"), "halp_core.make_solver"),
+    )
+
+
+class _Api:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def kernels():
+    """``halp_core.kernels`` (dot, axpy, quantize_nearest, quantize_stochastic)."""
+    return require(safe_import("halp_core.kernels"), "halp_core.kernels")
+
+
+# --------------------------------------------------------------------------------------------
+# Solvers and precisions
+# --------------------------------------------------------------------------------------------
+
+SOLVERS = ("sgd", "svrg", "lp-sgd", "lp-svrg", "halp")
+FULL_SOLVERS = ("sgd", "svrg")
+LOW_SOLVERS = ("lp-sgd", "lp-svrg", "halp")
+# Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point.
+PRECISIONS = ("fp64", "fp32", 16, 8, 4)
+FLOAT_PRECISIONS = ("fp64", "fp32")
+BITS = (16, 8, 4)
+
+
+def check_combo(solver, precision):
+    """Skip (NotImplementedError) a solver/precision pair the API does not define:
+    sgd/svrg run in fp64/fp32 only, lp-sgd/lp-svrg/halp in int bits only."""
+    if solver in FULL_SOLVERS and precision in FLOAT_PRECISIONS:
+        return
+    if solver in LOW_SOLVERS and isinstance(precision, int):
+        return
+    raise NotImplementedError(f"{solver} has no {precision!r} variant")
+
+
+def memory_solver(precision):
+    """The solver measured at a precision when only the precision is a parameter: SVRG in
+    floating point, HALP in fixed point (the paper's comparison)."""
+    return "svrg" if precision in FLOAT_PRECISIONS else "halp"
+
+
+# --------------------------------------------------------------------------------------------
+# Epoch-time, speedup and memory data: synthetic least squares of a given size
+# --------------------------------------------------------------------------------------------
+
+EPOCH_D = 1024                 # features; n = size_mb * 2**20 / (4 * EPOCH_D) rows
+EPOCH_LAM = 1e-3               # L2 strength
+EPOCH_NOISE = 0.1
+EPOCH_SEED = 0
+EPOCH_STEP_FACTOR = 0.25       # step = EPOCH_STEP_FACTOR / L_max for every solver
+EPOCH_SAMPLING = "uniform"
+SIZES_MB = (1, 10, 100, 400)
+# Sizes measured only when HALP_BENCH_LARGE=1 (each process builds ~2 GB of data first);
+# otherwise their parameter sets are skipped, so the parameter grid never changes.
+LARGE_SIZES_MB = (400,)
+LARGE_ENV = "HALP_BENCH_LARGE"
+MEMORY_SIZE_MB = 400           # peakmem_solve runs at the largest size, always
+
+
+def large_enabled():
+    return os.environ.get(LARGE_ENV, "") not in ("", "0")
+
+
+def check_size(size_mb):
+    if size_mb in LARGE_SIZES_MB and not large_enabled():
+        raise NotImplementedError(f"size {size_mb} MiB is opt-in: set {LARGE_ENV}=1")
+
+
+def epoch_rows(size_mb):
+    return size_mb * 2**20 // (4 * EPOCH_D)
+
+
+@functools.lru_cache(maxsize=1)
+def epoch_problem(size_mb):
+    """Synthetic least squares, ``epoch_rows(size_mb)`` x EPOCH_D, 8-bit data."""
+    return api().datasets.synthetic_least_squares(
+        epoch_rows(size_mb), EPOCH_D, lam=EPOCH_LAM, noise=EPOCH_NOISE, seed=EPOCH_SEED)
+
+
+def epoch_step(prob):
+    return EPOCH_STEP_FACTOR / prob.L_max
+
+
+def build_solver(prob, solver, precision, step, seed=0):
+    """A warmed solver: constructed (validation, allocation, compilation) and run for one
+    epoch, so nothing but epoch work is left for a timed call."""
+    s = api().make_solver(prob, solver, precision=precision, step=step,
+                          sampling=EPOCH_SAMPLING, seed=seed)
+    s.run_epoch()
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Convergence problems
+# --------------------------------------------------------------------------------------------
+
+CONV_PROBLEMS = ("lsq", "logistic", "digits")
+CONV_EPOCHS = (1, 2, 4, 8, 16, 32)
+CONV_MAX_EPOCH = 32
+CONV_TARGETS = ("1e-06", "1e-10")   # strings so the parameter reads the same in every tool
+NEVER = 1e6                          # epochs_to_target when the target is never reached
+CONV_SEED = 0
+CONV_SAMPLING = "uniform"
+# Problem definitions (name -> (constructor, kwargs)) and step factors k in step = k / L_max.
+CONV_SPECS = {
+    "lsq": ("synthetic_least_squares",
+            dict(n=4096, d=32, lam=1e-2, noise=0.1, seed=CONV_SEED, cond=10.0)),
+    "logistic": ("synthetic_logistic", dict(n=4096, d=32, lam=1e-2, seed=CONV_SEED)),
+    "digits": ("digits", dict(lam=1e-2)),
+}
+CONV_STEP_FACTOR = {"lsq": 0.2, "logistic": 0.2, "digits": 0.2}
+
+
+@functools.lru_cache(maxsize=None)
+def conv_problem(name):
+    ctor, kwargs = CONV_SPECS[name]
+    kwargs = dict(kwargs)
+    if ctor == "digits":
+        return api().datasets.digits(**kwargs)
+    n, d = kwargs.pop("n"), kwargs.pop("d")
+    return getattr(api().datasets, ctor)(n, d, **kwargs)
+
+
+def conv_step(name):
+    return CONV_STEP_FACTOR[name] / conv_problem(name).L_max
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel inputs
+# --------------------------------------------------------------------------------------------
+
+# Vector length per memory level. This machine (lscpu): L1d 32 KiB and L2 512 KiB per core,
+# L3 32 MiB shared. One n per level for every dtype, chosen so that the kernel's working set
+# (two vectors, or a float64 input plus its int8/int16 output) lies in that level for every
+# dtype, from int8 (1 B/element) to float64 (8 B/element):
+#   L1    1024 elements:      2 KiB .. 16 KiB
+#   L2   24576 elements:     48 KiB .. 384 KiB
+#   L3   2**20 elements:      2 MiB .. 16 MiB
+#   DRAM 2**25 elements:     64 MiB .. 512 MiB
+KERNEL_LEVELS = ("L1", "L2", "L3", "DRAM")
+KERNEL_N = {"L1": 1024, "L2": 24576, "L3": 2**20, "DRAM": 2**25}
+# A Python-level call of a Numba kernel costs ~0.2-0.5 us of dispatch, more than an L1-sized
+# kernel itself. So each timed call runs the kernel ``reps`` times inside compiled code, about
+# 2**24 elements in all (one pass at DRAM size). time / (n * reps) = seconds per element.
+KERNEL_WORK = 2**24
+KERNEL_DTYPES = ("int8", "int16", "float32", "float64")
+KERNEL_SEED = 1234
+
+
+def kernel_reps(level):
+    return max(1, KERNEL_WORK // KERNEL_N[level])
+
+
+@functools.lru_cache(maxsize=2)
+def kernel_vectors(dtype, level):
+    """Two vectors of ``KERNEL_N[level]`` elements of ``dtype``: integers uniform over the
+    dtype's range (int8) or over +-2**10 (int16); floats uniform in [-1, 1)."""
+    n = KERNEL_N[level]
+    rng = np.random.default_rng([KERNEL_SEED, KERNEL_DTYPES.index(dtype), n])
+    if dtype == "int8":
+        a = rng.integers(-128, 128, n, dtype=np.int8)
+        b = rng.integers(-128, 128, n, dtype=np.int8)
+    elif dtype == "int16":
+        a = rng.integers(-1024, 1024, n, dtype=np.int16)
+        b = rng.integers(-1024, 1024, n, dtype=np.int16)
+    else:
+        a = rng.uniform(-1.0, 1.0, n).astype(dtype)
+        b = rng.uniform(-1.0, 1.0, n).astype(dtype)
+    return a, b
+
+
+QUANT_BITS = (16, 8, 4)
+
+
+@functools.lru_cache(maxsize=1)
+def quantize_input(level):
+    """float64 input of ``KERNEL_N[level]`` elements, standard normal."""
+    rng = np.random.default_rng([KERNEL_SEED, 99, KERNEL_N[level]])
+    return rng.standard_normal(KERNEL_N[level])
+
+
+def quantize_scale(bits):
+    """Scale that maps +-3 (three standard deviations) to the edge of the b-bit range, so a
+    small fraction of the entries saturates, as in real use."""
+    return 3.0 / (2 ** (bits - 1) - 1)
