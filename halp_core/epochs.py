@@ -1,0 +1,233 @@
+"""Numba kernels of one solver epoch, and of the full-gradient pass (DESIGN.md section 4).
+
+Two families, each for linear models (w of shape (d,); least squares and binary logistic) and
+for multinomial models (W of shape (d, C)):
+
+* ``fp_epoch_*``: full precision (float32 or float64, the dtype of X and w).
+  Per step i: c = l'(x_i^T w) - r_i, and w <- (1 - a lam) w - a c x_i - a v.
+  SGD: r = 0, v = 0. SVRG: r_i = l'(x_i^T w~) cached by the full-gradient pass, v = g~ - lam w~,
+  which is exactly w <- w - a (grad f_i(w) - grad f_i(w~) + g~).
+
+* ``lp_epoch_*``: low precision. The iterate is w = center + s k with k a b-bit integer vector.
+  Per step i, with x_i = s_x xq_i (xq_i the integer data row) and a_i = x_i^T center (cached):
+      c = l'(a_i + s_x s (xq_i . k)) - r_i,
+      k <- Q_s( (1 - a lam) k - (a c s_x / s) xq_i - (a / s) v )    (all in units of s)
+  where Q_s is stochastic rounding to the b-bit grid, saturating. The three LP solvers differ
+  only in center, r and v:
+      LP-SGD:  center 0, r = 0, v = 0                  -> w <- Q(w - a grad f_i(w))
+      LP-SVRG: center 0, r_i = l'(x_i^T w~), v = g~ - lam w~
+      HALP:    center w~, r_i = l'(x_i^T w~), v = g~   -> z <- Q(z - a(grad f_i(w~+z) - grad f_i(w~) + g~))
+  HALP's bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), k = 0 at each epoch start) happens in
+  the caller; see halp_core.solvers.
+
+Per-coordinate arithmetic is in ``k``'s compute dtype (float32 for 8-bit iterates, float64 above),
+scale-free because it is in grid units; per-step scalars are float64. Random bits for step t and
+coordinate j come from ``fixed_point.uniform_bits(step_key(seed_key, t), j)``.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .fixed_point import step_key, uniform_bits
+from .kernels import FAST, vector_dot
+from .losses import dloss, softmax_minus_onehot
+
+_INV24 = 1.0 / 16777216.0
+
+
+# ---- full-gradient pass (shared by SVRG, LP-SVRG and HALP) ------------------------------------
+
+@njit(cache=True, fastmath=FAST)
+def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out):
+    """Full gradient of a linear model, caching per-sample margins and loss derivatives.
+
+    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    w (d,) float. Writes a_out[i] = x_i^T w, r_out[i] = l'(a_i, y_i) (float64, (n,)) and
+    g_out = (1/n) sum_i r_i x_i + lam w (dtype of g_out, (d,)).
+    """
+    n, d = X.shape
+    acc = np.zeros(d, dtype=g_out.dtype)
+    for i in range(n):
+        a = x_scale * np.float64(vector_dot(X[i], w))
+        r = dloss(kind, a, y[i])
+        a_out[i] = a
+        r_out[i] = r
+        rc = acc.dtype.type(r)
+        for j in range(d):
+            acc[j] += rc * X[i, j]
+    f = x_scale / n
+    for j in range(d):
+        g_out[j] = f * acc[j] + lam * w[j]
+
+
+@njit(cache=True, fastmath=FAST)
+def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out):
+    """Full gradient of multinomial logistic regression, caching per-sample scores and
+    softmax(a_i) - e_{y_i}.
+
+    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
+    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (float64), g_out (d, C).
+    """
+    n, d = X.shape
+    C = W.shape[1]
+    acc = np.zeros((d, C), dtype=g_out.dtype)
+    for i in range(n):
+        for c in range(C):
+            a_out[i, c] = 0.0
+        for j in range(d):
+            x = np.float64(X[i, j])
+            for c in range(C):
+                a_out[i, c] += x * W[j, c]
+        for c in range(C):
+            a_out[i, c] *= x_scale
+        softmax_minus_onehot(a_out[i], labels[i], r_out[i])
+        for j in range(d):
+            x = acc.dtype.type(X[i, j])
+            for c in range(C):
+                acc[j, c] += x * r_out[i, c]
+    f = x_scale / n
+    for j in range(d):
+        for c in range(C):
+            g_out[j, c] = f * acc[j, c] + lam * W[j, c]
+
+
+# ---- full precision: SGD and SVRG ---------------------------------------------------------------
+
+@njit(cache=True, fastmath=FAST)
+def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
+    """One SGD/SVRG epoch on a linear model, in place on w.
+
+    X (n, d) and w, v (d,) of one float dtype; y, r (n,) float64; idx (T,) int64 sample order.
+    """
+    F = w.dtype.type
+    decay = F(1.0 - alpha * lam)
+    av = F(alpha)
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
+        coef = F(alpha * c)
+        for j in range(w.shape[0]):
+            w[j] = decay * w[j] - coef * X[i, j] - av * v[j]
+
+
+@njit(cache=True, fastmath=FAST)
+def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
+    """One SGD/SVRG epoch on a multinomial model, in place on W (d, C).
+
+    X (n, d), W and V (d, C) of one float dtype; labels (n,) int64; R (n, C) float64 (anchor
+    softmax - one-hot for SVRG, zeros for SGD); idx (T,) int64.
+    """
+    F = W.dtype.type
+    d, C = W.shape
+    decay = F(1.0 - alpha * lam)
+    av = F(alpha)
+    scores = np.empty(C, dtype=np.float64)
+    p = np.empty(C, dtype=np.float64)
+    coef = np.empty(C, dtype=W.dtype)
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        scores[:] = 0.0
+        for j in range(d):
+            x = np.float64(X[i, j])
+            for c in range(C):
+                scores[c] += x * W[j, c]
+        softmax_minus_onehot(scores, labels[i], p)
+        for c in range(C):
+            coef[c] = F(alpha * (p[c] - R[i, c]))
+        for j in range(d):
+            x = X[i, j]
+            for c in range(C):
+                W[j, c] = decay * W[j, c] - coef[c] * x - av * V[j, c]
+
+
+# ---- low precision: LP-SGD, LP-SVRG, HALP ------------------------------------------------------
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _round_update(k, j, target, u, lo, hi):
+    """k[j] <- floor(target + u) clamped to [lo, hi] (stochastic rounding of ``target``, in grid
+    units, with u ~ U[0, 1)); returns 1 if clamped."""
+    q = math.floor(target + u)
+    if q > hi:
+        k[j] = hi
+        return 1
+    if q < lo:
+        k[j] = lo
+        return 1
+    k[j] = q
+    return 0
+
+
+@njit(cache=True, fastmath=FAST)
+def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, seed_key, step0, bits):
+    """One LP-SGD / LP-SVRG / HALP epoch on a linear model, in place on the integer iterate k.
+
+    Xq (n, d) int8/int16 data, x_scale its scale; y (n,) float64; k (d,) int8/int16 iterate of
+    scale s (w = center + s k); a, r (n,) float64: cached x_i^T center and anchor derivatives;
+    vg (d,) compute-dtype vector (a / s) v in grid units; idx (T,) int64; step0: global number of
+    the first step (random stream position). Returns the number of saturated coordinate updates.
+    """
+    F = vg.dtype.type
+    lo = -(2 ** (bits - 1))
+    hi = 2 ** (bits - 1) - 1
+    decay = F(1.0 - alpha * lam)
+    inv24 = F(_INV24)
+    dot_scale = x_scale * s
+    grid_coef = alpha * x_scale / s
+    saturated = 0
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
+        coef = F(grid_coef * c)
+        key = step_key(seed_key, step0 + t)
+        for j in range(k.shape[0]):
+            target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
+            u = F(uniform_bits(key, j)) * inv24
+            saturated += _round_update(k, j, target, u, lo, hi)
+    return saturated
+
+
+@njit(cache=True, fastmath=FAST)
+def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, seed_key, step0,
+                         bits):
+    """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model, in place on K (d, C) integers.
+
+    As lp_epoch_linear with A, R (n, C) float64 (cached center scores and anchor softmax - one-hot,
+    R = 0 for LP-SGD) and VG (d, C) in grid units; the random stream index of K[j, c] is j*C + c.
+    """
+    F = VG.dtype.type
+    d, C = K.shape
+    lo = -(2 ** (bits - 1))
+    hi = 2 ** (bits - 1) - 1
+    decay = F(1.0 - alpha * lam)
+    inv24 = F(_INV24)
+    dot_scale = x_scale * s
+    grid_coef = alpha * x_scale / s
+    scores = np.empty(C, dtype=np.float64)
+    p = np.empty(C, dtype=np.float64)
+    coef = np.empty(C, dtype=VG.dtype)
+    acc = np.empty(C, dtype=np.int64)
+    Kf = K.reshape(-1)
+    saturated = 0
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        acc[:] = 0
+        for j in range(d):
+            x = np.int64(Xq[i, j])
+            for c in range(C):
+                acc[c] += x * np.int64(K[j, c])
+        for c in range(C):
+            scores[c] = A[i, c] + dot_scale * np.float64(acc[c])
+        softmax_minus_onehot(scores, labels[i], p)
+        for c in range(C):
+            coef[c] = F(grid_coef * (p[c] - R[i, c]))
+        key = step_key(seed_key, step0 + t)
+        for j in range(d):
+            x = F(Xq[i, j])
+            for c in range(C):
+                m = j * C + c
+                target = decay * F(Kf[m]) - coef[c] * x - VG[j, c]
+                u = F(uniform_bits(key, m)) * inv24
+                saturated += _round_update(Kf, m, target, u, lo, hi)
+    return saturated

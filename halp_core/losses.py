@@ -1,0 +1,48 @@
+"""Per-sample losses of the linear models (DESIGN.md section 2) as scalar Numba functions.
+
+Least squares: l(a, y) = (a - y)**2 / 2, l'(a, y) = a - y.
+Binary logistic: l(a, y) = log(1 + exp(-y a)), l'(a, y) = -y / (1 + exp(y a)), y in {-1, +1}.
+Multinomial logistic (softmax cross-entropy) works on a score vector a of length C:
+l(a, y) = logsumexp(a) - a[y], gradient softmax(a) - e_y.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+LEAST_SQUARES = 0
+LOGISTIC = 1
+
+
+@njit(cache=True, inline="always")
+def dloss(kind, a, y):
+    """l'(a, y) for a linear model (float64): ``kind`` is LEAST_SQUARES or LOGISTIC."""
+    if kind == LEAST_SQUARES:
+        return a - y
+    t = y * a
+    if t > 0.0:
+        e = math.exp(-t)
+        return -y * e / (1.0 + e)
+    return -y / (1.0 + math.exp(t))
+
+
+@njit(cache=True, inline="always")
+def softmax_minus_onehot(scores, label, out):
+    """out = softmax(scores) - e_label (float64, length C); stable for large scores."""
+    m = scores[0]
+    for c in range(1, scores.shape[0]):
+        m = max(m, scores[c])
+    total = 0.0
+    for c in range(scores.shape[0]):
+        e = math.exp(scores[c] - m)
+        out[c] = e
+        total += e
+    for c in range(scores.shape[0]):
+        out[c] /= total
+    out[label] -= 1.0
+
+
+def logistic_loss(margins):
+    """log(1 + exp(-m)) elementwise, stable for any m (NumPy, float64)."""
+    return np.logaddexp(0.0, -margins)

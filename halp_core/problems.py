@@ -1,0 +1,285 @@
+"""Objectives (DESIGN.md section 2): f(w) = (1/n) sum_i l(x_i^T w, y_i) + (lam/2) ||w||^2.
+
+A problem holds its data (optionally a b-bit copy, shared by every solver of a comparison), and
+evaluates loss, gradient and suboptimality in float64 with NumPy. This evaluation is the one shared
+yardstick for every solver; it runs outside any timed region. Its optimum ``w_star`` / ``f_star``
+comes from a deterministic full-precision reference (closed form for least squares; L-BFGS then
+Newton-CG to ||grad f|| <= 1e-10 otherwise), computed once and cached on the problem.
+"""
+
+import abc
+import warnings
+from functools import cached_property
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+import scipy.sparse.linalg
+from scipy.special import expit, logsumexp, softmax
+
+from . import fixed_point
+from .losses import logistic_loss
+
+GRAD_TOL = 1e-10
+
+
+def _as_finite_array(a, name, ndim):
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return np.ascontiguousarray(arr)
+
+
+def _check_lam(lam):
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lam must be a number, got {lam!r}")
+    lam = float(lam)
+    if not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"lam (L2 strength) must be finite and >= 0, got {lam}")
+    return lam
+
+
+class Problem(abc.ABC):
+    """Base class of the three objectives.
+
+    Attributes (shapes with n samples, d features, C classes):
+      X (n, d) float64: the data every solver sees (the dequantized ``Xq * x_scale`` when
+        ``data_bits`` is set); y (n,): targets; lam: L2 strength (>= 0); kind: "least_squares",
+        "logistic" or "multinomial"; weight_shape: (d,) or (d, C); Xq (n, d) int8/int16 or None;
+        x_scale: float, value of one integer step of Xq (1.0 without quantization).
+    """
+
+    kind = ""
+    smoothness = 1.0  # c_l in L_max = c_l * max ||x_i||^2 + lam
+
+    def __init__(self, X, y, lam, *, data_bits=8, name=None):
+        X = _as_finite_array(X, "X", 2)
+        y = _as_finite_array(y, "y", 1)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
+        self.lam = _check_lam(lam)
+        self.y = self._check_labels(y)
+        self.data_bits = None if data_bits is None else fixed_point.check_bits(data_bits)
+        if self.data_bits is None:
+            self.Xq, self.x_scale, self.X = None, 1.0, X
+        else:
+            top = 2 ** (self.data_bits - 1) - 1
+            peak = float(np.abs(X).max())
+            self.x_scale = peak / top if peak > 0 else 1.0
+            self.Xq = np.empty(X.shape, dtype=fixed_point.storage_dtype(self.data_bits))
+            fixed_point.quantize_nearest(X, self.x_scale, self.data_bits, self.Xq)
+            self.X = self.Xq.astype(np.float64) * self.x_scale
+        self.n, self.d = self.X.shape
+        self.name = name or self.kind
+
+    # -- per-kind pieces -------------------------------------------------------------------
+    def _check_labels(self, y):
+        return y
+
+    @property
+    def weight_shape(self):
+        return (self.d,)
+
+    @abc.abstractmethod
+    def _loss_grad_data(self, w, with_grad):
+        """Data term (1/n) sum_i l(x_i^T w, y_i) and, if asked, its gradient (float64)."""
+
+    @abc.abstractmethod
+    def _hessp_data(self, w, v):
+        """Hessian of the data term at w times direction v."""
+
+    # -- public evaluation -----------------------------------------------------------------
+    def check_weights(self, w):
+        """Return w as a float64 array of ``weight_shape``; raise a clear error otherwise."""
+        w = np.asarray(w, dtype=np.float64)
+        if w.shape != self.weight_shape:
+            raise ValueError(f"weights must have shape {self.weight_shape}, got {w.shape}")
+        return w
+
+    def loss(self, w):
+        """f(w) (float64 scalar) for weights of ``weight_shape``."""
+        w = self.check_weights(w)
+        data, _ = self._loss_grad_data(w, with_grad=False)
+        return data + 0.5 * self.lam * float(np.sum(w * w))
+
+    def grad(self, w):
+        """grad f(w), an array of ``weight_shape`` (float64)."""
+        return self.loss_and_grad(w)[1]
+
+    def loss_and_grad(self, w):
+        """(f(w), grad f(w)) in one pass over the data."""
+        w = self.check_weights(w)
+        data, g = self._loss_grad_data(w, with_grad=True)
+        return data + 0.5 * self.lam * float(np.sum(w * w)), g + self.lam * w
+
+    def hessp(self, w, v):
+        """Hessian of f at w times v (both of ``weight_shape``)."""
+        w, v = self.check_weights(w), self.check_weights(v)
+        return self._hessp_data(w, v) + self.lam * v
+
+    def suboptimality(self, w):
+        """f(w) - f* (float64, >= 0 up to rounding)."""
+        return self.loss(w) - self.f_star
+
+    @cached_property
+    def L_max(self):
+        """Largest per-sample smoothness constant c_l * max_i ||x_i||^2 + lam."""
+        return self.smoothness * float(np.einsum("ij,ij->i", self.X, self.X).max()) + self.lam
+
+    @cached_property
+    def X32(self):
+        """The data as a float32 array (n, d), for float32 solvers."""
+        return self.X.astype(np.float32)
+
+    # -- reference optimum -----------------------------------------------------------------
+    @cached_property
+    def w_star(self):
+        """Minimizer of f (float64, ``weight_shape``), from the full-precision reference."""
+        return self._reference_optimum()
+
+    @cached_property
+    def f_star(self):
+        """f(w_star), float64."""
+        return self.loss(self.w_star)
+
+    def _reference_optimum(self):
+        shape = self.weight_shape
+
+        def fg(flat):
+            f, g = self.loss_and_grad(flat.reshape(shape))
+            return f, g.ravel()
+
+        res = scipy.optimize.minimize(
+            fg, np.zeros(int(np.prod(shape))), jac=True, method="L-BFGS-B",
+            options={"maxiter": 20000, "maxcor": 30, "gtol": 1e-9, "ftol": 0.0},
+        )
+        w = res.x
+        # Newton-CG polish: converges quadratically from the L-BFGS point.
+        for _ in range(50):
+            f, g = fg(w)
+            gnorm = float(np.linalg.norm(g))
+            if gnorm <= GRAD_TOL:
+                break
+            hess = scipy.sparse.linalg.LinearOperator(
+                (w.size, w.size), dtype=np.float64,
+                matvec=lambda v, w=w: self.hessp(w.reshape(shape), v.reshape(shape)).ravel(),
+            )
+            p, _ = scipy.sparse.linalg.cg(hess, -g, rtol=min(0.1, gnorm), maxiter=10 * w.size)
+            t = 1.0
+            while t > 1e-12:
+                f_new, g_new = fg(w + t * p)
+                if f_new <= f + 1e-4 * t * float(g @ p) or np.linalg.norm(g_new) < gnorm:
+                    break
+                t *= 0.5
+            w = w + t * p
+        gnorm = float(np.linalg.norm(fg(w)[1]))
+        if gnorm > GRAD_TOL:
+            warnings.warn(f"{self.name}: reference optimum reached ||grad f|| = {gnorm:.2e} > "
+                          f"{GRAD_TOL:.0e}", RuntimeWarning, stacklevel=3)
+        return w.reshape(shape)
+
+
+class LeastSquares(Problem):
+    """Least squares, l(a, y) = (a - y)^2 / 2, real targets y (n,)."""
+
+    kind = "least_squares"
+    smoothness = 1.0
+
+    def _loss_grad_data(self, w, with_grad):
+        r = self.X @ w - self.y
+        data = 0.5 * float(r @ r) / self.n
+        return data, (self.X.T @ r / self.n if with_grad else None)
+
+    def _hessp_data(self, w, v):
+        return self.X.T @ (self.X @ v) / self.n
+
+    def _reference_optimum(self):
+        # Closed form: (X^T X / n + lam I) w = X^T y / n.
+        gram = self.X.T @ self.X / self.n
+        rhs = self.X.T @ self.y / self.n
+        if self.lam > 0:
+            return scipy.linalg.solve(gram + self.lam * np.eye(self.d), rhs, assume_a="pos")
+        return scipy.linalg.lstsq(self.X, self.y)[0]
+
+    def suboptimality(self, w):
+        """f(w) - f* computed as (1/2n)||X e||^2 + (lam/2)||e||^2 with e = w - w* (exact for a
+        quadratic, free of the cancellation in f(w) - f* near the optimum)."""
+        e = self.check_weights(w) - self.w_star
+        xe = self.X @ e
+        return 0.5 * float(xe @ xe) / self.n + 0.5 * self.lam * float(e @ e)
+
+
+class BinaryLogistic(Problem):
+    """Binary logistic regression, l(a, y) = log(1 + exp(-y a)), labels y in {-1, +1}."""
+
+    kind = "logistic"
+    smoothness = 0.25
+
+    def _check_labels(self, y):
+        bad = ~np.isin(y, (-1.0, 1.0))
+        if bad.any():
+            raise ValueError(f"binary logistic labels must be -1 or +1; found {np.unique(y[bad])[:5]}")
+        return y
+
+    def _loss_grad_data(self, w, with_grad):
+        m = self.y * (self.X @ w)
+        data = float(np.mean(logistic_loss(m)))
+        if not with_grad:
+            return data, None
+        return data, self.X.T @ (-self.y * expit(-m)) / self.n
+
+    def _hessp_data(self, w, v):
+        p = expit(self.X @ w)
+        return self.X.T @ (p * (1 - p) * (self.X @ v)) / self.n
+
+
+class Multinomial(Problem):
+    """Multinomial logistic regression (softmax cross-entropy), W of shape (d, C), y in {0..C-1}."""
+
+    kind = "multinomial"
+    smoothness = 0.5
+
+    def __init__(self, X, y, lam, *, n_classes=None, data_bits=8, name=None):
+        self._n_classes_arg = n_classes
+        super().__init__(X, y, lam, data_bits=data_bits, name=name)
+        self.labels = self.y.astype(np.int64)
+
+    def _check_labels(self, y):
+        if not np.all(y == np.round(y)):
+            raise ValueError("multinomial labels must be integers 0..C-1")
+        top = int(y.max())
+        if self._n_classes_arg is None:
+            self.n_classes = top + 1
+        else:
+            self.n_classes = int(self._n_classes_arg)
+        if y.min() < 0 or top >= self.n_classes or self.n_classes < 2:
+            raise ValueError(f"multinomial labels must lie in 0..{self.n_classes - 1} with at "
+                             f"least 2 classes; found min {y.min():g}, max {top}")
+        return y
+
+    @property
+    def weight_shape(self):
+        return (self.d, self.n_classes)
+
+    def _loss_grad_data(self, w, with_grad):
+        scores = self.X @ w
+        rows = np.arange(self.n)
+        data = float(np.mean(logsumexp(scores, axis=1) - scores[rows, self.labels]))
+        if not with_grad:
+            return data, None
+        p = softmax(scores, axis=1)
+        p[rows, self.labels] -= 1.0
+        return data, self.X.T @ p / self.n
+
+    def _hessp_data(self, w, v):
+        p = softmax(self.X @ w, axis=1)
+        xv = self.X @ v
+        b = p * xv - p * np.sum(p * xv, axis=1, keepdims=True)
+        return self.X.T @ b / self.n

@@ -1,0 +1,352 @@
+"""The five solvers (DESIGN.md section 4) behind one interface: validate once, allocate once,
+compile before timing, then run epochs of Numba kernels.
+
+``make_solver`` returns an object whose ``run_epoch()`` does one epoch of solver work and nothing
+else (what benchmarks time); ``solve`` runs whole trajectories and evaluates each epoch outside the
+timed region with the problem's shared float64 objective.
+
+Where the HALP inner loop lives: ``halp_core.epochs.lp_epoch_linear`` (and ``_multinomial``);
+the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolver._begin_epoch``.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import epochs, fixed_point
+from .losses import LEAST_SQUARES, LOGISTIC
+from .problems import Problem
+
+SOLVERS = ("sgd", "svrg", "lp-sgd", "lp-svrg", "halp")
+FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
+SAMPLING = ("uniform", "permutation")
+HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist")
+
+_KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return value
+
+
+def _whole(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_precision(solver, precision):
+    """Validate a (solver, precision) pair; return a numpy float dtype or an int number of bits."""
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    if solver in ("sgd", "svrg"):
+        if isinstance(precision, str) and precision in FULL_PRECISION:
+            return np.dtype(FULL_PRECISION[precision])
+        raise ValueError(f"{solver} runs in 'fp64' or 'fp32', got precision={precision!r}"
+                         f" (for b bits use lp-{solver}" + (" or halp)" if solver == "svrg" else ")"))
+    if isinstance(precision, str):
+        raise ValueError(f"{solver} is a low-precision solver: precision must be an int number "
+                         f"of bits ({fixed_point.MIN_BITS}..{fixed_point.MAX_BITS}), got {precision!r}")
+    return fixed_point.check_bits(precision)
+
+
+def _draw_indices(rng, n, steps, sampling):
+    """Sample order of one epoch: ``steps`` indices in [0, n) (int64)."""
+    if sampling == "uniform":
+        return rng.integers(0, n, size=steps, dtype=np.int64)
+    reps = -(-steps // n)
+    return np.concatenate([rng.permutation(n) for _ in range(reps)])[:steps].astype(np.int64)
+
+
+class _Solver:
+    """Common state: problem, step, sampling, the epoch counter and the saturation log."""
+
+    variance_reduced = False
+
+    def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch):
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a halp_core Problem, got {type(problem).__name__}")
+        if sampling not in SAMPLING:
+            raise ValueError(f"sampling must be one of {SAMPLING}, got {sampling!r}")
+        self.problem = problem
+        self.name = name
+        self.precision = precision
+        self.step = _positive(step, "step")
+        self.sampling = sampling
+        self.seed = _whole(seed, "seed", 0)
+        self.steps_per_epoch = problem.n if steps_per_epoch is None else _whole(
+            steps_per_epoch, "steps_per_epoch", 1)
+        self.multinomial = problem.kind == "multinomial"
+        self.labels = problem.labels if self.multinomial else None
+        self.kind = _KIND_CODE.get(problem.kind, -1)
+        self.epochs_done = 0
+        self.saturations = []
+        self._rng = np.random.default_rng(self.seed)
+
+    @property
+    def passes_per_epoch(self):
+        """Data passes of one epoch: T/n inner steps, plus one full gradient for SVRG types."""
+        return self.steps_per_epoch / self.problem.n + (1 if self.variance_reduced else 0)
+
+    def _next_indices(self):
+        return _draw_indices(self._rng, self.problem.n, self.steps_per_epoch, self.sampling)
+
+    def _per_sample_arrays(self):
+        """Zeroed cache arrays for per-sample margins/scores (a) and derivatives (r)."""
+        shape = (self.problem.n, self.problem.n_classes) if self.multinomial else (self.problem.n,)
+        return np.zeros(shape), np.zeros(shape)
+
+    def _full_grad(self, X, x_scale, w, a, r, g):
+        """One full-gradient pass at w over X (any dtype); fills a, r, g in place."""
+        p = self.problem
+        if self.multinomial:
+            epochs.full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g)
+        else:
+            epochs.full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g)
+
+
+class FullPrecisionSolver(_Solver):
+    """``sgd`` and ``svrg`` in float64 or float32 (data, iterate and arithmetic in that dtype)."""
+
+    def __init__(self, problem, name, dtype, step, sampling, seed, steps_per_epoch):
+        super().__init__(problem, name, dtype.name.replace("float", "fp"), step, sampling, seed,
+                         steps_per_epoch)
+        self.variance_reduced = name == "svrg"
+        self.X = problem.X if dtype == np.float64 else problem.X32
+        self._w = np.zeros(problem.weight_shape, dtype=dtype)
+        self._v = np.zeros(problem.weight_shape, dtype=dtype)
+        self._g = np.zeros(problem.weight_shape, dtype=dtype)
+        self._a, self._r = self._per_sample_arrays()
+        self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
+        if self.variance_reduced:
+            self._full_grad(self.X[:1], 1.0, self._w, self._a[:1].copy(), self._r[:1].copy(),
+                            self._g.copy())
+
+    @property
+    def w(self):
+        """Current iterate, float64 copy of ``weight_shape``."""
+        return self._w.astype(np.float64)
+
+    def _inner(self, idx):
+        p = self.problem
+        if self.multinomial:
+            epochs.fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
+                                        self.step, idx)
+        else:
+            epochs.fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
+                                   idx, self.kind)
+
+    def run_epoch(self):
+        """One epoch: (SVRG) full gradient at the anchor w~ = w, then T inner steps."""
+        idx = self._next_indices()
+        if self.variance_reduced:
+            self._full_grad(self.X, 1.0, self._w, self._a, self._r, self._g)
+            self._v[...] = self._g - self.problem.lam * self._w   # v = g~ - lam w~
+        self._inner(idx)
+        self.saturations.append(0)
+        self.epochs_done += 1
+
+
+class LowPrecisionSolver(_Solver):
+    """``lp-sgd`` and ``lp-svrg``: the iterate w = s k lives on a fixed b-bit grid of scale s.
+
+    Default scale: the finest grid whose range covers twice the largest |w*| coordinate,
+    s = 2 max|w*| / (2^(b-1) - 1) (it uses the reference optimum, so it favours the baseline).
+    """
+
+    def __init__(self, problem, name, bits, step, sampling, seed, steps_per_epoch, scale=None):
+        super().__init__(problem, name, bits, step, sampling, seed, steps_per_epoch)
+        if problem.Xq is None:
+            raise ValueError(f"{name} reads quantized data: build the problem with data_bits set "
+                             f"(it was built with data_bits=None)")
+        self.bits = bits
+        self.variance_reduced = name != "lp-sgd"
+        self.top = 2 ** (bits - 1) - 1
+        self.compute_dtype = np.dtype(np.float32 if bits <= 8 else np.float64)
+        self._k = np.zeros(problem.weight_shape, dtype=fixed_point.storage_dtype(bits))
+        self._vg = np.zeros(problem.weight_shape, dtype=self.compute_dtype)
+        self._g = np.zeros(problem.weight_shape)
+        self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
+        self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
+        self._key = fixed_point.seed_key(self.seed)
+        self._step_count = 0
+        self.scale = self._initial_scale(scale)
+        self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
+        self._full_grad(problem.Xq[:1], problem.x_scale, self.w, self._a[:1].copy(),
+                        self._r[:1].copy(), self._g.copy())
+
+    def _initial_scale(self, scale):
+        if scale is not None:
+            return _positive(scale, "scale")
+        peak = float(np.abs(self.problem.w_star).max())
+        return 2.0 * peak / self.top if peak > 0 else 1.0 / self.top
+
+    @property
+    def w(self):
+        """Current iterate s k, float64 copy of ``weight_shape``."""
+        return self.scale * self._k.astype(np.float64)
+
+    def _inner(self, idx):
+        p = self.problem
+        if self.multinomial:
+            sat = epochs.lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, self._k, self.scale,
+                                              self._a, self._r, self._vg, p.lam, self.step, idx,
+                                              self._key, self._step_count, self.bits)
+        else:
+            sat = epochs.lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
+                                         self._r, self._vg, p.lam, self.step, idx, self.kind,
+                                         self._key, self._step_count, self.bits)
+        self._step_count += idx.shape[0]
+        return int(sat)
+
+    def _begin_epoch(self):
+        """LP-SVRG: anchor w~ = s k, full gradient g~ there, v = g~ - lam w~ (center stays 0)."""
+        anchor = self.w
+        self._full_grad(self.problem.Xq, self.problem.x_scale, anchor, self._a_anchor, self._r,
+                        self._g)
+        self._vg[...] = (self.step / self.scale) * (self._g - self.problem.lam * anchor)
+        return True
+
+    def _end_epoch(self):
+        """Nothing to fold back: the iterate is s k itself."""
+
+    def run_epoch(self):
+        """One epoch: (variance-reduced solvers) full gradient, then T quantized inner steps."""
+        idx = self._next_indices()
+        active = self._begin_epoch() if self.variance_reduced else True
+        self.saturations.append(self._inner(idx) if active else 0)
+        self._end_epoch()
+        self.epochs_done += 1
+
+
+class HalpSolver(LowPrecisionSolver):
+    """``halp``: full-precision anchor w~ plus a b-bit offset z = s k re-centred every epoch.
+
+    Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
+    inner loop w~ <- w~ + z. mu defaults to lam (a strong-convexity lower bound of these problems).
+    """
+
+    def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, mu=None):
+        if mu is None:
+            if problem.lam <= 0:
+                raise ValueError("halp needs mu > 0 for bit centering; lam is 0, so pass mu")
+            mu = problem.lam
+        self.mu = _positive(mu, "mu")
+        self.center = np.zeros(problem.weight_shape)
+        super().__init__(problem, "halp", bits, step, sampling, seed, steps_per_epoch, scale=1.0)
+
+    @property
+    def w(self):
+        """Current iterate w~ + s k, float64 copy of ``weight_shape``."""
+        return self.center + self.scale * self._k.astype(np.float64)
+
+    def _begin_epoch(self):
+        """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), new scale."""
+        p = self.problem
+        self._full_grad(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
+        gnorm = float(np.linalg.norm(self._g))
+        if gnorm == 0.0:
+            return False  # w~ is exactly optimal: nothing to do this epoch
+        self.scale = gnorm / (self.mu * self.top)
+        self._k[...] = 0
+        self._vg[...] = (self.step / self.scale) * self._g
+        return True
+
+    def _end_epoch(self):
+        """w~ <- w~ + s k; the offset restarts at 0 next epoch."""
+        self.center += self.scale * self._k
+        self._k[...] = 0
+
+
+def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampling="uniform",
+                seed=0, steps_per_epoch=None):
+    """Build a ready-to-run solver (validated, allocated and compiled).
+
+    problem: a Problem (halp_core.datasets); solver: one of SOLVERS; precision: "fp64"/"fp32" for
+    sgd and svrg, an int number of bits (2..16) for lp-sgd, lp-svrg and halp; step: absolute step
+    size alpha > 0; mu: halp's bit-centering constant (default lam); scale: fixed grid scale of
+    lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
+    or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
+    steps_per_epoch: inner steps T per epoch (default n).
+    The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64).
+    """
+    kind = check_precision(solver, precision)
+    if mu is not None and solver != "halp":
+        raise ValueError(f"mu is halp's bit-centering constant; {solver} takes no mu")
+    if scale is not None and solver not in ("lp-sgd", "lp-svrg"):
+        raise ValueError(f"scale is the fixed grid of lp-sgd / lp-svrg; {solver} takes no scale")
+    if solver in ("sgd", "svrg"):
+        return FullPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch)
+    if solver == "halp":
+        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, mu=mu)
+    return LowPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
+                              scale=scale)
+
+
+@dataclass
+class Result:
+    """A solver run: final weights ``w`` (float64, the problem's weight shape), the per-epoch
+    ``history`` (DataFrame with HISTORY_COLUMNS; seconds = cumulative solver time), the number of
+    saturated (clamped) coordinate updates per epoch, and the settings used."""
+
+    w: np.ndarray
+    history: pd.DataFrame
+    saturations: np.ndarray
+    settings: dict = field(default_factory=dict)
+
+
+def _evaluate(problem, w):
+    """(loss, subopt, grad_norm, dist) of w, float64, with the shared objective."""
+    f, g = problem.loss_and_grad(w)
+    return (f, problem.suboptimality(w), float(np.linalg.norm(g)),
+            float(np.linalg.norm(w - problem.w_star)))
+
+
+def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, sampling="uniform",
+          seed=0, steps_per_epoch=None, callback=None):
+    """Run ``solver`` for ``epochs`` epochs and record its trajectory.
+
+    Arguments as in :func:`make_solver`, plus epochs (int >= 1) and an optional
+    ``callback(epoch, row)`` called after each epoch with that epoch's history row (a dict), e.g.
+    for progress display. Returns a :class:`Result`. ``history`` has one row for the start and one
+    per epoch: epoch, passes (data passes so far), seconds (solver time so far, evaluation
+    excluded), loss f(w), subopt f(w) - f*, grad_norm ||grad f(w)||, dist ||w - w*||.
+    If the iterate stops being finite (step too large) the run stops there with a RuntimeWarning.
+    """
+    epochs = _whole(epochs, "epochs", 1)
+    run = make_solver(problem, solver, precision=precision, step=step, mu=mu, scale=scale,
+                      sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch)
+    rows = [dict(zip(HISTORY_COLUMNS, (0, 0.0, 0.0, *_evaluate(problem, run.w))))]
+    seconds = 0.0
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        run.run_epoch()
+        seconds += time.perf_counter() - start
+        w = run.w
+        row = dict(zip(HISTORY_COLUMNS, (epoch, epoch * run.passes_per_epoch, seconds,
+                                         *_evaluate(problem, w))))
+        rows.append(row)
+        if callback is not None:
+            callback(epoch, row)
+        if not np.isfinite(w).all():
+            warnings.warn(f"{solver} diverged at epoch {epoch} (non-finite iterate); "
+                          f"try a smaller step", RuntimeWarning, stacklevel=2)
+            break
+    settings = dict(problem=problem.name, solver=solver, precision=run.precision, step=run.step,
+                    sampling=sampling, seed=run.seed, steps_per_epoch=run.steps_per_epoch,
+                    mu=getattr(run, "mu", None),
+                    scale=run.scale if solver in ("lp-sgd", "lp-svrg") else None)
+    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    history.attrs.update(settings)
+    return Result(w=run.w, history=history, saturations=np.asarray(run.saturations, dtype=np.int64),
+                  settings=settings)
