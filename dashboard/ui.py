@@ -1,0 +1,118 @@
+"""Streamlit glue shared by the pages: where results come from, cached loading, warnings, links.
+
+Results directories, all read together:
+1. the repository's shipped results (`results/` at the repository root, or $HALP_SHIPPED_RESULTS);
+2. directories given on the command line: `streamlit run dashboard/app.py -- --results DIR ...`;
+3. directories in $HALP_RESULTS (separated by the OS path separator, ':' on Linux);
+4. directories typed into the sidebar.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import analysis
+from dashboard.results import fingerprint, load_results, commit_url_prefix
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOW_TO = """
+**How to add results.** Run the benchmarks with asv, then point the dashboard at the results
+directory:
+
+```bash
+./run bench                                  # the project's own run (results/ at the repository root)
+.venv/bin/asv run --set-commit-hash $(git rev-parse HEAD) -E existing   # or by hand, see docs/benchmarks.md
+streamlit run dashboard/app.py -- --results /path/to/other/results      # more directories
+HALP_RESULTS=/path/a:/path/b streamlit run dashboard/app.py             # or by environment variable
+```
+
+You can also type directories into the sidebar. A results directory is what asv writes: a
+`benchmarks.json` and one folder per machine with `machine.json` and `<commit>-<env>.json` files.
+"""
+
+
+def shipped_dir():
+    """The repository's shipped results directory ($HALP_SHIPPED_RESULTS, default `results/`)."""
+    return Path(os.environ.get("HALP_SHIPPED_RESULTS", ROOT / "results"))
+
+
+def cli_dirs(argv):
+    """Directories passed as `--results DIR` (repeatable) in `argv`; other arguments are ignored."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--results", action="append", default=[])
+    return parser.parse_known_args(argv)[0].results
+
+
+def env_dirs():
+    """Directories listed in $HALP_RESULTS."""
+    return [d for d in os.environ.get("HALP_RESULTS", "").split(os.pathsep) if d.strip()]
+
+
+@st.cache_data(show_spinner="Reading asv results…", max_entries=4)
+def _load(dirs, stamp):
+    """Cached `load_results(dirs)`; `stamp` (the files' sizes and times) makes it reload on change."""
+    return load_results(dirs)
+
+
+def load():
+    """Results of every configured directory, with the sidebar that chooses and reports them.
+
+    Returns (results, stamp): a `results.Results` and the change stamp to key further caches by.
+    """
+    extra = st.sidebar.text_area("More results directories (one per line)", key="extra_dirs",
+                                 help="Any asv results directory; read together with the ones below.")
+    dirs = [str(shipped_dir())] + cli_dirs(sys.argv[1:]) + env_dirs()
+    dirs += [line.strip() for line in extra.splitlines() if line.strip()]
+    dirs = list(dict.fromkeys(dirs))
+    stamp = fingerprint(dirs)
+    res = _load(tuple(dirs), stamp)
+    st.sidebar.caption(f"{len(res.frame):,} results from {res.files} files in: " + ", ".join(dirs))
+    if res.warnings:
+        st.sidebar.warning(f"{len(res.warnings)} problem(s) reading the results; see below.")
+        with st.sidebar.expander("Problems reading results"):
+            for message in res.warnings:
+                st.warning(message)
+    return res, stamp
+
+
+def require_results(res):
+    """Stop the page with an explanation of how to make results when there are none."""
+    if res.frame.empty:
+        st.info("No benchmark results found yet.")
+        st.markdown(HOW_TO)
+        st.stop()
+
+
+def commit_url():
+    """Prefix for commit links, from the sidebar (default from asv.conf.json)."""
+    return st.sidebar.text_input("Commit link prefix", value=commit_url_prefix(ROOT / "asv.conf.json"),
+                                 key="commit_url", help="A commit's hash is appended to make its link.")
+
+
+def with_links(table, prefix, column="commit"):
+    """`table` with its full-hash `column` replaced by links (plain hashes when there is no prefix)."""
+    if not prefix:
+        return table.assign(**{column: table[column].str[:8]})
+    return table.assign(**{column: prefix + table[column]})
+
+
+def link_config(column="commit"):
+    """Column config that shows a commit link by its short hash."""
+    return {column: st.column_config.LinkColumn(column, display_text=r"([0-9a-f]{8})[0-9a-f]*$")}
+
+
+@st.cache_data(max_entries=8)
+def step_regressions(_frame, stamp, threshold):
+    """Cached `analysis.step_regressions` (keyed by the results' change stamp)."""
+    return analysis.step_regressions(_frame, threshold)
+
+
+def pick_machines(frame, key):
+    """Multiselect of machines (default all); returns `frame` restricted to the chosen ones."""
+    machines = sorted(frame["machine"].unique())
+    chosen = st.multiselect("Machines", machines, default=machines, key=key)
+    return frame[frame["machine"].isin(chosen)]

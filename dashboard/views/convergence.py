@@ -1,0 +1,87 @@
+"""Convergence: suboptimality per epoch and per second from the results, and live runs of halp_core."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import analysis, figures, ui
+
+res, stamp = ui.load()
+frame = res.frame
+
+st.title("Convergence")
+st.markdown(f"f − f* after each epoch (`{analysis.SUBOPT}`) against epochs and against solver time "
+            f"(`{analysis.SECONDS}`), for every solver and precision.")
+
+problems = sorted({v.get("problem") for v in frame.loc[frame["benchmark"] == analysis.SUBOPT, "param_values"]}
+                  - {None})
+if not problems:
+    st.info(f"No `{analysis.SUBOPT}` results yet; the live panel below still works.")
+else:
+    problem = st.selectbox("Problem", problems, key="cv_problem")
+    table = ui.pick_machines(analysis.convergence(frame, problem), key="cv_machines")
+    commits = analysis.commit_choices(frame[frame["commit"].isin(table["commit"])])
+    options = ["newest per machine"] + commits["commit_short"].tolist()
+    commit = st.selectbox("Commit", options, key="cv_commit")
+    if commit == options[0]:
+        table = table[table["order"] == table.groupby(["machine", "env"])["order"].transform("max")]
+    else:
+        table = table[table["commit_short"] == commit]
+    st.plotly_chart(figures.convergence_figure(table, "epoch"), key="by_epoch")
+    if table["seconds"].notna().any():
+        st.plotly_chart(figures.convergence_figure(table, "seconds"), key="by_time")
+    else:
+        st.info(f"No `{analysis.SECONDS}` results to plot against time.")
+    targets = analysis.epochs_to_target(frame, problem)
+    targets = targets[targets["commit"].isin(table["commit"]) & targets["machine"].isin(table["machine"])]
+    if not targets.empty:
+        st.plotly_chart(figures.epochs_to_target_figure(targets), key="to_target")
+
+st.header("Live run")
+st.markdown("Solve a small problem now with `halp_core.solve` and watch f − f* fall. Runs add up "
+            "in the chart below so you can compare settings.")
+try:
+    from dashboard import live
+except ImportError as exc:
+    st.warning(f"halp_core is not importable here, so live runs are off: {exc}")
+    st.stop()
+
+with st.form("live"):
+    name = st.selectbox("Problem", list(live.PROBLEMS), key="lv_problem")
+    left, right = st.columns(2)
+    solver = left.selectbox("Solver", live.SOLVERS, index=live.SOLVERS.index("halp"), key="lv_solver")
+    bits = right.select_slider("Bits (low-precision solvers)", [4, 6, 8, 12, 16], value=8, key="lv_bits")
+    full = left.radio("Precision (sgd, svrg)", ["fp64", "fp32"], horizontal=True, key="lv_full")
+    step_factor = right.number_input("Step α × L_max", min_value=1e-4, max_value=2.0, value=0.1,
+                                     step=0.05, format="%.4f", key="lv_step")
+    mu_factor = left.number_input("μ / λ (HALP bit centering)", min_value=1e-3, max_value=1e3, value=1.0,
+                                  format="%.3f", key="lv_mu")
+    epochs = right.slider("Epochs", 1, 50, 10, key="lv_epochs")
+    submitted = st.form_submit_button("Run")
+
+runs = st.session_state.setdefault("live_runs", [])
+if submitted:
+    prob = live.problem(name)
+    precision = full if solver in live.FULL_PRECISION_SOLVERS else bits
+    step = step_factor / prob.L_max
+    mu = mu_factor * prob.lam
+    bar = st.progress(0.0, text="Running…")
+
+    def progress(epoch, row):
+        bar.progress(epoch / epochs, text=f"epoch {epoch}/{epochs}: f − f* = {row['subopt']:.3e}")
+
+    try:
+        history = live.run(name, solver, precision, step, mu, epochs, on_epoch=progress)
+    except (ValueError, TypeError) as exc:
+        st.error(f"halp_core refused these settings: {exc}")
+    else:
+        label = f"{len(runs) + 1}: {solver} {analysis.precision_label(precision)}, α={step:.2e}"
+        label += f", μ={mu:.1e}" if solver == "halp" else ""
+        runs.append(history.assign(label=label, problem=name))
+        bar.progress(1.0, text=f"done: {epochs} epochs in {history['seconds'].iloc[-1]:.3f} s of solver time")
+
+if runs:
+    st.plotly_chart(figures.live_figure(pd.concat(runs, ignore_index=True)), key="live")
+    st.dataframe(runs[-1], hide_index=True)
+    if st.button("Clear live runs", key="lv_clear"):
+        runs.clear()
+        st.rerun()

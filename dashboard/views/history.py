@@ -1,0 +1,76 @@
+"""History and regressions: every benchmark over commits, asv's step detection, two-commit comparison."""
+
+import streamlit as st
+
+from dashboard import analysis, figures, ui
+
+res, stamp = ui.load()
+frame = res.frame
+prefix = ui.commit_url()
+
+st.title("History and regressions")
+st.markdown("Each series is one benchmark and parameter set on one machine and environment; values are "
+            "compared only within a benchmark version. For every benchmark, higher is worse.")
+ui.require_results(res)
+
+st.header("One benchmark over commits")
+benchmarks = sorted(frame["benchmark"].unique())
+default = benchmarks.index(analysis.SPEEDUP) if analysis.SPEEDUP in benchmarks else 0
+benchmark = st.selectbox("Benchmark", benchmarks, index=default, key="hi_benchmark")
+rows = ui.pick_machines(analysis.series(frame, benchmark), key="hi_machines")
+params = sorted(rows["params"].unique())
+if params != [""]:
+    chosen = st.multiselect("Parameter sets", params, default=params[:4], key="hi_params")
+    rows = rows[rows["params"].isin(chosen)]
+unit = rows["unit"].iloc[0] if not rows.empty else ""
+threshold = st.slider("Step-detection threshold (relative jump to report)", 0.0, 0.5, 0.05, 0.01,
+                      key="hi_threshold")
+regressions = ui.step_regressions(frame, stamp, threshold)
+mine = regressions[(regressions["benchmark"] == benchmark) & regressions["params"].isin(rows["params"])
+                   & regressions["machine"].isin(rows["machine"])]
+if rows.empty:
+    st.info("Nothing selected.")
+else:
+    st.plotly_chart(figures.history_figure(rows, mine, unit), key="history")
+    values = rows[["machine", "env", "params", "commit", "date", "version", "status", "value", "ci_low", "ci_high"]]
+    with st.expander("Values, with commit links"):
+        st.dataframe(ui.with_links(values, prefix), hide_index=True, column_config=ui.link_config())
+
+st.header("Detected regressions")
+st.markdown("asv's step detection (`asv.step_detect`, a robust piecewise-constant fit) per series, "
+            "on the series' newest benchmark version. With few noisy points it can over- or "
+            "under-segment, so the plain latest-vs-baseline ratio is shown beside it.")
+name_filter = st.text_input("Filter benchmarks (substring)", key="hi_filter")
+shown = regressions[regressions["benchmark"].str.contains(name_filter, regex=False)]
+st.metric("Regressions found", len(shown))
+st.dataframe(shown, hide_index=True)
+
+st.subheader("Latest vs baseline")
+commits = analysis.commit_choices(frame)
+baseline_options = ["oldest of each series"] + commits["commit_short"].tolist()
+base = st.selectbox("Baseline commit", baseline_options, key="hi_base")
+base_commit = None if base == baseline_options[0] else commits.loc[commits["commit_short"] == base, "commit"].iloc[0]
+trend = analysis.latest_vs_baseline(frame, base_commit)
+min_ratio = st.number_input("Show ratios of at least", 0.0, 100.0, 1.1, 0.05, key="hi_min_ratio")
+trend = trend[trend["benchmark"].str.contains(name_filter, regex=False) & (trend["ratio"] >= min_ratio)]
+st.dataframe(trend.sort_values("ratio", ascending=False), hide_index=True)
+
+st.header("Compare two commits")
+st.markdown("Like `asv compare A B`: ratio B / A per result, significant when the 99% intervals do not "
+            "overlap (track_ results have no interval: the factor alone decides, as in asv).")
+left, mid, right = st.columns(3)
+shorts = commits["commit_short"].tolist()
+commit_a = left.selectbox("A (before)", shorts, index=min(1, len(shorts) - 1), key="cmp_a")
+commit_b = mid.selectbox("B (after)", shorts, index=0, key="cmp_b")
+factor = right.number_input("Factor", 1.0, 10.0, 1.1, 0.05, key="cmp_factor")
+full = dict(zip(commits["commit_short"], commits["commit"]))
+table = analysis.compare_commits(frame, full[commit_a], full[commit_b], factor)
+changes = sorted(table["change"].unique())
+keep = st.multiselect("Show changes", changes, default=[c for c in changes if c != "unchanged"] or changes,
+                      key="cmp_changes")
+table = table[table["change"].isin(keep) & table["benchmark"].str.contains(name_filter, regex=False)]
+if table.empty:
+    st.info("No results of both commits match these filters.")
+else:
+    st.plotly_chart(figures.compare_figure(table), key="compare")
+    st.dataframe(table, hide_index=True)

@@ -1,0 +1,29 @@
+"""Machines: their specs side by side and their performance relative to a chosen baseline machine."""
+
+import streamlit as st
+
+from dashboard import analysis, figures, ui
+
+res, stamp = ui.load()
+frame = res.frame
+
+st.title("Machines")
+ui.require_results(res)
+
+st.header("Specs")
+specs = res.machines.drop(columns="source").drop_duplicates("machine", keep="last").set_index("machine")
+st.dataframe(specs.T.astype(str).replace("nan", "—"))
+
+st.header("Performance relative to a baseline machine")
+st.markdown("For each benchmark and parameter set, each machine's newest value divided by the baseline "
+            "machine's (same benchmark version); above 1 is slower or worse. Bars are geometric means.")
+machines = sorted(frame["machine"].unique())
+baseline = st.selectbox("Baseline machine", machines, key="ma_baseline")
+by = st.radio("Group by", ["suite", "benchmark"], horizontal=True, key="ma_by")
+normalized = analysis.normalized_to_machine(frame, baseline)
+if normalized["machine"].nunique() < 2:
+    st.info("No other machine measured the same benchmarks as the baseline machine.")
+else:
+    st.plotly_chart(figures.machines_figure(analysis.geometric_means(normalized, by), by), key="machines")
+with st.expander("Every ratio"):
+    st.dataframe(normalized, hide_index=True)

@@ -1,0 +1,34 @@
+"""Speedups: low-precision solver vs its full-precision baseline, per bit width, size and machine."""
+
+import streamlit as st
+
+from dashboard import analysis, figures, ui
+
+res, stamp = ui.load()
+frame = res.frame
+
+st.title("Speedups")
+st.markdown("Speedup of a low-precision solver over its full-precision baseline, from "
+            f"`{analysis.SPEEDUP}` at each machine's newest commit (speedup = 1 / stored ratio; "
+            "above 1 the low-precision solver is faster).")
+ui.require_results(res)
+
+left, right = st.columns(2)
+solver = left.radio("Baseline solver", list(analysis.BASELINE_SOLVERS), horizontal=True, key="sp_solver",
+                    help="SVRG is compared with HALP, SGD with LP-SGD.")
+baseline = right.radio("Baseline precision", ["fp32", "fp64"], horizontal=True, key="sp_precision")
+method = analysis.BASELINE_SOLVERS[solver]
+table = ui.pick_machines(analysis.speedups(frame, method, baseline), key="sp_machines")
+
+st.header(f"{method.upper()} vs {solver} {baseline}")
+if table.empty:
+    st.info(f"No `{analysis.SPEEDUP}` results for method={method}, baseline={baseline}.")
+    st.stop()
+if table["speedup_low"].isna().all():
+    st.caption("asv stores no confidence interval for `track_` benchmarks, so these points have no "
+               "error bars; where an interval was stored it is drawn.")
+st.plotly_chart(figures.speedup_by_bits_figure(table), key="by_bits")
+st.plotly_chart(figures.speedup_by_size_figure(table), key="by_size")
+
+st.subheader("Values")
+st.dataframe(table, hide_index=True)
