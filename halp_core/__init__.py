@@ -7,9 +7,13 @@ Numba, on least squares, binary and multinomial logistic regression.
     res.history   # epoch, passes, seconds, loss, subopt, grad_norm, dist
 """
 
-from . import datasets, fixed_point, kernels, problems
-from .problems import BinaryLogistic, LeastSquares, Multinomial, Problem
-from .solvers import SAMPLING, SOLVERS, Result, make_solver, solve
+from . import _numba_cache
+
+_numba_cache.configure()  # before any kernel module is imported
+
+from . import datasets, fixed_point, kernels, problems  # noqa: E402
+from .problems import BinaryLogistic, LeastSquares, Multinomial, Problem  # noqa: E402
+from .solvers import SAMPLING, SOLVERS, Result, make_solver, solve  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -15,10 +15,10 @@ from .fixed_point import quantize_nearest, quantize_stochastic  # noqa: F401  (p
 # Float flags: reassociation lets reductions vectorize; NaN/inf semantics are kept.
 FAST = {"reassoc", "contract", "arcp", "nsz"}
 
-# int8 * int8 products are at most 2**14, so 2**17 of them fit an int32 sum.
-_I8_BLOCK = 1 << 17
-# int8 * int16 products are at most 2**22, so 2**9 of them fit an int32 sum.
-_I8_I16_BLOCK = 1 << 9
+# int8 * int8 products are at most 2**14, so 2**17 - 1 of them fit an int32 sum.
+_I8_BLOCK = (1 << 17) - 1
+# int8 * int16 products are at most 2**22, so 2**9 - 1 of them fit an int32 sum.
+_I8_I16_BLOCK = (1 << 9) - 1
 
 
 @njit(cache=True, inline="always")

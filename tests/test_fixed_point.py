@@ -1,0 +1,87 @@
+"""Number format: Numba quantizers against the NumPy reference, unbiasedness of stochastic
+rounding, exact nearest rounding and saturation at both ends of the range."""
+
+import numpy as np
+import pytest
+import reference as ref
+
+from halp_core import fixed_point
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
+def test_nearest_matches_reference(bits):
+    rng = np.random.default_rng(bits)
+    x = rng.normal(0, 2.0 ** (bits - 1), size=5000)  # some values saturate
+    scale = 0.7
+    k, sat = fixed_point.quantize(x * scale, bits, scale, rounding="nearest")
+    k_ref, sat_ref = ref.quantize_nearest(x * scale, scale, bits)
+    np.testing.assert_array_equal(k, k_ref)
+    assert sat == sat_ref > 0
+    assert k.dtype == (np.int8 if bits <= 8 else np.int16)
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 16])
+def test_stochastic_matches_reference_and_is_reproducible(bits):
+    rng = np.random.default_rng(100 + bits)
+    x = rng.normal(0, 2.0 ** (bits - 2), size=(70, 30))
+    k, sat = fixed_point.quantize(x, bits, 1.0, rounding="stochastic", seed=42)
+    k_ref, sat_ref = ref.quantize_stochastic(x, 1.0, bits, fixed_point.seed_key(42))
+    np.testing.assert_array_equal(k, k_ref)
+    assert sat == sat_ref
+    again, _ = fixed_point.quantize(x, bits, 1.0, rounding="stochastic", seed=42)
+    other, _ = fixed_point.quantize(x, bits, 1.0, rounding="stochastic", seed=43)
+    np.testing.assert_array_equal(k, again)
+    assert (k != other).any()
+
+
+@pytest.mark.parametrize("bits", [4, 8, 16])
+def test_stochastic_rounding_is_unbiased(bits):
+    """Mean of many roundings of one value lies within 4 standard errors of the value."""
+    lo, hi = fixed_point.grid_limits(bits)
+    scale = 0.01
+    m = 200_000
+    for value in (0.3, -1.71, lo + 0.5, hi - 0.123, 2.0 ** (bits - 2) + 0.77):
+        x = np.full(m, value * scale)
+        k, sat = fixed_point.quantize(x, bits, scale, rounding="stochastic", seed=7)
+        assert sat == 0
+        frac = value - np.floor(value)
+        se = np.sqrt(frac * (1 - frac) / m)
+        assert abs(k.mean() - value) <= 4 * se + 1e-12, (bits, value, k.mean())
+        # Only the two neighbouring grid points occur.
+        assert set(np.unique(k)) <= {np.floor(value), np.floor(value) + 1}
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 16])
+@pytest.mark.parametrize("rounding", ["nearest", "stochastic"])
+def test_saturation_is_exact_at_both_ends(bits, rounding):
+    lo, hi = fixed_point.grid_limits(bits)
+    # Past the ends by 0.6 rounds outside the range for sure only with round-to-nearest.
+    beyond = [0.6] if rounding == "nearest" else []
+    offsets = beyond + [1.0, 1e6]
+    x = np.array([lo, hi] + [lo - o for o in offsets] + [hi + o for o in offsets], dtype=float)
+    k, sat = fixed_point.quantize(x, bits, 1.0, rounding=rounding, seed=1)
+    np.testing.assert_array_equal(k, [lo, hi] + [lo] * len(offsets) + [hi] * len(offsets))
+    assert sat == 2 * len(offsets)  # the exact end points are representable; the rest clamp
+
+
+def test_nearest_rounds_half_up_and_is_exact():
+    k, sat = fixed_point.quantize(np.array([0.5, -0.5, 1.49, -1.51, 2.0]), 8, 1.0)
+    np.testing.assert_array_equal(k, [1, 0, 1, -2, 2])
+    assert sat == 0
+
+
+@pytest.mark.parametrize("bad", [1, 17, 0, -3])
+def test_bits_out_of_range(bad):
+    with pytest.raises(ValueError, match="bits must be between 2 and 16"):
+        fixed_point.quantize(np.zeros(3), bad, 1.0)
+
+
+def test_bad_quantize_arguments():
+    with pytest.raises(TypeError, match="bits must be an int"):
+        fixed_point.quantize(np.zeros(3), 8.0, 1.0)
+    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
+        fixed_point.quantize(np.zeros(3), 8, 0.0)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        fixed_point.quantize(np.array([1.0, np.nan]), 8, 1.0)
+    with pytest.raises(ValueError, match="rounding must be"):
+        fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="down")

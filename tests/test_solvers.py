@@ -1,0 +1,164 @@
+"""Each solver's first epochs against the NumPy reference assembled from tests/reference.py, and
+the contract of solve(): history columns, passes, timing, determinism, divergence."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import reference as ref
+
+from halp_core import SOLVERS, datasets, fixed_point, make_solver, solve
+from halp_core.problems import Multinomial
+
+
+def _problem(kind):
+    if kind == "least_squares":
+        return datasets.synthetic_least_squares(120, 8, lam=0.05, noise=0.1, seed=0)
+    if kind == "logistic":
+        return datasets.synthetic_logistic(120, 8, lam=0.05, seed=0)
+    rng = np.random.default_rng(0)
+    return Multinomial(rng.standard_normal((120, 8)), rng.integers(0, 3, 120), 0.05)
+
+
+def _indices(seed, n, epochs, sampling):
+    rng = np.random.default_rng(seed)
+    if sampling == "uniform":
+        return [rng.integers(0, n, size=n) for _ in range(epochs)]
+    return [rng.permutation(n) for _ in range(epochs)]
+
+
+def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
+    """The solvers of DESIGN.md section 4, written with the NumPy reference kernels."""
+    kind = "multinomial" if prob.kind == "multinomial" else (0 if prob.kind == "least_squares" else 1)
+    y = prob.labels if prob.kind == "multinomial" else prob.y
+    zeros_n = np.zeros((prob.n, prob.n_classes) if prob.kind == "multinomial" else prob.n)
+    zeros_w = np.zeros(prob.weight_shape)
+    key = fixed_point.seed_key(seed)
+    top = 2 ** (bits - 1) - 1 if bits else None
+
+    def full_grad(X, x_scale, w):
+        if kind == "multinomial":
+            return ref.full_grad_multinomial(X, x_scale, y, w, prob.lam)
+        return ref.full_grad_linear(X, x_scale, y, w, prob.lam, kind)
+
+    w, k, center = zeros_w.copy(), zeros_w.astype(np.int64), zeros_w.copy()
+    for epoch, idx in enumerate(_indices(seed, prob.n, epochs, sampling)):
+        step0 = epoch * prob.n
+        if solver == "sgd":
+            w = ref.fp_epoch(prob.X, y, w, zeros_n, zeros_w, prob.lam, step, idx, kind)
+        elif solver == "svrg":
+            _, r, g = full_grad(prob.X, 1.0, w)
+            w = ref.fp_epoch(prob.X, y, w, r, g - prob.lam * w, prob.lam, step, idx, kind)
+        elif solver == "lp-sgd":
+            k, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, k, scale, zeros_n, zeros_n, zeros_w,
+                                prob.lam, step, idx, kind, key, step0, bits)
+        elif solver == "lp-svrg":
+            anchor = scale * k
+            _, r, g = full_grad(prob.Xq, prob.x_scale, anchor)
+            vg = step / scale * (g - prob.lam * anchor)
+            k, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, k, scale, zeros_n, r, vg, prob.lam,
+                                step, idx, kind, key, step0, bits)
+        else:  # halp: bit centering, then the inner loop on the offset
+            a, r, g = full_grad(prob.Xq, prob.x_scale, center)
+            scale = np.linalg.norm(g) / (mu * top)
+            z, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, np.zeros_like(k), scale, a, r,
+                                step / scale * g, prob.lam, step, idx, kind, key, step0, bits)
+            center = center + scale * z
+    if solver in ("sgd", "svrg"):
+        return w
+    return center if solver == "halp" else scale * k
+
+
+CASES = [("sgd", "fp64"), ("sgd", "fp32"), ("svrg", "fp64"), ("svrg", "fp32"),
+         ("lp-sgd", 16), ("lp-svrg", 16), ("halp", 16), ("lp-sgd", 8), ("lp-svrg", 8), ("halp", 8),
+         ("halp", 4)]
+
+
+@pytest.mark.parametrize("kind", ["least_squares", "logistic", "multinomial"])
+@pytest.mark.parametrize("solver,precision", CASES)
+def test_solver_epochs_match_reference(kind, solver, precision):
+    prob = _problem(kind)
+    step, mu, scale, seed = 0.2 / prob.L_max, 0.2, 0.02, 3
+    bits = precision if isinstance(precision, int) else None
+    kwargs = dict(mu=mu) if solver == "halp" else dict(scale=scale) if solver.startswith("lp") else {}
+    run = make_solver(prob, solver, precision=precision, step=step, seed=seed, **kwargs)
+    run.run_epoch()
+    run.run_epoch()
+    expected = _reference_run(prob, solver, bits, step, 2, mu, scale, seed, "uniform")
+    if precision == "fp64":
+        np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
+    elif precision == "fp32":
+        np.testing.assert_allclose(run.w, expected, rtol=1e-3, atol=1e-5)
+    elif bits == 16:  # float64 grid arithmetic: identical integers
+        np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
+    else:  # float32 grid arithmetic: rare one-step flips (see test_kernels.test_lp_epoch)
+        grid = scale if solver != "halp" else np.abs(expected).max() / 2 ** (bits - 1)
+        assert np.abs(run.w - expected).max() <= 4 * max(grid, 1e-3)
+
+
+def test_permutation_sampling_matches_reference():
+    prob = _problem("least_squares")
+    run = make_solver(prob, "svrg", precision="fp64", step=0.1 / prob.L_max, seed=5,
+                      sampling="permutation")
+    run.run_epoch()
+    expected = _reference_run(prob, "svrg", None, 0.1 / prob.L_max, 1, None, None, 5, "permutation")
+    np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver,precision", [("sgd", "fp32"), ("svrg", "fp64"), ("lp-sgd", 8),
+                                              ("lp-svrg", 8), ("halp", 8)])
+def test_history_contract(solver, precision):
+    prob = _problem("logistic")
+    res = solve(prob, solver, precision=precision, step=0.5 / prob.L_max, epochs=4, seed=1)
+    h = res.history
+    assert isinstance(h, pd.DataFrame)
+    assert list(h.columns) == ["epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist"]
+    assert h.epoch.tolist() == [0, 1, 2, 3, 4]
+    per_epoch = 2.0 if solver in ("svrg", "lp-svrg", "halp") else 1.0
+    assert np.allclose(h.passes, per_epoch * h.epoch)
+    assert h.seconds.iloc[0] == 0 and (np.diff(h.seconds) > 0).all()
+    assert np.isclose(h.subopt.iloc[0], prob.loss(np.zeros(prob.d)) - prob.f_star)
+    assert np.isclose(h.loss.iloc[-1], prob.loss(res.w))
+    assert np.isclose(h.dist.iloc[-1], np.linalg.norm(res.w - prob.w_star))
+    assert np.isclose(h.grad_norm.iloc[-1], np.linalg.norm(prob.grad(res.w)))
+    assert res.w.dtype == np.float64 and res.w.shape == prob.weight_shape
+    assert len(res.saturations) == 4
+    assert h.attrs["solver"] == solver
+
+
+def test_solve_is_deterministic_given_the_seed():
+    prob = _problem("multinomial")
+    runs = [solve(prob, "halp", precision=8, step=0.1, epochs=3, seed=s, mu=0.2) for s in (7, 7, 8)]
+    cols = ["loss", "subopt", "grad_norm", "dist"]
+    pd.testing.assert_frame_equal(runs[0].history[cols], runs[1].history[cols])
+    np.testing.assert_array_equal(runs[0].w, runs[1].w)
+    assert not np.array_equal(runs[0].w, runs[2].w)
+
+
+def test_every_solver_name_is_accepted():
+    prob = _problem("least_squares")
+    for solver in SOLVERS:
+        precision = "fp64" if solver in ("sgd", "svrg") else 8
+        assert solve(prob, solver, precision=precision, step=0.01, epochs=1).history.shape[0] == 2
+
+
+def test_steps_per_epoch_and_callback():
+    prob = _problem("least_squares")
+    seen = []
+    res = solve(prob, "sgd", precision="fp64", step=0.01, epochs=3, steps_per_epoch=30,
+                callback=lambda epoch, row: seen.append((epoch, row["passes"])))
+    assert seen == [(1, 0.25), (2, 0.5), (3, 0.75)]
+    assert res.history.passes.iloc[-1] == 0.75
+
+
+def test_divergence_stops_with_a_warning():
+    prob = _problem("least_squares")
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = solve(prob, "sgd", precision="fp64", step=1e3, epochs=50)
+    assert len(res.history) < 51
+    assert not np.isfinite(res.history.loss.iloc[-1])
+
+
+def test_lp_default_scale_covers_the_optimum():
+    prob = _problem("least_squares")
+    run = make_solver(prob, "lp-sgd", precision=8, step=0.01)
+    assert np.isclose(run.scale * 127, 2 * np.abs(prob.w_star).max())
