@@ -1,0 +1,87 @@
+"""Shared helpers of the dashboard tests: fixture paths, synthetic large results, AppTest access."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
+    sys.path.insert(0, str(ROOT))
+
+FIXTURES = ROOT / "tests" / "fixtures" / "asv_results"
+"""Results directory made by real asv runs (tests/fixtures/make_asv_fixtures.py)."""
+APP = ROOT / "dashboard" / "app.py"
+MALFORMED = "0badf00d-malformed.json"
+MACHINES = {"fixture-zen5", "fixture-laptop", "fixture-bare"}
+PAGES = ["views/overview.py", "views/speedups.py", "views/convergence.py", "views/history.py",
+         "views/machines.py"]
+
+
+def fixture_commits():
+    """Full hashes of the fixture commits, oldest first (read from the result files' dates)."""
+    found = {}
+    for path in FIXTURES.glob("*/*-existing*.json"):
+        data = json.loads(path.read_text())
+        found[data["commit_hash"]] = data["date"]
+    return sorted(found, key=found.get)
+
+
+def copy_fixtures(dest):
+    """Copy the fixture results directory to `dest` (a path that does not exist yet); return dest."""
+    shutil.copytree(FIXTURES, dest)
+    return Path(dest)
+
+
+def synthetic_results(dest, machines=2, commits=41):
+    """Write an asv results directory of machines × commits result files cloned from the fixtures.
+
+    Every file is a real fixture result file (newest commit of fixture-zen5) with a new commit hash,
+    date and values scaled by a per-commit factor. About 123 rows per file: the defaults give
+    10,086 rows. Returns dest.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True)
+    shutil.copy(FIXTURES / "benchmarks.json", dest)
+    newest = fixture_commits()[-1]
+    template = json.loads(next((FIXTURES / "fixture-zen5").glob(f"{newest[:8]}-*.json")).read_text())
+    for m in range(machines):
+        folder = dest / f"synthetic-{m}"
+        folder.mkdir()
+        (folder / "machine.json").write_text(json.dumps({"machine": folder.name, "cpu": f"cpu {m}",
+                                                         "version": 1}))
+        for c in range(commits):
+            data = json.loads(json.dumps(template))
+            data["commit_hash"] = f"{c:08x}" + "ab" * 16
+            data["date"] = template["date"] + c * 3_600_000
+            data["params"]["machine"] = folder.name
+            scale = (1 + 0.01 * (c % 5)) * (1.5 if c >= commits // 2 else 1.0) * (1 + 0.3 * m)
+            for entry in data["results"].values():
+                if isinstance(entry[0], list):
+                    entry[0] = [v * scale if isinstance(v, float) else v for v in entry[0]]
+            (folder / f"{data['commit_hash'][:8]}-{data['env_name']}.json").write_text(json.dumps(data))
+    return dest
+
+
+def charts(at):
+    """Figure specs (dicts with 'data' and 'layout') of every plotly chart an AppTest rendered."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def chart(at, title):
+    """The figure spec whose layout title starts with `title` (AssertionError when absent)."""
+    for spec in charts(at):
+        text = spec["layout"].get("title", {}).get("text", "")
+        if text.startswith(title):
+            return spec
+    raise AssertionError(f"no chart titled {title!r}; have {titles(at)}")
+
+
+def titles(at):
+    """Layout titles of the rendered plotly charts."""
+    return [spec["layout"].get("title", {}).get("text", "") for spec in charts(at)]
+
+
+def trace_names(spec):
+    """Set of trace names of a figure spec."""
+    return {trace.get("name") for trace in spec["data"]}
