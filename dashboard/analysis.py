@@ -176,6 +176,7 @@ def latest_vs_baseline(frame, baseline_commit=None):
 
     Only values of the series' newest benchmark version are used. Columns: machine, env, benchmark,
     params, unit, baseline_commit, latest_commit (commit_short), baseline, latest, ratio (> 1 worse).
+    Series whose newest commit is the baseline itself (nothing to compare) are left out.
     """
     rows = _comparable(frame)
     if baseline_commit is None:
@@ -188,7 +189,7 @@ def latest_vs_baseline(frame, baseline_commit=None):
     out = out.rename(columns={"commit_short_base": "baseline_commit", "commit_short_last": "latest_commit",
                               "value_base": "baseline", "value_last": "latest"})
     out["ratio"] = out["latest"] / out["baseline"]
-    return out.reset_index(drop=True)
+    return out[out["baseline_commit"] != out["latest_commit"]].reset_index(drop=True)
 
 
 def compare_commits(frame, commit_a, commit_b, factor=1.1):

@@ -1,9 +1,12 @@
 """Shared helpers of the dashboard tests: fixture paths, synthetic large results, AppTest access."""
 
+import base64
 import json
 import shutil
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
@@ -85,3 +88,10 @@ def titles(at):
 def trace_names(spec):
     """Set of trace names of a figure spec."""
     return {trace.get("name") for trace in spec["data"]}
+
+
+def array(values):
+    """A trace's data array as a list: plotly JSON may hold it as {'dtype': ..., 'bdata': base64}."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
