@@ -1,0 +1,94 @@
+"""Convergence of every solver x precision on three problems, deterministically.
+
+Problems (``common.CONV_SPECS``; all with 8-bit data shared by every solver, uniform sampling,
+seed 0, T = n inner steps per epoch, HALP's mu = lam, lp-sgd/lp-svrg on their default grid):
+  lsq       synthetic least squares, 4096 x 32, Hessian spectrum over 3 decades, lam 0.05;
+  logistic  synthetic binary logistic, 4096 x 32, lam 0.1;
+  digits    scikit-learn digits, multinomial (1797 x 64, 10 classes), lam 0.01.
+Step for every solver: 0.5 / L_max of the problem (L_max = c * max ||x_i||^2 + lam).
+lam is large enough that mu = lam is close to the true strong convexity, which HALP's bit
+centering needs at 8 bits; at 4 bits the grid is too coarse and HALP diverges (reported as is).
+
+``setup_cache`` runs every trajectory once (``solve`` for 32 epochs); the ``track_`` methods
+only read it:
+  track_subopt            f(w_k) - f* after k epochs (float64, shared evaluation; may be 0
+                          or a tiny negative number at the limit of float64);
+  track_seconds           solver seconds up to epoch k (evaluation excluded);
+  track_epochs_to_target  first epoch k <= 32 with f(w_k) - f* <= target; 1e6 if never.
+A run that stops early (non-finite iterate) reads inf for the epochs it did not reach.
+"""
+
+import math
+import warnings
+
+from . import common
+from .common import (CONV_EPOCHS, CONV_MAX_EPOCH, CONV_PROBLEMS, CONV_TARGETS, NEVER,
+                     PRECISIONS, SOLVERS)
+
+
+def _trajectories(_self=None):
+    """{(problem, solver, precision): {"subopt": [...], "seconds": [...]}} for epochs 0..32."""
+    out = {}
+    for problem in CONV_PROBLEMS:
+        prob = common.conv_problem(problem)
+        prob.f_star  # noqa: B018 (reference optimum, once per problem)
+        step = common.conv_step(problem)
+        for solver in SOLVERS:
+            for precision in PRECISIONS:
+                try:
+                    common.check_combo(solver, precision)
+                except NotImplementedError:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # divergence is data here
+                    res = common.api().solve(prob, solver, precision=precision, step=step,
+                                             epochs=CONV_MAX_EPOCH, sampling=common.CONV_SAMPLING,
+                                             seed=common.CONV_SEED)
+                h = res.history
+                out[(problem, solver, precision)] = {
+                    "subopt": [float(v) for v in h["subopt"]],
+                    "seconds": [float(v) for v in h["seconds"]],
+                }
+    return out
+
+
+def _at(values, epoch):
+    """Value at ``epoch`` (row ``epoch`` of the history), inf if the run stopped before."""
+    if epoch < len(values) and math.isfinite(values[epoch]):
+        return values[epoch]
+    return math.inf
+
+
+class Convergence:
+    params = [list(CONV_PROBLEMS), list(SOLVERS), list(PRECISIONS), list(CONV_EPOCHS)]
+    param_names = ["problem", "solver", "precision", "epoch"]
+    setup_cache = _trajectories
+    timeout = 900
+
+    def setup(self, trajectories, problem, solver, precision, _epoch_or_target):
+        common.check_combo(solver, precision)
+        self.run = trajectories[(problem, solver, precision)]
+
+    def track_subopt(self, trajectories, problem, solver, precision, epoch):
+        return _at(self.run["subopt"], epoch)
+
+    track_subopt.unit = "f - f*"
+
+    def track_seconds(self, trajectories, problem, solver, precision, epoch):
+        return _at(self.run["seconds"], epoch)
+
+    track_seconds.unit = "seconds"
+
+    def track_epochs_to_target(self, trajectories, problem, solver, precision, target):
+        goal = float(target)
+        for epoch in range(1, CONV_MAX_EPOCH + 1):
+            value = _at(self.run["subopt"], epoch)
+            if math.isfinite(value) and value <= goal:
+                return float(epoch)
+        return NEVER
+
+    # Its own grid (asv reads params from the method before the class).
+    track_epochs_to_target.params = [list(CONV_PROBLEMS), list(SOLVERS), list(PRECISIONS),
+                                     list(CONV_TARGETS)]
+    track_epochs_to_target.param_names = ["problem", "solver", "precision", "target"]
+    track_epochs_to_target.unit = "epochs"

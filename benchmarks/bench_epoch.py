@@ -1,0 +1,37 @@
+"""Seconds per epoch of every solver x precision x problem size.
+
+Problem: synthetic least squares with EPOCH_D = 1024 features and size_mb MiB of float32 data
+(n = size_mb * 256 rows; 8-bit quantized data as every comparison uses), step 0.25 / L_max,
+uniform sampling, seed 0 (see ``common``). One timed call is exactly one ``run_epoch()``: a full
+gradient for the SVRG types plus n inner steps. The solver is built, compiled and run for one
+epoch before the first timed call and kept for the process, so later calls continue its run.
+Solver/precision pairs the API does not define (svrg at 8 bits, halp in fp32, ...) are skipped.
+"""
+
+from . import common
+from .common import PRECISIONS, SIZES_MB, SOLVERS
+
+_CACHE = {}
+
+
+class EpochTime:
+    params = [list(SOLVERS), list(PRECISIONS), list(SIZES_MB)]
+    param_names = ["solver", "precision", "size_mb"]
+    setup_cache = common.epoch_problem_files
+    timeout = 900
+    warmup_time = 0.0          # build_solver already ran one epoch
+    repeat = (3, 10, 8.0)      # per round: 3..10 samples, ~8 s
+    rounds = 2
+
+    def setup(self, paths, solver, precision, size_mb):
+        common.check_combo(solver, precision)
+        # asv_runner re-runs setup before every timed call: keep the warmed solver.
+        key = (solver, precision, size_mb)
+        if key not in _CACHE:
+            _CACHE.clear()
+            prob = common.load_epoch_problem(paths, size_mb)
+            _CACHE[key] = common.build_solver(prob, solver, precision, common.epoch_step(prob))
+        self.solver = _CACHE[key]
+
+    def time_epoch(self, paths, solver, precision, size_mb):
+        self.solver.run_epoch()

@@ -1,0 +1,59 @@
+"""Speedup of the low-precision solvers over their full-precision baselines, as a time ratio
+measured inside one process with the two contenders interleaved (machine noise hits both).
+
+``track_speedup(method, bits, baseline, size_mb)`` = median epoch time of ``method`` at ``bits``
+/ median epoch time of its baseline in ``baseline`` precision, on the same problem (the one of
+bench_epoch), same step, seed and sampling:
+  method 'halp'   -> baseline solver 'svrg';
+  method 'lp-sgd' -> baseline solver 'sgd'.
+Lower is better (asv treats higher as worse): 0.5 means the low-precision epoch takes half the
+time. Both solvers are built and warmed first; then rounds alternate the order (A B, B A, ...)
+until at least MIN_ROUNDS rounds and BUDGET_S seconds are spent (at most MAX_ROUNDS).
+"""
+
+import time
+
+import numpy as np
+
+from . import common
+from .common import SIZES_MB
+
+BASELINE_SOLVER = {"halp": "svrg", "lp-sgd": "sgd"}
+MIN_ROUNDS = 7
+MAX_ROUNDS = 201
+BUDGET_S = 3.0
+
+
+def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS,
+                      budget_s=BUDGET_S, clock=time.perf_counter):
+    """median(time of run_a) / median(time of run_b), calls interleaved A B / B A."""
+    times_a, times_b = [], []
+    start = clock()
+    for r in range(max_rounds):
+        order = ((run_a, times_a), (run_b, times_b))
+        if r % 2:
+            order = order[::-1]
+        for run, times in order:
+            t0 = clock()
+            run()
+            times.append(clock() - t0)
+        if r + 1 >= min_rounds and clock() - start >= budget_s:
+            break
+    return float(np.median(times_a) / np.median(times_b))
+
+
+class Speedup:
+    params = [["halp", "lp-sgd"], [4, 8, 16], ["fp32", "fp64"], list(SIZES_MB)]
+    param_names = ["method", "bits", "baseline", "size_mb"]
+    unit = "ratio"
+    setup_cache = common.epoch_problem_files
+    timeout = 900
+
+    def setup(self, paths, method, bits, baseline, size_mb):
+        prob = common.load_epoch_problem(paths, size_mb)
+        step = common.epoch_step(prob)
+        self.low = common.build_solver(prob, method, bits, step)
+        self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step)
+
+    def track_speedup(self, paths, method, bits, baseline, size_mb):
+        return interleaved_ratio(self.low.run_epoch, self.base.run_epoch)
