@@ -20,6 +20,9 @@ EPOCHS_TO_TARGET = "bench_convergence.Convergence.track_epochs_to_target"
 BASELINE_SOLVERS = {"SVRG": "halp", "SGD": "lp-sgd"}
 """Full-precision baseline solver -> the low-precision method track_speedup compares with it."""
 
+CHANGES = ("worse", "better", "not significant", "failed", "fixed", "incomparable", "unchanged")
+"""Every `change` value of `compare_commits`."""
+
 NEVER = 1e6
 """Sentinel epochs_to_target value of a target never reached."""
 

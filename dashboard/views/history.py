@@ -65,9 +65,7 @@ commit_b = mid.selectbox("B (after)", shorts, index=0, key="cmp_b")
 factor = right.number_input("Factor", 1.0, 10.0, 1.1, 0.05, key="cmp_factor")
 full = dict(zip(commits["commit_short"], commits["commit"]))
 table = analysis.compare_commits(frame, full[commit_a], full[commit_b], factor)
-changes = sorted(table["change"].unique())
-keep = st.multiselect("Show changes", changes, default=[c for c in changes if c != "unchanged"] or changes,
-                      key="cmp_changes")
+keep = st.multiselect("Show changes", analysis.CHANGES, default=analysis.CHANGES[:-1], key="cmp_changes")
 table = table[table["change"].isin(keep) & table["benchmark"].str.contains(name_filter, regex=False)]
 if table.empty:
     st.info("No results of both commits match these filters.")

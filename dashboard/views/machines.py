@@ -18,7 +18,9 @@ st.header("Performance relative to a baseline machine")
 st.markdown("For each benchmark and parameter set, each machine's newest value divided by the baseline "
             "machine's (same benchmark version); above 1 is slower or worse. Bars are geometric means.")
 machines = sorted(frame["machine"].unique())
-baseline = st.selectbox("Baseline machine", machines, key="ma_baseline")
+most = frame["machine"].value_counts().idxmax()
+baseline = st.selectbox("Baseline machine", machines, index=machines.index(most), key="ma_baseline",
+                        help="Defaults to the machine with the most results.")
 by = st.radio("Group by", ["suite", "benchmark"], horizontal=True, key="ma_by")
 normalized = analysis.normalized_to_machine(frame, baseline)
 if normalized["machine"].nunique() < 2:
