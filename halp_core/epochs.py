@@ -21,20 +21,18 @@ for multinomial models (W of shape (d, C)):
   the caller; see halp_core.solvers.
 
 Per-coordinate arithmetic is in ``k``'s compute dtype (float32 for 8-bit iterates, float64 above),
-scale-free because it is in grid units; per-step scalars are float64. Random bits for step t and
-coordinate j come from ``fixed_point.uniform_bits(step_key(seed_key, t), j)``.
+scale-free because it is in grid units; per-step scalars are float64. Stochastic rounding is
+``fixed_point.round_stochastic`` (int32 arithmetic); the random value of step t, coordinate j is
+entry window_offset(key, t) + j of the solver's random table (see halp_core.fixed_point).
 """
 
-import math
 
 import numpy as np
 from numba import njit
 
-from .fixed_point import step_key, uniform_bits
+from .fixed_point import round_stochastic, window_offset
 from .kernels import FAST, vector_dot
 from .losses import dloss, softmax_minus_onehot
-
-_INV24 = 1.0 / 16777216.0
 
 
 # ---- full-gradient pass (shared by SVRG, LP-SVRG and HALP) ------------------------------------
@@ -144,71 +142,56 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
 
 # ---- low precision: LP-SGD, LP-SVRG, HALP ------------------------------------------------------
 
-@njit(cache=True, fastmath=FAST, inline="always")
-def _round_update(k, j, target, u, lo, hi):
-    """k[j] <- floor(target + u) clamped to [lo, hi] (stochastic rounding of ``target``, in grid
-    units, with u ~ U[0, 1)); returns 1 if clamped."""
-    q = math.floor(target + u)
-    if q > hi:
-        k[j] = hi
-        return 1
-    if q < lo:
-        k[j] = lo
-        return 1
-    k[j] = q
-    return 0
-
-
 @njit(cache=True, fastmath=FAST)
-def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, seed_key, step0, bits):
+def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a linear model, in place on the integer iterate k.
 
     Xq (n, d) int8/int16 data, x_scale its scale; y (n,) float64; k (d,) int8/int16 iterate of
     scale s (w = center + s k); a, r (n,) float64: cached x_i^T center and anchor derivatives;
-    vg (d,) compute-dtype vector (a / s) v in grid units; idx (T,) int64; step0: global number of
-    the first step (random stream position). Returns the number of saturated coordinate updates.
+    vg (d,) compute-dtype vector (a / s) v in grid units; idx (T,) int64; rounding: a
+    ``fixed_point.make_rounding`` tuple (random table, key, bounds); step0: global number of the first step
+    (position in the random stream). Returns the number of saturated coordinate updates.
     """
     F = vg.dtype.type
-    lo = -(2 ** (bits - 1))
-    hi = 2 ** (bits - 1) - 1
+    table, key, bounds = rounding
     decay = F(1.0 - alpha * lam)
-    inv24 = F(_INV24)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
+    d = k.shape[0]
     saturated = 0
     for t in range(idx.shape[0]):
         i = idx[t]
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
         coef = F(grid_coef * c)
-        key = step_key(seed_key, step0 + t)
-        for j in range(k.shape[0]):
+        rnd = table[window_offset(key, step0 + t):]
+        sat = F(0)  # exact: counts stay far below 2**24
+        for j in range(d):
             target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
-            u = F(uniform_bits(key, j)) * inv24
-            saturated += _round_update(k, j, target, u, lo, hi)
+            q, clamped = round_stochastic(target, F(rnd[j]), bounds)
+            k[j] = np.int32(q)
+            sat += clamped
+        saturated += np.int64(sat)
     return saturated
 
 
 @njit(cache=True, fastmath=FAST)
-def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, seed_key, step0,
-                         bits):
+def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model, in place on K (d, C) integers.
 
     As lp_epoch_linear with A, R (n, C) float64 (cached center scores and anchor softmax - one-hot,
-    R = 0 for LP-SGD) and VG (d, C) in grid units; the random stream index of K[j, c] is j*C + c.
+    R = 0 for LP-SGD) and VG (d, C) in grid units; K[j, c] draws the random value at position
+    j*C + c of the step's window.
     """
     F = VG.dtype.type
+    table, key, bounds = rounding
     d, C = K.shape
-    lo = -(2 ** (bits - 1))
-    hi = 2 ** (bits - 1) - 1
     decay = F(1.0 - alpha * lam)
-    inv24 = F(_INV24)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     scores = np.empty(C, dtype=np.float64)
     p = np.empty(C, dtype=np.float64)
     coef = np.empty(C, dtype=VG.dtype)
     acc = np.empty(C, dtype=np.int64)
-    Kf = K.reshape(-1)
     saturated = 0
     for t in range(idx.shape[0]):
         i = idx[t]
@@ -222,12 +205,12 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, s
         softmax_minus_onehot(scores, labels[i], p)
         for c in range(C):
             coef[c] = F(grid_coef * (p[c] - R[i, c]))
-        key = step_key(seed_key, step0 + t)
+        rnd = table[window_offset(key, step0 + t):]
         for j in range(d):
             x = F(Xq[i, j])
             for c in range(C):
-                m = j * C + c
-                target = decay * F(Kf[m]) - coef[c] * x - VG[j, c]
-                u = F(uniform_bits(key, m)) * inv24
-                saturated += _round_update(Kf, m, target, u, lo, hi)
+                target = decay * F(K[j, c]) - coef[c] * x - VG[j, c]
+                q, clamped = round_stochastic(target, F(rnd[j * C + c]), bounds)
+                K[j, c] = np.int32(q)
+                saturated += np.int64(clamped)
     return saturated

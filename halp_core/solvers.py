@@ -178,7 +178,8 @@ class LowPrecisionSolver(_Solver):
         self._g = np.zeros(problem.weight_shape)
         self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
-        self._key = fixed_point.seed_key(self.seed)
+        self._rounding = fixed_point.make_rounding(self.seed, bits, self._k.size,
+                                                   self.compute_dtype)
         self._step_count = 0
         self.scale = self._initial_scale(scale)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
@@ -201,11 +202,11 @@ class LowPrecisionSolver(_Solver):
         if self.multinomial:
             sat = epochs.lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, self._k, self.scale,
                                               self._a, self._r, self._vg, p.lam, self.step, idx,
-                                              self._key, self._step_count, self.bits)
+                                              self._rounding, self._step_count)
         else:
             sat = epochs.lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
                                          self._r, self._vg, p.lam, self.step, idx, self.kind,
-                                         self._key, self._step_count, self.bits)
+                                         self._rounding, self._step_count)
         self._step_count += idx.shape[0]
         return int(sat)
 

@@ -26,11 +26,28 @@ def step_key(seed_key, step):
     return hash32(np.uint64(seed_key) ^ hash32(s ^ hash32(s >> np.uint64(32))))
 
 
-def uniforms(key, m):
-    """U[0, 1) for elements 0..m-1 under ``key`` (24-bit resolution), float64."""
+RANDOM_SPAN = 1 << 14
+
+
+def frac_bits(bits):
+    return min(16, 30 - bits)
+
+
+def random_ints(key, m, frac):
+    """Uniform integers on [0, 2**frac) for elements 0..m-1 under ``key`` (int64)."""
     j = np.arange(m, dtype=np.uint64)
-    bits = hash32(np.uint64(key) ^ ((j * np.uint64(0x9E3779B9)) & M32)) >> np.uint64(8)
-    return bits.astype(np.float64) / 2.0**24
+    top24 = hash32(np.uint64(key) ^ ((j * np.uint64(0x9E3779B9)) & M32)) >> np.uint64(8)
+    return (top24 >> np.uint64(24 - frac)).astype(np.int64)
+
+
+def round_stochastic(x, rnd, bits):
+    """k = clamp((floor(x 2**frac) + rnd) >> frac), x first clamped to [lo - 1, hi + 1], in
+    integer arithmetic; returns (k as int64, number clamped)."""
+    lo, hi = grid(bits)
+    frac = frac_bits(bits)
+    xf = np.floor(np.clip(x, lo - 1, hi + 1) * 2.0**frac).astype(np.int64)
+    q = (xf + rnd) >> frac
+    return np.clip(q, lo, hi), int(np.sum((q < lo) | (q > hi)))
 
 
 def grid(bits):
@@ -44,10 +61,9 @@ def quantize_nearest(x, scale, bits):
 
 
 def quantize_stochastic(x, scale, bits, key):
-    lo, hi = grid(bits)
     x = np.asarray(x, dtype=np.float64)
-    q = np.floor(x.ravel() / scale + uniforms(key, x.size)).reshape(x.shape)
-    return np.clip(q, lo, hi).astype(np.int64), int(np.sum((q < lo) | (q > hi)))
+    k, sat = round_stochastic(x.ravel() / scale, random_ints(key, x.size, frac_bits(bits)), bits)
+    return k.reshape(x.shape), sat
 
 
 def dloss(kind, a, y):
@@ -95,13 +111,14 @@ def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, se
              bits):
     """LP-SGD / LP-SVRG / HALP epoch on the integer iterate k (see halp_core.epochs).
 
-    Returns (new k as int64, saturation count)."""
-    lo, hi = grid(bits)
+    Random integers: a table of RANDOM_SPAN + k.size hash values; step t reads the window at
+    offset step_key(seed_key, t) mod RANDOM_SPAN. Returns (new k as int64, saturation count)."""
     k = k.astype(np.int64).copy()
     Xf = Xq.astype(np.float64)
+    table = random_ints(seed_key, RANDOM_SPAN + k.size, frac_bits(bits))
     saturated = 0
     for t, i in enumerate(idx):
-        key = step_key(seed_key, step0 + t)
+        offset = int(step_key(seed_key, step0 + t)) & (RANDOM_SPAN - 1)
         if kind == "multinomial":
             scores = a[i] + x_scale * s * (Xq[i].astype(np.int64) @ k)
             c = softmax_minus_onehot(scores, y_or_labels[i]) - r[i]
@@ -110,7 +127,7 @@ def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, se
             dot = a[i] + x_scale * s * float(Xq[i].astype(np.int64) @ k)
             c = dloss(kind, dot, y_or_labels[i]) - r[i]
             target = (1 - alpha * lam) * k - (alpha * x_scale / s) * c * Xf[i] - vg
-        q = np.floor(target.ravel() + uniforms(key, k.size)).reshape(k.shape)
-        saturated += int(np.sum((q < lo) | (q > hi)))
-        k = np.clip(q, lo, hi).astype(np.int64)
+        q, sat = round_stochastic(target.ravel(), table[offset:offset + k.size], bits)
+        saturated += sat
+        k = q.reshape(k.shape)
     return k, saturated

@@ -144,6 +144,7 @@ def test_lp_epoch(kind, data_dtype, bits):
     n = Xq.shape[0]
     idx = rng.integers(0, n, n)
     key = fixed_point.seed_key(9)
+    rounding = fixed_point.make_rounding(9, bits, k.size, vg.dtype)
     alpha, lam = 0.3, 0.05
     flips = total_sat = total_sat_ref = 0
     for t in range(n):
@@ -152,10 +153,10 @@ def test_lp_epoch(kind, data_dtype, bits):
                                          step, kind, key, 1000 + t, bits)
         if kind == "multinomial":
             sat = epochs.lp_epoch_multinomial(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step,
-                                              key, 1000 + t, bits)
+                                              rounding, 1000 + t)
         else:
             sat = epochs.lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
-                                         key, 1000 + t, bits)
+                                         rounding, 1000 + t)
         diff = np.abs(k.astype(np.int64) - expected)
         assert diff.max() <= 1
         flips += int(diff.sum())
