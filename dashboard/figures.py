@@ -8,13 +8,20 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
+TEMPLATE = "plotly_white"
 BAND = "rgba(99, 110, 250, 0.15)"
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0)
 STATUS_COLORS = {"ok": "#2ca02c", "failed": "#d62728", "skipped": "#7f7f7f"}
 
 
 def _errors(table, value, low, high):
     """Error-bar lengths (plus, minus) of `value` from interval columns; NaN where none was stored."""
     return table[high] - table[value], table[value] - table[low]
+
+
+def _machines_sorted(table):
+    """Facet order: machines alphabetically."""
+    return {"machine": sorted(table["machine"].unique())}
 
 
 def _env_dash(table):
@@ -28,8 +35,8 @@ def status_figure(counts):
     label = counts["machine"] + np.where(counts.duplicated("machine", keep=False), " · " + counts["env"], "")
     for status, color in STATUS_COLORS.items():
         fig.add_bar(name=status, x=label, y=counts[status], marker_color=color)
-    fig.update_layout(barmode="stack", title="Results per machine", yaxis_title="results",
-                      xaxis_title="machine", legend_title="status")
+    fig.update_layout(template=TEMPLATE, barmode="stack", title="Results per machine",
+                      yaxis_title="results", xaxis_title="machine", legend_title="status")
     return fig
 
 
@@ -41,7 +48,7 @@ def headline_figure(table):
                  hover_data=["env", "commit_short", "size_mb"],
                  labels={"speedup": "speedup (×, higher is faster)", "baseline": "baseline"})
     fig.add_hline(y=1, line_dash="dot", line_color="grey")
-    fig.update_layout(title="HALP 8-bit speedup over SVRG, newest commit, largest problem")
+    fig.update_layout(template=TEMPLATE, title="HALP 8-bit speedup over SVRG, newest commit, largest problem")
     return fig
 
 
@@ -50,12 +57,12 @@ def _speedup_lines(table, x, color, log_x, title):
                                                                 "speedup_high"))))
     table = table.sort_values(x)
     fig = px.line(table, x=x, y="speedup", color=color, facet_col="machine", line_dash=_env_dash(table),
-                  markers=True, log_x=log_x, error_y="plus", error_y_minus="minus",
-                  hover_data=["env", "commit_short"],
+                  category_orders=_machines_sorted(table), markers=True, log_x=log_x,
+                  error_y="plus", error_y_minus="minus", hover_data=["env", "commit_short"],
                   labels={"speedup": "speedup (×)", "bits": "bit width", "size_mb": "problem size (MB)"})
     fig.add_hline(y=1, line_dash="dot", line_color="grey")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-    fig.update_layout(title=title)
+    fig.update_layout(template=TEMPLATE, title=title)
     return fig
 
 
@@ -80,20 +87,21 @@ def convergence_figure(table, x):
     """
     table = table.dropna(subset=[x]).sort_values(["label", x])
     fig = px.line(table, x=x, y="subopt", color="label", facet_col="machine", line_dash=_env_dash(table),
-                  markers=True, log_y=True, hover_data=["env", "commit_short"],
-                  labels={"subopt": "f − f*", "epoch": "epoch", "seconds": "solver time (s)",
-                          "label": "solver"})
+                  category_orders=_machines_sorted(table), markers=True, log_y=True,
+                  hover_data=["env", "commit_short"],
+                  labels={"subopt": "f − f*", "epoch": "epoch", "seconds": "solver time (s)", "label": "solver"})
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-    fig.update_layout(title=f"Suboptimality vs {'epoch' if x == 'epoch' else 'time'}")
+    fig.update_layout(template=TEMPLATE, title=f"Suboptimality vs {'epoch' if x == 'epoch' else 'time'}")
     return fig
 
 
 def epochs_to_target_figure(table):
     """Epochs to reach each target per solver × precision, machines side by side (`analysis.epochs_to_target`)."""
     fig = px.bar(table, x="label", y="epochs", color="target", barmode="group", facet_col="machine",
+                 category_orders=_machines_sorted(table),
                  labels={"label": "solver", "epochs": "epochs to target", "target": "f − f* target"})
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-    fig.update_layout(title="Epochs to reach a target (missing bar: never reached)")
+    fig.update_layout(template=TEMPLATE, title="Epochs to reach a target (missing bar: never reached)")
     return fig
 
 
@@ -133,7 +141,8 @@ def history_figure(rows, regressions, unit):
                         hovertemplate=f"regression ×{reg['ratio']:.2f}<extra></extra>")
     ticks = rows.drop_duplicates("order").sort_values("order")
     fig.update_xaxes(tickvals=ticks["order"], ticktext=ticks["commit_short"], title="commit (oldest → newest)")
-    fig.update_layout(title="History", yaxis_title=unit or "value", hovermode="closest")
+    fig.update_layout(template=TEMPLATE, title="History", yaxis_title=unit or "value", hovermode="closest",
+                      legend=LEGEND_BELOW, height=550)
     return fig
 
 
@@ -146,7 +155,8 @@ def compare_figure(table):
                      labels={"ratio": "ratio B / A (> 1 worse)"})
     fig.add_vline(x=1, line_dash="dot", line_color="grey")
     fig.update_yaxes(showticklabels=len(table) <= 40, title="")
-    fig.update_layout(title="Two-commit comparison", height=max(400, min(1200, 18 * len(table))))
+    fig.update_layout(template=TEMPLATE, title="Two-commit comparison",
+                      height=max(400, min(1200, 18 * len(table))))
     return fig
 
 
@@ -155,7 +165,7 @@ def machines_figure(means, by="suite"):
     fig = px.bar(means, x=by, y="ratio", color="machine", barmode="group", log_y=True,
                  hover_data=["count"], labels={"ratio": "ratio to baseline machine (> 1 slower)"})
     fig.add_hline(y=1, line_dash="dot", line_color="grey")
-    fig.update_layout(title="Performance relative to the baseline machine")
+    fig.update_layout(template=TEMPLATE, title="Performance relative to the baseline machine")
     return fig
 
 
@@ -163,5 +173,5 @@ def live_figure(runs):
     """Live-run trajectories: f − f* (log axis) vs epoch, one line per run (runs: label, epoch, subopt)."""
     fig = px.line(runs, x="epoch", y="subopt", color="label", markers=True, log_y=True,
                   labels={"subopt": "f − f*", "label": "run"})
-    fig.update_layout(title="Live runs")
+    fig.update_layout(template=TEMPLATE, title="Live runs")
     return fig

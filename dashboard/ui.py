@@ -111,6 +111,11 @@ def step_regressions(_frame, stamp, threshold):
     return analysis.step_regressions(_frame, threshold)
 
 
+def plot(fig, key):
+    """Show a plotly figure full width with its own template (distinct colours) instead of Streamlit's theme."""
+    st.plotly_chart(fig, key=key, theme=None, width="stretch")
+
+
 def pick_machines(frame, key):
     """Multiselect of machines (default all); returns `frame` restricted to the chosen ones."""
     machines = sorted(frame["machine"].unique())

@@ -26,15 +26,15 @@ else:
         table = table[table["order"] == table.groupby(["machine", "env"])["order"].transform("max")]
     else:
         table = table[table["commit_short"] == commit]
-    st.plotly_chart(figures.convergence_figure(table, "epoch"), key="by_epoch")
+    ui.plot(figures.convergence_figure(table, "epoch"), key="by_epoch")
     if table["seconds"].notna().any():
-        st.plotly_chart(figures.convergence_figure(table, "seconds"), key="by_time")
+        ui.plot(figures.convergence_figure(table, "seconds"), key="by_time")
     else:
         st.info(f"No `{analysis.SECONDS}` results to plot against time.")
     targets = analysis.epochs_to_target(frame, problem)
     targets = targets[targets["commit"].isin(table["commit"]) & targets["machine"].isin(table["machine"])]
     if not targets.empty:
-        st.plotly_chart(figures.epochs_to_target_figure(targets), key="to_target")
+        ui.plot(figures.epochs_to_target_figure(targets), key="to_target")
 
 st.header("Live run")
 st.markdown("Solve a small problem now with `halp_core.solve` and watch f − f* fall. Runs add up "
@@ -80,7 +80,7 @@ if submitted:
         bar.progress(1.0, text=f"done: {epochs} epochs in {history['seconds'].iloc[-1]:.3f} s of solver time")
 
 if runs:
-    st.plotly_chart(figures.live_figure(pd.concat(runs, ignore_index=True)), key="live")
+    ui.plot(figures.live_figure(pd.concat(runs, ignore_index=True)), key="live")
     st.dataframe(runs[-1], hide_index=True)
     if st.button("Clear live runs", key="lv_clear"):
         runs.clear()

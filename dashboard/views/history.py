@@ -31,7 +31,7 @@ mine = regressions[(regressions["benchmark"] == benchmark) & regressions["params
 if rows.empty:
     st.info("Nothing selected.")
 else:
-    st.plotly_chart(figures.history_figure(rows, mine, unit), key="history")
+    ui.plot(figures.history_figure(rows, mine, unit), key="history")
     values = rows[["machine", "env", "params", "commit", "date", "version", "status", "value", "ci_low", "ci_high"]]
     with st.expander("Values, with commit links"):
         st.dataframe(ui.with_links(values, prefix), hide_index=True, column_config=ui.link_config())
@@ -70,5 +70,5 @@ table = table[table["change"].isin(keep) & table["benchmark"].str.contains(name_
 if table.empty:
     st.info("No results of both commits match these filters.")
 else:
-    st.plotly_chart(figures.compare_figure(table), key="compare")
+    ui.plot(figures.compare_figure(table), key="compare")
     st.dataframe(table, hide_index=True)

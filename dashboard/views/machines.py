@@ -26,6 +26,6 @@ normalized = analysis.normalized_to_machine(frame, baseline)
 if normalized["machine"].nunique() < 2:
     st.info("No other machine measured the same benchmarks as the baseline machine.")
 else:
-    st.plotly_chart(figures.machines_figure(analysis.geometric_means(normalized, by), by), key="machines")
+    ui.plot(figures.machines_figure(analysis.geometric_means(normalized, by), by), key="machines")
 with st.expander("Every ratio"):
     st.dataframe(normalized, hide_index=True)

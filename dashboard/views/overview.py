@@ -28,11 +28,11 @@ if top.empty:
 else:
     st.markdown("Speedup = SVRG epoch time / HALP epoch time, measured in one process "
                 "(`track_speedup` stores the inverse ratio); above 1 HALP is faster.")
-    st.plotly_chart(figures.headline_figure(top), key="headline")
+    ui.plot(figures.headline_figure(top), key="headline")
     st.dataframe(top, hide_index=True)
 
 st.header("What was measured")
-st.plotly_chart(figures.status_figure(analysis.status_counts(frame)), key="status")
+ui.plot(figures.status_figure(analysis.status_counts(frame)), key="status")
 st.subheader("Machines")
 st.dataframe(res.machines, hide_index=True)
 st.subheader("Commits")

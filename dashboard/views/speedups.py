@@ -27,8 +27,8 @@ if table.empty:
 if table["speedup_low"].isna().all():
     st.caption("asv stores no confidence interval for `track_` benchmarks, so these points have no "
                "error bars; where an interval was stored it is drawn.")
-st.plotly_chart(figures.speedup_by_bits_figure(table), key="by_bits")
-st.plotly_chart(figures.speedup_by_size_figure(table), key="by_size")
+ui.plot(figures.speedup_by_bits_figure(table), key="by_bits")
+ui.plot(figures.speedup_by_size_figure(table), key="by_size")
 
 st.subheader("Values")
 st.dataframe(table, hide_index=True)
