@@ -57,39 +57,70 @@ def failures(frame):
     return rows[["machine", "env", "commit_short", "benchmark", "params"]].reset_index(drop=True)
 
 
-def speedups(frame, method, baseline):
-    """Speedups of `method` ('halp' or 'lp-sgd') over the full-precision `baseline` ('fp32'/'fp64').
+SPEEDUP_COLUMNS = ["machine", "env", "commit_short", "measure", "bits", "size_mb", "speedup",
+                   "speedup_low", "speedup_high"]
+RATIO = "within-process ratio"
+EPOCH_TIMES = "epoch times (99% CI)"
 
-    Uses track_speedup at each machine × env's newest commit. Columns: machine, env, commit_short,
-    bits, size_mb, speedup (= 1 / ratio, dimensionless, higher is faster) and speedup_low /
-    speedup_high (its 99% interval where asv stored one, else NaN).
-    """
-    rows = latest(frame[(frame["benchmark"] == SPEEDUP) & (frame["status"] == "ok")])
-    rows = param_table(rows)
+
+def _ratio_speedups(frame, method, baseline):
+    """Speedups from track_speedup: 1 / stored ratio (its interval inverted where asv stored one)."""
+    rows = param_table(latest(frame[(frame["benchmark"] == SPEEDUP) & (frame["status"] == "ok")]))
     if rows.empty or not {"method", "bits", "baseline", "size_mb"} <= set(rows):
-        return pd.DataFrame(columns=["machine", "env", "commit_short", "bits", "size_mb",
-                                     "speedup", "speedup_low", "speedup_high"])
+        return pd.DataFrame(columns=SPEEDUP_COLUMNS)
     rows = rows[(rows["method"] == method) & (rows["baseline"] == baseline)]
-    out = rows[["machine", "env", "commit_short", "bits", "size_mb"]].copy()
-    out["speedup"] = 1.0 / rows["value"]
-    out["speedup_low"] = 1.0 / rows["ci_high"]
-    out["speedup_high"] = 1.0 / rows["ci_low"]
-    return out.sort_values(["machine", "env", "size_mb", "bits"]).reset_index(drop=True)
+    return rows.assign(measure=RATIO, speedup=1.0 / rows["value"], speedup_low=1.0 / rows["ci_high"],
+                       speedup_high=1.0 / rows["ci_low"])[SPEEDUP_COLUMNS]
+
+
+def _epoch_time_speedups(frame, method, baseline):
+    """Speedups from time_epoch: baseline epoch time / low-precision epoch time, same commit and size.
+
+    The interval [base_low / lp_high, base_high / lp_low] is conservative: it holds whenever both
+    epoch times lie in their 99% intervals.
+    """
+    rows = param_table(latest(frame[(frame["benchmark"] == EPOCH_TIME) & (frame["status"] == "ok")]))
+    if rows.empty or not {"solver", "precision", "size_mb"} <= set(rows):
+        return pd.DataFrame(columns=SPEEDUP_COLUMNS)
+    full = {v: k for k, v in BASELINE_SOLVERS.items()}[method].lower()
+    key = ["machine", "env", "commit_short", "size_mb"]
+    low = rows[(rows["solver"] == method) & rows["precision"].map(lambda p: isinstance(p, int))]
+    base = rows[(rows["solver"] == full) & (rows["precision"] == baseline)]
+    both = low.rename(columns={"precision": "bits"}).merge(base[key + ["value", "ci_low", "ci_high"]],
+                                                          on=key, suffixes=("", "_base"))
+    return both.assign(measure=EPOCH_TIMES, speedup=both["value_base"] / both["value"],
+                       speedup_low=both["ci_low_base"] / both["ci_high"],
+                       speedup_high=both["ci_high_base"] / both["ci_low"])[SPEEDUP_COLUMNS]
+
+
+def speedups(frame, method, baseline):
+    """Speedups of `method` ('halp' or 'lp-sgd') over its full-precision baseline at precision
+    `baseline` ('fp32' / 'fp64'): SVRG for halp, SGD for lp-sgd; each machine × env's newest commit.
+
+    Two measures (column `measure`): RATIO, 1 / track_speedup's within-process ratio (asv stores no
+    interval for track_ benchmarks, so speedup_low / speedup_high are NaN unless one was stored),
+    and EPOCH_TIMES, the ratio of the absolute time_epoch times with a conservative 99% interval.
+    Columns: SPEEDUP_COLUMNS; speedup is dimensionless, above 1 the low-precision solver is faster.
+    """
+    parts = [p for p in (_ratio_speedups(frame, method, baseline), _epoch_time_speedups(frame, method, baseline))
+             if not p.empty]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SPEEDUP_COLUMNS)
+    return out.sort_values(["machine", "env", "measure", "size_mb", "bits"]).reset_index(drop=True)
 
 
 def headline(frame, bits=8):
     """HALP-`bits` speedup over SVRG-fp32 and SVRG-fp64 per machine × env, at the largest size measured.
 
-    Columns: machine, env, commit_short, baseline ('SVRG fp32' / 'SVRG fp64'), size_mb, speedup,
-    speedup_low, speedup_high.
+    From track_speedup (the within-process ratio). Columns: machine, env, commit_short,
+    baseline ('SVRG fp32' / 'SVRG fp64'), size_mb, speedup, speedup_low, speedup_high.
     """
     parts = []
     for baseline in ("fp32", "fp64"):
-        table = speedups(frame, "halp", baseline)
+        table = _ratio_speedups(frame, "halp", baseline)
         table = table[table["bits"] == bits]
         largest = table.groupby(["machine", "env"])["size_mb"].transform("max")
         table = table[table["size_mb"] == largest].assign(baseline=f"SVRG {baseline}")
-        parts.append(table.drop(columns="bits"))
+        parts.append(table.drop(columns=["bits", "measure"]))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -56,7 +56,8 @@ def _speedup_lines(table, x, color, log_x, title):
     table = table.assign(**dict(zip(("plus", "minus"), _errors(table, "speedup", "speedup_low",
                                                                 "speedup_high"))))
     table = table.sort_values(x)
-    fig = px.line(table, x=x, y="speedup", color=color, facet_col="machine", line_dash=_env_dash(table),
+    fig = px.line(table, x=x, y="speedup", color=color, symbol="measure", facet_col="machine",
+                  line_dash=_env_dash(table),
                   category_orders=_machines_sorted(table), markers=True, log_x=log_x,
                   error_y="plus", error_y_minus="minus", hover_data=["env", "commit_short"],
                   labels={"speedup": "speedup (×)", "bits": "bit width", "size_mb": "problem size (MB)"})
@@ -67,7 +68,10 @@ def _speedup_lines(table, x, color, log_x, title):
 
 
 def speedup_by_bits_figure(table):
-    """Speedup vs bit width, one line per problem size, machines side by side (table: `analysis.speedups`)."""
+    """Speedup vs bit width, one line per problem size and measure, machines side by side.
+
+    table: `analysis.speedups` (the marker symbol tells the two measures apart).
+    """
     table = table.assign(size=table["size_mb"].astype(str) + " MB")
     fig = _speedup_lines(table, "bits", "size", False, "Speedup vs bit width")
     fig.update_xaxes(tickvals=sorted(table["bits"].unique()))
@@ -75,7 +79,7 @@ def speedup_by_bits_figure(table):
 
 
 def speedup_by_size_figure(table):
-    """Speedup vs problem size (log axis), one line per bit width, machines side by side."""
+    """Speedup vs problem size (log axis), one line per bit width and measure, machines side by side."""
     table = table.assign(width=table["bits"].astype(str) + " bits")
     return _speedup_lines(table, "size_mb", "width", True, "Speedup vs problem size")
 

@@ -33,10 +33,27 @@ def test_speedups_invert_the_stored_ratio_at_the_newest_commit(frame):
                 & (frame["commit"] == fixture_commits()[-1])
                 & (frame["params"] == "method=halp, bits=8, baseline=fp32, size_mb=8")]["value"].iloc[0]
     got = table[(table["machine"] == "fixture-zen5") & (table["bits"] == 8) & (table["size_mb"] == 8)]
+    assert list(got["measure"]) == [analysis.RATIO]
     assert got["speedup"].iloc[0] == pytest.approx(1 / raw)
     sgd = analysis.speedups(frame, "lp-sgd", "fp64")
     assert set(sgd["bits"]) == {8, 16}  # lp-sgd at 4 bits was skipped
-    assert analysis.speedups(frame[frame["benchmark"] != analysis.SPEEDUP], "halp", "fp32").empty
+    assert analysis.speedups(frame[~frame["benchmark"].isin([analysis.SPEEDUP, analysis.EPOCH_TIME])],
+                             "halp", "fp32").empty
+
+
+def test_speedups_from_epoch_times_carry_a_conservative_interval(frame):
+    table = analysis.speedups(frame, "halp", "fp64")
+    timed = table[table["measure"] == analysis.EPOCH_TIMES].set_index("machine")
+    assert set(timed.index) == MACHINES and set(timed["bits"]) == {8} and set(timed["size_mb"]) == {1}
+    epoch = frame[(frame["benchmark"] == analysis.EPOCH_TIME) & (frame["machine"] == "fixture-zen5")
+                  & (frame["commit"] == fixture_commits()[-1])].set_index("params")
+    halp, svrg = epoch.loc["solver=halp, precision=8, size_mb=1"], epoch.loc["solver=svrg, precision=fp64, size_mb=1"]
+    zen = timed.loc["fixture-zen5"]
+    assert zen["speedup"] == pytest.approx(svrg["value"] / halp["value"])
+    assert zen["speedup_low"] == pytest.approx(svrg["ci_low"] / halp["ci_high"])
+    assert zen["speedup_high"] == pytest.approx(svrg["ci_high"] / halp["ci_low"])
+    assert (timed["speedup_low"] <= timed["speedup"]).all() and (timed["speedup"] <= timed["speedup_high"]).all()
+    assert table[table["measure"] == analysis.RATIO]["speedup_low"].isna().all()
 
 
 def test_headline_is_halp8_vs_svrg_fp32_and_fp64_per_machine(frame):
@@ -53,12 +70,15 @@ def test_headline_is_halp8_vs_svrg_fp32_and_fp64_per_machine(frame):
 
 def test_speedup_figures_have_one_line_per_size_or_width_and_machine_facets(frame):
     table = analysis.speedups(frame, "halp", "fp32")
+    ratio, timed = f"{analysis.RATIO}", f"{analysis.EPOCH_TIMES}"
     by_bits = figures.speedup_by_bits_figure(table).to_dict()
-    assert trace_names(by_bits) == {"1 MB", "8 MB"}
-    assert len(by_bits["data"]) == 2 * len(MACHINES)
+    assert trace_names(by_bits) == {f"1 MB, {ratio}", f"8 MB, {ratio}", f"1 MB, {timed}"}
+    assert len(by_bits["data"]) == 3 * len(MACHINES)
     assert {a["text"] for a in by_bits["layout"]["annotations"]} == MACHINES
+    with_bars = [t for t in by_bits["data"] if t["name"] == f"1 MB, {timed}"]
+    assert all(t["error_y"]["array"] is not None for t in with_bars)
     by_size = figures.speedup_by_size_figure(table).to_dict()
-    assert trace_names(by_size) == {"4 bits", "8 bits", "16 bits"}
+    assert trace_names(by_size) == {f"{b} bits, {ratio}" for b in (4, 8, 16)} | {f"8 bits, {timed}"}
     assert by_size["layout"]["xaxis"]["type"] == "log"
 
 

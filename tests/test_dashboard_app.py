@@ -58,7 +58,9 @@ def test_speedups_widgets_change_the_charts(results_env):
     at = no_exception(run_page("views/speedups.py"))
     assert [h.value for h in at.header] == ["HALP vs SVRG fp32"]
     by_bits = chart(at, "Speedup vs bit width")
-    assert trace_names(by_bits) == {"1 MB", "8 MB"} and len(by_bits["data"]) == 6
+    assert trace_names(by_bits) == {f"{size}, {analysis.RATIO}" for size in ("1 MB", "8 MB")} | {
+        f"1 MB, {analysis.EPOCH_TIMES}"}
+    assert len(by_bits["data"]) == 9
     fp32 = max(max(array(t["y"])) for t in by_bits["data"])
     at.radio(key="sp_precision").set_value("fp64").run()
     fp64 = max(max(array(t["y"])) for t in chart(at, "Speedup vs bit width")["data"])
@@ -66,7 +68,7 @@ def test_speedups_widgets_change_the_charts(results_env):
     at.radio(key="sp_solver").set_value("SGD").run()
     assert [h.value for h in at.header] == ["LP-SGD vs SGD fp64"]
     assert {x for t in chart(at, "Speedup vs bit width")["data"] for x in array(t["x"])} == {8, 16}
-    assert trace_names(chart(at, "Speedup vs problem size")) == {"8 bits", "16 bits"}
+    assert trace_names(chart(at, "Speedup vs problem size")) == {f"{b} bits, {analysis.RATIO}" for b in (8, 16)}
     at.multiselect(key="sp_machines").set_value(["fixture-zen5"]).run()
     assert len(chart(at, "Speedup vs bit width")["data"]) == 2
     no_exception(at)

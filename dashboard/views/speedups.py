@@ -8,9 +8,8 @@ res, stamp = ui.load()
 frame = res.frame
 
 st.title("Speedups")
-st.markdown("Speedup of a low-precision solver over its full-precision baseline, from "
-            f"`{analysis.SPEEDUP}` at each machine's newest commit (speedup = 1 / stored ratio; "
-            "above 1 the low-precision solver is faster).")
+st.markdown("Speedup of a low-precision solver over its full-precision baseline at each machine's "
+            "newest commit; above 1 the low-precision solver is faster.")
 ui.require_results(res)
 
 left, right = st.columns(2)
@@ -22,11 +21,12 @@ table = ui.pick_machines(analysis.speedups(frame, method, baseline), key="sp_mac
 
 st.header(f"{method.upper()} vs {solver} {baseline}")
 if table.empty:
-    st.info(f"No `{analysis.SPEEDUP}` results for method={method}, baseline={baseline}.")
+    st.info(f"No `{analysis.SPEEDUP}` or `{analysis.EPOCH_TIME}` results for {method} vs {solver} {baseline}.")
     st.stop()
-if table["speedup_low"].isna().all():
-    st.caption("asv stores no confidence interval for `track_` benchmarks, so these points have no "
-               "error bars; where an interval was stored it is drawn.")
+st.markdown(f"Two measures: the **{analysis.RATIO}** of `track_speedup` (both solvers timed in one "
+            "process, so machine noise cancels; asv stores no interval for `track_` benchmarks) and the "
+            f"ratio of absolute **{analysis.EPOCH_TIMES}** from `{analysis.EPOCH_TIME}`, whose error bars "
+            "hold whenever both epoch times lie in their 99% intervals.")
 ui.plot(figures.speedup_by_bits_figure(table), key="by_bits")
 ui.plot(figures.speedup_by_size_figure(table), key="by_size")
 
