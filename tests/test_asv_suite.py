@@ -1,0 +1,263 @@
+"""The asv suite itself: configuration, benchmark names the dashboard relies on, the measuring
+helpers, that the convergence settings make the suite meaningful, and the shipped results.
+
+Runs in well under a minute; the regression-catching test is tests/test_asv_regression.py.
+"""
+
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from asv import util as asv_util
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks import bench_convergence, bench_kernels, bench_speedup, common  # noqa: E402
+
+# The benchmark names and parameter names the dashboard is built against (keep in step).
+CONTRACT = {
+    "bench_speedup.Speedup.track_speedup": ["method", "bits", "baseline", "size_mb"],
+    "bench_epoch.EpochTime.time_epoch": ["solver", "precision", "size_mb"],
+    "bench_convergence.Convergence.track_subopt": ["problem", "solver", "precision", "epoch"],
+    "bench_convergence.Convergence.track_seconds": ["problem", "solver", "precision", "epoch"],
+    "bench_convergence.Convergence.track_epochs_to_target":
+        ["problem", "solver", "precision", "target"],
+    "bench_memory.Memory.peakmem_solve": ["precision"],
+    "bench_kernels.Dot.time_dot": ["dtype", "level"],
+    "bench_kernels.Axpy.time_axpy": ["dtype", "level"],
+    "bench_kernels.Quantize.time_quantize_nearest": ["bits", "level"],
+    "bench_kernels.Quantize.time_quantize_stochastic": ["bits", "level"],
+}
+
+
+@pytest.fixture(scope="module")
+def discovered():
+    """What asv itself discovers in benchmarks/ (name -> attributes, version included)."""
+    out = io.StringIO()
+    code = ("import sys; from asv_runner.discovery import list_benchmarks; "
+            f"list_benchmarks({str(REPO / 'benchmarks')!r}, sys.stdout)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out.write(proc.stdout)
+    return {b["name"]: b for b in json.loads(out.getvalue())}
+
+
+# --- configuration -------------------------------------------------------------------------
+
+def test_asv_conf_pins_match_pyproject():
+    conf = asv_util.load_json(str(REPO / "asv.conf.json"), js_comments=True)
+    assert conf["environment_type"] == "virtualenv"
+    assert conf["benchmark_dir"] == "benchmarks" and conf["results_dir"] == "results"
+    pins = {}
+    for dep in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]:
+        name, version = re.split(r"==", dep)
+        pins[name.strip().lower()] = version.strip()
+    req = {k.lower(): v for k, v in conf["matrix"]["req"].items()}
+    for name, version in pins.items():
+        assert req.get(name) == [version], f"asv.conf.json pins {name} {req.get(name)}, " \
+                                           f"pyproject.toml {version}"
+
+
+def test_asv_check_is_clean():
+    proc = subprocess.run([sys.executable, "-m", "asv", "check", "-E", f"existing:{sys.executable}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No problems found" in proc.stdout, proc.stdout + proc.stderr
+
+
+# --- names and parameters ------------------------------------------------------------------
+
+def test_contract_names_and_params(discovered):
+    for name, param_names in CONTRACT.items():
+        assert name in discovered, f"{name} is missing from the suite"
+        assert discovered[name]["param_names"] == param_names, name
+    speed = discovered["bench_speedup.Speedup.track_speedup"]
+    assert speed["unit"] == "ratio"
+    assert speed["params"] == [["'halp'", "'lp-sgd'"], ["4", "8", "16"], ["'fp32'", "'fp64'"],
+                               [repr(s) for s in common.SIZES_MB]]
+    epoch = discovered["bench_epoch.EpochTime.time_epoch"]["params"]
+    assert epoch[1] == ["'fp64'", "'fp32'", "16", "8", "4"]          # mixed on purpose
+    assert min(common.SIZES_MB) <= 1 and max(common.SIZES_MB) >= 400
+    conv = discovered["bench_convergence.Convergence.track_subopt"]["params"]
+    assert conv[0] == ["'lsq'", "'logistic'", "'digits'"]
+    assert conv[3] == ["1", "2", "4", "8", "16", "32"]
+    target = discovered["bench_convergence.Convergence.track_epochs_to_target"]["params"]
+    assert target[3] == ["'1e-06'", "'1e-10'"]
+
+
+def test_invalid_combinations_skip_exactly_where_the_api_refuses():
+    """check_combo raises NotImplementedError (asv: skipped) exactly where make_solver raises
+    ValueError."""
+    from halp_core import datasets, make_solver
+
+    prob = datasets.synthetic_least_squares(64, 4, lam=0.1, noise=0.1, seed=0)
+    for solver in common.SOLVERS:
+        for precision in common.PRECISIONS:
+            try:
+                make_solver(prob, solver, precision=precision, step=0.01)
+                api_ok = True
+            except ValueError:
+                api_ok = False
+            try:
+                common.check_combo(solver, precision)
+                ours = True
+            except NotImplementedError:
+                ours = False
+            assert ours == api_ok, (solver, precision)
+    with pytest.raises(NotImplementedError):
+        common.check_combo("svrg", 8)
+    with pytest.raises(NotImplementedError):
+        common.check_combo("halp", "fp32")
+
+
+# --- measuring helpers ---------------------------------------------------------------------
+
+def test_interleaved_ratio_alternates_and_takes_medians():
+    now = [0.0]
+    calls = []
+
+    def clock():
+        return now[0]
+
+    def run(name, cost):
+        def f():
+            calls.append(name)
+            now[0] += cost
+        return f
+
+    ratio = bench_speedup.interleaved_ratio(run("a", 3.0), run("b", 1.5), min_rounds=4,
+                                            max_rounds=10, budget_s=1.0, clock=clock)
+    assert ratio == pytest.approx(2.0)
+    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]   # 4 rounds, order alternates
+    # An outlier in one round does not move the median.
+    costs = iter([1.0, 1.0, 100.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+
+    def spiky():
+        now[0] += next(costs)
+
+    assert bench_speedup.interleaved_ratio(spiky, run("c", 2.0), min_rounds=5, max_rounds=5,
+                                           budget_s=0.0, clock=clock) == pytest.approx(0.5)
+
+
+def _best_of(f, repeats=5):
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_kernel_repeat_loop_is_not_optimised_away(dtype):
+    """The compiled repeat loop must do the kernel `reps` times: time grows ~linearly."""
+    bench = bench_kernels.Dot()
+    bench.setup(dtype, "L2")
+    a, b, loop = bench.a, bench.b, bench.loop
+    t1 = _best_of(lambda: loop(a, b, 40))
+    t4 = _best_of(lambda: loop(a, b, 160))
+    assert 2.5 < t4 / t1 < 6.0, (t1, t4)
+
+
+def test_kernel_sizes_sit_in_their_cache_level():
+    """Working sets (two vectors, 1..8 bytes per element) against this machine's caches:
+    L1d 32 KiB, L2 512 KiB per core, L3 32 MiB."""
+    kib, mib = 2**10, 2**20
+    bounds = {"L1": (0, 32 * kib), "L2": (32 * kib, 512 * kib), "L3": (512 * kib, 32 * mib),
+              "DRAM": (32 * mib, np.inf)}
+    for level, n in common.KERNEL_N.items():
+        lo, hi = bounds[level]
+        for itemsize in (1, 2, 4, 8):
+            assert lo < 2 * n * itemsize <= hi, (level, itemsize)
+        assert 2**23 <= n * common.kernel_reps(level) <= 2**25
+
+
+def test_kernel_loops_match_the_kernels():
+    from halp_core import kernels
+
+    for dtype in common.KERNEL_DTYPES:
+        a, b = common.kernel_vectors(dtype, "L1")
+        bench = bench_kernels.Dot()
+        bench.setup(dtype, "L1")
+        assert bench.loop(a, b, 3) == pytest.approx(3 * float(kernels.dot(a, b)), rel=1e-6)
+
+
+# --- convergence -----------------------------------------------------------------------------
+
+def test_convergence_reading_rules():
+    run = {"subopt": [1.0, 1e-3, 1e-7, 1e-11], "seconds": [0.0, 0.1, 0.2, 0.3]}
+    conv = bench_convergence.Convergence()
+    conv.run = run
+    assert conv.track_subopt(None, "lsq", "svrg", "fp64", 2) == 1e-7
+    assert conv.track_subopt(None, "lsq", "svrg", "fp64", 8) == np.inf   # run stopped early
+    assert conv.track_seconds(None, "lsq", "svrg", "fp64", 3) == 0.3
+    assert conv.track_epochs_to_target(None, "lsq", "svrg", "fp64", "1e-06") == 2.0
+    assert conv.track_epochs_to_target(None, "lsq", "svrg", "fp64", "1e-10") == 3.0
+    conv.run = {"subopt": [1.0] + [1e-3] * 32, "seconds": [0.0] * 33}
+    assert conv.track_epochs_to_target(None, "lsq", "sgd", "fp64", "1e-06") == common.NEVER
+
+
+def test_convergence_settings_are_meaningful():
+    """With the suite's steps, on least squares: SVRG and HALP (8 bits) converge linearly
+    below 1e-10 in 32 epochs; LP-SGD and LP-SVRG at 8 bits stall above 1e-6."""
+    from halp_core import solve
+
+    prob = common.conv_problem("lsq")
+    step = common.conv_step("lsq")
+    assert step == pytest.approx(0.5 / prob.L_max)
+
+    def final(solver, precision):
+        h = solve(prob, solver, precision=precision, step=step, epochs=32, seed=0).history
+        return h["subopt"].to_numpy()
+
+    for solver, precision in (("svrg", "fp64"), ("halp", 8)):
+        s = final(solver, precision)
+        assert s[32] < 1e-10, (solver, s)
+        assert s[16] < 1e-3 * s[4], (solver, s)   # keeps improving geometrically
+    for solver in ("lp-sgd", "lp-svrg"):
+        s = final(solver, 8)
+        assert s[16:].min() > 1e-6, (solver, s)
+
+
+# --- shipped results -----------------------------------------------------------------------
+
+def _result_files():
+    return sorted(p for p in (REPO / "results").glob("*/*.json") if p.name != "machine.json")
+
+
+def test_shipped_results_load_with_plain_json_and_match_the_suite(discovered):
+    files = _result_files()
+    assert files, "no asv results in results/: run the suite and commit them (docs/benchmarks.md)"
+    bench_json = json.loads((REPO / "results" / "benchmarks.json").read_text())
+    for machine_dir in {f.parent for f in files}:
+        machine = json.loads((machine_dir / "machine.json").read_text())
+        assert machine["machine"] == machine_dir.name
+    newest = None
+    for f in files:
+        data = json.loads(f.read_text())   # bare NaN / Infinity are fine for Python's json
+        assert data["version"] == 2
+        rc = subprocess.run(["git", "cat-file", "-e", data["commit_hash"] + "^{commit}"],
+                            cwd=REPO).returncode
+        assert rc == 0, f"{f.name}: commit {data['commit_hash']} is not in this repository"
+        if newest is None or data["date"] >= newest["date"]:
+            newest = data
+    # The newest results cover today's suite: every benchmark, at its current version
+    # (asv hashes the benchmark's code), so results are refreshed whenever the suite changes.
+    for name, bench in discovered.items():
+        assert name in newest["results"], f"{name} has no shipped result"
+        assert name in bench_json
+        idx = newest["result_columns"].index("version")
+        row = newest["results"][name]
+        assert row[idx] == bench["version"], (
+            f"{name} changed since the shipped results were measured: re-run the suite")
+        values = row[newest["result_columns"].index("result")]
+        assert values is not None and any(v is not None and v == v for v in values), name
