@@ -56,7 +56,7 @@ with st.form("live"):
     mu_factor = left.number_input("μ / λ (HALP bit centering)", min_value=1e-3, max_value=1e3, value=1.0,
                                   format="%.3f", key="lv_mu")
     epochs = right.slider("Epochs", 1, 50, 10, key="lv_epochs")
-    submitted = st.form_submit_button("Run")
+    submitted = st.form_submit_button("Run", key="lv_run")
 
 runs = st.session_state.setdefault("live_runs", [])
 if submitted:
