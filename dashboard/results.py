@@ -31,7 +31,7 @@ name; suite: its module; type: time / track / peakmem / mem; unit: e.g. "seconds
 benchmarks.json (False when the benchmark changed since or vanished); params: readable key such as
 "method=halp, bits=8" ("" when not parametrized); param_values: dict name -> Python value;
 value: float (NaN unless status is ok); ci_low, ci_high: asv's 99% confidence interval (NaN when
-asv stored none, e.g. for track_ benchmarks); status: "ok", "failed" (asv stored null) or
+asv stored none, e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok", "failed" (asv stored null) or
 "skipped" (asv stored NaN).
 """
 
@@ -112,6 +112,12 @@ def _float(x):
     return float(x)
 
 
+def _bound(x):
+    """A confidence-interval bound as a float; NaN unless finite."""
+    x = _float(x)
+    return x if math.isfinite(x) else math.nan
+
+
 def _status(x):
     if x is None:
         return "failed"
@@ -168,8 +174,8 @@ def _entry_rows(name, entry, columns, info, base, warnings, where):
             params=", ".join(f"{k}={v}" for k, v in param_values.items()),
             param_values=param_values,
             value=_float(value) if ok else math.nan,
-            ci_low=_float(lo) if ok else math.nan,
-            ci_high=_float(hi) if ok else math.nan,
+            ci_low=_bound(lo) if ok else math.nan,
+            ci_high=_bound(hi) if ok else math.nan,
             status=status,
         ))
     return rows

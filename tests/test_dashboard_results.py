@@ -172,6 +172,22 @@ def test_bare_infinity_nan_and_odd_entries(tmp_path):
     assert any("bench_odd.params" in w for w in res.warnings)
 
 
+def test_infinite_intervals_of_quick_runs_become_missing(tmp_path):
+    d = copy_fixtures(tmp_path / "r")
+    path = sorted((d / "fixture-bare").glob("*-existing*.json"))[0]
+
+    def edit(data):
+        entry = data["results"]["bench_kernels.Dot.time_dot"]
+        cols = data["result_columns"]
+        entry[cols.index("stats_ci_99_a")] = [-math.inf] * 4
+        entry[cols.index("stats_ci_99_b")] = [math.inf] * 4
+    _rewrite(path, edit)
+    frame = load_results([d]).frame
+    dot = frame[(frame["benchmark"] == "bench_kernels.Dot.time_dot") & (frame["machine"] == "fixture-bare")]
+    assert len(dot) == 4 and dot["value"].notna().all()
+    assert dot["ci_low"].isna().all() and dot["ci_high"].isna().all()
+
+
 @pytest.mark.parametrize("content", ["[1, 2]", "{}", '{"commit_hash": "x", "env_name": "e", '
                                      '"result_columns": "bad", "results": {}}', "\x00\x01", ""])
 def test_files_that_are_not_result_files(tmp_path, content):
