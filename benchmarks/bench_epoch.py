@@ -20,7 +20,7 @@ class EpochTime:
     setup_cache = common.epoch_problem_files
     timeout = 900
     warmup_time = 0.0          # build_solver already ran one epoch
-    repeat = (3, 10, 8.0)      # per round: 3..10 samples, ~8 s
+    repeat = (2, 5, 3.0)       # per round: 2..5 samples, ~3 s (two rounds: 4..10 samples)
     rounds = 2
 
     def setup(self, paths, solver, precision, size_mb):

@@ -61,7 +61,7 @@ class Dot:
     params = [list(KERNEL_DTYPES), list(KERNEL_LEVELS)]
     param_names = ["dtype", "level"]
     timeout = 120
-    repeat = (10, 25, 4.0)  # per round: at least 10, at most 25 samples, ~4 s
+    repeat = (6, 20, 2.5)  # per round: at least 6, at most 20 samples, ~2.5 s
 
     def setup(self, dtype, level):
         self.a, self.b = common.kernel_vectors(dtype, level)
@@ -81,7 +81,7 @@ class Axpy:
     params = [list(KERNEL_DTYPES), list(KERNEL_LEVELS)]
     param_names = ["dtype", "level"]
     timeout = 120
-    repeat = (10, 25, 4.0)  # per round: at least 10, at most 25 samples, ~4 s
+    repeat = (6, 20, 2.5)  # per round: at least 6, at most 20 samples, ~2.5 s
     ALPHA = 1e-7  # small, so y stays bounded however often the benchmark runs
 
     def setup(self, dtype, level):
@@ -105,7 +105,7 @@ class Quantize:
     params = [list(QUANT_BITS), list(KERNEL_LEVELS)]
     param_names = ["bits", "level"]
     timeout = 120
-    repeat = (10, 25, 4.0)
+    repeat = (6, 20, 2.5)
 
     def setup(self, bits, level):
         self.x = common.quantize_input(level)
