@@ -164,13 +164,13 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
         coef = F(grid_coef * c)
         rnd = table[window_offset(key, step0 + t):]
-        sat = F(0)  # exact: counts stay far below 2**24
+        sat = np.int32(0)
         for j in range(d):
             target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
-            q, clamped = round_stochastic(target, F(rnd[j]), bounds)
+            q, clamped = round_stochastic(target, rnd[j], bounds)
             k[j] = np.int32(q)
-            sat += clamped
-        saturated += np.int64(sat)
+            sat += np.int32(clamped)
+        saturated += sat
     return saturated
 
 
@@ -210,7 +210,7 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
             x = F(Xq[i, j])
             for c in range(C):
                 target = decay * F(K[j, c]) - coef[c] * x - VG[j, c]
-                q, clamped = round_stochastic(target, F(rnd[j * C + c]), bounds)
+                q, clamped = round_stochastic(target, rnd[j * C + c], bounds)
                 K[j, c] = np.int32(q)
                 saturated += np.int64(clamped)
     return saturated

@@ -6,19 +6,19 @@ int16 for b <= 16. Rounding is to nearest (``k = floor(x/s + 1/2)``) or stochast
 (``k = floor(x/s + u)``, ``u ~ U[0, 1)``), and values outside the range saturate (clamp) and are
 counted.
 
-Stochastic rounding arithmetic (``round_stochastic``): the target x (in grid units) is clamped to
-[lo - 1, hi + 1], cut to ``frac`` fractional bits, x_f = floor(x * 2**frac), then
-k = (x_f + R) >> frac with R uniform on [0, 2**frac), and clamped to [lo, hi]. So E[k] = x_f / 2**frac,
-within 2**-frac of x (frac = 16 for b <= 14 bits; 30 - b above). It is computed in floats on
-integer values, exactly, because that vectorizes.
+Stochastic rounding (``round_stochastic``): k = clamp(floor(x + u)) for a target x in grid units and
+u uniform on [0, 1) with 24 random bits, so E[k] = x inside the range (to 2**-24 of a grid step).
+Inside the solvers the sum x + u is formed in float32 for iterates of up to 8 bits (its rounding
+error is below 2**-17 of a grid step inside the range and symmetric), in float64 above.
 
 Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
-comes from the seed. ``quantize_stochastic`` draws R for element j from hash32(key ^ j * 0x9E3779B9).
-Inside the solvers, hashing every coordinate of every step would cost more than the update itself,
-so each solver draws once a table of ``RANDOM_SPAN + d`` such values (``random_table``), and step t
-reads the window starting at offset hash(key, t) mod RANDOM_SPAN. Each coordinate still gets a
-uniform R independent of its target, so the rounding stays unbiased; windows of different steps
-overlap, which correlates the noise of distant coordinates slightly (never its mean).
+comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
+hash32(key ^ j * 0x9E3779B9). Inside the solvers, hashing every coordinate of every step would cost
+more than the update itself, so each solver draws once a table of ``RANDOM_SPAN + d`` such uniforms
+(``random_table``), and step t reads the window starting at offset hash(key, t) mod RANDOM_SPAN.
+Each coordinate still gets a uniform u independent of its target, so the rounding stays unbiased;
+steps whose windows overlap share random values (shifted), a weak correlation of noise across
+steps and coordinates that never moves its mean.
 """
 
 import numpy as np
@@ -35,11 +35,7 @@ _C1 = np.uint64(0x7FEB352D)
 _C2 = np.uint64(0x846CA68B)
 _GOLDEN = np.uint64(0x9E3779B9)
 RANDOM_SPAN = 1 << 14  # offsets of the per-step window into the random table
-
-
-def frac_bits(bits):
-    """Fractional bits of the stochastic-rounding arithmetic for b-bit integers (int32-safe)."""
-    return min(16, 30 - bits)
+_UNIT24 = 1.0 / (1 << 24)
 
 
 def storage_dtype(bits):
@@ -123,39 +119,32 @@ def quantize_nearest(x, scale, bits, out):
 
 
 @njit(cache=True, inline="always")
-def round_stochastic(target, rnd, bounds):
+def round_stochastic(target, u, bounds):
     """Stochastically round ``target`` (grid units, float32 or float64) to an integer-valued float.
 
-    rnd: uniform integer on [0, 2**frac) in target's dtype; bounds: a tuple, in target's dtype,
-    (lo - 1, hi + 1, 2**frac, 2**-frac, lo, hi) (``rounding_bounds``; a tuple of scalars, not an
-    array, so that LLVM keeps them in registers and vectorizes the caller's loop). Returns (k, saturated) with
-    k = clamp(floor((floor(x 2**frac) + rnd) 2**-frac)), x = target clamped to [lo - 1, hi + 1],
-    and saturated = 1.0 when k was clamped. Every intermediate is an integer below 2**24 (float32)
-    or 2**30 (float64), so this equals the int32 form (floor(x 2**frac) + rnd) >> frac exactly;
-    written in floats it vectorizes (vroundps) where int32 shifts would widen to int64.
+    u: uniform on [0, 1) in target's dtype; bounds: the tuple (lo, hi) of
+    the grid's ends in target's dtype (a tuple of scalars, not an array, so that LLVM keeps them in
+    registers and vectorizes the caller's loop). Returns (k, saturated): k = clamp(floor(target + u))
+    and saturated = True when k was clamped.
     """
-    x = min(max(target, bounds[0]), bounds[1])
-    q = np.floor((np.floor(x * bounds[2]) + rnd) * bounds[3])
-    k = min(max(q, bounds[4]), bounds[5])
-    return k, abs(k - q) > 0
+    q = np.floor(target + u)
+    k = min(max(q, bounds[0]), bounds[1])
+    return k, k != q
 
 
 def rounding_bounds(bits, dtype):
     """The ``bounds`` argument of round_stochastic for b-bit integers, in ``dtype``."""
     lo, hi = grid_limits(bits)
-    frac = frac_bits(bits)
     cast = np.dtype(dtype).type
-    return tuple(cast(v) for v in (lo - 1, hi + 1, 2.0 ** frac, 2.0 ** -frac, lo, hi))
+    return cast(lo), cast(hi)
 
 
 @njit(cache=True)
-def random_table(key, length, frac):
-    """Table of ``length`` uniform integers on [0, 2**frac) (uint16) drawn from the counter hash."""
-    out = np.empty(length, dtype=np.uint16)
-    shift = np.uint64(24 - frac)
-    for m in range(length):
-        out[m] = uniform_bits(key, m) >> shift
-    return out
+def random_table(key, out):
+    """Fill ``out`` (1-D float32/float64) with uniforms on [0, 1) of 24 random bits each (exact in
+    either dtype), entry m from ``uniform_bits(key, m)``."""
+    for m in range(out.shape[0]):
+        out[m] = np.float64(uniform_bits(key, m)) * _UNIT24
 
 
 def make_rounding(seed, bits, size, dtype):
@@ -163,8 +152,9 @@ def make_rounding(seed, bits, size, dtype):
     (random table of RANDOM_SPAN + size entries, key, ``rounding_bounds``), for b-bit integers and
     arithmetic in ``dtype``."""
     key = seed_key(seed)
-    return (random_table(key, RANDOM_SPAN + size, frac_bits(bits)), key,
-            rounding_bounds(bits, dtype))
+    table = np.empty(RANDOM_SPAN + size, dtype=dtype)
+    random_table(key, table)
+    return table, key, rounding_bounds(bits, dtype)
 
 
 @njit(cache=True, inline="always")
@@ -176,7 +166,7 @@ def window_offset(seed_key, step):
 @njit(cache=True)
 def quantize_stochastic(x, scale, bits, out, key):
     """Stochastically round ``x / scale`` to b-bit integers (unbiased inside the range, to
-    2**-frac_bits(bits) of a grid step).
+    2**-24 of a grid step).
 
     x: float array (C-contiguous); scale: float > 0; bits: 2..16; out: int8/int16 array of x's
     shape; key: uint64 random key (``seed_key(seed)``). Element j draws its random bits from
@@ -184,16 +174,12 @@ def quantize_stochastic(x, scale, bits, out, key):
     """
     lo = -(2.0 ** (bits - 1))
     hi = 2.0 ** (bits - 1) - 1
-    frac = min(16, 30 - bits)
-    shift = np.uint64(24 - frac)
-    bounds = (lo - 1.0, hi + 1.0, 2.0 ** frac, 2.0 ** -frac, lo, hi)
     xf = x.reshape(-1)
     of = out.reshape(-1)
     inv = 1.0 / scale
     saturated = 0
     for j in range(xf.shape[0]):
-        rnd = np.float64(uniform_bits(key, j) >> shift)
-        k, sat = round_stochastic(xf[j] * inv, rnd, bounds)
+        k, sat = round_stochastic(xf[j] * inv, np.float64(uniform_bits(key, j)) * _UNIT24, (lo, hi))
         of[j] = np.int32(k)
         saturated += sat
     return saturated

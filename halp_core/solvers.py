@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import epochs, fixed_point
+from . import bit_centering, epochs, fixed_point
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
 
@@ -235,6 +235,8 @@ class HalpSolver(LowPrecisionSolver):
 
     Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
     inner loop w~ <- w~ + z. mu defaults to lam (a strong-convexity lower bound of these problems).
+    mu="auto" picks mu every epoch with halp_core.bit_centering's secant rule (first epoch
+    mu = L_max). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists the mu of each epoch.
     """
 
     def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, mu=None):
@@ -242,8 +244,15 @@ class HalpSolver(LowPrecisionSolver):
             if problem.lam <= 0:
                 raise ValueError("halp needs mu > 0 for bit centering; lam is 0, so pass mu")
             mu = problem.lam
-        self.mu = _positive(mu, "mu")
+        self.auto = isinstance(mu, str)
+        if self.auto and mu != "auto":
+            raise ValueError(f"mu must be a number > 0 or 'auto', got {mu!r}")
+        self.mu = mu if self.auto else _positive(mu, "mu")
+        self._mu = bit_centering.initial_mu(problem) if self.auto else self.mu
+        self.mus = []
         self.center = np.zeros(problem.weight_shape)
+        self._g_prev = None   # mu="auto": full gradient at the previous anchor
+        self._offset = None   # mu="auto": the previous epoch's offset z
         super().__init__(problem, "halp", bits, step, sampling, seed, steps_per_epoch, scale=1.0)
 
     @property
@@ -252,20 +261,29 @@ class HalpSolver(LowPrecisionSolver):
         return self.center + self.scale * self._k.astype(np.float64)
 
     def _begin_epoch(self):
-        """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), new scale."""
+        """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), (auto) the
+        epoch's mu, new scale."""
         p = self.problem
         self._full_grad(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
+        if self.auto:
+            if self._offset is not None:
+                self._mu = bit_centering.next_mu(self._mu, self._g_prev, self._g, self._offset)
+            self._g_prev = self._g.copy()
+        self.mus.append(self._mu)
         gnorm = float(np.linalg.norm(self._g))
         if gnorm == 0.0:
             return False  # w~ is exactly optimal: nothing to do this epoch
-        self.scale = gnorm / (self.mu * self.top)
+        self.scale = gnorm / (self._mu * self.top)
         self._k[...] = 0
         self._vg[...] = (self.step / self.scale) * self._g
         return True
 
     def _end_epoch(self):
         """w~ <- w~ + s k; the offset restarts at 0 next epoch."""
-        self.center += self.scale * self._k
+        offset = self.scale * self._k
+        self.center += offset
+        if self.auto:
+            self._offset = offset
         self._k[...] = 0
 
 
@@ -275,7 +293,8 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
 
     problem: a Problem (halp_core.datasets); solver: one of SOLVERS; precision: "fp64"/"fp32" for
     sgd and svrg, an int number of bits (2..16) for lp-sgd, lp-svrg and halp; step: absolute step
-    size alpha > 0; mu: halp's bit-centering constant (default lam); scale: fixed grid scale of
+    size alpha > 0; mu: halp's bit-centering constant, a float > 0 (default lam) or "auto" (chosen
+    every epoch, see halp_core.bit_centering); scale: fixed grid scale of
     lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
     or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
     steps_per_epoch: inner steps T per epoch (default n).

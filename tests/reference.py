@@ -29,29 +29,22 @@ def step_key(seed_key, step):
 RANDOM_SPAN = 1 << 14
 
 
-def frac_bits(bits):
-    return min(16, 30 - bits)
-
-
-def random_ints(key, m, frac):
-    """Uniform integers on [0, 2**frac) for elements 0..m-1 under ``key`` (int64)."""
+def uniforms(key, m):
+    """U[0, 1) with 24 random bits for elements 0..m-1 under ``key`` (float64)."""
     j = np.arange(m, dtype=np.uint64)
     top24 = hash32(np.uint64(key) ^ ((j * np.uint64(0x9E3779B9)) & M32)) >> np.uint64(8)
-    return (top24 >> np.uint64(24 - frac)).astype(np.int64)
-
-
-def round_stochastic(x, rnd, bits):
-    """k = clamp((floor(x 2**frac) + rnd) >> frac), x first clamped to [lo - 1, hi + 1], in
-    integer arithmetic; returns (k as int64, number clamped)."""
-    lo, hi = grid(bits)
-    frac = frac_bits(bits)
-    xf = np.floor(np.clip(x, lo - 1, hi + 1) * 2.0**frac).astype(np.int64)
-    q = (xf + rnd) >> frac
-    return np.clip(q, lo, hi), int(np.sum((q < lo) | (q > hi)))
+    return top24.astype(np.float64) / 2.0**24
 
 
 def grid(bits):
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def round_stochastic(x, u, bits):
+    """k = clamp(floor(x + u)); returns (k as int64, number clamped)."""
+    lo, hi = grid(bits)
+    q = np.floor(x + u)
+    return np.clip(q, lo, hi).astype(np.int64), int(np.sum((q < lo) | (q > hi)))
 
 
 def quantize_nearest(x, scale, bits):
@@ -62,7 +55,7 @@ def quantize_nearest(x, scale, bits):
 
 def quantize_stochastic(x, scale, bits, key):
     x = np.asarray(x, dtype=np.float64)
-    k, sat = round_stochastic(x.ravel() / scale, random_ints(key, x.size, frac_bits(bits)), bits)
+    k, sat = round_stochastic(x.ravel() / scale, uniforms(key, x.size), bits)
     return k.reshape(x.shape), sat
 
 
@@ -111,11 +104,11 @@ def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, se
              bits):
     """LP-SGD / LP-SVRG / HALP epoch on the integer iterate k (see halp_core.epochs).
 
-    Random integers: a table of RANDOM_SPAN + k.size hash values; step t reads the window at
+    Random uniforms: a table of RANDOM_SPAN + k.size hashed values; step t reads the window at
     offset step_key(seed_key, t) mod RANDOM_SPAN. Returns (new k as int64, saturation count)."""
     k = k.astype(np.int64).copy()
     Xf = Xq.astype(np.float64)
-    table = random_ints(seed_key, RANDOM_SPAN + k.size, frac_bits(bits))
+    table = uniforms(seed_key, RANDOM_SPAN + k.size)
     saturated = 0
     for t, i in enumerate(idx):
         offset = int(step_key(seed_key, step0 + t)) & (RANDOM_SPAN - 1)
