@@ -1,0 +1,69 @@
+"""HALP's automatic bit centering (mu="auto", halp_core.bit_centering): the secant rule itself,
+its validation, and the acceptance claim: on two least-squares problems of different conditioning
+it reaches f - f* <= 1e-10 within 2x the epochs of the best fixed mu of a sweep."""
+
+import numpy as np
+import pytest
+
+from halp_core import bit_centering, datasets, make_solver, solve
+
+TOL = 1e-10
+EPOCHS = 60
+
+
+def test_next_mu_is_the_secant_over_headroom():
+    rng = np.random.default_rng(0)
+    hessian = np.diag([4.0, 1.0, 0.25])
+    z = rng.standard_normal(3)
+    g_prev = rng.standard_normal(3)
+    g_new = g_prev + hessian @ z          # exact for a quadratic
+    expected = np.linalg.norm(hessian @ z) / (bit_centering.HEADROOM * np.abs(z).max())
+    assert bit_centering.next_mu(7.0, g_prev, g_new, z) == pytest.approx(expected)
+
+
+def test_next_mu_keeps_mu_without_information():
+    g = np.ones(4)
+    assert bit_centering.next_mu(3.0, g, g + 1.0, np.zeros(4)) == 3.0   # the offset did not move
+    assert bit_centering.next_mu(3.0, g, g.copy(), np.ones(4)) == 3.0   # the gradient did not move
+
+
+def test_auto_starts_at_L_max_and_records_mu_per_epoch():
+    prob = datasets.synthetic_least_squares(200, 10, lam=1e-2, noise=0.1, seed=0)
+    run = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, mu="auto")
+    for _ in range(3):
+        run.run_epoch()
+    assert run.mu == "auto"
+    assert len(run.mus) == 3 and run.mus[0] == prob.L_max
+    assert all(m > 0 and np.isfinite(m) for m in run.mus)
+    assert run.mus[1] != run.mus[0]
+    fixed = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, mu=0.5)
+    fixed.run_epoch()
+    assert fixed.mus == [0.5]
+
+
+@pytest.mark.parametrize("mu, error", [("fast", ValueError), ("", ValueError), ([1.0], TypeError)])
+def test_bad_mu_is_refused(mu, error):
+    prob = datasets.synthetic_least_squares(50, 5, lam=1e-2, noise=0.1, seed=0)
+    with pytest.raises(error, match="mu must be"):
+        make_solver(prob, "halp", precision=8, step=1e-3, mu=mu)
+
+
+def _epochs_to_tol(prob, mu):
+    res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=EPOCHS, seed=0, mu=mu)
+    hit = np.nonzero(res.history.subopt.to_numpy() <= TOL)[0]
+    return int(hit[0]) if hit.size else None
+
+
+@pytest.mark.parametrize("cond, lam, seed", [(1.0, 1e-2, 0), (100.0, 1e-3, 1)],
+                         ids=["kappa-140", "kappa-2450"])
+def test_auto_mu_within_2x_of_best_fixed_mu(cond, lam, seed):
+    prob = datasets.synthetic_least_squares(1000, 50, lam=lam, noise=0.1, seed=seed, cond=cond)
+    hessian = prob.X.T @ prob.X / prob.n + prob.lam * np.eye(prob.d)
+    mu_min = float(np.linalg.eigvalsh(hessian)[0])
+    sweep = {f: _epochs_to_tol(prob, f * mu_min) for f in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)}
+    auto = _epochs_to_tol(prob, "auto")
+    reached = {f: e for f, e in sweep.items() if e is not None}
+    print(f"kappa {prob.L_max / mu_min:.0f}: epochs to {TOL:g} by mu / mu_min {sweep}; auto {auto}")
+    assert reached, "no fixed mu of the sweep converged"
+    best = min(reached.values())
+    assert auto is not None and auto <= 2 * best
