@@ -165,9 +165,13 @@ def compare_figure(table):
 
 
 def machines_figure(means, by="suite"):
-    """Geometric-mean ratio to the baseline machine per `by` group (log axis; `analysis.geometric_means`)."""
-    fig = px.bar(means, x=by, y="ratio", color="machine", barmode="group", log_y=True,
-                 hover_data=["count"], labels={"ratio": "ratio to baseline machine (> 1 slower)"})
+    """Geometric-mean ratio to the baseline machine per `by` group, one marker per machine (log axis).
+
+    means: `analysis.geometric_means` output.
+    """
+    fig = px.scatter(means, x=by, y="ratio", color="machine", symbol="machine", log_y=True,
+                     hover_data=["count"], labels={"ratio": "ratio to baseline machine (> 1 slower)"})
+    fig.update_traces(marker_size=13)
     fig.add_hline(y=1, line_dash="dot", line_color="grey")
     fig.update_layout(template=TEMPLATE, title="Performance relative to the baseline machine")
     return fig

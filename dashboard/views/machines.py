@@ -12,11 +12,11 @@ ui.require_results(res)
 
 st.header("Specs")
 specs = res.machines.drop(columns="source").drop_duplicates("machine", keep="last").set_index("machine")
-st.dataframe(specs.T.astype(str).replace("nan", "—"))
+st.dataframe(specs.T.astype(object).fillna("—").astype(str))
 
 st.header("Performance relative to a baseline machine")
 st.markdown("For each benchmark and parameter set, each machine's newest value divided by the baseline "
-            "machine's (same benchmark version); above 1 is slower or worse. Bars are geometric means.")
+            "machine's (same benchmark version); above 1 is slower or worse. Markers are geometric means.")
 machines = sorted(frame["machine"].unique())
 most = frame["machine"].value_counts().idxmax()
 baseline = st.selectbox("Baseline machine", machines, index=machines.index(most), key="ma_baseline",
