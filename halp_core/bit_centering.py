@@ -12,13 +12,16 @@ The automatic rule leans to the safe side and then measures:
 * after epoch k, with offset z_k (so w~_{k+1} = w~_k + z_k) and full gradients g~_k, g~_{k+1}
   at the two anchors:
 
-      mu_{k+1} = ||g~_{k+1} - g~_k||_2 / (HEADROOM ||z_k||_inf)
+      mu_{k+1} = ||g~_{k+1} - g~_k||_2 / (HEADROOM ||z_k||_inf)     (no update was clamped)
+      mu_{k+1} = ||g~_{k+1} - g~_k||_2 / (HEADROOM ||z_k||_2)       (some update was clamped)
 
-  i.e. the next offset range ||g~_{k+1}|| / mu_{k+1} is HEADROOM times the last offset's largest
-  coordinate, scaled by how much gradient remains relative to the gradient change that offset
-  bought (a secant estimate of the curvature along z_k). Saturation in epoch k clips z_k, and the
-  secant still measures the curvature along the clipped step, so mu shrinks as needed.
-  When z_k = 0 or g~ did not change, mu is kept.
+  ||g~_{k+1} - g~_k|| / ||z_k|| is a secant estimate of the curvature along z_k. Without
+  saturation the next offset range ||g~_{k+1}|| / mu_{k+1} is HEADROOM times the last offset's
+  largest coordinate, scaled by how much gradient remains relative to the gradient change that
+  offset bought. After saturation the largest coordinate only tells the range was too small, so
+  the 2-norm takes its place (the paper's bound ||z||_inf <= ||z||_2 <= ||g~|| / mu, with the
+  measured curvature as mu); in many dimensions that shrinks mu at once by about the square root
+  of the number of clamped coordinates. When z_k = 0 or g~ did not change, mu is kept.
 
 Measured (``tests/test_bit_centering.py``): on two least-squares problems with per-sample condition
 numbers of about 140 and 2450, 8-bit HALP with mu="auto" reaches f - f* <= 1e-10 within 1.2x the
@@ -35,15 +38,17 @@ def initial_mu(problem):
     return float(problem.L_max)
 
 
-def next_mu(mu, g_prev, g_new, offset):
+def next_mu(mu, g_prev, g_new, offset, saturated):
     """mu for the next epoch from the last one (the secant rule above).
 
     mu: float > 0, the mu of the last epoch; g_prev, g_new: full gradients at the last and the new
     anchor (arrays of the weight shape, float64); offset: the last epoch's offset z = w~_new -
-    w~_prev (same shape). Returns a float > 0.
+    w~_prev (same shape); saturated: whether any update of the last epoch was clamped.
+    Returns a float > 0.
     """
-    z_inf = float(np.max(np.abs(offset)))
+    z = np.abs(offset)
+    size = float(np.sqrt(np.sum(z * z))) if saturated else float(np.max(z))
     change = float(np.linalg.norm(np.asarray(g_new) - np.asarray(g_prev)))
-    if z_inf == 0.0 or change == 0.0 or not np.isfinite(change / z_inf):
+    if size == 0.0 or change == 0.0 or not np.isfinite(change / size):
         return mu
-    return change / (HEADROOM * z_inf)
+    return change / (HEADROOM * size)

@@ -55,9 +55,10 @@ def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out):
         rc = acc.dtype.type(r)
         for j in range(d):
             acc[j] += rc * X[i, j]
-    f = x_scale / n
+    G = g_out.dtype.type
+    f, lam_g = G(x_scale / n), G(lam)
     for j in range(d):
-        g_out[j] = f * acc[j] + lam * w[j]
+        g_out[j] = f * acc[j] + lam_g * G(w[j])
 
 
 @njit(cache=True, fastmath=FAST)
@@ -66,29 +67,36 @@ def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out):
     softmax(a_i) - e_{y_i}.
 
     X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
-    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (float64), g_out (d, C).
+    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
+    (d, C).
     """
     n, d = X.shape
     C = W.shape[1]
+    F = W.dtype.type  # scores accumulate in W's dtype (no float64 promotion in float32 runs)
+    a_scale = a_out.dtype.type(x_scale)
     acc = np.zeros((d, C), dtype=g_out.dtype)
+    scores = np.empty(C, dtype=W.dtype)
+    r_row = np.empty(C, dtype=g_out.dtype)
     for i in range(n):
-        for c in range(C):
-            a_out[i, c] = 0.0
+        scores[:] = 0
         for j in range(d):
-            x = np.float64(X[i, j])
+            x = F(X[i, j])
             for c in range(C):
-                a_out[i, c] += x * W[j, c]
+                scores[c] += x * W[j, c]
         for c in range(C):
-            a_out[i, c] *= x_scale
+            a_out[i, c] = a_scale * scores[c]
         softmax_minus_onehot(a_out[i], labels[i], r_out[i])
+        for c in range(C):
+            r_row[c] = r_out[i, c]
         for j in range(d):
             x = acc.dtype.type(X[i, j])
             for c in range(C):
-                acc[j, c] += x * r_out[i, c]
-    f = x_scale / n
+                acc[j, c] += x * r_row[c]
+    G = g_out.dtype.type
+    f, lam_g = G(x_scale / n), G(lam)
     for j in range(d):
         for c in range(C):
-            g_out[j, c] = f * acc[j, c] + lam * W[j, c]
+            g_out[j, c] = f * acc[j, c] + lam_g * G(W[j, c])
 
 
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
@@ -114,26 +122,26 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
 def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     """One SGD/SVRG epoch on a multinomial model, in place on W (d, C).
 
-    X (n, d), W and V (d, C) of one float dtype; labels (n,) int64; R (n, C) float64 (anchor
-    softmax - one-hot for SVRG, zeros for SGD); idx (T,) int64.
+    X (n, d), W, V (d, C) and R (n, C) of one float dtype; labels (n,) int64; R: anchor
+    softmax - one-hot for SVRG, zeros for SGD; idx (T,) int64.
     """
     F = W.dtype.type
     d, C = W.shape
     decay = F(1.0 - alpha * lam)
     av = F(alpha)
-    scores = np.empty(C, dtype=np.float64)
-    p = np.empty(C, dtype=np.float64)
+    scores = np.empty(C, dtype=W.dtype)
+    p = np.empty(C, dtype=W.dtype)
     coef = np.empty(C, dtype=W.dtype)
     for t in range(idx.shape[0]):
         i = idx[t]
-        scores[:] = 0.0
+        scores[:] = 0
         for j in range(d):
-            x = np.float64(X[i, j])
+            x = X[i, j]
             for c in range(C):
                 scores[c] += x * W[j, c]
         softmax_minus_onehot(scores, labels[i], p)
         for c in range(C):
-            coef[c] = F(alpha * (p[c] - R[i, c]))
+            coef[c] = av * (p[c] - R[i, c])
         for j in range(d):
             x = X[i, j]
             for c in range(C):

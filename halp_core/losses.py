@@ -29,18 +29,20 @@ def dloss(kind, a, y):
 
 @njit(cache=True, inline="always")
 def softmax_minus_onehot(scores, label, out):
-    """out = softmax(scores) - e_label (float64, length C); stable for large scores."""
-    m = scores[0]
+    """out = softmax(scores) - e_label (length C), computed in out's dtype (float32 or float64);
+    stable for large scores."""
+    T = out.dtype.type
+    m = T(scores[0])
     for c in range(1, scores.shape[0]):
-        m = max(m, scores[c])
-    total = 0.0
+        m = max(m, T(scores[c]))
+    total = T(0)
     for c in range(scores.shape[0]):
-        e = math.exp(scores[c] - m)
+        e = math.exp(T(scores[c]) - m)
         out[c] = e
         total += e
     for c in range(scores.shape[0]):
         out[c] /= total
-    out[label] -= 1.0
+    out[label] -= T(1)
 
 
 def logistic_loss(margins):

@@ -101,10 +101,10 @@ class _Solver:
     def _next_indices(self):
         return _draw_indices(self._rng, self.problem.n, self.steps_per_epoch, self.sampling)
 
-    def _per_sample_arrays(self):
+    def _per_sample_arrays(self, dtype=np.float64):
         """Zeroed cache arrays for per-sample margins/scores (a) and derivatives (r)."""
         shape = (self.problem.n, self.problem.n_classes) if self.multinomial else (self.problem.n,)
-        return np.zeros(shape), np.zeros(shape)
+        return np.zeros(shape, dtype=dtype), np.zeros(shape, dtype=dtype)
 
     def _full_grad(self, X, x_scale, w, a, r, g):
         """One full-gradient pass at w over X (any dtype); fills a, r, g in place."""
@@ -126,7 +126,7 @@ class FullPrecisionSolver(_Solver):
         self._w = np.zeros(problem.weight_shape, dtype=dtype)
         self._v = np.zeros(problem.weight_shape, dtype=dtype)
         self._g = np.zeros(problem.weight_shape, dtype=dtype)
-        self._a, self._r = self._per_sample_arrays()
+        self._a, self._r = self._per_sample_arrays(dtype)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
         if self.variance_reduced:
             self._full_grad(self.X[:1], 1.0, self._w, self._a[:1].copy(), self._r[:1].copy(),
@@ -267,7 +267,8 @@ class HalpSolver(LowPrecisionSolver):
         self._full_grad(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
         if self.auto:
             if self._offset is not None:
-                self._mu = bit_centering.next_mu(self._mu, self._g_prev, self._g, self._offset)
+                self._mu = bit_centering.next_mu(self._mu, self._g_prev, self._g, self._offset,
+                                                 self.saturations[-1] > 0)
             self._g_prev = self._g.copy()
         self.mus.append(self._mu)
         gnorm = float(np.linalg.norm(self._g))

@@ -1,0 +1,368 @@
+"""A small multilayer perceptron trained on the CPU with SGD (float32), LP-SGD and HALP: the
+nonconvex evidence of the reproduction (halp_core.reproduce).
+
+Model: x (d,) -> h = relu(W1^T [x; 1]) (H,) -> scores W2^T [h; 1] (C,), softmax cross-entropy, plus
+(lam / 2) ||W||^2 on every parameter (biases included). W1 has shape (d + 1, H) and W2 (H + 1, C):
+the last row of each is the bias. Weights are float32 and initialised Glorot-uniform from the seed.
+
+Methods (one epoch = T = n per-sample steps):
+
+* ``sgd``  : W <- W - alpha grad f_i(W), float32.
+* ``lp-sgd``: each layer's W = s_l K_l with K_l b-bit integers on a fixed grid; the update
+  K <- Q(K - (alpha / s_l) grad f_i(W)) is rounded stochastically. Default s_l: the grid covers
+  SCALE_RANGE times the layer's largest initial weight.
+* ``halp`` : bit centering per layer. Each epoch takes the full gradient G~ at the anchor W~ (float32),
+  sets the layer's scale s_l = ||G~_l|| / (mu (2^(b-1) - 1)) and the offset K_l = 0, runs the SVRG
+  steps K <- Q(K - (alpha / s_l)(grad f_i(W~ + s K) - grad f_i(W~) + G~)), then W~ <- W~ + s K.
+  mu is a parameter (no strong convexity here to bound it).
+
+The per-sample loops are Numba kernels (``sgd_epoch``, ``lp_epoch``); full-data passes (the full
+gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the problem's X (the
+dequantized b-bit data when the problem has ``data_bits``) as float32.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from . import fixed_point
+from .kernels import FAST
+from .losses import softmax_minus_onehot
+from .problems import Multinomial
+
+METHODS = ("sgd", "lp-sgd", "halp")
+HISTORY_COLUMNS = ("epoch", "passes", "seconds", "train_loss", "val_accuracy", "saturations")
+SCALE_RANGE = 4.0
+
+
+# ---- Numba kernels ---------------------------------------------------------------------------
+
+@njit(cache=True, fastmath=FAST)
+def forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
+    """One sample's forward and backward pass, in place.
+
+    xa (d + 1,) float32: the input with a trailing 1; label: int; W1 (d + 1, H), W2 (H + 1, C)
+    float32. Writes z1 (H,) pre-activations, h (H + 1,) activations with h[H] = 1, d2 (C,) =
+    softmax - one-hot (the score gradient), d1 (H,) = (W2[:H] d2) * (z1 > 0); scores, p (C,)
+    float64 scratch. The sample's gradients are outer(xa, d1) for W1 and outer(h, d2) for W2.
+    """
+    H = z1.shape[0]
+    C = d2.shape[0]
+    z1[:] = 0
+    for j in range(xa.shape[0]):
+        x = xa[j]
+        if x != 0:
+            for c in range(H):
+                z1[c] += x * W1[j, c]
+    for c in range(H):
+        h[c] = max(z1[c], z1.dtype.type(0))
+    h[H] = 1
+    scores[:] = 0.0
+    for c in range(H + 1):
+        for k in range(C):
+            scores[k] += h[c] * W2[c, k]
+    softmax_minus_onehot(scores, label, p)
+    for k in range(C):
+        d2[k] = p[k]
+    for c in range(H):
+        back = z1.dtype.type(0)
+        if z1[c] > 0:
+            for k in range(C):
+                back += W2[c, k] * d2[k]
+        d1[c] = back
+
+
+def _scratch(W1, W2):
+    """Per-step buffers of forward_backward for weights W1 (d + 1, H), W2 (H + 1, C)."""
+    H, C = W2.shape[0] - 1, W2.shape[1]
+    f32 = np.float32
+    return (np.empty(W1.shape[0], f32), np.empty(H, f32), np.empty(H + 1, f32), np.empty(H, f32),
+            np.empty(C, f32), np.empty(C), np.empty(C))
+
+
+@njit(cache=True, fastmath=FAST)
+def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
+    """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
+    int64 sample order; the rest are ``_scratch`` buffers."""
+    d = X.shape[1]
+    decay = np.float32(1.0 - alpha * lam)
+    a = np.float32(alpha)
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        xa[:d] = X[i]
+        xa[d] = 1
+        forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        for j in range(W1.shape[0]):
+            ax = a * xa[j]
+            for c in range(W1.shape[1]):
+                W1[j, c] = decay * W1[j, c] - ax * d1[c]
+        for j in range(W2.shape[0]):
+            ah = a * h[j]
+            for c in range(W2.shape[1]):
+                W2[j, c] = decay * W2[j, c] - ah * d2[c]
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, decay, coef, rnd, bounds):
+    """Round one layer's step in grid units and refresh its float weights; returns saturations.
+
+    K (m, q) integers of scale s around center Cn (float32); W = Cn + s K (updated); the step's
+    gradient difference is outer(a, d) - outer(a_t, d_t); VG (m, q) = (alpha / s) G~ (grid units);
+    coef = alpha / s; rnd: the step's random window for this layer (m * q uniforms).
+    """
+    sf = np.float32(s)
+    saturated = np.int32(0)
+    q_cols = K.shape[1]
+    for j in range(K.shape[0]):
+        aj = coef * a[j]
+        atj = coef * a_t[j]
+        base = j * q_cols
+        for c in range(q_cols):
+            target = decay * np.float32(K[j, c]) - (aj * d[c] - atj * d_t[c]) - VG[j, c]
+            k, clamped = fixed_point.round_stochastic(target, rnd[base + c], bounds)
+            K[j, c] = np.int32(k)
+            W[j, c] = Cn[j, c] + sf * k
+            saturated += np.int32(clamped)
+    return saturated
+
+
+
+@njit(cache=True, fastmath=FAST)
+def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_t, lam, alpha, idx,
+             rounding, step0, xa, z1, h, d1, d2, scores, p):
+    """One LP-SGD or HALP epoch in place on the integer offsets K1, K2 (and W = C + s K).
+
+    X (n, d) float32, labels (n,) int64; K1 (d + 1, H), K2 (H + 1, C) int8/int16; C1, C2 float32
+    centers (zeros for LP-SGD); W1, W2 float32 = C + s K on entry; s1, s2 the layers' scales;
+    VG1, VG2 float32 (alpha / s) G~ (zeros for LP-SGD); H_t (n, H + 1), D1_t (n, H), D2_t (n, C)
+    float32: each sample's activations and deltas at the anchor (zeros for LP-SGD); idx (T,) int64;
+    rounding: ``fixed_point.make_rounding(seed, bits, K1.size + K2.size, np.float32)``; step0: the
+    global number of the first step. Layer 2's random values follow layer 1's in a step's window.
+    Returns the number of saturated (clamped) coordinate updates.
+    """
+    table, key, bounds = rounding
+    d = X.shape[1]
+    m1 = K1.size
+    decay = np.float32(1.0 - alpha * lam)
+    coef1 = np.float32(alpha / s1)
+    coef2 = np.float32(alpha / s2)
+    saturated = 0
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        xa[:d] = X[i]
+        xa[d] = 1
+        forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        rnd = table[fixed_point.window_offset(key, step0 + t):]
+        saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, decay, coef1, rnd, bounds)
+        saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, decay, coef2,
+                               rnd[m1:], bounds)
+    return saturated
+
+
+# ---- full-data passes (NumPy, float32) -------------------------------------------------------
+
+def _with_ones(A):
+    return np.hstack([A, np.ones((A.shape[0], 1), dtype=A.dtype)])
+
+
+def forward(weights, X):
+    """Activations of the whole data set: (Z1 (n, H), Ha (n, H + 1) with the bias column, scores
+    (n, C)), float32; weights = [W1, W2], X (n, d) float32."""
+    W1, W2 = weights
+    Z1 = X @ W1[:-1] + W1[-1]
+    Ha = _with_ones(np.maximum(Z1, 0))
+    return Z1, Ha, Ha @ W2
+
+
+def _softmax_minus_onehot(scores, labels):
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return p
+
+
+def loss_and_accuracy(weights, X, labels, lam):
+    """(f(W) = mean cross-entropy + (lam / 2) ||W||^2, accuracy) on X (n, d) float32 with labels
+    (n,) int; both as Python floats (f in float64)."""
+    _, _, scores = forward(weights, X)
+    s = scores.astype(np.float64)
+    top = s.max(axis=1)
+    lse = top + np.log(np.exp(s - top[:, None]).sum(axis=1))
+    ce = float(np.mean(lse - s[np.arange(len(labels)), labels]))
+    reg = 0.5 * lam * sum(float(np.sum(W.astype(np.float64) ** 2)) for W in weights)
+    return ce + reg, float(np.mean(np.argmax(s, axis=1) == labels))
+
+
+def full_gradient(weights, X, labels, lam):
+    """grad f at ``weights`` over all n samples, and each sample's anchor activations and deltas.
+
+    Returns ([G1, G2] of the weights' shapes, Ha (n, H + 1), D1 (n, H), D2 (n, C)), float32.
+    """
+    W1, W2 = weights
+    Z1, Ha, scores = forward(weights, X)
+    D2 = _softmax_minus_onehot(scores, labels).astype(np.float32)
+    D1 = (D2 @ W2[:-1].T) * (Z1 > 0)
+    n = X.shape[0]
+    G1 = np.vstack([X.T @ D1, D1.sum(axis=0, keepdims=True)]) / n + lam * W1
+    G2 = Ha.T @ D2 / n + lam * W2
+    return [G1.astype(np.float32), G2.astype(np.float32)], Ha, D1.astype(np.float32), D2
+
+
+def init_weights(d, hidden, classes, seed):
+    """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in ((d, hidden), (hidden, classes)):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        W = np.zeros((fan_in + 1, fan_out), dtype=np.float32)
+        W[:-1] = rng.uniform(-limit, limit, (fan_in, fan_out))
+        weights.append(W)
+    return weights
+
+
+# ---- training --------------------------------------------------------------------------------
+
+@dataclass
+class MLPResult:
+    """A training run: ``history`` (DataFrame with HISTORY_COLUMNS: epoch, passes (data passes so
+    far), seconds (training time so far, evaluation excluded), train_loss f(W) on the training set,
+    val_accuracy on the validation set, saturations (clamped updates that epoch)); ``weights``
+    [W1, W2] float32; ``settings`` the arguments used."""
+
+    history: pd.DataFrame
+    weights: list
+    settings: dict
+
+
+def _check_args(problem, method, hidden, epochs, step, lam, bits, mu):
+    if not isinstance(problem, Multinomial):
+        raise TypeError(f"problem must be a multinomial problem, got {type(problem).__name__}")
+    if not (hasattr(problem, "X_val") and hasattr(problem, "y_val")):
+        raise ValueError("problem has no validation split (X_val, y_val); use datasets.mnist()")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    for name, value, low in (("hidden", hidden, 1), ("epochs", epochs, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    for name, value, strict in (("step", step, True), ("lam", lam, False), ("mu", mu, True)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a number, got {value!r}")
+        if not np.isfinite(value) or value < 0 or (strict and value == 0):
+            raise ValueError(f"{name} must be finite and {'> 0' if strict else '>= 0'}, got {value}")
+    if method != "sgd":
+        fixed_point.check_bits(bits)
+
+
+def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, mu=1.0, seed=0,
+          callback=None):
+    """Train the MLP on ``problem`` (datasets.mnist(): X (n, d), labels, X_val, y_val) and record
+    loss and validation accuracy per epoch.
+
+    method: "sgd" (float32), "lp-sgd" or "halp" (``bits``-bit weights / offsets); hidden: width H;
+    epochs: int >= 1; step: alpha > 0; lam: L2 strength >= 0; mu: HALP's bit-centering constant
+    (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
+    callback(epoch, row) after each epoch. Returns an :class:`MLPResult`.
+    """
+    _check_args(problem, method, hidden, epochs, step, lam, bits, mu)
+    X = problem.X.astype(np.float32)
+    labels = problem.labels
+    X_val = np.asarray(problem.X_val, dtype=np.float32)
+    y_val = np.asarray(problem.y_val, dtype=np.int64)
+    n = X.shape[0]
+    weights = init_weights(problem.d, hidden, problem.n_classes, seed)
+    rng = np.random.default_rng(seed)
+    scratch = _scratch(*weights)
+    runner = _LowPrecision(X, labels, weights, method, bits, step, lam, mu, seed, scratch) \
+        if method != "sgd" else None
+
+    def row(epoch, seconds, saturations):
+        current = weights if runner is None else runner.weights()
+        loss, _ = loss_and_accuracy(current, X, labels, lam)
+        _, acc = loss_and_accuracy(current, X_val, y_val, lam)
+        passes = epoch * (2 if method == "halp" else 1)
+        return dict(zip(HISTORY_COLUMNS, (epoch, passes, seconds, loss, acc, saturations)))
+
+    rows = [row(0, 0.0, 0)]
+    seconds = 0.0
+    for epoch in range(1, epochs + 1):
+        idx = rng.integers(0, n, size=n, dtype=np.int64)
+        start = time.perf_counter()
+        if runner is None:
+            sgd_epoch(X, labels, weights[0], weights[1], lam, step, idx, *scratch)
+            saturations = 0
+        else:
+            saturations = runner.epoch(idx)
+        seconds += time.perf_counter() - start
+        rows.append(row(epoch, seconds, saturations))
+        if callback is not None:
+            callback(epoch, rows[-1])
+    final = weights if runner is None else runner.weights()
+    settings = dict(method=method, hidden=hidden, epochs=epochs, step=step, lam=lam,
+                    bits=None if method == "sgd" else bits, mu=mu if method == "halp" else None,
+                    seed=seed)
+    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    history.attrs.update(settings)
+    return MLPResult(history=history, weights=final, settings=settings)
+
+
+class _LowPrecision:
+    """State of LP-SGD / HALP training: per layer the integer offset K, center C, scale s, the
+    float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches."""
+
+    def __init__(self, X, labels, weights, method, bits, step, lam, mu, seed, scratch):
+        self.X, self.labels, self.method = X, labels, method
+        self.step, self.lam, self.mu, self.scratch = step, lam, mu, scratch
+        self.top = 2 ** (bits - 1) - 1
+        dtype = fixed_point.storage_dtype(bits)
+        self.K = [np.zeros(W.shape, dtype=dtype) for W in weights]
+        self.W = [W.copy() for W in weights]
+        n, H, C = X.shape[0], weights[1].shape[0] - 1, weights[1].shape[1]
+        self.VG = [np.zeros(W.shape, dtype=np.float32) for W in weights]
+        if method == "halp":
+            self.C = [W.copy() for W in weights]
+            self.scales = [1.0, 1.0]
+        else:
+            self.C = [np.zeros(W.shape, dtype=np.float32) for W in weights]
+            self.scales = [SCALE_RANGE * float(np.abs(W).max()) / self.top for W in weights]
+            for K, W, s in zip(self.K, self.W, self.scales):
+                K[...] = fixed_point.quantize(W, bits, s)[0]
+                W[...] = s * K
+        self.caches = (np.zeros((n, H + 1), np.float32), np.zeros((n, H), np.float32),
+                       np.zeros((n, C), np.float32))
+        self.rounding = fixed_point.make_rounding(seed, bits, sum(K.size for K in self.K),
+                                                  np.float32)
+        self.steps = 0
+
+    def weights(self):
+        """Current float32 weights [W1, W2] (copies)."""
+        return [W.copy() for W in self.W]
+
+    def _center(self):
+        """HALP bit centering: full gradient at the anchor, new scales, offsets 0."""
+        grads, *self.caches = full_gradient(self.C, self.X, self.labels, self.lam)
+        for layer, G in enumerate(grads):
+            gnorm = float(np.linalg.norm(G))
+            if gnorm > 0:
+                self.scales[layer] = gnorm / (self.mu * self.top)
+            self.K[layer][...] = 0
+            self.W[layer][...] = self.C[layer]
+            self.VG[layer][...] = (self.step / self.scales[layer]) * G
+
+    def epoch(self, idx):
+        """One epoch of T = len(idx) steps; returns the number of saturated updates."""
+        if self.method == "halp":
+            self._center()
+        sat = lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
+                       self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
+                       self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
+                       self.steps, *self.scratch)
+        self.steps += idx.shape[0]
+        if self.method == "halp":
+            for layer in range(2):
+                self.C[layer] += self.scales[layer] * self.K[layer]
+                self.W[layer][...] = self.C[layer]
+                self.K[layer][...] = 0
+        return int(sat)
