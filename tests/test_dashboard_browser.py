@@ -1,7 +1,7 @@
 """Real browser: `streamlit run dashboard/app.py` on a free local port, every page opened in headless
 Chromium, each must render a plotly chart. Screenshots go to artifacts/screenshots/ (test artifacts).
 
-Runs in CI (CI=true), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
+Runs in CI (CI set), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
 """
 
 import os
@@ -14,20 +14,22 @@ import urllib.request
 
 import pytest
 from dashboard_helpers import APP, FIXTURES, ROOT
+from dashboard_helpers.browser import Chromium
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-PAGES = {"": "Headline: HALP 8-bit vs SVRG", "speedups": "Speedup vs bit width",
-         "convergence": "Suboptimality vs epoch", "history": "Two-commit comparison",
-         "machines": "Performance relative to the baseline machine"}
-"""url_path (the default page, Overview, is at '/') -> text that page must show."""
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--hide-scrollbars", "--window-size=1400,2600",
-                  "--virtual-time-budget=20000"]
-PLOTLY = 'class="js-plotly-plot"'
+PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
+         "speedups": ("speedups", "Speedup vs bit width"),
+         "convergence": ("convergence", "Suboptimality vs epoch"),
+         "history": ("history", "Two-commit comparison"),
+         "machines": ("machines", "Performance relative to the baseline machine")}
+"""page -> (url path; the default page, Overview, is at '/'), text that page must show)."""
+RENDERED = ("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
+            "document.body.innerText.includes({text!r}) && "
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+"""JavaScript: a plotly chart was drawn, the page's text is there, and the script finished running."""
 
 
-def chromium():
+def chromium_binary():
     """Path of the Chromium binary; skip (fail in CI) when there is none."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
@@ -60,8 +62,11 @@ def wait_healthy(url, proc, timeout=90):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    return chromium()
+def browser(tmp_path_factory):
+    """One headless Chromium with a fresh profile, killed afterwards."""
+    chrome = Chromium(chromium_binary(), tmp_path_factory.mktemp("chromium-profile"))
+    yield chrome
+    chrome.close()
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +75,13 @@ def server(browser, tmp_path_factory):
     port = free_port()
     env = dict(os.environ, HALP_SHIPPED_RESULTS=str(FIXTURES))
     env.pop("HALP_RESULTS", None)
-    log = open(tmp_path_factory.mktemp("streamlit") / "server.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
@@ -87,33 +93,22 @@ def server(browser, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.seek(0)
-        server_log = log.read()
-        log.close()
-        assert "Traceback" not in server_log, server_log
-
-
-def render(browser, url, screenshot, profile):
-    """DOM of `url` after Chromium ran it headless; also writes a PNG screenshot."""
-    out = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                          f"--screenshot={screenshot}", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120)
-    return out.stdout
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_page_renders_a_plotly_chart_in_chromium(browser, server, page, tmp_path):
+def test_page_renders_a_plotly_chart_in_chromium(browser, server, page):
+    path, text = PAGES[page]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / f"{page or 'overview'}.png"
+    shot = SCREENSHOTS / f"{page}.png"
     shot.unlink(missing_ok=True)
-    # The first run of a page in a fresh server process can outlast the virtual-time budget
-    # (imports, reading the results), so look up to three times before failing.
-    for attempt in range(3):
-        dom = render(browser, f"{server}/{page}", shot, tmp_path / f"profile-{attempt}")
-        if PLOTLY in dom and PAGES[page] in dom:
-            break
-    assert PLOTLY in dom, f"{page}: no plotly chart in the DOM after 3 tries"
-    assert PAGES[page] in dom
+    browser.open(f"{server}/{path}")
+    rendered = browser.wait_for(RENDERED.format(text=text), timeout=90)
+    time.sleep(1)  # let plotly finish drawing before the screenshot
+    browser.screenshot(shot)
+    dom = browser.html()
+    assert rendered, f"{page}: no plotly chart with {text!r} within 90 s (see {shot})"
+    assert 'class="js-plotly-plot"' in dom
     assert 'data-testid="stException"' not in dom
     assert "Page not found" not in dom
     assert shot.stat().st_size > 20_000
