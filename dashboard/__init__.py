@@ -1,0 +1,1 @@
+"""halp-bench results dashboard (Streamlit): `streamlit run dashboard/app.py`; see docs/dashboard.md."""
