@@ -1,0 +1,175 @@
+"""Peers: our SVRG-fp64, SVRG-fp32, HALP-8 and HALP-16 against every installed peer
+(``halp_core.peers``: scikit-learn, cyanure, tick, lightning, copt) on the same objective and data.
+
+Problems: binary MNIST logistic regression (50000 x 784, lam = 1e-4, 8-bit data) and synthetic
+least squares (PEER_LSQ). Everything is measured once per ``asv run`` in ``setup_cache`` (one
+process, so the contenders share the machine's state), and the ``track_`` benchmarks read it:
+
+* per-epoch time: ``TIMING_ROUNDS`` rounds; in each round every contender runs ``TIMING_EPOCHS``
+  epochs, one contender after the other (interleaved), and its steady per-epoch time is
+  ``halp_core.peers.seconds_per_epoch`` of that run; the value is the median over rounds.
+* time to target: one run of ``EPOCHS[problem]`` epochs per contender; the solver time at the first
+  epoch with f - f* <= target (inf when not reached within the run).
+* ratios ours / peer of both (lower is better; inf / inf is NaN).
+
+Steps: step = STEP_FACTOR[problem] / L_max for our solvers and every peer that takes a step;
+scikit-learn sag/saga, cyanure and lbfgs pick their own (docs/peers.md). A peer whose library
+is not installed raises NotImplementedError in ``setup`` (asv records it as skipped).
+The parameter lists below are append only.
+"""
+
+import functools
+import math
+import statistics
+
+from . import common
+
+PROBLEMS = ("mnist", "lsq")
+OURS = ("svrg-fp64", "svrg-fp32", "halp-8", "halp-16")
+OUR_SETTINGS = {"svrg-fp64": ("svrg", "fp64"), "svrg-fp32": ("svrg", "fp32"),
+                "halp-8": ("halp", 8), "halp-16": ("halp", 16)}
+PEERS = ("sklearn-sgd", "sklearn-sag", "sklearn-saga", "sklearn-lbfgs", "cyanure-svrg",
+         "tick-svrg-fp64", "tick-svrg-fp32", "tick-saga-fp64", "tick-saga-fp32",
+         "lightning-svrg", "lightning-saga", "copt-svrg")
+CONTENDERS = OURS + PEERS
+TARGETS = ("1e-04", "1e-08")   # strings so the parameter reads the same in every tool
+
+MNIST_LAM = 1e-4
+PEER_LSQ = dict(n=20000, d=256, lam=1e-3, noise=0.1, seed=0, cond=100.0)
+STEP_FACTOR = {"mnist": 1.0, "lsq": 0.5}
+HALP_MU = "auto"               # halp_core's automatic bit centering
+EPOCHS = {"mnist": 60, "lsq": 60}
+TIMING_EPOCHS = 4
+TIMING_ROUNDS = 3
+SEED = 0
+
+
+def peers_api():
+    """``halp_core.peers`` (skips every benchmark on commits that lack it)."""
+    return common.require(common.safe_import("halp_core.peers"), "halp_core.peers")
+
+
+@functools.lru_cache(maxsize=None)
+def peer_problem(name):
+    """The problem called ``name`` (8-bit data), with f* computed."""
+    datasets = common.api().datasets
+    if name == "mnist":
+        prob = datasets.mnist(lam=MNIST_LAM, binary=True)
+    else:
+        kw = dict(PEER_LSQ)
+        prob = datasets.synthetic_least_squares(kw.pop("n"), kw.pop("d"), **kw)
+    prob.L_max, prob.f_star  # noqa: B018 (computed once, cached on the problem)
+    return prob
+
+
+def run_contender(prob, problem, contender, epochs):
+    """History (halp_core.solve columns) of ``contender`` for ``epochs`` epochs."""
+    step = STEP_FACTOR[problem] / prob.L_max
+    if contender in OUR_SETTINGS:
+        solver, precision = OUR_SETTINGS[contender]
+        mu = HALP_MU if solver == "halp" else None
+        return common.api().solve(prob, solver, precision=precision, step=step, epochs=epochs,
+                                  mu=mu, seed=SEED).history
+    return peers_api().solve_peer(prob, contender, step=step, epochs=epochs, seed=SEED).history
+
+
+def measure(_self=None):
+    """``setup_cache`` of every class here: {(problem, contender): {"epoch": s, target: s}} for
+    the contenders that can run, and {"skipped": {(problem, contender): reason}}."""
+    peers = peers_api()
+    out, skipped = {}, {}
+    for problem in PROBLEMS:
+        prob = peer_problem(problem)
+        status = peers.peer_status()
+        runnable = []
+        for name in CONTENDERS:
+            if name in peers.PEERS and status[name] is not None:
+                skipped[problem, name] = status[name]
+            elif name in peers.PEERS and prob.kind not in peers.PEERS[name].kinds:
+                skipped[problem, name] = f"{name} does not solve {prob.kind} problems"
+            else:
+                runnable.append(name)
+        rounds = {name: [] for name in runnable}
+        for _ in range(TIMING_ROUNDS):
+            for name in runnable:
+                hist = run_contender(prob, problem, name, TIMING_EPOCHS)
+                rounds[name].append(peers.seconds_per_epoch(hist))
+        for name in runnable:
+            hist = run_contender(prob, problem, name, EPOCHS[problem])
+            entry = {"epoch": statistics.median(rounds[name])}
+            entry.update({t: peers.time_to_target(hist, float(t)) for t in TARGETS})
+            out[problem, name] = entry
+    out["skipped"] = skipped
+    return out
+
+
+def _value(cache, problem, contender, key):
+    if (problem, contender) in cache["skipped"]:
+        raise NotImplementedError(cache["skipped"][problem, contender])
+    return cache[problem, contender][key]
+
+
+def _ratio(ours, theirs):
+    """ours / theirs; NaN when both are inf (neither reached the target)."""
+    if math.isinf(ours) and math.isinf(theirs):
+        return math.nan
+    return ours / theirs
+
+
+class _Suite:
+    setup_cache = measure
+    timeout = 7200  # setup_cache: every contender on both problems, about 15 min on a 2-core VM
+
+
+class PeerEpoch(_Suite):
+    """Steady per-epoch time of every contender (seconds)."""
+
+    params = [list(PROBLEMS), list(CONTENDERS)]
+    param_names = ["problem", "solver"]
+
+    def setup(self, cache, problem, solver):
+        _value(cache, problem, solver, "epoch")
+
+    def track_seconds_per_epoch(self, cache, problem, solver):
+        return _value(cache, problem, solver, "epoch")
+
+    track_seconds_per_epoch.unit = "seconds"
+
+
+class PeerTimeToTarget(_Suite):
+    """Solver time to reach f - f* <= target (seconds; inf: not reached in EPOCHS[problem])."""
+
+    params = [list(PROBLEMS), list(TARGETS), list(CONTENDERS)]
+    param_names = ["problem", "target", "solver"]
+
+    def setup(self, cache, problem, target, solver):
+        _value(cache, problem, solver, target)
+
+    def track_time_to_target(self, cache, problem, target, solver):
+        return _value(cache, problem, solver, target)
+
+    track_time_to_target.unit = "seconds"
+
+
+class PeerRatio(_Suite):
+    """Ours / peer: per-epoch time and time to target (lower is better)."""
+
+    params = [list(PROBLEMS), list(OURS), list(PEERS)]
+    param_names = ["problem", "ours", "peer"]
+
+    def setup(self, cache, problem, ours, peer):
+        _value(cache, problem, ours, "epoch")
+        _value(cache, problem, peer, "epoch")
+
+    def track_epoch_ratio(self, cache, problem, ours, peer):
+        return _value(cache, problem, ours, "epoch") / _value(cache, problem, peer, "epoch")
+
+    def track_time_to_1e4_ratio(self, cache, problem, ours, peer):
+        return _ratio(_value(cache, problem, ours, TARGETS[0]), _value(cache, problem, peer, TARGETS[0]))
+
+    def track_time_to_1e8_ratio(self, cache, problem, ours, peer):
+        return _ratio(_value(cache, problem, ours, TARGETS[1]), _value(cache, problem, peer, TARGETS[1]))
+
+    track_epoch_ratio.unit = "ratio"
+    track_time_to_1e4_ratio.unit = "ratio"
+    track_time_to_1e8_ratio.unit = "ratio"
