@@ -285,6 +285,11 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
         passes = epoch * (2 if method == "halp" else 1)
         return dict(zip(HISTORY_COLUMNS, (epoch, passes, seconds, loss, acc, saturations)))
 
+    no_steps = np.zeros(0, dtype=np.int64)
+    if runner is None:  # compile before timing
+        sgd_epoch(X, labels, weights[0], weights[1], lam, step, no_steps, *scratch)
+    else:
+        runner.run(no_steps)
     rows = [row(0, 0.0, 0)]
     seconds = 0.0
     for epoch in range(1, epochs + 1):
@@ -355,14 +360,19 @@ class _LowPrecision:
         """One epoch of T = len(idx) steps; returns the number of saturated updates."""
         if self.method == "halp":
             self._center()
-        sat = lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
-                       self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
-                       self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
-                       self.steps, *self.scratch)
-        self.steps += idx.shape[0]
+        sat = self.run(idx)
         if self.method == "halp":
             for layer in range(2):
                 self.C[layer] += self.scales[layer] * self.K[layer]
                 self.W[layer][...] = self.C[layer]
                 self.K[layer][...] = 0
+        return sat
+
+    def run(self, idx):
+        """The steps idx (int64) of the Numba kernel, nothing else; returns saturations."""
+        sat = lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
+                       self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
+                       self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
+                       self.steps, *self.scratch)
+        self.steps += idx.shape[0]
         return int(sat)

@@ -12,19 +12,25 @@ EPOCHS = 60
 
 
 def test_next_mu_is_the_secant_over_headroom():
+    """Unsaturated: the curvature along z over HEADROOM times z's largest coordinate; saturated
+    (the largest coordinate was clamped): over z's 2-norm instead."""
     rng = np.random.default_rng(0)
     hessian = np.diag([4.0, 1.0, 0.25])
     z = rng.standard_normal(3)
     g_prev = rng.standard_normal(3)
     g_new = g_prev + hessian @ z          # exact for a quadratic
-    expected = np.linalg.norm(hessian @ z) / (bit_centering.HEADROOM * np.abs(z).max())
-    assert bit_centering.next_mu(7.0, g_prev, g_new, z) == pytest.approx(expected)
+    change = np.linalg.norm(hessian @ z)
+    head = bit_centering.HEADROOM
+    assert bit_centering.next_mu(7.0, g_prev, g_new, z, False) == pytest.approx(
+        change / (head * np.abs(z).max()))
+    assert bit_centering.next_mu(7.0, g_prev, g_new, z, True) == pytest.approx(
+        change / (head * np.linalg.norm(z)))
 
 
 def test_next_mu_keeps_mu_without_information():
     g = np.ones(4)
-    assert bit_centering.next_mu(3.0, g, g + 1.0, np.zeros(4)) == 3.0   # the offset did not move
-    assert bit_centering.next_mu(3.0, g, g.copy(), np.ones(4)) == 3.0   # the gradient did not move
+    assert bit_centering.next_mu(3.0, g, g + 1.0, np.zeros(4), False) == 3.0  # offset did not move
+    assert bit_centering.next_mu(3.0, g, g.copy(), np.ones(4), True) == 3.0   # gradient did not move
 
 
 def test_auto_starts_at_L_max_and_records_mu_per_epoch():

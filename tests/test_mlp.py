@@ -1,0 +1,182 @@
+"""The MLP of halp_core.mlp: each Numba kernel against a plain NumPy reference on random inputs,
+the NumPy full gradient against finite differences, validation, and short training runs."""
+
+import numpy as np
+import pytest
+import reference as ref
+
+from halp_core import datasets, fixed_point, mlp
+from halp_core.problems import Multinomial
+
+D, H, C = 12, 7, 4
+
+
+def _net(seed=0):
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((D + 1, H)).astype(np.float32) * 0.5
+    W2 = rng.standard_normal((H + 1, C)).astype(np.float32) * 0.5
+    return W1, W2
+
+
+def _data(n, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, D)).astype(np.float32)
+    X[X < 0.3] = 0  # zero pixels, as in MNIST (the kernel skips them)
+    return X, rng.integers(0, C, n).astype(np.int64)
+
+
+def _sample_grad(x, label, W1, W2):
+    """NumPy reference of one sample: (h with the trailing 1, d1, d2)."""
+    xa = np.append(x, 1).astype(np.float64)
+    z1 = xa @ W1
+    h = np.append(np.maximum(z1, 0), 1)
+    scores = h @ W2
+    p = np.exp(scores - scores.max())
+    p /= p.sum()
+    p[label] -= 1
+    return h, (W2[:-1] @ p) * (z1 > 0), p
+
+
+def test_forward_backward_matches_numpy():
+    W1, W2 = _net()
+    X, labels = _data(5)
+    xa, z1, h, d1, d2, scores, p = mlp._scratch(W1, W2)
+    for i in range(5):
+        xa[:D], xa[D] = X[i], 1
+        mlp.forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        h_ref, d1_ref, d2_ref = _sample_grad(X[i], labels[i], W1, W2)
+        np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(d1, d1_ref, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(d2, d2_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_full_gradient_matches_finite_differences_and_samples():
+    W1, W2 = _net()
+    X, labels = _data(40)
+    lam = 0.01
+    (G1, G2), Ha, D1, D2 = mlp.full_gradient([W1, W2], X, labels, lam)
+    rng = np.random.default_rng(2)
+    V1, V2 = rng.standard_normal(W1.shape), rng.standard_normal(W2.shape)
+    eps = 1e-3
+    f_plus, _ = mlp.loss_and_accuracy([(W1 + eps * V1).astype(np.float32),
+                                       (W2 + eps * V2).astype(np.float32)], X, labels, lam)
+    f_minus, _ = mlp.loss_and_accuracy([(W1 - eps * V1).astype(np.float32),
+                                        (W2 - eps * V2).astype(np.float32)], X, labels, lam)
+    directional = float(np.sum(G1 * V1) + np.sum(G2 * V2))
+    assert (f_plus - f_minus) / (2 * eps) == pytest.approx(directional, rel=2e-2)
+    # the mean of the per-sample gradients, and the cached anchor quantities
+    parts = [_sample_grad(X[i], labels[i], W1, W2) for i in range(40)]
+    xa = np.hstack([X, np.ones((40, 1))])
+    G1_ref = np.mean([np.outer(xa[i], d1) for i, (_, d1, _) in enumerate(parts)], axis=0) + lam * W1
+    G2_ref = np.mean([np.outer(h, d2) for h, _, d2 in parts], axis=0) + lam * W2
+    np.testing.assert_allclose(G1, G1_ref, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(G2, G2_ref, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(Ha, [h for h, _, _ in parts], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(D1, [d1 for _, d1, _ in parts], rtol=1e-4, atol=1e-6)
+
+
+def test_sgd_epoch_matches_numpy():
+    W1, W2 = _net()
+    X, labels = _data(30)
+    idx = np.random.default_rng(3).integers(0, 30, 25)
+    lam, alpha = 0.01, 0.1
+    R1, R2 = W1.astype(np.float64), W2.astype(np.float64)
+    for i in idx:
+        h, d1, d2 = _sample_grad(X[i], labels[i], R1, R2)
+        R1 = (1 - alpha * lam) * R1 - alpha * np.outer(np.append(X[i], 1), d1)
+        R2 = (1 - alpha * lam) * R2 - alpha * np.outer(h, d2)
+    mlp.sgd_epoch(X, labels, W1, W2, lam, alpha, idx, *mlp._scratch(W1, W2))
+    np.testing.assert_allclose(W1, R1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(W2, R2, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("halp", [False, True], ids=["lp-sgd", "halp"])
+def test_lp_epoch_matches_numpy(halp):
+    """Integer offsets after a few steps, with the same random table; a float32-vs-float64
+    difference can flip a rounding only when the target lies within ~1e-5 of an integer."""
+    bits, lam, alpha, n = 8, 0.01, 0.05, 30
+    X, labels = _data(n)
+    rng = np.random.default_rng(4)
+    C1, C2 = _net(5) if halp else (np.zeros((D + 1, H), np.float32), np.zeros((H + 1, C), np.float32))
+    s1, s2 = 0.01, 0.02
+    K1 = rng.integers(-20, 20, (D + 1, H)).astype(np.int8)
+    K2 = rng.integers(-20, 20, (H + 1, C)).astype(np.int8)
+    if halp:
+        VG1 = rng.standard_normal(K1.shape).astype(np.float32)
+        VG2 = rng.standard_normal(K2.shape).astype(np.float32)
+        _, Ht, D1t, D2t = mlp.full_gradient([C1, C2], X, labels, lam)
+    else:
+        VG1, VG2 = np.zeros(K1.shape, np.float32), np.zeros(K2.shape, np.float32)
+        Ht, D1t, D2t = (np.zeros((n, H + 1), np.float32), np.zeros((n, H), np.float32),
+                        np.zeros((n, C), np.float32))
+    idx = rng.integers(0, n, 20)
+    step0, seed = 100, 9
+    rounding = fixed_point.make_rounding(seed, bits, K1.size + K2.size, np.float32)
+    # NumPy reference
+    table = ref.uniforms(fixed_point.seed_key(seed), fixed_point.RANDOM_SPAN + K1.size + K2.size)
+    k1, k2 = K1.astype(np.float64), K2.astype(np.float64)
+    sat_ref = 0
+    for t, i in enumerate(idx):
+        W1, W2 = C1 + s1 * k1, C2 + s2 * k2
+        h, d1, d2 = _sample_grad(X[i], labels[i], W1, W2)
+        xa = np.append(X[i], 1)
+        off = int(ref.step_key(fixed_point.seed_key(seed), step0 + t)) & (fixed_point.RANDOM_SPAN - 1)
+        u = table[off:off + K1.size + K2.size]
+        t1 = (1 - alpha * lam) * k1 - alpha / s1 * (np.outer(xa, d1) - np.outer(xa, D1t[i])) - VG1
+        t2 = (1 - alpha * lam) * k2 - alpha / s2 * (np.outer(h, d2) - np.outer(Ht[i], D2t[i])) - VG2
+        q1, a = ref.round_stochastic(t1.ravel(), u[:K1.size], bits)
+        q2, b = ref.round_stochastic(t2.ravel(), u[K1.size:], bits)
+        k1, k2, sat_ref = q1.reshape(k1.shape), q2.reshape(k2.shape), sat_ref + a + b
+    W1, W2 = C1 + s1 * K1, C2 + s2 * K2
+    W1, W2 = W1.astype(np.float32), W2.astype(np.float32)
+    sat = mlp.lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, Ht, D1t, D2t, lam,
+                       alpha, idx, rounding, step0, *mlp._scratch(W1, W2))
+    mismatches = int(np.sum(K1 != k1) + np.sum(K2 != k2))
+    assert mismatches <= 2 and np.abs(K1 - k1).max() <= 1 and np.abs(K2 - k2).max() <= 1
+    assert abs(sat - sat_ref) <= 2
+    np.testing.assert_allclose(W1, C1 + s1 * K1.astype(np.float32), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(W2, C2 + s2 * K2.astype(np.float32), rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    prob = datasets.digits(lam=1e-3)
+    prob.X_val, prob.y_val = prob.X[:500], prob.labels[:500]
+    return prob
+
+
+@pytest.mark.parametrize("method", mlp.METHODS)
+def test_training_lowers_the_loss(digits, method):
+    res = mlp.train(digits, method, hidden=16, epochs=2, step=0.05, mu=1.0)
+    hist = res.history
+    assert list(hist.columns) == list(mlp.HISTORY_COLUMNS) and len(hist) == 3
+    assert hist.train_loss.iloc[-1] < 0.5 * hist.train_loss.iloc[0]
+    assert hist.val_accuracy.iloc[-1] > 0.8
+    assert hist.passes.iloc[-1] == (4 if method == "halp" else 2)
+    assert (hist.saturations == 0).all() if method == "sgd" else hist.saturations.iloc[0] == 0
+
+
+def test_training_is_deterministic(digits):
+    a = mlp.train(digits, "halp", hidden=8, epochs=1, step=0.05, seed=3).history
+    b = mlp.train(digits, "halp", hidden=8, epochs=1, step=0.05, seed=3).history
+    assert a.drop(columns="seconds").equals(b.drop(columns="seconds"))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(method="adam"), ValueError, "method must be one of"),
+    (dict(method="sgd", hidden=0), ValueError, "hidden must be"),
+    (dict(method="sgd", step=-1.0), ValueError, "step must be"),
+    (dict(method="halp", mu=0.0), ValueError, "mu must be"),
+    (dict(method="halp", mu="auto"), TypeError, "mu must be a number"),
+    (dict(method="lp-sgd", bits=1), ValueError, "bits must be between"),
+])
+def test_bad_arguments(digits, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        mlp.train(digits, **kwargs)
+
+
+def test_needs_a_validation_split():
+    rng = np.random.default_rng(0)
+    prob = Multinomial(rng.random((20, 3)), rng.integers(0, 2, 20), 0.1)
+    with pytest.raises(ValueError, match="validation split"):
+        mlp.train(prob, "sgd")
