@@ -150,17 +150,21 @@ def history_figure(rows, regressions, unit):
     return fig
 
 
-def compare_figure(table):
-    """Ratio B / A per result of a two-commit comparison (log axis), coloured by change (`analysis.compare_commits`)."""
-    table = table.dropna(subset=["ratio"]).reset_index(drop=True)
+def compare_figure(table, limit=40):
+    """Ratio B / A (log axis) of the `limit` results that changed most, coloured by change.
+
+    table: `analysis.compare_commits` rows (the page shows all of them in a table).
+    """
+    table = table.dropna(subset=["ratio"])
+    table = table.loc[np.log(table["ratio"]).abs().sort_values(ascending=False).index[:limit]]
     label = table["benchmark"].str.rsplit(".", n=1).str[-1] + " " + table["params"] + " · " + table["machine"]
     fig = px.scatter(table.assign(result=label), x="ratio", y="result", color="change", log_x=True,
                      hover_data=["machine", "env", "benchmark", "params", "value_a", "value_b"],
                      labels={"ratio": "ratio B / A (> 1 worse)"})
     fig.add_vline(x=1, line_dash="dot", line_color="grey")
-    fig.update_yaxes(showticklabels=len(table) <= 40, title="")
-    fig.update_layout(template=TEMPLATE, title="Two-commit comparison",
-                      height=max(400, min(1200, 18 * len(table))))
+    fig.update_yaxes(title="", categoryorder="array", categoryarray=label[::-1].tolist())
+    fig.update_layout(template=TEMPLATE, title=f"Two-commit comparison: the {len(table)} largest changes",
+                      height=max(400, 22 * len(table)))
     return fig
 
 

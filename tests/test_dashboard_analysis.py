@@ -153,8 +153,11 @@ def test_compare_commits_like_asv_compare(frame):
     assert set(table.loc[table["benchmark"] == "bench_broken.Broken.time_raises", "change"]) == {"failed"}
     timed = table[(table["benchmark"] == analysis.EPOCH_TIME) & (table["change"] == "worse")]
     assert timed["significant"].all()
-    fig = figures.compare_figure(table).to_dict()
+    fig = figures.compare_figure(table, limit=len(table)).to_dict()
     assert {"worse", "unchanged"} <= trace_names(fig)
+    top = figures.compare_figure(table, limit=5)
+    shown = sorted(x for trace in top.data for x in trace.x)
+    assert len(shown) == 5 and min(abs(np.log(shown))) >= np.sort(abs(np.log(table["ratio"].dropna())))[-5]
 
 
 def test_compare_significance_needs_non_overlapping_intervals():

@@ -1,0 +1,74 @@
+"""Reproduction: the paper's experiments as rerun by `python -m halp_core.reproduce`, read from a folder."""
+
+import streamlit as st
+
+from dashboard import reproduction_data as data
+
+COMMAND = """
+```bash
+python -m halp_core.reproduce --out results-reproduction           # full run (about 20-30 min)
+python -m halp_core.reproduce --quick --out results-reproduction   # CI size (a few minutes)
+```
+"""
+
+
+@st.cache_data(max_entries=4)
+def _load(folder, stamp):
+    """Cached `reproduction_data.load(folder)`; `stamp` (the files' sizes and times) reloads on change."""
+    return data.load(folder)
+
+
+def _figures():
+    """halp_core.reproduce's figure functions, or None when halp_core is not importable here."""
+    try:
+        from halp_core import reproduce
+    except ImportError as exc:
+        st.warning(f"halp_core is not importable here, so figures are off: {exc}")
+        return None
+    return reproduce
+
+
+st.title("Reproduction")
+st.markdown("The HALP paper's experiments rerun with `halp_core`: convex problems (synthetic least "
+            "squares, MNIST multinomial logistic regression) with SGD, SVRG, LP-SGD, LP-SVRG and HALP "
+            "at 8 and 16 bits, a μ sweep of HALP's bit centering, and a small MLP on MNIST. "
+            "The shipped folder is a `--quick` sample; run the command for the full sizes:")
+st.markdown(COMMAND)
+
+shipped = str(data.shipped_dir())
+chosen = st.sidebar.text_input("Reproduction folder", value="", key="rp_folder",
+                               placeholder=shipped,
+                               help="A folder written by `python -m halp_core.reproduce --out DIR`; "
+                                    "empty: the shipped sample.")
+folder = chosen.strip() or shipped
+rep = _load(folder, data.fingerprint(folder))
+st.caption(f"Reading `{folder}`.")
+for problem in rep.problems:
+    st.warning(problem)
+if rep.empty:
+    st.info("No reproduction outputs in this folder yet.")
+    st.stop()
+
+reproduce = _figures()
+
+st.header("Summary")
+if rep.summary:
+    st.markdown(rep.summary)
+
+if rep.convex is not None and reproduce is not None:
+    st.header("Convex problems")
+    st.markdown("f − f* and ‖∇f‖ on a log scale against epochs and against solver seconds. HALP uses "
+                "μ = \"auto\"; dotted lines are 16-bit runs.")
+    for problem in dict.fromkeys(rep.convex["problem"]):
+        st.plotly_chart(reproduce.convex_figure(rep.convex, problem), key=f"convex_{problem}")
+
+if rep.sweep is not None and reproduce is not None:
+    st.header("μ robustness")
+    st.markdown("HALP-8 with fixed μ = μ_min × 2^j and the automatic rule: epochs to f − f* ≤ 1e-10 "
+                "and saturated (clamped) updates.")
+    st.plotly_chart(reproduce.mu_sweep_figure(rep.sweep), key="mu_sweep")
+    st.dataframe(rep.sweep, hide_index=True)
+
+if rep.mlp is not None and reproduce is not None:
+    st.header("MLP on MNIST (nonconvex)")
+    st.plotly_chart(reproduce.mlp_figure(rep.mlp), key="mlp")
