@@ -110,12 +110,13 @@ class _Recorder:
 
 
 def restart_grid(epochs):
-    """Checkpoints of restarted peers: 1, 2, 3, 4, 5, then ratio 1.25 (rounded up), and ``epochs``."""
-    grid, k = [], 1.0
+    """Checkpoints of restarted peers: 1, 2, ..., then k -> max(k + 1, floor(1.25 k)) (so no gap
+    is wider than 25%), ending at ``epochs``."""
+    grid, k = [], 1
     while k < epochs:
-        grid.append(int(np.ceil(k)))
-        k = max(k + 1, k * 1.25)
-    return sorted(set(grid) | {epochs})
+        grid.append(k)
+        k = max(k + 1, k * 5 // 4)
+    return grid + [epochs]
 
 
 def _restarted(fit, epochs):
@@ -204,7 +205,9 @@ def _cyanure_svrg(problem, epochs, seed):
 
 def _tick(problem, step, epochs, seed, algorithm, dtype):
     """tick's C++ SVRG / SAGA, one epoch per ``_solver.solve()`` call (the loop tick's own
-    verbose mode runs), uniform sampling with replacement."""
+    verbose mode runs), a new permutation per epoch: with tick's uniform sampling
+    (rand_type="unif") its SAGA converged to a point 4.3e-3 (relative) away from w* on a
+    600-sample problem whatever the step, as if one sample were never drawn (docs/peers.md)."""
     from tick.linear_model import ModelLinReg, ModelLogReg
     from tick.prox import ProxL2Sq
     from tick.solver import SAGA, SVRG
@@ -212,7 +215,7 @@ def _tick(problem, step, epochs, seed, algorithm, dtype):
     model_cls = ModelLogReg if problem.kind == "logistic" else ModelLinReg
     model = model_cls(fit_intercept=False).fit(problem.X.astype(dtype), problem.y.astype(dtype))
     solver = (SVRG if algorithm == "svrg" else SAGA)(step=step, tol=0.0, max_iter=epochs,
-                                                     verbose=False, seed=seed, rand_type="unif")
+                                                     verbose=False, seed=seed, rand_type="perm")
     solver.set_model(model).set_prox(ProxL2Sq(strength=problem.lam))
     _, _, iterate, _ = solver._initialize_values(np.zeros(problem.d, dtype=dtype), step,
                                                   n_empty_vectors=1)
