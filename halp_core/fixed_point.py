@@ -92,32 +92,6 @@ def seed_key(seed):
     return np.uint64(int(hash32(low ^ hash32(high ^ _GOLDEN))))
 
 
-@njit(cache=True)
-def quantize_nearest(x, scale, bits, out):
-    """Round ``x / scale`` to the nearest b-bit integer, saturating; write into ``out``.
-
-    x: float array, any shape (C-contiguous); scale: float > 0 (value of one integer step);
-    bits: 2..16; out: int8/int16 array with x's shape. Returns the number of saturated entries.
-    Ties round up (``floor(x/s + 1/2)``).
-    """
-    lo = -(2 ** (bits - 1))
-    hi = 2 ** (bits - 1) - 1
-    xf = x.reshape(-1)
-    of = out.reshape(-1)
-    inv = 1.0 / scale
-    saturated = 0
-    for j in range(xf.shape[0]):
-        q = np.floor(xf[j] * inv + 0.5)
-        if q > hi:
-            q = hi
-            saturated += 1
-        elif q < lo:
-            q = lo
-            saturated += 1
-        of[j] = q
-    return saturated
-
-
 @njit(cache=True, inline="always")
 def round_stochastic(target, u, bounds):
     """Stochastically round ``target`` (grid units, float32 or float64) to an integer-valued float.
@@ -164,6 +138,17 @@ def window_offset(seed_key, step):
 
 
 @njit(cache=True)
+def quantize_nearest(x, scale, bits, out):
+    """Round ``x / scale`` to the nearest b-bit integer, saturating; write into ``out``.
+
+    x: float array, any shape (C-contiguous); scale: float > 0 (value of one integer step);
+    bits: 2..16; out: int8/int16 array with x's shape. Returns the number of saturated entries.
+    Ties round up (``floor(x/s + 1/2)``: round_stochastic with u fixed at 1/2).
+    """
+    return _quantize(x, scale, bits, out, np.uint64(0), False)
+
+
+@njit(cache=True)
 def quantize_stochastic(x, scale, bits, out, key):
     """Stochastically round ``x / scale`` to b-bit integers (unbiased inside the range, to
     2**-24 of a grid step).
@@ -172,6 +157,13 @@ def quantize_stochastic(x, scale, bits, out, key):
     shape; key: uint64 random key (``seed_key(seed)``). Element j draws its random bits from
     ``uniform_bits(key, j)``. Returns the number of saturated entries.
     """
+    return _quantize(x, scale, bits, out, key, True)
+
+
+@njit(cache=True, inline="always")
+def _quantize(x, scale, bits, out, key, stochastic):
+    """out = clamp(floor(x / scale + u)) with u = 1/2, or u ~ U[0, 1) per element; returns the
+    number of clamped entries."""
     lo = -(2.0 ** (bits - 1))
     hi = 2.0 ** (bits - 1) - 1
     xf = x.reshape(-1)
@@ -179,7 +171,8 @@ def quantize_stochastic(x, scale, bits, out, key):
     inv = 1.0 / scale
     saturated = 0
     for j in range(xf.shape[0]):
-        k, sat = round_stochastic(xf[j] * inv, np.float64(uniform_bits(key, j)) * _UNIT24, (lo, hi))
+        u = np.float64(uniform_bits(key, j)) * _UNIT24 if stochastic else 0.5
+        k, sat = round_stochastic(xf[j] * inv, u, (lo, hi))
         of[j] = np.int32(k)
         saturated += sat
     return saturated
