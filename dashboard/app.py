@@ -18,5 +18,6 @@ page = st.navigation([
     st.Page(VIEWS / "convergence.py", title="Convergence", url_path="convergence"),
     st.Page(VIEWS / "history.py", title="History and regressions", url_path="history"),
     st.Page(VIEWS / "machines.py", title="Machines", url_path="machines"),
+    st.Page(VIEWS / "peers.py", title="Peers", url_path="peers"),
 ])
 page.run()
