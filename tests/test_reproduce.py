@@ -1,0 +1,116 @@
+"""`python -m halp_core.reproduce --quick` end to end (outputs, the claims its summary makes), and the
+dashboard's Reproduction page on its outputs, on the shipped sample and on a bad folder."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import reproduction_data
+from halp_core import reproduce
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "dashboard" / "page_reproduction.py")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduction")
+    text = reproduce.reproduce(out, reproduce.Settings.quick())
+    return out, text
+
+
+def _final(frame, problem, tag):
+    part = frame[(frame["problem"] == problem) & (frame["label"] == tag)]
+    return float(part["subopt"].iloc[-1])
+
+
+def test_writes_every_output(quick):
+    out, text = quick
+    for name in ("summary.md", "convex.csv", "mu_sweep.csv", "mlp.csv", "convex_lsq.html",
+                 "convex_mnist.html", "mu_sweep.html", "mlp.html", "plotly.min.js"):
+        assert (out / name).is_file(), name
+    html = (out / "convex_lsq.html").read_text()
+    assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html  # works offline
+    assert (out / "summary.md").read_text() == text
+    convex = pd.read_csv(out / "convex.csv")
+    assert set(convex["label"]) == {reproduce.label(s, p) for s, p in reproduce.CONVEX_SOLVERS}
+    assert set(convex["problem"]) == {"lsq", "mnist"}
+
+
+def test_halp_tracks_svrg_while_lp_solvers_stall_on_least_squares(quick):
+    out, text = quick
+    convex = pd.read_csv(out / "convex.csv")
+    finals = {tag: _final(convex, "lsq", tag) for tag in convex["label"].unique()}
+    print("lsq f - f* after 30 epochs:", {k: f"{v:.1e}" for k, v in finals.items()})
+    for bits in (8, 16):
+        assert finals[f"halp-{bits}"] <= reproduce.TOL
+        assert finals[f"lp-sgd-{bits}"] > 1e-5
+        assert f"HALP-{bits} tracks SVRG: f − f* = {finals[f'halp-{bits}']:.2e} (" in text
+    assert finals["lp-svrg-8"] > 1e-5
+
+
+def test_mu_sweep_reports_saturations_and_auto_within_2x(quick):
+    out, _ = quick
+    sweep = pd.read_csv(out / "mu_sweep.csv")
+    assert sweep["saturations"].dtype.kind == "i" and (sweep["saturations"] > 0).any()
+    for name, part in sweep.groupby("problem"):
+        best = part.loc[part["mu"] != "auto", "epochs_to_tol"].min()
+        auto = part.loc[part["mu"] == "auto", "epochs_to_tol"].iloc[0]
+        print(f"{name}: best fixed mu {best} epochs, auto {auto}")
+        assert auto <= 2 * best
+
+
+def test_mlp_halp8_accuracy_at_least_lp_sgd8(quick):
+    out, _ = quick
+    final = pd.read_csv(out / "mlp.csv").groupby("label")["val_accuracy"].last()
+    print(f"final validation accuracy: HALP-8 {final['halp-8']:.4f}, "
+          f"LP-SGD-8 {final['lp-sgd-8']:.4f}, SGD-fp32 {final['sgd-fp32']:.4f}")
+    assert final["halp-8"] >= final["lp-sgd-8"]
+
+
+def test_command_line_refuses_unknown_options():
+    with pytest.raises(SystemExit):
+        reproduce.main(["--fast"])
+
+
+# ---- dashboard page --------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_data.clear()
+
+
+def _page(folder=None):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    if folder is not None:
+        at.text_input(key="rp_folder").set_value(str(folder)).run()
+    return at
+
+
+def test_page_shows_a_reproduction_folder(quick):
+    out, _ = quick
+    at = _page(out)
+    assert not at.exception
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(titles) == 4  # lsq, mnist, mu sweep, mlp
+    assert any("HALP reproduction: measured results" in m.value for m in at.markdown)
+    assert not at.warning
+
+
+def test_page_starts_on_the_shipped_sample():
+    assert not reproduction_data.load(reproduction_data.shipped_dir()).problems
+    at = _page()
+    assert not at.exception and len(at.get("plotly_chart")) == 4
+
+
+def test_page_explains_a_bad_folder(tmp_path):
+    (tmp_path / "convex.csv").write_text("a,b\n1,2\n")
+    at = _page(tmp_path)
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "convex.csv lacks the columns" in warnings and "mlp.csv is missing" in warnings
+    assert at.info and "No reproduction outputs" in at.info[0].value
