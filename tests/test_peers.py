@@ -141,19 +141,27 @@ def test_bad_input(small):
 MNIST_EPOCHS = 10
 CROSS_CHECK = [n for n in INSTALLED
                if peers.PEERS[n].step == "same" and peers.PEERS[n].algorithm in ("svrg", "saga")]
+SAME_ALGORITHM = [n for n in CROSS_CHECK
+                  if peers.PEERS[n].algorithm == "svrg" and peers.PEERS[n].precision == "fp64"]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CROSS_CHECK, reason="no same-step SVRG/SAGA peer is installed")
 def test_cross_check_on_binary_mnist():
-    """Same step (1 / L_max), 10 epochs on binary MNIST (50000 x 784, lam = 1e-4): every installed
-    same-step SVRG / SAGA peer reaches our SVRG-fp64's f - f* within 5%. This proves that the
-    objectives, the lam conventions and the step semantics agree."""
+    """Same step (1 / L_max), 10 epochs on binary MNIST (50000 x 784, lam = 1e-4, 8-bit data).
+
+    Every fp64 SVRG peer (the same algorithm as ours) reaches our SVRG-fp64's f - f* within 5%:
+    this proves that the objectives, the lam conventions and the step semantics agree (our seeds
+    0..2 spread by 4%: 1.41e-4 .. 1.47e-4). The SAGA peers (another algorithm) and tick's float32
+    solvers (another arithmetic) land within 15%; measured on this machine they differ
+    systematically, over seeds, by up to 10% (lightning SAGA +8%, tick fp32 SVRG -8%, tick fp32
+    SAGA -10%; docs/peers.md)."""
     prob = datasets.mnist(lam=1e-4, binary=True)
     step = 1.0 / prob.L_max
     ours = solve(prob, "svrg", precision="fp64", step=step, epochs=MNIST_EPOCHS, seed=0)
     reference = ours.history["subopt"].iloc[-1]
     got = {name: peers.solve_peer(prob, name, step=step, epochs=MNIST_EPOCHS, seed=0)
            .history["subopt"].iloc[-1] for name in CROSS_CHECK}
-    off = {n: v for n, v in got.items() if abs(v / reference - 1) > 0.05}
-    assert not off, f"ours {reference:.4e}; peers off by more than 5%: {off} (all: {got})"
+    off = {n: v for n, v in got.items()
+           if abs(v / reference - 1) > (0.05 if n in SAME_ALGORITHM else 0.15)}
+    assert not off, f"ours {reference:.4e}; peers off: {off} (all: {got})"
