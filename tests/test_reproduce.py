@@ -95,8 +95,7 @@ def test_page_shows_a_reproduction_folder(quick):
     out, _ = quick
     at = _page(out)
     assert not at.exception
-    titles = [c.proto.spec for c in at.get("plotly_chart")]
-    assert len(titles) == 4  # lsq, mnist, mu sweep, mlp
+    assert len(at.get("plotly_chart")) == 4  # lsq, mnist, mu sweep, mlp
     assert any("HALP reproduction: measured results" in m.value for m in at.markdown)
     assert not at.warning
 
@@ -114,3 +113,11 @@ def test_page_explains_a_bad_folder(tmp_path):
     warnings = " ".join(w.value for w in at.warning)
     assert "convex.csv lacks the columns" in warnings and "mlp.csv is missing" in warnings
     assert at.info and "No reproduction outputs" in at.info[0].value
+
+
+def test_app_lists_the_page():
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("page_reproduction.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Reproduction"] and len(at.get("plotly_chart")) == 4
