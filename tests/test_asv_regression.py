@@ -140,6 +140,7 @@ def test_slowdown_edit_is_valid_python():
 def test_no_change_is_not_flagged(asv_repo):
     repo, env, (c0, c1, _) = asv_repo
     rc, out = _continuous(repo, env, c0, c1)
+    print(out)   # the comparison table, shown by `pytest -rP`
     assert rc == 0, f"asv continuous flagged (or failed on) a no-op change (exit {rc}):\n{out}"
     assert not _flagged(out), out
     assert "BENCHMARKS NOT SIGNIFICANTLY CHANGED" in out, out
@@ -149,6 +150,7 @@ def test_no_change_is_not_flagged(asv_repo):
 def test_slowdown_is_flagged(asv_repo):
     repo, env, (_, c1, c2) = asv_repo
     rc, out = _continuous(repo, env, c1, c2)
+    print(out)
     assert rc == 1, f"asv continuous did not report the 2x slowdown (exit {rc}):\n{out}"
     flagged = _flagged(out)
     assert any(SLOW_NAME in line for line in flagged), out
