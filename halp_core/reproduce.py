@@ -268,7 +268,13 @@ def _stall_factor(frame, problem, tag):
 
 
 def summary(convex, sweep, mlp_frame, settings, wall):
-    """The markdown summary: tables of final numbers and the verdicts they support."""
+    """The markdown summary: tables of final numbers and the verdicts they support.
+
+    convex, sweep, mlp_frame: the frames of run_convex (all problems), run_mu_sweep and run_mlp;
+    wall: seconds. HALP-b "tracks SVRG" on a problem when its final f - f* is at most
+    max(10 x SVRG's, TOL) and below both LP-SGD-b's and LP-SVRG-b's; "fell over the last half" is
+    f - f* at the middle epoch over f - f* at the last (about 1 for a stalled solver).
+    """
     lines = ["# HALP reproduction: measured results", "",
              f"Produced by `python -m halp_core.reproduce{' --quick' if settings.mnist_rows else ''}`"
              f" in {wall:.0f} s of wall time. Every number below is read from the CSV files beside "
