@@ -120,3 +120,21 @@ def test_mnist_fetch_and_load(tmp_path_factory):
     assert prob.X.min() >= 0 and prob.X.max() < 1
     assert prob.X_val.shape == (10000, 784)
     assert datasets.fetch_mnist().exists()
+
+
+def test_reference_optimum_is_cached_on_disk_for_large_problems(tmp_path, monkeypatch):
+    monkeypatch.setenv("HALP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("halp_core.problems.DISK_CACHE_SIZE", 100)
+    prob = datasets.synthetic_logistic(200, 5, lam=1e-2, seed=0)
+    w = prob.w_star
+    files = list((tmp_path / "optima").glob("logistic-*.npy"))
+    assert len(files) == 1
+    again = datasets.synthetic_logistic(200, 5, lam=1e-2, seed=0)
+    monkeypatch.setattr(type(again), "_reference_optimum", lambda self: pytest.fail("recomputed"))
+    np.testing.assert_array_equal(again.w_star, w)
+    other = datasets.synthetic_logistic(200, 5, lam=2e-2, seed=0)  # another lam: another key
+    monkeypatch.undo()
+    monkeypatch.setenv("HALP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("halp_core.problems.DISK_CACHE_SIZE", 100)
+    assert not np.allclose(other.w_star, w)
+    assert len(list((tmp_path / "optima").glob("*.npy"))) == 2
