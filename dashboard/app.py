@@ -19,6 +19,6 @@ page = st.navigation([
     st.Page(VIEWS / "history.py", title="History and regressions", url_path="history"),
     st.Page(VIEWS / "machines.py", title="Machines", url_path="machines"),
     st.Page(VIEWS / "peers.py", title="Peers", url_path="peers"),
-    st.Page(VIEWS.parent / "page_reproduction.py", title="Reproduction", url_path="reproduction"),
+    st.Page(VIEWS / "reproduction.py", title="Reproduction", url_path="reproduction"),
 ])
 page.run()

@@ -24,7 +24,6 @@ HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no net
 """
 
 import argparse
-import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -78,21 +77,13 @@ def _progress(message):
 
 # ---- problems --------------------------------------------------------------------------------
 
-def _cached_optimum(problem):
-    """Load or compute-and-store ``problem.w_star`` under data_dir()/reference (keyed by data)."""
-    digest = hashlib.sha256()
-    for part in (problem.Xq if problem.Xq is not None else problem.X, problem.y,
-                 np.float64(problem.lam)):
-        digest.update(np.ascontiguousarray(part).tobytes())
-    path = datasets.data_dir() / "reference" / f"{problem.name}-{digest.hexdigest()[:16]}.npy"
-    if path.exists():
-        problem.w_star = np.load(path)
-        return
-    _progress(f"[{problem.name}] computing the reference optimum (L-BFGS, cached afterwards)...")
+def _reference_optimum(problem):
+    """Compute ``problem.w_star`` up front, with a progress line (large problems keep it on disk:
+    see Problem.w_star)."""
     start = time.perf_counter()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, problem.w_star)
-    _progress(f"[{problem.name}] reference optimum in {time.perf_counter() - start:.0f} s")
+    _progress(f"[{problem.name}] reference optimum (cached on disk for large problems)...")
+    problem.w_star  # noqa: B018
+    _progress(f"[{problem.name}] reference optimum ready in {time.perf_counter() - start:.0f} s")
 
 
 def mnist_problems(settings, path=None):
@@ -116,7 +107,7 @@ def mnist_problems(settings, path=None):
 def run_convex(name, problem, step, epochs):
     """Every solver of CONVEX_SOLVERS on ``problem``; one tidy frame (history columns plus problem,
     solver, precision, label, saturations, mu)."""
-    _cached_optimum(problem)
+    _reference_optimum(problem)
     frames = []
     for solver, precision in CONVEX_SOLVERS:
         tag = label(solver, precision)

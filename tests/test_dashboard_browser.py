@@ -4,6 +4,7 @@ Chromium, each must render a plotly chart. Screenshots go to artifacts/screensho
 Runs in CI (CI set), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -21,7 +22,9 @@ PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
          "speedups": ("speedups", "Speedup vs bit width"),
          "convergence": ("convergence", "Suboptimality vs epoch"),
          "history": ("history", "Two-commit comparison"),
-         "machines": ("machines", "Performance relative to the baseline machine")}
+         "machines": ("machines", "Performance relative to the baseline machine"),
+         "reproduction": ("reproduction", "Convex problems"),
+         "peers": ("peers", "Where we stand")}
 """page -> (url path; the default page, Overview, is at '/'), text that page must show)."""
 RENDERED = ("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
             "document.body.innerText.includes({text!r}) && "
@@ -69,13 +72,14 @@ def browser(tmp_path_factory):
     chrome.close()
 
 
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    """Base URL of a streamlit server on the fixtures, bound to 127.0.0.1; always stopped afterwards."""
+@contextlib.contextmanager
+def streamlit_server(log_dir, shipped):
+    """Base URL of a streamlit server reading the results directory ``shipped``, bound to
+    127.0.0.1; always stopped afterwards, and its log must hold no traceback."""
     port = free_port()
-    env = dict(os.environ, HALP_SHIPPED_RESULTS=str(FIXTURES))
+    env = dict(os.environ, HALP_SHIPPED_RESULTS=str(shipped))
     env.pop("HALP_RESULTS", None)
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = log_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
@@ -96,9 +100,19 @@ def server(browser, tmp_path_factory):
     assert "Traceback" not in log_path.read_text(), log_path.read_text()
 
 
+@pytest.fixture(scope="module")
+def servers(browser, tmp_path_factory):
+    """page -> server URL: the fixtures for every page; the repository's own results for Peers
+    (the fixtures have no bench_peers results)."""
+    with streamlit_server(tmp_path_factory.mktemp("streamlit"), FIXTURES) as fixtures_url, \
+            streamlit_server(tmp_path_factory.mktemp("streamlit"), ROOT / "results") as shipped_url:
+        yield {page: shipped_url if page == "peers" else fixtures_url for page in PAGES}
+
+
 @pytest.mark.parametrize("page", list(PAGES))
-def test_page_renders_a_plotly_chart_in_chromium(browser, server, page):
+def test_page_renders_a_plotly_chart_in_chromium(browser, servers, page):
     path, text = PAGES[page]
+    server = servers[page]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / f"{page}.png"
     shot.unlink(missing_ok=True)

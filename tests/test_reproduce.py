@@ -12,7 +12,7 @@ from dashboard import reproduction_data
 from halp_core import reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "dashboard" / "page_reproduction.py")
+PAGE = str(ROOT / "dashboard" / "views" / "reproduction.py")
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,6 @@ def test_page_explains_a_bad_folder(tmp_path):
 def test_app_lists_the_page():
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
     at.run()
-    at.switch_page("page_reproduction.py").run()
+    at.switch_page("views/reproduction.py").run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Reproduction"] and len(at.get("plotly_chart")) == 4

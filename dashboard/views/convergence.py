@@ -56,6 +56,7 @@ with st.form("live"):
     mu_factor = left.number_input("μ / λ (HALP bit centering)", min_value=1e-3, max_value=1e3, value=1.0,
                                   format="%.3f", key="lv_mu")
     epochs = right.slider("Epochs", 1, 50, 10, key="lv_epochs")
+    auto_mu = left.checkbox("Automatic μ (HALP; ignores μ / λ)", value=True, key="lv_mu_auto")
     submitted = st.form_submit_button("Run", key="lv_run")
 
 runs = st.session_state.setdefault("live_runs", [])
@@ -63,7 +64,7 @@ if submitted:
     prob = live.problem(name)
     precision = full if solver in live.FULL_PRECISION_SOLVERS else bits
     step = step_factor / prob.L_max
-    mu = mu_factor * prob.lam
+    mu = "auto" if auto_mu else mu_factor * prob.lam
     bar = st.progress(0.0, text="Running…")
 
     def progress(epoch, row):
@@ -75,7 +76,7 @@ if submitted:
         st.error(f"halp_core refused these settings: {exc}")
     else:
         label = f"{len(runs) + 1}: {solver} {analysis.precision_label(precision)}, α={step:.2e}"
-        label += f", μ={mu:.1e}" if solver == "halp" else ""
+        label += (f", μ={mu}" if auto_mu else f", μ={mu:.1e}") if solver == "halp" else ""
         runs.append(history.assign(label=label, problem=name))
         bar.progress(1.0, text=f"done: {epochs} epochs in {history['seconds'].iloc[-1]:.3f} s of solver time")
 
