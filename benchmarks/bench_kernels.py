@@ -88,7 +88,7 @@ class Axpy:
         if dtype not in ("float32", "float64"):
             raise NotImplementedError("kernels.axpy is defined for float32/float64 only")
         x, y = common.kernel_vectors(dtype, level)
-        self.x, self.y = x, y.copy()
+        self.x, self.y = x, common.aligned(y)
         self.reps = common.kernel_reps(level)
         self.loop = _loops()["axpy"]
         self.loop(self.ALPHA, self.x, self.y, 1)
@@ -109,7 +109,8 @@ class Quantize:
 
     def setup(self, bits, level):
         self.x = common.quantize_input(level)
-        self.out = np.empty(self.x.shape, dtype=np.int8 if bits <= 8 else np.int16)
+        storage = np.int8 if bits <= 8 else np.int16
+        self.out = common.aligned(np.empty(self.x.shape, dtype=storage))
         self.scale = common.quantize_scale(bits)
         self.reps = common.kernel_reps(level)
         loops = _loops()

@@ -222,6 +222,21 @@ def kernel_reps(level):
     return max(1, KERNEL_WORK // KERNEL_N[level])
 
 
+ALIGN = 64   # bytes: one cache line, one AVX-512 vector
+
+
+def aligned(values):
+    """A copy of 1-D ``values`` whose data start on an ALIGN-byte boundary. NumPy's allocations
+    are only 16-byte aligned, so the vectors' alignment (and with it the speed of a vectorized
+    kernel) would otherwise change from one benchmark process to the next."""
+    values = np.asarray(values)
+    raw = np.empty(values.nbytes + ALIGN, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % ALIGN
+    out = raw[offset:offset + values.nbytes].view(values.dtype)
+    out[...] = values
+    return out
+
+
 @functools.lru_cache(maxsize=2)
 def kernel_vectors(dtype, level):
     """Two vectors of ``KERNEL_N[level]`` elements of ``dtype``: integers uniform over the
@@ -237,7 +252,7 @@ def kernel_vectors(dtype, level):
     else:
         a = rng.uniform(-1.0, 1.0, n).astype(dtype)
         b = rng.uniform(-1.0, 1.0, n).astype(dtype)
-    return a, b
+    return aligned(a), aligned(b)
 
 
 QUANT_BITS = (16, 8, 4)
@@ -247,7 +262,7 @@ QUANT_BITS = (16, 8, 4)
 def quantize_input(level):
     """float64 input of ``KERNEL_N[level]`` elements, standard normal."""
     rng = np.random.default_rng([KERNEL_SEED, 99, KERNEL_N[level]])
-    return rng.standard_normal(KERNEL_N[level])
+    return aligned(rng.standard_normal(KERNEL_N[level]))
 
 
 def quantize_scale(bits):
