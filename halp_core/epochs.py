@@ -28,26 +28,30 @@ entry window_offset(key, t) + j of the solver's random table (see halp_core.fixe
 
 
 import numpy as np
-from numba import njit
+from numba import config, njit, prange, set_num_threads
 
 from .fixed_point import round_stochastic, window_offset
-from .kernels import FAST, vector_dot
+from .kernels import FAST, prefetch_row, vector_dot
 from .losses import dloss, softmax_minus_onehot
 
 
 # ---- full-gradient pass (shared by SVRG, LP-SVRG and HALP) ------------------------------------
+#
+# The pass is split into ``blocks`` contiguous row ranges, each summed into its own accumulator
+# row by a serial kernel (``grad_rows_*``); the blocks run on ``blocks`` threads (numba prange)
+# and are then added in block order, so the result depends on the block count only, never on
+# thread timing. One block (the default) is the plain single-threaded pass.
 
 @njit(cache=True, fastmath=FAST)
-def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out):
-    """Full gradient of a linear model, caching per-sample margins and loss derivatives.
+def grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
+    """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
+    r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
     X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
-    w (d,) float. Writes a_out[i] = x_i^T w, r_out[i] = l'(a_i, y_i) (float64, (n,)) and
-    g_out = (1/n) sum_i r_i x_i + lam w (dtype of g_out, (d,)).
+    w (d,) float; acc (d,) float, the dtype of the gradient.
     """
-    n, d = X.shape
-    acc = np.zeros(d, dtype=g_out.dtype)
-    for i in range(n):
+    d = X.shape[1]
+    for i in range(lo, hi):
         a = x_scale * np.float64(vector_dot(X[i], w))
         r = dloss(kind, a, y[i])
         a_out[i] = a
@@ -55,29 +59,21 @@ def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out):
         rc = acc.dtype.type(r)
         for j in range(d):
             acc[j] += rc * X[i, j]
-    G = g_out.dtype.type
-    f, lam_g = G(x_scale / n), G(lam)
-    for j in range(d):
-        g_out[j] = f * acc[j] + lam_g * G(w[j])
 
 
 @njit(cache=True, fastmath=FAST)
-def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out):
-    """Full gradient of multinomial logistic regression, caching per-sample scores and
-    softmax(a_i) - e_{y_i}.
+def grad_rows_multinomial(X, x_scale, labels, W, lo, hi, a_out, r_out, acc):
+    """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
+    r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and acc += sum_i X[i]^T r_i ((d, C)).
 
-    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
-    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
-    (d, C).
+    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float; a_out, r_out (n, C).
     """
-    n, d = X.shape
-    C = W.shape[1]
+    d, C = W.shape
     F = W.dtype.type  # scores accumulate in W's dtype (no float64 promotion in float32 runs)
     a_scale = a_out.dtype.type(x_scale)
-    acc = np.zeros((d, C), dtype=g_out.dtype)
     scores = np.empty(C, dtype=W.dtype)
-    r_row = np.empty(C, dtype=g_out.dtype)
-    for i in range(n):
+    r_row = np.empty(C, dtype=acc.dtype)
+    for i in range(lo, hi):
         scores[:] = 0
         for j in range(d):
             x = F(X[i, j])
@@ -92,11 +88,81 @@ def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out):
             x = acc.dtype.type(X[i, j])
             for c in range(C):
                 acc[j, c] += x * r_row[c]
+
+
+@njit(cache=True, parallel=True)
+def _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc):
+    n, blocks = X.shape[0], acc.shape[0]
+    for b in prange(blocks):
+        grad_rows_linear(X, x_scale, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
+                         a_out, r_out, acc[b])
+
+
+@njit(cache=True, parallel=True)
+def _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc):
+    n, blocks = X.shape[0], acc.shape[0]
+    for b in prange(blocks):
+        grad_rows_multinomial(X, x_scale, labels, W, b * n // blocks, (b + 1) * n // blocks,
+                              a_out, r_out, acc[b])
+
+
+@njit(cache=True, fastmath=FAST)
+def _finish_grad(acc, factor, lam, w, g_out):
+    """g_out = factor * (sum of acc over its first axis, in order) + lam * w, in g_out's dtype."""
     G = g_out.dtype.type
-    f, lam_g = G(x_scale / n), G(lam)
-    for j in range(d):
-        for c in range(C):
-            g_out[j, c] = f * acc[j, c] + lam_g * G(W[j, c])
+    f, lam_g = G(factor), G(lam)
+    g = g_out.reshape(-1)
+    ww = w.reshape(-1)
+    total = acc.reshape(acc.shape[0], -1)
+    for j in range(g.shape[0]):
+        s = total[0, j]
+        for b in range(1, total.shape[0]):
+            s += total[b, j]
+        g[j] = f * s + lam_g * G(ww[j])
+
+
+def _check_blocks(blocks):
+    if not 1 <= blocks <= config.NUMBA_NUM_THREADS:
+        raise ValueError(f"blocks must be between 1 and {config.NUMBA_NUM_THREADS} "
+                         f"(NUMBA_NUM_THREADS), got {blocks}")
+
+
+def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1):
+    """Full gradient of a linear model, caching per-sample margins and loss derivatives.
+
+    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    w (d,) float. Writes a_out[i] = x_i^T w, r_out[i] = l'(a_i, y_i) (float64, (n,)) and
+    g_out = (1/n) sum_i r_i x_i + lam w (dtype of g_out, (d,)). blocks: row blocks summed
+    separately, one thread each (see the section comment).
+    """
+    _check_blocks(blocks)
+    n, d = X.shape
+    acc = np.zeros((blocks, d), dtype=g_out.dtype)
+    if blocks == 1:
+        grad_rows_linear(X, x_scale, y, w, kind, 0, n, a_out, r_out, acc[0])
+    else:
+        set_num_threads(blocks)
+        _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc)
+    _finish_grad(acc, x_scale / n, lam, w, g_out)
+
+
+def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1):
+    """Full gradient of multinomial logistic regression, caching per-sample scores and
+    softmax(a_i) - e_{y_i}.
+
+    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
+    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
+    (d, C). blocks: as in full_grad_linear.
+    """
+    _check_blocks(blocks)
+    n = X.shape[0]
+    acc = np.zeros((blocks,) + W.shape, dtype=g_out.dtype)
+    if blocks == 1:
+        grad_rows_multinomial(X, x_scale, labels, W, 0, n, a_out, r_out, acc[0])
+    else:
+        set_num_threads(blocks)
+        _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc)
+    _finish_grad(acc, x_scale / n, lam, W, g_out)
 
 
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
@@ -110,8 +176,11 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     F = w.dtype.type
     decay = F(1.0 - alpha * lam)
     av = F(alpha)
-    for t in range(idx.shape[0]):
+    T = idx.shape[0]
+    for t in range(T):
         i = idx[t]
+        if t + 1 < T:
+            prefetch_row(X, idx[t + 1])
         c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
         coef = F(alpha * c)
         for j in range(w.shape[0]):
@@ -132,8 +201,11 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     scores = np.empty(C, dtype=W.dtype)
     p = np.empty(C, dtype=W.dtype)
     coef = np.empty(C, dtype=W.dtype)
-    for t in range(idx.shape[0]):
+    T = idx.shape[0]
+    for t in range(T):
         i = idx[t]
+        if t + 1 < T:
+            prefetch_row(X, idx[t + 1])
         scores[:] = 0
         for j in range(d):
             x = X[i, j]
@@ -167,18 +239,21 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
     grid_coef = alpha * x_scale / s
     d = k.shape[0]
     saturated = 0
-    for t in range(idx.shape[0]):
+    T = idx.shape[0]
+    for t in range(T):
         i = idx[t]
+        if t + 1 < T:
+            prefetch_row(Xq, idx[t + 1])
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
         coef = F(grid_coef * c)
         rnd = table[window_offset(key, step0 + t):]
-        sat = np.int32(0)
+        sat = F(0)  # counted in F: an integer counter here halves the loop's vector width
         for j in range(d):
             target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
             q, clamped = round_stochastic(target, rnd[j], bounds)
             k[j] = np.int32(q)
-            sat += np.int32(clamped)
-        saturated += sat
+            sat += F(1) if clamped else F(0)
+        saturated += np.int64(sat)
     return saturated
 
 
@@ -201,8 +276,11 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
     coef = np.empty(C, dtype=VG.dtype)
     acc = np.empty(C, dtype=np.int64)
     saturated = 0
-    for t in range(idx.shape[0]):
+    T = idx.shape[0]
+    for t in range(T):
         i = idx[t]
+        if t + 1 < T:
+            prefetch_row(Xq, idx[t + 1])
         acc[:] = 0
         for j in range(d):
             x = np.int64(Xq[i, j])
@@ -214,11 +292,13 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
         for c in range(C):
             coef[c] = F(grid_coef * (p[c] - R[i, c]))
         rnd = table[window_offset(key, step0 + t):]
+        sat = F(0)
         for j in range(d):
             x = F(Xq[i, j])
             for c in range(C):
                 target = decay * F(K[j, c]) - coef[c] * x - VG[j, c]
                 q, clamped = round_stochastic(target, rnd[j * C + c], bounds)
                 K[j, c] = np.int32(q)
-                saturated += np.int64(clamped)
+                sat += F(1) if clamped else F(0)
+        saturated += np.int64(sat)
     return saturated

@@ -7,13 +7,18 @@ diverging run still shows inf/NaN).
 """
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from .fixed_point import quantize_nearest, quantize_stochastic  # noqa: F401  (public kernels)
 
 # Float flags: reassociation lets reductions vectorize; NaN/inf semantics are kept.
 FAST = {"reassoc", "contract", "arcp", "nsz"}
+
+# Bytes per cache line, the stride of prefetch_row.
+CACHE_LINE = 64
 
 # int8 * int8 products are at most 2**14, so 2**17 - 1 of them fit an int32 sum.
 _I8_BLOCK = (1 << 17) - 1
@@ -87,3 +92,32 @@ def axpy(alpha, x, y):
     a = y.dtype.type(alpha)
     for j in range(y.shape[0]):
         y[j] += a * x[j]
+
+
+@intrinsic
+def prefetch_row(typingctx, X, i):
+    """Hint the CPU to start loading row ``i`` of the C-contiguous 2-D array ``X`` into cache
+    (one ``llvm.prefetch`` per 64-byte line; no effect on any value). The epoch kernels call it
+    for the next sampled row, whose loads otherwise stall on DRAM latency (random rows of a matrix
+    larger than the cache)."""
+    if not (isinstance(X, types.Array) and X.ndim == 2 and X.layout == "C"
+            and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        byte_ptr = ir.IntType(8).as_pointer()
+        start = builder.gep(builder.bitcast(array.data, byte_ptr), [builder.mul(row, row_bytes)])
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        intp = context.get_value_type(types.intp)
+        with cgutils.for_range_slice(builder, intp(0), row_bytes, intp(CACHE_LINE)) as (pos, _):
+            # read access (0), keep in all cache levels (3), data cache (1)
+            builder.call(prefetch, [builder.gep(start, [pos]), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(X, i), codegen

@@ -13,6 +13,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -24,6 +25,9 @@ SOLVERS = ("sgd", "svrg", "lp-sgd", "lp-svrg", "halp")
 FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
 SAMPLING = ("uniform", "permutation")
 HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist")
+
+# Per-step saturation counts of the float32 kernels (<= 8 bits) are exact up to 2**24.
+_MAX_F32_COORDS = 2**24
 
 _KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
 
@@ -73,7 +77,7 @@ class _Solver:
 
     variance_reduced = False
 
-    def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch):
+    def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch, threads):
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a halp_core Problem, got {type(problem).__name__}")
         if sampling not in SAMPLING:
@@ -84,6 +88,10 @@ class _Solver:
         self.step = _positive(step, "step")
         self.sampling = sampling
         self.seed = _whole(seed, "seed", 0)
+        self.threads = _whole(threads, "threads", 1)
+        if self.threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads must be at most {numba.config.NUMBA_NUM_THREADS} "
+                             f"(NUMBA_NUM_THREADS, the cores Numba uses), got {self.threads}")
         self.steps_per_epoch = problem.n if steps_per_epoch is None else _whole(
             steps_per_epoch, "steps_per_epoch", 1)
         self.multinomial = problem.kind == "multinomial"
@@ -107,20 +115,23 @@ class _Solver:
         return np.zeros(shape, dtype=dtype), np.zeros(shape, dtype=dtype)
 
     def _full_grad(self, X, x_scale, w, a, r, g):
-        """One full-gradient pass at w over X (any dtype); fills a, r, g in place."""
+        """One full-gradient pass at w over X (any dtype) on ``threads`` threads; fills a, r, g
+        in place."""
         p = self.problem
         if self.multinomial:
-            epochs.full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g)
+            epochs.full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g,
+                                         blocks=self.threads)
         else:
-            epochs.full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g)
+            epochs.full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g,
+                                    blocks=self.threads)
 
 
 class FullPrecisionSolver(_Solver):
     """``sgd`` and ``svrg`` in float64 or float32 (data, iterate and arithmetic in that dtype)."""
 
-    def __init__(self, problem, name, dtype, step, sampling, seed, steps_per_epoch):
+    def __init__(self, problem, name, dtype, step, sampling, seed, steps_per_epoch, threads):
         super().__init__(problem, name, dtype.name.replace("float", "fp"), step, sampling, seed,
-                         steps_per_epoch)
+                         steps_per_epoch, threads)
         self.variance_reduced = name == "svrg"
         self.X = problem.X if dtype == np.float64 else problem.X32
         self._w = np.zeros(problem.weight_shape, dtype=dtype)
@@ -164,8 +175,9 @@ class LowPrecisionSolver(_Solver):
     s = 2 max|w*| / (2^(b-1) - 1) (it uses the reference optimum, so it favours the baseline).
     """
 
-    def __init__(self, problem, name, bits, step, sampling, seed, steps_per_epoch, scale=None):
-        super().__init__(problem, name, bits, step, sampling, seed, steps_per_epoch)
+    def __init__(self, problem, name, bits, step, sampling, seed, steps_per_epoch, threads,
+                 scale=None):
+        super().__init__(problem, name, bits, step, sampling, seed, steps_per_epoch, threads)
         if problem.Xq is None:
             raise ValueError(f"{name} reads quantized data: build the problem with data_bits set "
                              f"(it was built with data_bits=None)")
@@ -173,6 +185,11 @@ class LowPrecisionSolver(_Solver):
         self.variance_reduced = name != "lp-sgd"
         self.top = 2 ** (bits - 1) - 1
         self.compute_dtype = np.dtype(np.float32 if bits <= 8 else np.float64)
+        size = int(np.prod(problem.weight_shape))
+        if self.compute_dtype == np.float32 and size > _MAX_F32_COORDS:
+            raise ValueError(f"{name} at {bits} bits handles at most {_MAX_F32_COORDS} weight "
+                             f"coordinates (its kernels count saturations per step in float32); "
+                             f"this problem has {size}: use 9 or more bits")
         self._k = np.zeros(problem.weight_shape, dtype=fixed_point.storage_dtype(bits))
         self._vg = np.zeros(problem.weight_shape, dtype=self.compute_dtype)
         self._g = np.zeros(problem.weight_shape)
@@ -239,7 +256,7 @@ class HalpSolver(LowPrecisionSolver):
     mu = L_max). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists the mu of each epoch.
     """
 
-    def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, mu=None):
+    def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, threads, mu=None):
         if mu is None:
             if problem.lam <= 0:
                 raise ValueError("halp needs mu > 0 for bit centering; lam is 0, so pass mu")
@@ -253,7 +270,8 @@ class HalpSolver(LowPrecisionSolver):
         self.center = np.zeros(problem.weight_shape)
         self._g_prev = None   # mu="auto": full gradient at the previous anchor
         self._offset = None   # mu="auto": the previous epoch's offset z
-        super().__init__(problem, "halp", bits, step, sampling, seed, steps_per_epoch, scale=1.0)
+        super().__init__(problem, "halp", bits, step, sampling, seed, steps_per_epoch, threads,
+                         scale=1.0)
 
     @property
     def w(self):
@@ -289,7 +307,7 @@ class HalpSolver(LowPrecisionSolver):
 
 
 def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampling="uniform",
-                seed=0, steps_per_epoch=None):
+                seed=0, steps_per_epoch=None, threads=1):
     """Build a ready-to-run solver (validated, allocated and compiled).
 
     problem: a Problem (halp_core.datasets); solver: one of SOLVERS; precision: "fp64"/"fp32" for
@@ -298,7 +316,9 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     every epoch, see halp_core.bit_centering); scale: fixed grid scale of
     lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
     or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
-    steps_per_epoch: inner steps T per epoch (default n).
+    steps_per_epoch: inner steps T per epoch (default n); threads: threads of the full-gradient
+    pass (1..NUMBA_NUM_THREADS; the pass is split into that many row blocks, so results depend
+    on it only through the summation order; inner steps stay sequential).
     The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64).
     """
     kind = check_precision(solver, precision)
@@ -307,11 +327,12 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     if scale is not None and solver not in ("lp-sgd", "lp-svrg"):
         raise ValueError(f"scale is the fixed grid of lp-sgd / lp-svrg; {solver} takes no scale")
     if solver in ("sgd", "svrg"):
-        return FullPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch)
+        return FullPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
+                                   threads)
     if solver == "halp":
-        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, mu=mu)
+        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, threads, mu=mu)
     return LowPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
-                              scale=scale)
+                              threads, scale=scale)
 
 
 @dataclass
@@ -334,7 +355,7 @@ def _evaluate(problem, w):
 
 
 def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, sampling="uniform",
-          seed=0, steps_per_epoch=None, callback=None):
+          seed=0, steps_per_epoch=None, threads=1, callback=None):
     """Run ``solver`` for ``epochs`` epochs and record its trajectory.
 
     Arguments as in :func:`make_solver`, plus epochs (int >= 1) and an optional
@@ -346,7 +367,8 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
     """
     epochs = _whole(epochs, "epochs", 1)
     run = make_solver(problem, solver, precision=precision, step=step, mu=mu, scale=scale,
-                      sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch)
+                      sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch,
+                      threads=threads)
     rows = [dict(zip(HISTORY_COLUMNS, (0, 0.0, 0.0, *_evaluate(problem, run.w))))]
     seconds = 0.0
     for epoch in range(1, epochs + 1):
@@ -365,6 +387,7 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
             break
     settings = dict(problem=problem.name, solver=solver, precision=run.precision, step=run.step,
                     sampling=sampling, seed=run.seed, steps_per_epoch=run.steps_per_epoch,
+                    threads=run.threads,
                     mu=getattr(run, "mu", None),
                     scale=run.scale if solver in ("lp-sgd", "lp-svrg") else None)
     history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))

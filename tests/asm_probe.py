@@ -35,11 +35,11 @@ def main():
     kernels.dot(a8, a8)
     kernels.dot(np.ones(64, np.float32), np.ones(64, np.float32))
     out = {}
-    for name in ("fp_epoch_linear", "lp_epoch_linear", "full_grad_linear", "fp_epoch_multinomial",
-                 "lp_epoch_multinomial", "full_grad_multinomial"):
+    for name in ("fp_epoch_linear", "lp_epoch_linear", "grad_rows_linear", "fp_epoch_multinomial",
+                 "lp_epoch_multinomial", "grad_rows_multinomial"):
         kernel = getattr(epochs, name)
         for sig, asm in kernel.inspect_asm().items():
-            out[f"{name}({sig[0]}, w={sig[3] if 'full_grad' in name else sig[2]})"] = stats(asm)
+            out[f"{name}({sig[0]}, w={sig[3] if 'grad_rows' in name else sig[2]})"] = stats(asm)
     for sig, asm in kernels.dot.inspect_asm().items():
         out[f"dot({sig[0]})"] = stats(asm)
     json.dump(out, sys.stdout, indent=1)

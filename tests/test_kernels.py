@@ -1,5 +1,6 @@
 """Every Numba kernel against its plain NumPy reference (tests/reference.py) on random inputs."""
 
+import numba
 import numpy as np
 import pytest
 import reference as ref
@@ -41,9 +42,14 @@ def test_float_dot_and_axpy(dtype):
     np.testing.assert_allclose(y, b + dtype(0.5) * a, rtol=1e-6)
 
 
+TWO_THREADS = pytest.param(2, marks=pytest.mark.skipif(
+    numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here (NUMBA_NUM_THREADS)"))
+
+
+@pytest.mark.parametrize("blocks", [1, TWO_THREADS])
 @pytest.mark.parametrize("kind", [0, 1])
 @pytest.mark.parametrize("data", ["float64", "float32", "int8", "int16"])
-def test_full_grad_linear(kind, data):
+def test_full_grad_linear(kind, data, blocks):
     rng = np.random.default_rng(5)
     n, d = 300, 40
     if data.startswith("int"):
@@ -56,7 +62,7 @@ def test_full_grad_linear(kind, data):
     wdtype = np.float32 if data == "float32" else np.float64
     w = rng.standard_normal(d).astype(wdtype)
     a, r, g = np.zeros(n), np.zeros(n), np.zeros(d, dtype=wdtype)
-    epochs.full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g)
+    epochs.full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g, blocks=blocks)
     a_ref, r_ref, g_ref = ref.full_grad_linear(X, x_scale, y, w.astype(float), 0.1, kind)
     tol = 1e-4 if data == "float32" else 1e-10
     np.testing.assert_allclose(a, a_ref, rtol=tol, atol=tol)
@@ -64,8 +70,9 @@ def test_full_grad_linear(kind, data):
     np.testing.assert_allclose(g, g_ref, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("blocks", [1, TWO_THREADS])
 @pytest.mark.parametrize("data", ["float64", "float32", "int8"])
-def test_full_grad_multinomial(data):
+def test_full_grad_multinomial(data, blocks):
     rng = np.random.default_rng(6)
     n, d, C = 200, 30, 4
     X = (rng.integers(-100, 100, (n, d)) if data == "int8" else rng.standard_normal((n, d)))
@@ -75,7 +82,7 @@ def test_full_grad_multinomial(data):
     wdtype = np.float32 if data == "float32" else np.float64
     W = rng.standard_normal((d, C)).astype(wdtype)
     A, R, G = np.zeros((n, C)), np.zeros((n, C)), np.zeros((d, C), dtype=wdtype)
-    epochs.full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G)
+    epochs.full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G, blocks=blocks)
     A_ref, R_ref, G_ref = ref.full_grad_multinomial(X, x_scale, labels, W.astype(float), 0.1)
     tol = 1e-4 if data == "float32" else 1e-10
     for got, want in ((A, A_ref), (R, R_ref), (G, G_ref)):

@@ -1,6 +1,7 @@
 """Each solver's first epochs against the NumPy reference assembled from tests/reference.py, and
 the contract of solve(): history columns, passes, timing, determinism, divergence."""
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,6 +133,18 @@ def test_solve_is_deterministic_given_the_seed():
     pd.testing.assert_frame_equal(runs[0].history[cols], runs[1].history[cols])
     np.testing.assert_array_equal(runs[0].w, runs[1].w)
     assert not np.array_equal(runs[0].w, runs[2].w)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here")
+@pytest.mark.parametrize("solver,precision", [("svrg", "fp64"), ("lp-svrg", 16), ("halp", 16)])
+def test_threads_change_only_the_summation_order(solver, precision):
+    """A two-thread full gradient sums two row blocks separately: same trajectory up to rounding
+    (at 16 bits the stochastic roundings see targets that differ by ~1e-16 of a grid step)."""
+    prob = _problem("logistic")
+    runs = [solve(prob, solver, precision=precision, step=0.1, epochs=4, threads=t, seed=3)
+            for t in (1, 2)]
+    assert runs[1].settings["threads"] == 2 and runs[0].settings["threads"] == 1
+    np.testing.assert_allclose(runs[1].history["subopt"], runs[0].history["subopt"], rtol=1e-6)
 
 
 def test_every_solver_name_is_accepted():

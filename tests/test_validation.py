@@ -33,6 +33,9 @@ def prob():
     (dict(solver="halp", precision=8, scale=0.1), ValueError, "takes no scale"),
     (dict(solver="sgd", precision="fp64", sampling="cyclic"), ValueError, "sampling must be one of"),
     (dict(solver="sgd", precision="fp64", seed=-1), ValueError, "seed must be >= 0"),
+    (dict(solver="svrg", precision="fp64", threads=0), ValueError, "threads must be >= 1"),
+    (dict(solver="halp", precision=8, threads=2.0), TypeError, "threads must be an int"),
+    (dict(solver="halp", precision=8, threads=10**6), ValueError, "threads must be at most"),
 ])
 def test_bad_solver_arguments(prob, kwargs, error, match):
     args = dict(step=1e-2, epochs=1) | kwargs
