@@ -121,3 +121,14 @@ def prefetch_row(typingctx, X, i):
         return context.get_dummy_value()
 
     return types.void(X, i), codegen
+
+
+@njit(cache=True)
+def read_words(words):
+    """Sum (mod 2**64) of a 1-D uint64 array: a STREAM-like read kernel that loads every byte
+    once and does one vector add per 32 bytes, so its speed is the machine's read bandwidth for
+    that working set. Used by the bandwidth benchmark as the limit an epoch is compared with."""
+    total = np.uint64(0)
+    for j in range(words.shape[0]):
+        total += words[j]
+    return total

@@ -106,6 +106,18 @@ class _Solver:
         """Data passes of one epoch: T/n inner steps, plus one full gradient for SVRG types."""
         return self.steps_per_epoch / self.problem.n + (1 if self.variance_reduced else 0)
 
+    @property
+    def data(self):
+        """The data matrix the epochs read: (n, d) float64/float32 for sgd/svrg, the int8/int16
+        quantized copy for the low-precision solvers."""
+        return self.problem.Xq
+
+    @property
+    def bytes_per_epoch(self):
+        """Bytes of data one epoch streams from memory: ``passes_per_epoch`` times the size of
+        ``data`` (each sampled row is loaded once; its second use in the update hits the cache)."""
+        return self.passes_per_epoch * self.data.nbytes
+
     def _next_indices(self):
         return _draw_indices(self._rng, self.problem.n, self.steps_per_epoch, self.sampling)
 
@@ -142,6 +154,10 @@ class FullPrecisionSolver(_Solver):
         if self.variance_reduced:
             self._full_grad(self.X[:1], 1.0, self._w, self._a[:1].copy(), self._r[:1].copy(),
                             self._g.copy())
+
+    @property
+    def data(self):
+        return self.X
 
     @property
     def w(self):

@@ -71,6 +71,11 @@ def softmax_minus_onehot(scores, label):
     return p
 
 
+def read_words(words):
+    """Sum of uint64 words modulo 2**64 (NumPy's uint64 sum wraps the same way)."""
+    return np.uint64(np.sum(words, dtype=np.uint64))
+
+
 def full_grad_linear(X, x_scale, y, w, lam, kind):
     """(a, r, g): margins x_i^T w, derivatives l'(a_i), gradient (1/n) X^T r x_scale + lam w."""
     Xf = X.astype(np.float64) * x_scale

@@ -20,7 +20,8 @@ from asv import util as asv_util
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import bench_convergence, bench_kernels, bench_speedup, common  # noqa: E402
+from benchmarks import (bench_bandwidth, bench_convergence, bench_kernels, bench_speedup,  # noqa: E402
+                        bench_threads, common)
 
 # The benchmark names and parameter names the dashboard is built against (keep in step).
 CONTRACT = {
@@ -35,6 +36,10 @@ CONTRACT = {
     "bench_kernels.Axpy.time_axpy": ["dtype", "level"],
     "bench_kernels.Quantize.time_quantize_nearest": ["bits", "level"],
     "bench_kernels.Quantize.time_quantize_stochastic": ["bits", "level"],
+    "bench_bandwidth.Read.track_read_gbps": ["size_mb"],
+    "bench_bandwidth.Bandwidth.track_epoch_gbps": ["solver", "size_mb"],
+    "bench_bandwidth.Bandwidth.track_fraction_of_read": ["solver", "size_mb"],
+    "bench_threads.ThreadScaling.time_epoch": ["solver", "precision", "threads"],
 }
 
 
@@ -117,6 +122,34 @@ def test_invalid_combinations_skip_exactly_where_the_api_refuses():
         common.check_combo("svrg", 8)
     with pytest.raises(NotImplementedError):
         common.check_combo("halp", "fp32")
+
+
+def test_bandwidth_figures_on_a_small_problem(monkeypatch):
+    """The bandwidth benchmark's arithmetic: bytes_per_epoch over the epoch time, and the ratio
+    to the read kernel over the solver's own data, on a problem small enough for a unit test."""
+    from halp_core import datasets
+
+    prob = datasets.synthetic_least_squares(512, 64, lam=0.1, noise=0.1, seed=0)
+    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb: prob)
+    bench = bench_bandwidth.Bandwidth()
+    bench.setup(None, "halp-8", 1)
+    assert bench.solver.bytes_per_epoch == 2 * 512 * 64   # int8 data: full gradient + n rows
+    gbps = bench.track_epoch_gbps(None, "halp-8", 1)
+    fraction = bench.track_fraction_of_read(None, "halp-8", 1)
+    assert 0 < gbps < 1e3 and 0 < fraction < 10
+    read = bench_bandwidth.Read()
+    read.setup(1)
+    assert read.nbytes == common.epoch_rows(1) * common.EPOCH_D and read.track_read_gbps(1) > 0
+
+
+def test_thread_counts_beyond_numba_skip():
+    import numba
+
+    bench = bench_threads.ThreadScaling()
+    with pytest.raises(NotImplementedError):
+        bench.setup(None, "svrg", "fp32", numba.config.NUMBA_NUM_THREADS + 1)
+    with pytest.raises(NotImplementedError):
+        bench.setup(None, "halp", "fp32", 1)
 
 
 # --- measuring helpers ---------------------------------------------------------------------

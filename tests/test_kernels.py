@@ -28,6 +28,23 @@ def test_integer_dot_does_not_overflow_at_the_extremes(db):
     assert kernels.dot(a, b) == 400_000 * 128 * -int(np.iinfo(db).min)
 
 
+def test_read_words_wraps_like_numpy():
+    words = np.random.default_rng(4).integers(0, 2**64, 10_003, dtype=np.uint64)
+    assert kernels.read_words(words) == ref.read_words(words)
+    assert kernels.read_words(np.full(3, 2**63, dtype=np.uint64)) == np.uint64(2**63)
+
+
+def test_prefetch_changes_nothing():
+    X = np.arange(5 * 300, dtype=np.float32).reshape(5, 300)
+
+    @numba.njit
+    def prefetched_row_sum(X, i):
+        kernels.prefetch_row(X, i)
+        return X[i].sum()
+
+    assert prefetched_row_sum(X, 3) == X[3].sum()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float_dot_and_axpy(dtype):
     rng = np.random.default_rng(3)

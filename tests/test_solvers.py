@@ -147,6 +147,25 @@ def test_threads_change_only_the_summation_order(solver, precision):
     np.testing.assert_allclose(runs[1].history["subopt"], runs[0].history["subopt"], rtol=1e-6)
 
 
+@pytest.mark.parametrize("solver,precision,itemsize,passes", [
+    ("sgd", "fp32", 4, 1), ("svrg", "fp64", 8, 2), ("lp-sgd", 8, 1, 1),
+    ("halp", 16, 1, 2)])  # halp-16: 16-bit iterate, the problem's 8-bit data
+def test_bytes_per_epoch(solver, precision, itemsize, passes):
+    prob = _problem("least_squares")
+    s = make_solver(prob, solver, precision=precision, step=0.01)
+    assert s.data.itemsize == itemsize and s.data.shape == prob.X.shape
+    assert s.bytes_per_epoch == passes * prob.X.size * itemsize
+
+
+def test_8_bit_solvers_refuse_more_coordinates_than_float32_counts_exactly(monkeypatch):
+    from halp_core import solvers
+    monkeypatch.setattr(solvers, "_MAX_F32_COORDS", 7)
+    prob = _problem("least_squares")   # d = 8
+    with pytest.raises(ValueError, match="at most 7 weight coordinates"):
+        make_solver(prob, "halp", precision=8, step=0.01)
+    make_solver(prob, "halp", precision=9, step=0.01)   # float64 arithmetic above 8 bits
+
+
 def test_every_solver_name_is_accepted():
     prob = _problem("least_squares")
     for solver in SOLVERS:
