@@ -238,6 +238,9 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     d = k.shape[0]
+    # The storage range; q is already inside it, but clamping the int32 again lets LLVM store
+    # with saturating packs (vpackssdw / vpacksswb) instead of byte shuffles.
+    lo_k, hi_k = np.int32(np.iinfo(k.dtype).min), np.int32(np.iinfo(k.dtype).max)
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
@@ -251,7 +254,7 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
         for j in range(d):
             target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
             q, clamped = round_stochastic(target, rnd[j], bounds)
-            k[j] = np.int32(q)
+            k[j] = min(max(np.int32(q), lo_k), hi_k)
             sat += F(1) if clamped else F(0)
         saturated += np.int64(sat)
     return saturated
@@ -275,6 +278,7 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
     p = np.empty(C, dtype=np.float64)
     coef = np.empty(C, dtype=VG.dtype)
     acc = np.empty(C, dtype=np.int64)
+    lo_k, hi_k = np.int32(np.iinfo(K.dtype).min), np.int32(np.iinfo(K.dtype).max)  # see above
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
@@ -298,7 +302,7 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
             for c in range(C):
                 target = decay * F(K[j, c]) - coef[c] * x - VG[j, c]
                 q, clamped = round_stochastic(target, rnd[j * C + c], bounds)
-                K[j, c] = np.int32(q)
+                K[j, c] = min(max(np.int32(q), lo_k), hi_k)
                 sat += F(1) if clamped else F(0)
         saturated += np.int64(sat)
     return saturated
