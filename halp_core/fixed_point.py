@@ -8,8 +8,10 @@ counted.
 
 Stochastic rounding (``round_stochastic``): k = clamp(floor(x + u)) for a target x in grid units and
 u uniform on [0, 1) with 24 random bits, so E[k] = x inside the range (to 2**-24 of a grid step).
-Inside the solvers the sum x + u is formed in float32 for iterates of up to 8 bits (its rounding
-error is below 2**-17 of a grid step inside the range and symmetric), in float64 above.
+Inside the solvers the sum x + u is formed in float32 for iterates of up to 8 bits, in float64
+above. Rounding that sum to nearest before the floor moves the probability of rounding up by at
+most half an ulp of |x + u|, always upward: at most 2**-17 of a grid step for 8-bit iterates
+(|x + u| <= 128), 2**-25 for |x + u| < 1, and 2**-38 for 16-bit iterates in float64.
 
 Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
 comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
