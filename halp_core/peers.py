@@ -19,6 +19,18 @@ Steps: the peers whose API takes a step (``PeerSpec.step == "same"``) run with t
 absolute step alpha; the others (scikit-learn sag / saga, cyanure, lbfgs) choose their own
 (``"automatic"``) and ignore it. Details and the reasons per peer: docs/peers.md.
 
+tick's float32 solvers apply the L2 term as the prox x / (1 + alpha lam) in float32, so alpha lam
+is rounded to a multiple of 2^-23: at alpha = 1/L_max on binary MNIST (alpha lam = 1.37e-6) they
+solve lam_eff = 0.960 lam, which left them 8% below their float64 twins after 10 epochs
+(measured; docs/peers.md). :func:`tick_float32_lam` gives lam_eff, the adapter warns when it is
+more than 1% off, and :func:`float32_exact_step` gives the largest step <= alpha at which
+alpha lam is exact in float32 (the step of the MNIST cross-check).
+
+Sampling (``PeerSpec.sampling``): "uniform" (with replacement), "permutation" (one shuffle per
+epoch) or None (deterministic, or not documented by the peer); a comparison with our solvers
+runs ours with the same scheme (the design contract, section 4: every solver in a comparison
+uses the same scheme).
+
 Trajectories: a run records the iterate after every epoch (or, for peers that cannot be resumed,
 after every checkpoint of a restart grid) together with the peer's own time, and evaluates every
 recorded iterate afterwards with the shared float64 objective (``halp_core.solvers._evaluate``),
@@ -56,7 +68,9 @@ class PeerSpec:
     """One peer. name: registry key; library: import name; package: pip name; algorithm: sgd,
     sag, saga, svrg or lbfgs; precision: fp64 / fp32 (the dtype the peer computes in); step:
     "same" (takes our step) or "automatic"; trajectory: stepped / callback / restarted;
-    kinds: problem kinds it solves; passes_per_epoch: data passes of one epoch (NaN: unknown)."""
+    kinds: problem kinds it solves; passes_per_epoch: data passes of one epoch (NaN: unknown);
+    sampling: "uniform" (with replacement), "permutation" (a shuffle per epoch) or None
+    (deterministic or not documented)."""
 
     name: str
     library: str
@@ -68,6 +82,7 @@ class PeerSpec:
     kinds: tuple
     passes_per_epoch: float
     runner: object
+    sampling: object = None
 
 
 # ---- trajectory recorders ------------------------------------------------------------------------
@@ -207,11 +222,21 @@ def _tick(problem, step, epochs, seed, algorithm, dtype):
     """tick's C++ SVRG / SAGA, one epoch per ``_solver.solve()`` call (the loop tick's own
     verbose mode runs), a new permutation per epoch: with tick's uniform sampling
     (rand_type="unif") its SAGA converged to a point 4.3e-3 (relative) away from w* on a
-    600-sample problem whatever the step, as if one sample were never drawn (docs/peers.md)."""
+    600-sample problem whatever the step, as if one sample were never drawn (docs/peers.md).
+    float32: the L2 prox rounds step * lam to a multiple of 2^-23 (see tick_float32_lam); a warning
+    says when the lam it then solves is more than 1% off ours."""
     from tick.linear_model import ModelLinReg, ModelLogReg
     from tick.prox import ProxL2Sq
     from tick.solver import SAGA, SVRG
 
+    if dtype == np.float32:
+        lam_eff = tick_float32_lam(step, problem.lam)
+        if abs(lam_eff / problem.lam - 1) > 0.01:
+            warnings.warn(f"tick's float32 L2 prox rounds step * lam = {step * problem.lam:.4g} to "
+                          f"a multiple of 2^-23: it solves lam = {lam_eff:.6g} "
+                          f"({lam_eff / problem.lam:.4f} x ours); peers.float32_exact_step(step, "
+                          f"lam) = {_exact_or_none(step, problem.lam)} avoids it", RuntimeWarning,
+                          stacklevel=4)
     model_cls = ModelLogReg if problem.kind == "logistic" else ModelLinReg
     model = model_cls(fit_intercept=False).fit(problem.X.astype(dtype), problem.y.astype(dtype))
     solver = (SVRG if algorithm == "svrg" else SAGA)(step=step, tol=0.0, max_iter=epochs,
@@ -228,9 +253,43 @@ def _tick(problem, step, epochs, seed, algorithm, dtype):
     return _stepped(solver._solver.solve, current_w, epochs)
 
 
+_F32_ULP = 2.0 ** -23  # spacing of float32 numbers just above 1
+
+
+def tick_float32_lam(step, lam):
+    """The lam that tick's float32 solvers really apply at ``step``: their ProxL2Sq computes
+    x / (1 + step * lam) in float32, where 1 + step * lam rounds to 1 + k 2^-23 (measured:
+    step = 1/L_max on binary MNIST, lam = 1e-4, gives k = 11 for 11.46, lam_eff = 0.960 lam)."""
+    one_plus = np.float32(1.0) + np.float32(step) * np.float32(lam)
+    return (float(one_plus) - 1.0) / step
+
+
+def float32_exact_step(step, lam):
+    """The largest step <= ``step`` with step * lam a whole multiple of 2^-23, at which tick's
+    float32 L2 prox applies exactly lam (:func:`tick_float32_lam`). ValueError when
+    step * lam < 2^-23 (the float32 prox would not regularize at all)."""
+    step, lam = _positive(step, "step"), _positive(lam, "lam")
+    k = np.floor(step * lam / _F32_ULP)
+    if k < 1:
+        raise ValueError(f"step * lam = {step * lam:.3g} is below float32's resolution at 1 "
+                         f"(2^-23 = {_F32_ULP:.3g}): no step <= {step:.3g} is exact")
+    return float(k * _F32_ULP / lam)
+
+
+def _exact_or_none(step, lam):
+    try:
+        return f"{float32_exact_step(step, lam):.6g}"
+    except ValueError:
+        return "none (step * lam < 2^-23)"
+
+
 # ---- lightning -----------------------------------------------------------------------------------
 
 def _lightning(problem, step, epochs, seed, algorithm):
+    """lightning's SVRG / SAGA (Cython), uniform sampling with replacement (its randomkit draws
+    the stream of numpy's RandomState(seed).randint). Its SAGA is the textbook variant: the
+    gradient table starts at the gradients of w = 0 (one uncounted pass), unlike tick's zero table;
+    measured on binary MNIST, that leaves it 5-9% above SVRG after 10 epochs (docs/peers.md)."""
     from lightning.classification import SAGAClassifier, SVRGClassifier
     from lightning.regression import SAGARegressor, SVRGRegressor
 
@@ -282,37 +341,39 @@ def _copt_svrg(problem, step, epochs, seed):
 # ---- registry ------------------------------------------------------------------------------------
 
 def _spec(name, library, package, algorithm, precision, step, trajectory, passes, runner,
-          kinds=KINDS):
+          kinds=KINDS, sampling=None):
     return PeerSpec(name, library, package, algorithm, precision, step, trajectory, kinds,
-                    passes, runner)
+                    passes, runner, sampling)
 
 
 _NAN = float("nan")
 PEERS = {s.name: s for s in (
     _spec("sklearn-sgd", "sklearn", "scikit-learn", "sgd", "fp64", "same", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sgd(p, a, e, s)),
+          lambda p, a, e, s: _sklearn_sgd(p, a, e, s), sampling="permutation"),
     _spec("sklearn-sag", "sklearn", "scikit-learn", "sag", "fp64", "automatic", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sag(p, e, s, False)),
+          lambda p, a, e, s: _sklearn_sag(p, e, s, False), sampling="uniform"),
     _spec("sklearn-saga", "sklearn", "scikit-learn", "saga", "fp64", "automatic", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sag(p, e, s, True)),
+          lambda p, a, e, s: _sklearn_sag(p, e, s, True), sampling="uniform"),
     _spec("sklearn-lbfgs", "sklearn", "scikit-learn", "lbfgs", "fp64", "automatic", "restarted",
           _NAN, lambda p, a, e, s: _sklearn_lbfgs(p, e, s), kinds=("logistic",)),
     _spec("cyanure-svrg", "cyanure", "cyanure", "svrg", "fp64", "automatic", "restarted", _NAN,
           lambda p, a, e, s: _cyanure_svrg(p, e, s)),
     _spec("tick-svrg-fp64", "tick", "tick", "svrg", "fp64", "same", "stepped", 2.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float64)),
+          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float64), sampling="permutation"),
     _spec("tick-svrg-fp32", "tick", "tick", "svrg", "fp32", "same", "stepped", 2.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float32)),
+          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float32), sampling="permutation"),
     _spec("tick-saga-fp64", "tick", "tick", "saga", "fp64", "same", "stepped", 1.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float64)),
+          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float64), sampling="permutation"),
     _spec("tick-saga-fp32", "tick", "tick", "saga", "fp32", "same", "stepped", 1.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float32)),
+          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float32), sampling="permutation"),
     _spec("lightning-svrg", "lightning", "sklearn-contrib-lightning", "svrg", "fp64", "same",
-          "callback", 2.0, lambda p, a, e, s: _lightning(p, a, e, s, "svrg")),
+          "callback", 2.0, lambda p, a, e, s: _lightning(p, a, e, s, "svrg"),
+          sampling="uniform"),
     _spec("lightning-saga", "lightning", "sklearn-contrib-lightning", "saga", "fp64", "same",
-          "callback", 1.0, lambda p, a, e, s: _lightning(p, a, e, s, "saga")),
+          "callback", 1.0, lambda p, a, e, s: _lightning(p, a, e, s, "saga"),
+          sampling="uniform"),
     _spec("copt-svrg", "copt", "copt", "svrg", "fp64", "same", "callback", 2.0,
-          lambda p, a, e, s: _copt_svrg(p, a, e, s)),
+          lambda p, a, e, s: _copt_svrg(p, a, e, s), sampling="permutation"),
 )}
 """Every peer, by name (the names are asv parameter values: append only)."""
 
@@ -390,8 +451,8 @@ def solve_peer(problem, name, *, step=None, epochs, seed=0):
         warnings.warn(f"{name} diverged at epoch {points[-1][0]} (non-finite iterate); try a "
                       f"smaller step", RuntimeWarning, stacklevel=2)
     settings = dict(problem=problem.name, solver=name, precision=spec.precision, step=step,
-                    sampling=None, seed=seed, library=spec.package, algorithm=spec.algorithm,
-                    trajectory=spec.trajectory)
+                    sampling=spec.sampling, seed=seed, library=spec.package,
+                    algorithm=spec.algorithm, trajectory=spec.trajectory)
     history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     history.attrs.update(settings)
     w = points[-1][2] if points else w0

@@ -2,8 +2,10 @@
 trajectories have halp_core.solve's columns, missing peers are skipped with a reason, and on
 binary MNIST with one step our SVRG and every same-step peer SVRG / SAGA agree after 10 epochs."""
 
+import functools
 import importlib
 
+import numba
 import numpy as np
 import pytest
 
@@ -138,30 +140,146 @@ def test_bad_input(small):
             peers.solve_peer(prob, same_step[0], step=0.1, epochs=0)
 
 
+def test_float32_exact_step_and_tick_float32_lam():
+    step = peers.float32_exact_step(1 / 73.22, 1e-4)
+    assert step * 1e-4 == pytest.approx(11 * 2.0**-23, rel=1e-12) and step <= 1 / 73.22
+    assert peers.tick_float32_lam(step, 1e-4) == pytest.approx(1e-4, rel=1e-6)
+    assert peers.tick_float32_lam(1 / 73.22, 1e-4) == pytest.approx(0.9601 * 1e-4, rel=1e-3)
+    with pytest.raises(ValueError, match="below float32's resolution"):
+        peers.float32_exact_step(1e-3, 1e-5)
+
+
+@pytest.mark.skipif("tick-svrg-fp32" not in INSTALLED, reason="tick is not installed")
+def test_tick_float32_prox_is_what_tick_float32_lam_says():
+    """tick's float32 L2 prox, called directly, shrinks by 1 / (1 + step * tick_float32_lam)."""
+    from tick.prox import ProxL2Sq
+
+    for step in (1 / 73.22, peers.float32_exact_step(1 / 73.22, 1e-4), 0.3):
+        prox = ProxL2Sq(strength=1e-4).astype(np.dtype("float32"))
+        shrink = 1 - float(prox.call(np.ones(3, dtype=np.float32), step)[0])
+        expected = 1 - 1 / (1 + step * peers.tick_float32_lam(step, 1e-4))
+        assert shrink == pytest.approx(expected, rel=1e-6, abs=1e-9), step
+    prob = datasets.synthetic_logistic(200, 5, lam=1e-4, seed=1)
+    with pytest.warns(RuntimeWarning, match="it solves lam"):
+        peers.solve_peer(prob, "tick-svrg-fp32", step=1 / 73.22, epochs=1)
+
+
+# ---- the cross-check on binary MNIST (slow) ------------------------------------------------------
+#
+# Statistic: the mean of f - f* after 10 epochs over seeds 0, 1, 2, for each peer and for our
+# SVRG-fp64 run with the peer's sampling scheme (PeerSpec.sampling: tick and copt shuffle once per
+# epoch, lightning samples with replacement). Our SVRG-fp64 spreads over seeds by 0.6%
+# (permutation) and 4% (with replacement); the mean of three keeps a 5% check about 3 standard
+# deviations or more away from noise. Measured (docs/peers.md, "Cross-check"): every peer is within 1.3%
+# of ours except lightning's SAGA, +5.6%.
+#
+# Step: float32_exact_step(1 / L_max, lam) = 0.960 / L_max, the largest step <= 1 / L_max at which
+# tick's float32 L2 prox applies exactly our lam. At 1 / L_max itself tick's float32 solvers solve
+# lam_eff = 0.960 lam (1 + alpha lam rounds to 1 + 11 * 2^-23) and land 8% below ours; tick's
+# float64 solvers given 0.960 lam reproduce that to 0.5% (docs/peers.md), so it is that rounding,
+# not float32 arithmetic at large.
+#
+# lightning's SAGA is textbook SAGA: its gradient table starts at the gradients of w = 0 (tick's
+# starts at zero). That variant is measurably slower here: +5.6% over our SVRG at this step,
+# +6.7% at 1 / L_max (3-seed means), while a reference SAGA with a zero table and lightning's
+# sampling is +0.2%. So it is held to 5% against a reference SAGA of its own variant on our objective (below; that
+# check is what proves its conventions) and to 8% against our SVRG (5.6% measured + 2.5 standard
+# deviations of the difference of the two 3-seed means, 1%).
+
 MNIST_EPOCHS = 10
+MNIST_SEEDS = (0, 1, 2)
+TOLERANCE = 0.05
+SAGA_TABLE_AT_W0_TOLERANCE = 0.08
+TABLE_AT_W0 = ("lightning-saga",)
 CROSS_CHECK = [n for n in INSTALLED
                if peers.PEERS[n].step == "same" and peers.PEERS[n].algorithm in ("svrg", "saga")]
-SAME_ALGORITHM = [n for n in CROSS_CHECK
-                  if peers.PEERS[n].algorithm == "svrg" and peers.PEERS[n].precision == "fp64"]
+
+
+@functools.lru_cache(maxsize=None)
+def _mnist():
+    prob = datasets.mnist(lam=1e-4, binary=True)
+    return prob, peers.float32_exact_step(1.0 / prob.L_max, prob.lam)
+
+
+@functools.lru_cache(maxsize=None)
+def _mnist_subopt(contender):
+    """f - f* after MNIST_EPOCHS epochs for each seed of MNIST_SEEDS; contender: a peer name,
+    "ours-uniform" / "ours-permutation" (our SVRG-fp64) or "reference-saga-table-at-w0"."""
+    prob, step = _mnist()
+    out = []
+    for seed in MNIST_SEEDS:
+        if contender.startswith("ours-"):
+            w = solve(prob, "svrg", precision="fp64", step=step, epochs=MNIST_EPOCHS, seed=seed,
+                      sampling=contender[len("ours-"):]).w
+        elif contender == "reference-saga-table-at-w0":
+            w = _reference_saga(prob, step, MNIST_EPOCHS, seed)
+        else:
+            w = peers.solve_peer(prob, contender, step=step, epochs=MNIST_EPOCHS, seed=seed).w
+        out.append(prob.suboptimality(w))
+    return np.array(out)
+
+
+@numba.njit
+def _saga_table_at_w0(X, y, lam, step, draws):
+    n, d = X.shape
+    w, table, mean = np.zeros(d), np.empty(n), np.zeros(d)
+    for i in range(n):
+        table[i] = -y[i] / 2.0  # l'(0, y) = -y sigma(0)
+        mean += table[i] / n * X[i]
+    for j in draws.ravel():
+        g = -y[j] / (1.0 + np.exp(y[j] * (X[j] @ w)))  # l'(a, y) = -y sigma(-y a)
+        w -= step * ((g - table[j]) * X[j] + mean + lam * w)
+        mean += (g - table[j]) / n * X[j]
+        table[j] = g
+    return w
+
+
+def _reference_saga(prob, step, epochs, seed):
+    """Textbook SAGA on our binary logistic objective, the variant lightning runs: table at the
+    gradients of w = 0, uniform sampling with replacement from RandomState(seed) (the stream
+    lightning's randomkit draws), w <- w - step (dl_j x_j - table_j x_j + mean table + lam w)."""
+    rng = np.random.RandomState(seed)
+    draws = np.stack([rng.randint(0, prob.n, prob.n) for _ in range(epochs)])
+    X = np.ascontiguousarray(prob.X, dtype=np.float64)
+    return _saga_table_at_w0(X, prob.y.astype(np.float64), prob.lam, step, draws)
+
+
+def _mean_gap(contender, reference):
+    return _mnist_subopt(contender).mean() / _mnist_subopt(reference).mean() - 1
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CROSS_CHECK, reason="no same-step SVRG/SAGA peer is installed")
 def test_cross_check_on_binary_mnist():
-    """Same step (1 / L_max), 10 epochs on binary MNIST (50000 x 784, lam = 1e-4, 8-bit data).
+    """Same step, 10 epochs on binary MNIST (50000 x 784, lam = 1e-4, 8-bit data): every same-step
+    peer SVRG / SAGA reaches our SVRG-fp64's f - f* (mean over 3 seeds, same sampling scheme)
+    within 5%, lightning's textbook SAGA within 8% (see the comment above): the objectives, the
+    lam conventions and the step semantics agree."""
+    gaps, off = {}, {}
+    for name in CROSS_CHECK:
+        reference = "ours-" + peers.PEERS[name].sampling
+        tol = SAGA_TABLE_AT_W0_TOLERANCE if name in TABLE_AT_W0 else TOLERANCE
+        gaps[name] = (reference, _mean_gap(name, reference))
+        if abs(gaps[name][1]) > tol:
+            off[name] = gaps[name]
+    report = {n: f"{g:+.2%} vs {r}" for n, (r, g) in gaps.items()}
+    print(f"\nbinary MNIST, step {_mnist()[1]:.6g}, f - f* after {MNIST_EPOCHS} epochs, seeds "
+          f"{MNIST_SEEDS} (pytest -s shows this):")
+    for name in ["ours-uniform", "ours-permutation"] + CROSS_CHECK:
+        v = _mnist_subopt(name)
+        gap = f"{gaps[name][1]:+.1%} vs {gaps[name][0]}" if name in gaps else ""
+        print(f"  {name:18s} mean {v.mean():.4e}  seeds {' '.join(f'{x:.4e}' for x in v)}  {gap}")
+    assert not off, f"peers off: {off}; all: {report}"
 
-    Every fp64 SVRG peer (the same algorithm as ours) reaches our SVRG-fp64's f - f* within 5%:
-    this proves that the objectives, the lam conventions and the step semantics agree (our seeds
-    0..2 spread by 4%: 1.41e-4 .. 1.47e-4). The SAGA peers (another algorithm) and tick's float32
-    solvers (another arithmetic) land within 15%; measured on this machine they differ
-    systematically, over seeds, by up to 10% (lightning SAGA +8%, tick fp32 SVRG -8%, tick fp32
-    SAGA -10%; docs/peers.md)."""
-    prob = datasets.mnist(lam=1e-4, binary=True)
-    step = 1.0 / prob.L_max
-    ours = solve(prob, "svrg", precision="fp64", step=step, epochs=MNIST_EPOCHS, seed=0)
-    reference = ours.history["subopt"].iloc[-1]
-    got = {name: peers.solve_peer(prob, name, step=step, epochs=MNIST_EPOCHS, seed=0)
-           .history["subopt"].iloc[-1] for name in CROSS_CHECK}
-    off = {n: v for n, v in got.items()
-           if abs(v / reference - 1) > (0.05 if n in SAME_ALGORITHM else 0.15)}
-    assert not off, f"ours {reference:.4e}; peers off: {off} (all: {got})"
+
+@pytest.mark.slow
+@pytest.mark.skipif("lightning-saga" not in INSTALLED, reason="lightning is not installed")
+def test_lightning_saga_is_textbook_saga_on_our_objective():
+    """lightning's SAGA against a reference SAGA of the same variant (table at w = 0, sampling with
+    replacement) on our objective and step: within 5% (measured: equal to 4 digits per seed)."""
+    gap = _mean_gap("lightning-saga", "reference-saga-table-at-w0")
+    v = _mnist_subopt("reference-saga-table-at-w0")
+    print(f"\n  reference SAGA (table at w = 0, with replacement) mean {v.mean():.4e}  seeds "
+          f"{' '.join(f'{x:.4e}' for x in v)}  lightning-saga {gap:+.2%}")
+    assert abs(gap) <= TOLERANCE, (gap, _mnist_subopt("lightning-saga"),
+                                   _mnist_subopt("reference-saga-table-at-w0"))
