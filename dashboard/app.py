@@ -15,6 +15,7 @@ st.set_page_config(page_title="halp-bench", layout="wide")
 page = st.navigation([
     st.Page(VIEWS / "overview.py", title="Overview", url_path="overview", default=True),
     st.Page(VIEWS / "speedups.py", title="Speedups", url_path="speedups"),
+    st.Page(VIEWS / "performance.py", title="Bandwidth and threads", url_path="performance"),
     st.Page(VIEWS / "convergence.py", title="Convergence", url_path="convergence"),
     st.Page(VIEWS / "history.py", title="History and regressions", url_path="history"),
     st.Page(VIEWS / "machines.py", title="Machines", url_path="machines"),

@@ -3,9 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from dashboard_helpers import FIXTURES, MACHINES, fixture_commits, trace_names
+from dashboard_helpers import FIXTURES, MACHINES, array, fixture_commits, trace_names
 
 from dashboard import analysis, figures
+from dashboard import performance_data as perf
+from dashboard import performance_figures as perf_figures
 from dashboard.results import load_results
 
 
@@ -202,3 +204,161 @@ def test_live_figure_one_line_per_run():
     runs = pd.DataFrame({"label": ["a", "a", "b"], "epoch": [0, 1, 0], "subopt": [1.0, 0.1, 1.0]})
     fig = figures.live_figure(runs).to_dict()
     assert trace_names(fig) == {"a", "b"} and fig["layout"]["yaxis"]["type"] == "log"
+
+
+def tidy(rows):
+    """A small tidy frame (the columns of `results.COLUMNS` the shaping functions read) from dicts of
+    machine, order, benchmark, param_values, value and optionally status, env, ci_low, ci_high."""
+    out = []
+    for r in rows:
+        row = {**dict(env="py", status="ok", ci_low=np.nan, ci_high=np.nan), **r}
+        row["commit"] = row["commit_short"] = f"c{row['order']}"
+        row["params"] = ", ".join(f"{k}={v}" for k, v in row["param_values"].items())
+        if row["status"] != "ok":
+            row["value"] = np.nan
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def bandwidth_rows(machine="m", order=1, halp8=(0.6, 0.45), read=(40.0, 10.0)):
+    rows = []
+    for size, frac, limit in zip((1, 100), halp8, read):
+        rows.append(dict(machine=machine, order=order, benchmark=perf.READ_GBPS, param_values={"size_mb": size},
+                         value=limit))
+        for solver, f in (("halp-8", frac), ("svrg-fp64", 0.8)):
+            p = {"solver": solver, "size_mb": size}
+            rows.append(dict(machine=machine, order=order, benchmark=perf.FRACTION, param_values=p, value=f))
+            rows.append(dict(machine=machine, order=order, benchmark=perf.EPOCH_GBPS, param_values=p,
+                             value=f * limit))
+    return rows
+
+
+def test_bandwidth_takes_each_machines_newest_commit_and_labels_the_read_kernel():
+    frame = tidy(bandwidth_rows(order=0, read=(1.0, 1.0)) + bandwidth_rows(order=1)
+                 + bandwidth_rows(machine="other", order=0, read=(20.0, 5.0)))
+    table = perf.bandwidth(frame)
+    assert list(table.columns) == perf.BANDWIDTH_COLUMNS
+    m = table[table["machine"] == "m"]
+    assert set(m["commit_short"]) == {"c1"} and len(m) == 6
+    read = m[m["solver"] == perf.READ_LABEL].set_index("size_mb")["gbps"]
+    assert read.to_dict() == {1: 40.0, 100: 10.0}
+    halp = m[m["solver"] == "halp-8"].set_index("size_mb")["gbps"]
+    assert halp.to_dict() == pytest.approx({1: 24.0, 100: 4.5})
+    assert set(table.loc[table["machine"] == "other", "commit_short"]) == {"c0"}
+    fig = perf_figures.bandwidth_figure(table).to_dict()
+    assert trace_names(fig) == {perf.READ_LABEL, "halp-8", "svrg-fp64"}
+    assert {t["line"]["color"] for t in fig["data"] if t["name"] == perf.READ_LABEL} == {"black"}
+    assert fig["layout"]["xaxis"]["type"] == "log"
+    assert {a["text"] for a in fig["layout"]["annotations"]} == {"m", "other"}
+
+
+def test_bandwidth_skips_failed_rows_and_missing_benchmarks():
+    rows = bandwidth_rows()
+    rows[0]["status"] = "failed"  # the read kernel at 1 MB
+    table = perf.bandwidth(tidy(rows))
+    assert len(table[table["solver"] == perf.READ_LABEL]) == 1
+    no_read = perf.bandwidth(tidy([r for r in rows if r["benchmark"] != perf.READ_GBPS]))
+    assert perf.READ_LABEL not in set(no_read["solver"]) and len(no_read) == 4
+    only_read = perf.bandwidth(tidy([r for r in rows if r["benchmark"] == perf.READ_GBPS]))
+    assert set(only_read["solver"]) == {perf.READ_LABEL}
+    assert perf.bandwidth(tidy([dict(machine="m", order=0, benchmark="other", param_values={}, value=1.0)])).empty
+    guessed = tidy([dict(r, param_values={f"param{i + 1}": v for i, v in enumerate(r["param_values"].values())})
+                    for r in rows])  # benchmarks.json missing: asv's parameter names unknown
+    assert perf.bandwidth(guessed).empty and perf.fraction_of_read(guessed).empty
+
+
+def test_fraction_of_read_marks_the_goal_of_halp8():
+    table = perf.fraction_of_read(tidy(bandwidth_rows(halp8=(0.5, 0.49)) + bandwidth_rows(machine="x", halp8=(0.7, 0.6))))
+    assert list(table.columns) == perf.FRACTION_COLUMNS
+    goal = perf.goal(table)
+    assert list(goal.columns) == perf.GOAL_COLUMNS
+    assert goal.set_index(["machine", "size_mb"])["meets_goal"].to_dict() == {
+        ("m", 1): True, ("m", 100): False, ("x", 1): True, ("x", 100): True}  # 0.5 itself meets it
+    assert table.loc[table["solver"] == "svrg-fp64", "meets_goal"].all()
+    assert perf.goal(table, solver="halp-16").empty
+    fig = perf_figures.fraction_figure(table).to_dict()
+    assert trace_names(fig) == {"halp-8", "svrg-fp64"}
+    assert [s["y0"] for s in fig["layout"]["shapes"]] == [perf.GOAL_FRACTION] * 2  # one per machine
+    assert {x for t in fig["data"] for x in t["x"]} == {"1 MB", "100 MB"}
+
+
+def scaling_rows(machine="m", order=3, max_threads=8, env="py"):
+    """svrg fp64 halves its time per doubling up to 4 threads; sgd fp64 and lp-sgd 8 stay flat;
+    halp 8 has no 1-thread result (failed); thread counts above `max_threads` are skipped."""
+    times = {("svrg", "fp64"): {1: 8.0, 2: 4.0, 4: 2.0, 8: 2.0}, ("sgd", "fp64"): dict.fromkeys((1, 2, 4, 8), 3.0),
+             ("lp-sgd", 8): dict.fromkeys((1, 2, 4, 8), 1.0), ("halp", 8): {1: 5.0, 2: 4.0, 4: 3.0, 8: 2.5}}
+    rows = []
+    for (solver, precision), per in times.items():
+        for threads, t in per.items():
+            status = "skipped" if threads > max_threads else "failed" if (solver, threads) == ("halp", 1) else "ok"
+            rows.append(dict(machine=machine, order=order, env=env, benchmark=perf.THREAD_TIME, status=status,
+                             param_values={"solver": solver, "precision": precision, "threads": threads},
+                             value=t, ci_low=0.9 * t, ci_high=1.1 * t))
+        rows.append(dict(machine=machine, order=order, env=env, benchmark=perf.THREAD_TIME, status="skipped",
+                         param_values={"solver": solver, "precision": "fp32" if precision == 8 else 8,
+                                       "threads": 1}, value=np.nan))  # invalid pair: asv's NaN
+    return rows
+
+
+def test_thread_scaling_speedup_over_one_thread_with_a_conservative_interval():
+    frame = tidy(scaling_rows(order=2, max_threads=2) + scaling_rows(order=3, max_threads=4)
+                 + scaling_rows(machine="big"))
+    table = perf.thread_scaling(frame)
+    assert list(table.columns) == perf.SCALING_COLUMNS
+    m = table[table["machine"] == "m"]
+    assert set(m["commit_short"]) == {"c3"} and set(m["threads"]) == {1, 2, 4}
+    svrg = m[m["label"] == "svrg fp64"].set_index("threads")
+    assert svrg["speedup"].to_dict() == pytest.approx({1: 1.0, 2: 2.0, 4: 4.0})
+    assert svrg.loc[4, "speedup_low"] == pytest.approx(0.9 * 8 / (1.1 * 2))
+    assert svrg.loc[4, "speedup_high"] == pytest.approx(1.1 * 8 / (0.9 * 2))
+    assert not svrg["control"].any()
+    flat = m[m["control"]]
+    assert set(flat["label"]) == {"sgd fp64", "lp-sgd 8-bit"} and (flat["speedup"] == 1.0).all()
+    halp = m[m["label"] == "halp 8-bit"]
+    assert set(halp["threads"]) == {2, 4} and halp["speedup"].isna().all()  # no 1-thread time
+    assert set(table.loc[table["machine"] == "big", "threads"]) == {1, 2, 4, 8}
+    assert perf.missing_threads(table).set_index("machine")["missing"].to_dict() == {"m": [8]}
+    assert perf.thread_scaling(tidy(bandwidth_rows())).empty
+
+
+def test_thread_scaling_keeps_environments_apart_and_tabulates_seconds():
+    table = perf.thread_scaling(tidy(scaling_rows(env="a", max_threads=2) + scaling_rows(env="b")))
+    assert table.groupby("env")["threads"].max().to_dict() == {"a": 2, "b": 8}
+    seconds = perf.seconds_table(table)
+    assert list(seconds.columns) == ["machine", "env", "commit_short", "label", "1 thread", "2 threads",
+                                     "4 threads", "8 threads"]
+    row = seconds[(seconds["env"] == "a") & (seconds["label"] == "svrg fp64")].iloc[0]
+    assert row["2 threads"] == 4.0 and np.isnan(row["4 threads"])
+    assert list(perf.seconds_table(table.iloc[:0]).columns) == ["machine", "env", "commit_short", "label"]
+
+
+def test_thread_speedup_figure_has_an_ideal_line_per_machine_and_dashed_controls():
+    table = perf.thread_scaling(tidy(scaling_rows(max_threads=4) + scaling_rows(machine="big")))
+    fig = perf_figures.thread_speedup_figure(table).to_dict()
+    assert trace_names(fig) == {"svrg fp64", "sgd fp64", "lp-sgd 8-bit", "halp 8-bit", perf_figures.IDEAL} - {
+        "halp 8-bit"}  # no speedup without a 1-thread time
+    ideal = [t for t in fig["data"] if t["name"] == perf_figures.IDEAL]
+    assert sorted(array(t["x"]) for t in ideal) == [[1, 2, 4], [1, 2, 4, 8]]
+    assert all(array(t["x"]) == array(t["y"]) for t in ideal)
+    assert sum(t["showlegend"] for t in ideal) == 1
+    dashes = {t["name"]: t["line"]["dash"] for t in fig["data"] if t["name"] != perf_figures.IDEAL}
+    assert dashes["sgd fp64"] == dashes["lp-sgd 8-bit"] == "dash" and dashes["svrg fp64"] == "solid"
+    svrg = next(t for t in fig["data"] if t["name"] == "svrg fp64" and len(array(t["x"])) == 4)
+    assert array(svrg["y"]) == pytest.approx([1, 2, 4, 4])
+    assert svrg["error_y"]["array"] is not None
+
+
+def test_fixtures_hold_bandwidth_and_thread_results(frame):
+    goal = perf.goal(perf.fraction_of_read(frame))
+    assert set(goal["machine"]) == MACHINES and set(goal["commit_short"]) == {fixture_commits()[-1][:8]}
+    assert goal.set_index("size_mb")["meets_goal"].groupby(level=0).all().to_dict() == {1: True, 8: False}
+    gbps = perf.bandwidth(frame)
+    assert set(gbps["solver"]) == {perf.READ_LABEL, "halp-8", "halp-16", "lp-sgd-8", "svrg-fp32", "svrg-fp64",
+                                   "sgd-fp32"}
+    scaling = perf.thread_scaling(frame)
+    assert scaling.groupby("machine")["threads"].max().to_dict() == {
+        "fixture-zen5": 2, "fixture-laptop": 4, "fixture-bare": 8}
+    assert set(scaling.loc[scaling["control"], "label"]) == {"sgd fp64", "sgd fp32", "lp-sgd 8-bit"}
+    bare = scaling[(scaling["machine"] == "fixture-bare") & (scaling["threads"] == 8)].set_index("label")
+    assert bare.loc["svrg fp64", "speedup"] > 1.5 and abs(bare.loc["sgd fp64", "speedup"] - 1) < 0.2
+    assert perf.machines_without(frame, perf.FRACTION) == []

@@ -5,11 +5,13 @@ import time
 
 import pytest
 import streamlit as st
-from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, array, chart, charts, fixture_commits,
-                               synthetic_results, titles, trace_names)
+from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, array, chart, charts, copy_fixtures_without,
+                               fixture_commits, synthetic_results, titles, trace_names)
 from streamlit.testing.v1 import AppTest
 
 from dashboard import analysis, ui
+from dashboard import performance_data as perf
+from dashboard.performance_figures import IDEAL
 
 
 @pytest.fixture
@@ -72,6 +74,63 @@ def test_speedups_widgets_change_the_charts(results_env):
     at.multiselect(key="sp_machines").set_value(["fixture-zen5"]).run()
     assert len(chart(at, "Speedup vs bit width")["data"]) == 2
     no_exception(at)
+
+
+def test_performance_page_shows_bandwidth_goal_and_thread_scaling(results_env):
+    at = no_exception(run_page("views/performance.py"))
+    assert [h.value for h in at.header] == ["Memory bandwidth", "Thread scaling"]
+    assert any("higher is better" in i.value for i in at.info)
+    assert not [i.value for i in at.info if i.value.startswith("No ")]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == dict.fromkeys(MACHINES, "1 of 2 sizes")  # HALP-8 meets 0.5 at 1 MB, not at 8 MB
+    gbps = chart(at, "Achieved bandwidth vs the read kernel")
+    assert trace_names(gbps) == {perf.READ_LABEL, "halp-8", "halp-16", "lp-sgd-8", "svrg-fp32", "svrg-fp64",
+                                 "sgd-fp32"}
+    assert {a["text"] for a in gbps["layout"]["annotations"]} == MACHINES
+    fraction = chart(at, "Fraction of read bandwidth")
+    assert {s["y0"] for s in fraction["layout"]["shapes"]} == {perf.GOAL_FRACTION}
+    threads = chart(at, "Thread scaling: speedup over 1 thread")
+    assert trace_names(threads) == {"sgd fp64", "sgd fp32", "svrg fp64", "svrg fp32", "lp-sgd 8-bit",
+                                    "halp 8-bit", IDEAL}
+    ideal = sorted(array(t["x"]) for t in threads["data"] if t["name"] == IDEAL)
+    assert ideal == [[1, 2], [1, 2, 4], [1, 2, 4, 8]]  # each machine up to its own thread count
+    captions = " ".join(c.value for c in at.caption)
+    assert "fixture-zen5" in captions and "4, 8 threads" in captions
+    seconds = next(df.value for df in at.dataframe if "1 thread" in df.value.columns)
+    assert len(seconds) == 6 * len(MACHINES) and "8 threads" in seconds.columns
+
+    at.multiselect(key="pf_precisions").set_value(["8"]).run()
+    names = trace_names(chart(at, "Thread scaling: speedup over 1 thread"))
+    assert names == {"lp-sgd 8-bit", "halp 8-bit", IDEAL}
+    at.multiselect(key="pf_machines").set_value(["fixture-laptop"]).run()
+    assert {a["text"] for a in chart(at, "Achieved bandwidth")["layout"]["annotations"]} == {"fixture-laptop"}
+    assert {m.label for m in at.metric} == {"fixture-laptop"}
+    no_exception(at)
+
+
+def performance_env(monkeypatch, tmp_path, prefixes):
+    """Point the app at a copy of the fixtures without the benchmarks named by `prefixes`."""
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(copy_fixtures_without(tmp_path / "r", prefixes)))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+
+
+def test_performance_page_without_bandwidth_and_thread_results(monkeypatch, tmp_path):
+    performance_env(monkeypatch, tmp_path, ["bench_bandwidth.", "bench_threads."])
+    at = no_exception(run_page("views/performance.py"))
+    infos = " ".join(i.value for i in at.info)
+    for benchmark in perf.BENCHMARKS:
+        assert f"`{benchmark}`" in infos
+    assert not charts(at) and not at.metric
+
+
+def test_performance_page_names_the_one_missing_benchmark(monkeypatch, tmp_path):
+    performance_env(monkeypatch, tmp_path, ["bench_bandwidth.Read."])
+    at = no_exception(run_page("views/performance.py"))
+    missing = [i.value for i in at.info if i.value.startswith("No ")]
+    assert missing == [f"No `{perf.READ_GBPS}` results yet."]
+    assert perf.READ_LABEL not in trace_names(chart(at, "Achieved bandwidth vs the read kernel"))
+    assert {"Fraction of read bandwidth", "Thread scaling: speedup over 1 thread"} <= set(titles(at))
 
 
 def test_convergence_charts_follow_problem_and_commit(results_env):

@@ -20,6 +20,7 @@ from dashboard_helpers.browser import Chromium
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
          "speedups": ("speedups", "Speedup vs bit width"),
+         "performance": ("performance", "Thread scaling"),
          "convergence": ("convergence", "Suboptimality vs epoch"),
          "history": ("history", "Two-commit comparison"),
          "machines": ("machines", "Performance relative to the baseline machine"),

@@ -17,8 +17,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "asv_results"
 APP = ROOT / "dashboard" / "app.py"
 MALFORMED = "0badf00d-malformed.json"
 MACHINES = {"fixture-zen5", "fixture-laptop", "fixture-bare"}
-PAGES = ["views/overview.py", "views/speedups.py", "views/convergence.py", "views/history.py",
-         "views/machines.py"]
+PAGES = ["views/overview.py", "views/speedups.py", "views/performance.py", "views/convergence.py",
+         "views/history.py", "views/machines.py"]
 
 
 def fixture_commits():
@@ -36,12 +36,25 @@ def copy_fixtures(dest):
     return Path(dest)
 
 
-def synthetic_results(dest, machines=2, commits=41):
+def copy_fixtures_without(dest, prefixes):
+    """Copy the fixture results directory to `dest` minus every benchmark whose name starts with one
+    of `prefixes` (dropped from benchmarks.json and every readable result file); return dest."""
+    dest = copy_fixtures(dest)
+    for path in [dest / "benchmarks.json", *dest.glob("*/*-existing*.json")]:
+        data = json.loads(path.read_text())
+        table = data["results"] if "results" in data else data
+        for name in [n for n in table if n.startswith(tuple(prefixes))]:
+            del table[name]
+        path.write_text(json.dumps(data))
+    return dest
+
+
+def synthetic_results(dest, machines=2, commits=26):
     """Write an asv results directory of machines × commits result files cloned from the fixtures.
 
     Every file is a real fixture result file (newest commit of fixture-zen5) with a new commit hash,
-    date and values scaled by a per-commit factor. About 123 rows per file: the defaults give
-    10,086 rows. Returns dest.
+    date and values scaled by a per-commit factor. About 197 rows per file: the defaults give
+    10,244 rows. Returns dest.
     """
     dest = Path(dest)
     dest.mkdir(parents=True)
