@@ -87,8 +87,9 @@ def thread_scaling(frame):
 
     Thread counts asv skipped (above the machine's Numba threads) and invalid solver/precision
     pairs are absent. speedup_low / speedup_high: the conservative interval
-    [t1_low / tk_high, t1_high / tk_low] from the two 99% intervals (NaN where asv stored none);
-    speedup is NaN where the 1-thread time is missing. control: the solver has no full-gradient
+    [t1_low / tk_high, t1_high / tk_low] from the two 99% intervals (NaN where asv stored none;
+    1 at 1 thread, where the speedup is 1 by definition); speedup is NaN where the 1-thread time is
+    missing. control: the solver has no full-gradient
     pass (sgd, lp-sgd), so threads should not change it. Columns: SCALING_COLUMNS; label e.g.
     'halp 8-bit'.
     """
@@ -106,6 +107,8 @@ def thread_scaling(frame):
         speedup_low=both["ci_low_1"] / both["ci_high"],
         speedup_high=both["ci_high_1"] / both["ci_low"],
     )
+    single = both["threads"] == 1  # t(1) / t(1) is 1 exactly, whatever the interval of t(1)
+    both.loc[single & both["speedup"].notna(), ["speedup_low", "speedup_high"]] = 1.0
     out = both[SCALING_COLUMNS].sort_values(["machine", "env", "label", "threads"])
     for col in ("seconds", "ci_low", "ci_high", "speedup", "speedup_low", "speedup_high"):
         out[col] = out[col].astype("float64")

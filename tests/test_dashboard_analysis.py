@@ -311,6 +311,7 @@ def test_thread_scaling_speedup_over_one_thread_with_a_conservative_interval():
     assert svrg["speedup"].to_dict() == pytest.approx({1: 1.0, 2: 2.0, 4: 4.0})
     assert svrg.loc[4, "speedup_low"] == pytest.approx(0.9 * 8 / (1.1 * 2))
     assert svrg.loc[4, "speedup_high"] == pytest.approx(1.1 * 8 / (0.9 * 2))
+    assert svrg.loc[1, ["speedup_low", "speedup_high"]].tolist() == [1.0, 1.0]  # exactly 1 by definition
     assert not svrg["control"].any()
     flat = m[m["control"]]
     assert set(flat["label"]) == {"sgd fp64", "lp-sgd 8-bit"} and (flat["speedup"] == 1.0).all()

@@ -130,7 +130,8 @@ def test_performance_page_names_the_one_missing_benchmark(monkeypatch, tmp_path)
     missing = [i.value for i in at.info if i.value.startswith("No ")]
     assert missing == [f"No `{perf.READ_GBPS}` results yet."]
     assert perf.READ_LABEL not in trace_names(chart(at, "Achieved bandwidth vs the read kernel"))
-    assert {"Fraction of read bandwidth", "Thread scaling: speedup over 1 thread"} <= set(titles(at))
+    chart(at, "Fraction of read bandwidth")
+    chart(at, "Thread scaling: speedup over 1 thread")
 
 
 def test_convergence_charts_follow_problem_and_commit(results_env):

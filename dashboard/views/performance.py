@@ -87,4 +87,4 @@ for _, row in data.missing_threads(scaling).iterrows():
 st.subheader("Seconds per epoch")
 st.dataframe(data.seconds_table(scaling), hide_index=True)
 with st.expander("Every value, with speedups and 99% intervals"):
-    st.dataframe(scaling, hide_index=True)
+    st.dataframe(scaling.assign(precision=scaling["precision"].astype(str)), hide_index=True)  # mixed str / int
