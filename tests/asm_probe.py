@@ -2,6 +2,10 @@
 float64 and int8 data, and print, per kernel and signature, instruction statistics as JSON.
 
 Run as a script by tests/test_kernel_assembly.py with NUMBA_CACHE_DIR pointing at an empty folder.
+With ``--loops`` it prints instead every vectorized loop body (a block that jumps back to itself
+and uses ymm/zmm registers) with its instruction count, the figures docs/performance.md quotes:
+
+    NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tests/asm_probe.py --loops
 """
 
 import json
@@ -21,7 +25,31 @@ def stats(asm):
         "vcvtps2pd": len(re.findall(r"\bvcvtps2pd\b", asm)),
         "packed_float_ops": len(re.findall(r"\bv(?:fmadd|fnmadd|fmsub|fnmsub)\d+ps\b|\bv(?:add|mul|sub)ps\b", asm)),
         "vroundps": len(re.findall(r"\bvroundps\b", asm)),
+        "vroundpd": len(re.findall(r"\bvroundpd\b", asm)),
+        "vector_loops": [len(body) for _, body in vector_loops(asm)],
     }
+
+
+def vector_loops(asm):
+    """[(label, instructions)] of every loop body in ``asm`` that is one basic block jumping back
+    to its own label and uses ymm/zmm registers (LLVM's vectorized loops)."""
+    lines = [line.strip() for line in asm.splitlines()]
+    loops = []
+    for start, line in enumerate(lines):
+        label = re.match(r"^(\.LBB\d+_\d+):", line)
+        if not label:
+            continue
+        body = []
+        for inner in lines[start + 1:]:
+            if re.match(r"^\.LBB\d+_\d+:", inner):
+                break
+            if inner and not inner.startswith((".", "#")):
+                body.append(inner.split("#")[0].strip())
+            if re.match(r"^j\w+\s+" + re.escape(label.group(1)) + r"$", body[-1] if body else ""):
+                if any(re.search(r"%[yz]mm", b) for b in body):
+                    loops.append((label.group(1), body))
+                break
+    return loops
 
 
 def main():
@@ -29,20 +57,30 @@ def main():
     multi = datasets.digits(lam=1e-3)
     for prob in (lsq, multi):
         for solver, precision, kw in [("svrg", "fp32", {}), ("svrg", "fp64", {}),
-                                      ("halp", 8, {"mu": 0.1}), ("lp-sgd", 8, {"scale": 0.01})]:
+                                      ("halp", 8, {"mu": 0.1}), ("halp", 16, {"mu": 0.1}),
+                                      ("lp-sgd", 8, {"scale": 0.01})]:
             make_solver(prob, solver, precision=precision, step=1e-3, **kw).run_epoch()
     a8 = np.ones(64, dtype=np.int8)
     kernels.dot(a8, a8)
     kernels.dot(np.ones(64, np.float32), np.ones(64, np.float32))
-    out = {}
+    asms = {}
     for name in ("fp_epoch_linear", "lp_epoch_linear", "grad_rows_linear", "fp_epoch_multinomial",
                  "lp_epoch_multinomial", "grad_rows_multinomial"):
         kernel = getattr(epochs, name)
         for sig, asm in kernel.inspect_asm().items():
-            out[f"{name}({sig[0]}, w={sig[3] if 'grad_rows' in name else sig[2]})"] = stats(asm)
+            # the iterate: w (float kernels' third argument, the gradient's fourth) or k
+            iterate = ("w", sig[2]) if name.startswith("fp_") else (
+                ("k", sig[3]) if name.startswith("lp_") else ("w", sig[3]))
+            asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
     for sig, asm in kernels.dot.inspect_asm().items():
-        out[f"dot({sig[0]})"] = stats(asm)
-    json.dump(out, sys.stdout, indent=1)
+        asms[f"dot({sig[0]})"] = asm
+    if "--loops" in sys.argv[1:]:
+        for name, asm in asms.items():
+            for label, body in vector_loops(asm):
+                print(f"{name} {label}: {len(body)} instructions: "
+                      + " ".join(b.split()[0] for b in body))
+        return
+    json.dump({name: stats(asm) for name, asm in asms.items()}, sys.stdout, indent=1)
 
 
 if __name__ == "__main__":
