@@ -4,14 +4,16 @@ Two families, each for linear models (w of shape (d,); least squares and binary 
 for multinomial models (W of shape (d, C)):
 
 * ``fp_epoch_*``: full precision (float32 or float64, the dtype of X and w).
-  Per step i: c = l'(x_i^T w) - r_i, and w <- (1 - a lam) w - a c x_i - a v.
+  Per step i: c = l'(x_i^T w) - r_i, and w <- w - (a lam w + a c x_i + a v) (a lam is rounded to
+  the dtype itself: 1 - a lam in float32 would move lam by up to 2**-24 / (a lam), 13% at
+  a lam = 2e-7).
   SGD: r = 0, v = 0. SVRG: r_i = l'(x_i^T w~) cached by the full-gradient pass, v = g~ - lam w~,
   which is exactly w <- w - a (grad f_i(w) - grad f_i(w~) + g~).
 
 * ``lp_epoch_*``: low precision. The iterate is w = center + s k with k a b-bit integer vector.
   Per step i, with x_i = s_x xq_i (xq_i the integer data row) and a_i = x_i^T center (cached):
       c = l'(a_i + s_x s (xq_i . k)) - r_i,
-      k <- Q_s( (1 - a lam) k - (a c s_x / s) xq_i - (a / s) v )    (all in units of s)
+      k <- Q_s( k - m ),  m = a lam k + (a c s_x / s) xq_i + (a / s) v    (all in units of s)
   where Q_s is stochastic rounding to the b-bit grid, saturating. The three LP solvers differ
   only in center, r and v:
       LP-SGD:  center 0, r = 0, v = 0                  -> w <- Q(w - a grad f_i(w))
@@ -20,9 +22,10 @@ for multinomial models (W of shape (d, C)):
   HALP's bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), k = 0 at each epoch start) happens in
   the caller; see halp_core.solvers.
 
-Per-coordinate arithmetic is in ``k``'s compute dtype (float32 for 8-bit iterates, float64 above),
-scale-free because it is in grid units; per-step scalars are float64. Stochastic rounding is
-``fixed_point.round_stochastic`` (int32 arithmetic); the random value of step t, coordinate j is
+Per-coordinate arithmetic is in the compute dtype of vg (float32 for every width), scale-free
+because it is in grid units; per-step scalars are float64. Stochastic rounding is
+``fixed_point.round_offset``: k + floor(u - m), whose float error is relative to the small move m,
+not to |k| (so float32 suffices for 16-bit iterates); the random value of step t, coordinate j is
 entry window_offset(key, t) + j of the solver's random table (see halp_core.fixed_point).
 """
 
@@ -30,7 +33,7 @@ entry window_offset(key, t) + j of the solver's random table (see halp_core.fixe
 import numpy as np
 from numba import config, njit, prange, set_num_threads
 
-from .fixed_point import round_stochastic, window_offset
+from .fixed_point import round_offset, window_offset
 from .kernels import FAST, prefetch_row, vector_dot
 from .losses import dloss, softmax_minus_onehot
 
@@ -174,7 +177,7 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     X (n, d) and w, v (d,) of one float dtype; y, r (n,) float64; idx (T,) int64 sample order.
     """
     F = w.dtype.type
-    decay = F(1.0 - alpha * lam)
+    shrink = F(alpha * lam)
     av = F(alpha)
     T = idx.shape[0]
     for t in range(T):
@@ -184,7 +187,7 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
         c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
         coef = F(alpha * c)
         for j in range(w.shape[0]):
-            w[j] = decay * w[j] - coef * X[i, j] - av * v[j]
+            w[j] -= shrink * w[j] + coef * X[i, j] + av * v[j]
 
 
 @njit(cache=True, fastmath=FAST)
@@ -196,7 +199,7 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     """
     F = W.dtype.type
     d, C = W.shape
-    decay = F(1.0 - alpha * lam)
+    shrink = F(alpha * lam)
     av = F(alpha)
     scores = np.empty(C, dtype=W.dtype)
     p = np.empty(C, dtype=W.dtype)
@@ -217,7 +220,7 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
         for j in range(d):
             x = X[i, j]
             for c in range(C):
-                W[j, c] = decay * W[j, c] - coef[c] * x - av * V[j, c]
+                W[j, c] -= shrink * W[j, c] + coef[c] * x + av * V[j, c]
 
 
 # ---- low precision: LP-SGD, LP-SVRG, HALP ------------------------------------------------------
@@ -234,7 +237,7 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
     """
     F = vg.dtype.type
     table, key, bounds = rounding
-    decay = F(1.0 - alpha * lam)
+    shrink = F(alpha * lam)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     d = k.shape[0]
@@ -252,8 +255,8 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
         rnd = table[window_offset(key, step0 + t):]
         sat = F(0)  # counted in F: an integer counter here halves the loop's vector width
         for j in range(d):
-            target = decay * F(k[j]) - coef * F(Xq[i, j]) - vg[j]
-            q, clamped = round_stochastic(target, rnd[j], bounds)
+            kj = F(k[j])
+            q, clamped = round_offset(kj, shrink * kj + coef * F(Xq[i, j]) + vg[j], rnd[j], bounds)
             k[j] = min(max(np.int32(q), lo_k), hi_k)
             sat += F(1) if clamped else F(0)
         saturated += np.int64(sat)
@@ -271,7 +274,7 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
     F = VG.dtype.type
     table, key, bounds = rounding
     d, C = K.shape
-    decay = F(1.0 - alpha * lam)
+    shrink = F(alpha * lam)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     scores = np.empty(C, dtype=np.float64)
@@ -300,8 +303,9 @@ def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, r
         for j in range(d):
             x = F(Xq[i, j])
             for c in range(C):
-                target = decay * F(K[j, c]) - coef[c] * x - VG[j, c]
-                q, clamped = round_stochastic(target, rnd[j * C + c], bounds)
+                kjc = F(K[j, c])
+                q, clamped = round_offset(kjc, shrink * kjc + coef[c] * x + VG[j, c],
+                                          rnd[j * C + c], bounds)
                 K[j, c] = min(max(np.int32(q), lo_k), hi_k)
                 sat += F(1) if clamped else F(0)
         saturated += np.int64(sat)

@@ -8,10 +8,12 @@ counted.
 
 Stochastic rounding (``round_stochastic``): k = clamp(floor(x + u)) for a target x in grid units and
 u uniform on [0, 1) with 24 random bits, so E[k] = x inside the range (to 2**-24 of a grid step).
-Inside the solvers the sum x + u is formed in float32 for iterates of up to 8 bits, in float64
-above. Rounding that sum to nearest before the floor moves the probability of rounding up by at
-most half an ulp of |x + u|, always upward: at most 2**-17 of a grid step for 8-bit iterates
-(|x + u| <= 128), 2**-25 for |x + u| < 1, and 2**-38 for 16-bit iterates in float64.
+Inside the solvers (``round_offset``) the target is k - m with k the current integer and m the
+step's move, both in grid units, and the result is k + floor(u - m), computed in float32 for every
+width. Rounding u - m to nearest before the floor moves the probability of rounding up by at most
+half an ulp of |u - m|, always upward: 2**-25 of a grid step when |u - m| < 1, at most
+2**-24 |u - m| in general, whatever the size of k (forming k - m + u first would cost up to
+2**-17 at |k| ~ 128 and 2**-9 at |k| ~ 2**15).
 
 Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
 comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
@@ -106,6 +108,17 @@ def round_stochastic(target, u, bounds):
     q = np.floor(target + u)
     k = min(max(q, bounds[0]), bounds[1])
     return k, k != q
+
+
+@njit(cache=True, inline="always")
+def round_offset(k, move, u, bounds):
+    """Stochastically round the target ``k - move`` where ``k`` is integer-valued (the current
+    iterate) and ``move`` the step, both in grid units (float32 or float64), as k + floor(u - move)
+    clamped to ``bounds``; u uniform on [0, 1). Returns (q, saturated) like round_stochastic.
+    Rounding u - move, not k - move + u, keeps the float error relative to the step, not to |k|."""
+    q = k + np.floor(u - move)
+    kq = min(max(q, bounds[0]), bounds[1])
+    return kq, kq != q
 
 
 def rounding_bounds(bits, dtype):

@@ -88,7 +88,7 @@ def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
     """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
     int64 sample order; the rest are ``_scratch`` buffers."""
     d = X.shape[1]
-    decay = np.float32(1.0 - alpha * lam)
+    shrink = np.float32(alpha * lam)   # not 1 - alpha lam: see halp_core.epochs
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
         i = idx[t]
@@ -98,15 +98,15 @@ def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
         for j in range(W1.shape[0]):
             ax = a * xa[j]
             for c in range(W1.shape[1]):
-                W1[j, c] = decay * W1[j, c] - ax * d1[c]
+                W1[j, c] -= shrink * W1[j, c] + ax * d1[c]
         for j in range(W2.shape[0]):
             ah = a * h[j]
             for c in range(W2.shape[1]):
-                W2[j, c] = decay * W2[j, c] - ah * d2[c]
+                W2[j, c] -= shrink * W2[j, c] + ah * d2[c]
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, decay, coef, rnd, bounds):
+def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
     """Round one layer's step in grid units and refresh its float weights; returns saturations.
 
     K (m, q) integers of scale s around center Cn (float32); W = Cn + s K (updated); the step's
@@ -121,8 +121,9 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, decay, coef, rnd, bounds):
         atj = coef * a_t[j]
         base = j * q_cols
         for c in range(q_cols):
-            target = decay * np.float32(K[j, c]) - (aj * d[c] - atj * d_t[c]) - VG[j, c]
-            k, clamped = fixed_point.round_stochastic(target, rnd[base + c], bounds)
+            kf = np.float32(K[j, c])
+            move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
+            k, clamped = fixed_point.round_offset(kf, move, rnd[base + c], bounds)
             K[j, c] = np.int32(k)
             W[j, c] = Cn[j, c] + sf * k
             saturated += np.int32(clamped)
@@ -146,7 +147,7 @@ def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_
     table, key, bounds = rounding
     d = X.shape[1]
     m1 = K1.size
-    decay = np.float32(1.0 - alpha * lam)
+    shrink = np.float32(alpha * lam)
     coef1 = np.float32(alpha / s1)
     coef2 = np.float32(alpha / s2)
     saturated = 0
@@ -156,8 +157,8 @@ def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_
         xa[d] = 1
         forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
         rnd = table[fixed_point.window_offset(key, step0 + t):]
-        saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, decay, coef1, rnd, bounds)
-        saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, decay, coef2,
+        saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, rnd, bounds)
+        saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2,
                                rnd[m1:], bounds)
     return saturated
 

@@ -26,7 +26,7 @@ FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
 SAMPLING = ("uniform", "permutation")
 HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist")
 
-# Per-step saturation counts of the float32 kernels (<= 8 bits) are exact up to 2**24.
+# Per-step saturation counts of the float32 LP kernels are exact up to 2**24.
 _MAX_F32_COORDS = 2**24
 
 _KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
@@ -200,12 +200,12 @@ class LowPrecisionSolver(_Solver):
         self.bits = bits
         self.variance_reduced = name != "lp-sgd"
         self.top = 2 ** (bits - 1) - 1
-        self.compute_dtype = np.dtype(np.float32 if bits <= 8 else np.float64)
+        self.compute_dtype = np.dtype(np.float32)   # grid-unit arithmetic, every width
         size = int(np.prod(problem.weight_shape))
-        if self.compute_dtype == np.float32 and size > _MAX_F32_COORDS:
-            raise ValueError(f"{name} at {bits} bits handles at most {_MAX_F32_COORDS} weight "
-                             f"coordinates (its kernels count saturations per step in float32); "
-                             f"this problem has {size}: use 9 or more bits")
+        if size > _MAX_F32_COORDS:
+            raise ValueError(f"{name} handles at most {_MAX_F32_COORDS} weight coordinates (its "
+                             f"kernels count saturations per step in float32); this problem has "
+                             f"{size}")
         self._k = np.zeros(problem.weight_shape, dtype=fixed_point.storage_dtype(bits))
         self._vg = np.zeros(problem.weight_shape, dtype=self.compute_dtype)
         self._g = np.zeros(problem.weight_shape)

@@ -3,13 +3,14 @@ dashboard's Reproduction page on its outputs, on the shipped sample and on a bad
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import reproduction_data
-from halp_core import reproduce
+from halp_core import mlp, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "dashboard" / "views" / "reproduction.py")
@@ -64,11 +65,24 @@ def test_mu_sweep_reports_saturations_and_auto_within_2x(quick):
 
 
 def test_mlp_halp8_accuracy_at_least_lp_sgd8(quick):
+    """The paper's claim on the MLP: HALP-8 validates at least as well as LP-SGD-8. One seed's last
+    epoch is too noisy to rank them (their gap flips sign across seeds at ~0.1-0.5%), so the
+    statistic is the mean final validation accuracy over seeds 0 (the reproduction's run), 1 and 2."""
     out, _ = quick
     final = pd.read_csv(out / "mlp.csv").groupby("label")["val_accuracy"].last()
-    print(f"final validation accuracy: HALP-8 {final['halp-8']:.4f}, "
+    print(f"seed 0, final validation accuracy: HALP-8 {final['halp-8']:.4f}, "
           f"LP-SGD-8 {final['lp-sgd-8']:.4f}, SGD-fp32 {final['sgd-fp32']:.4f}")
-    assert final["halp-8"] >= final["lp-sgd-8"]
+    settings = reproduce.Settings.quick()
+    _, problem = reproduce.mnist_problems(settings)
+    means = {}
+    for method, tag in (("halp", "halp-8"), ("lp-sgd", "lp-sgd-8")):
+        accuracies = [final[tag]] + [
+            mlp.train(problem, method, hidden=settings.mlp_hidden, epochs=settings.mlp_epochs,
+                      step=settings.mlp_step, bits=8, mu=settings.mlp_mu, seed=seed)
+            .history["val_accuracy"].iloc[-1] for seed in (1, 2)]
+        means[tag] = float(np.mean(accuracies))
+    print(f"mean over seeds 0-2: HALP-8 {means['halp-8']:.4f}, LP-SGD-8 {means['lp-sgd-8']:.4f}")
+    assert means["halp-8"] >= means["lp-sgd-8"]
 
 
 def test_command_line_refuses_unknown_options():

@@ -89,9 +89,9 @@ def test_solver_epochs_match_reference(kind, solver, precision):
         np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
     elif precision == "fp32":
         np.testing.assert_allclose(run.w, expected, rtol=1e-3, atol=1e-5)
-    elif bits == 16:  # float64 grid arithmetic: identical integers
+    elif bits == 16:  # a 16-bit grid step is tiny: float32 rounding flips no integer here
         np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
-    else:  # float32 grid arithmetic: rare one-step flips (see test_kernels.test_lp_epoch)
+    else:  # coarse grids: rare one-step flips from float32 rounding (see test_kernels.test_lp_epoch)
         grid = scale if solver != "halp" else np.abs(expected).max() / 2 ** (bits - 1)
         assert np.abs(run.w - expected).max() <= 4 * max(grid, 1e-3)
 
@@ -157,13 +157,14 @@ def test_bytes_per_epoch(solver, precision, itemsize, passes):
     assert s.bytes_per_epoch == passes * prob.X.size * itemsize
 
 
-def test_8_bit_solvers_refuse_more_coordinates_than_float32_counts_exactly(monkeypatch):
+def test_lp_solvers_refuse_more_coordinates_than_float32_counts_exactly(monkeypatch):
     from halp_core import solvers
-    monkeypatch.setattr(solvers, "_MAX_F32_COORDS", 7)
-    prob = _problem("least_squares")   # d = 8
-    with pytest.raises(ValueError, match="at most 7 weight coordinates"):
-        make_solver(prob, "halp", precision=8, step=0.01)
-    make_solver(prob, "halp", precision=9, step=0.01)   # float64 arithmetic above 8 bits
+    monkeypatch.setattr(solvers, "_MAX_F32_COORDS", 8)
+    prob = _problem("multinomial")   # 8 x 3 weights
+    for solver, bits in (("halp", 8), ("lp-sgd", 16)):
+        with pytest.raises(ValueError, match="at most 8 weight coordinates"):
+            make_solver(prob, solver, precision=bits, step=0.01)
+    make_solver(_problem("least_squares"), "halp", precision=16, step=0.01)   # d = 8 fits
 
 
 def test_every_solver_name_is_accepted():
