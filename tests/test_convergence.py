@@ -66,3 +66,11 @@ def test_digits_halp_beats_lp_sgd():
         reached[name] = res.history.subopt.iloc[-1]
     print("digits f - f* after 50 epochs:", {k: f"{v:.2e}" for k, v in reached.items()})
     assert reached["halp-8"] * 10 <= reached["lp-sgd-8"]
+
+
+def test_float32_svrg_applies_lambda_exactly():
+    """With alpha lam = 2.1e-7, rounding 1 - alpha lam to float32 moved lam by 13% and left
+    SVRG-fp32 at f - f* = 1e-12 after 40 epochs; applied as w - (alpha lam) w, it reaches 3e-15."""
+    prob = datasets.synthetic_least_squares(2000, 20, lam=1e-5, noise=0.1, seed=0)
+    res = solve(prob, "svrg", precision="fp32", step=1.0 / prob.L_max, epochs=40, seed=0)
+    assert res.history["subopt"].iloc[-1] < 1e-13
