@@ -13,7 +13,8 @@ step's move, both in grid units, and the result is k + floor(u - m), computed in
 width. Rounding u - m to nearest before the floor moves the probability of rounding up by at most
 half an ulp of |u - m|, always upward: 2**-25 of a grid step when |u - m| < 1, at most
 2**-24 |u - m| in general, whatever the size of k (forming k - m + u first would cost up to
-2**-17 at |k| ~ 128 and 2**-9 at |k| ~ 2**15).
+2**-17 at |k| ~ 128 and 2**-9 at |k| ~ 2**15). The move m itself carries float32's relative
+error, at most about 2**-24 |m| per term.
 
 Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
 comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
