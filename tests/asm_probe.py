@@ -25,7 +25,6 @@ def stats(asm):
         "vcvtps2pd": len(re.findall(r"\bvcvtps2pd\b", asm)),
         "packed_float_ops": len(re.findall(r"\bv(?:fmadd|fnmadd|fmsub|fnmsub)\d+ps\b|\bv(?:add|mul|sub)ps\b", asm)),
         "vroundps": len(re.findall(r"\bvroundps\b", asm)),
-        "vroundpd": len(re.findall(r"\bvroundpd\b", asm)),
         "vector_loops": [len(body) for _, body in vector_loops(asm)],
     }
 
