@@ -316,6 +316,64 @@ def peak_memory():
             source_line(path, SUITE_RUN)]
 
 
+# Hot-loop instructions / elements per iteration (full-gradient dot, full-gradient accumulate,
+# inner dot, inner update), counted from `tests/asm_probe.py --loops` at bb1869fc with Numba's CPU
+# name znver3 (AVX2). Not measured by asv: recount them when the kernels change.
+INSTRUCTIONS = {"SVRG-fp32": ((11, 32), (15, 32), (11, 32), (27, 32)),
+                "SVRG-fp64": ((11, 16), (15, 16), (11, 16), (31, 16)),
+                "HALP-8": ((15, 16), (19, 16), (19, 32), (46, 16)),
+                "HALP-16": ((15, 16), (19, 16), (15, 32), (44, 16)),
+                "SGD-fp32": (None, None, (11, 32), (27, 32)),
+                "LP-SGD-8": (None, None, (19, 32), (46, 16))}
+DOT_INT8_INSTRUCTIONS = (19, 32)          # the int8 dot kernel's loop, same count
+
+
+def per_element(name):
+    """Hot-loop instructions per element of the data matrix per epoch of solver ``name``."""
+    return sum(a / b for a, b in filter(None, INSTRUCTIONS[name]))
+
+
+def instructions():
+    rows = [[name] + [f"{c[0]} / {c[1]}" if c else "" for c in counts] + [f"{per_element(name):.2f}"]
+            for name, counts in INSTRUCTIONS.items()]
+    return table(("solver", "full-gradient dot", "full-gradient accumulate", "inner dot",
+                  "inner update", "total"), rows)
+
+
+def bound():
+    """The instruction bound: each solver's count at the fastest instruction rate the suite
+    measured (the int8 dot in L3) against the measured epochs."""
+    path = result_file()
+    epoch = asv_values(path, "bench_epoch.EpochTime.time_epoch")
+    dot = asv_values(path, "bench_kernels.Dot.time_dot")[("int8", "L3")]
+    read = asv_values(path, "bench_bandwidth.Read.track_read_gbps")[(400,)]
+    ns = {size: {k[:2]: v / (size * ELEMENTS_PER_MB) * 1e9 for k, v in epoch.items() if k[2] == size}
+          for size in (1, 400)}
+    rate = DOT_INT8_INSTRUCTIONS[0] / DOT_INT8_INSTRUCTIONS[1] * KERNEL_LENGTH["L3"] * (
+        2 ** 24 // KERNEL_LENGTH["L3"]) / (dot * 1e9)
+    best = {name: per_element(name) / rate for name in INSTRUCTIONS}
+    halp8 = best["HALP-8"]
+    return [f"The fastest instruction rate the suite measured is the int8 dot in L3 "
+            f"(`bench_kernels.Dot.time_dot('int8', 'L3')`, {seconds(dot)} per 2^24 elements at "
+            f"{DOT_INT8_INSTRUCTIONS[0]} instructions per {DOT_INT8_INSTRUCTIONS[1]} elements): "
+            f"{rate:.1f} instructions per ns. Even at that rate:", "",
+            f"- **HALP-8** needs at least {halp8:.2f} ns per element, "
+            f"{seconds(halp8 * 400 * ELEMENTS_PER_MB * 1e-9)} at 400 MiB:",
+            f"  - vs SVRG-fp32: at best {ns[400][('svrg', 'fp32')] / halp8:.1f}x faster (goal 4x);",
+            f"  - vs SVRG-fp64: at best {ns[400][('svrg', 'fp64')] / halp8:.1f}x faster (goal 8x);",
+            f"  - in L2 (1 MiB) vs SVRG-fp32: at best {ns[1][('svrg', 'fp32')] / halp8:.1f}x "
+            "faster (goal 2x).",
+            f"- **LP-SGD-8** needs {best['LP-SGD-8']:.2f} ns per element: at best "
+            f"{ns[400][('sgd', 'fp32')] / best['LP-SGD-8']:.1f}x faster than SGD-fp32 (goal 3x).",
+            f"- **Bandwidth.** HALP-8 streams 2 bytes per element per epoch, so at most "
+            f"{2 / halp8:.1f} GB/s, {2 / halp8 / read:.0%} of the {read:.3g} GB/s read kernel at "
+            "400 MiB (goal 50%).",
+            f"- **HALP-16** needs {best['HALP-16']:.2f} ns per element, which would allow "
+            f"{ns[400][('svrg', 'fp32')] / best['HALP-16']:.1f}x over SVRG-fp32 (goal 2x); out of "
+            f"cache it runs at {per_element('HALP-16') / ns[400][('halp', 16)]:.1f} instructions "
+            "per ns.", "", source_line(path, SUITE_RUN)]
+
+
 PEER_PROBLEMS = {"mnist": "binary MNIST, lam = 1e-4", "lsq": "least squares 20000 x 256"}
 OURS = ("svrg-fp64", "svrg-fp32", "halp-8", "halp-16")
 PER_ITERATION = "sklearn-lbfgs"     # its "epoch" is one L-BFGS iteration: not in seconds per epoch
@@ -368,7 +426,7 @@ BLOCKS = {**MEASURED, "reproduction-time": reproduction_time,
           "reproduction-convex": reproduction_convex, "reproduction-sweep": reproduction_sweep,
           "reproduction-mlp": reproduction_mlp, "speedup": speedup, "epoch-times": epoch_times,
           "bandwidth": bandwidth, "threads": threads, "kernels": kernels,
-          "convergence": convergence, "peak-memory": peak_memory, "peers": peers,
+          "convergence": convergence, "instructions": instructions, "bound": bound, "peak-memory": peak_memory, "peers": peers,
           "asv-run-times": asv_run_times}
 
 
