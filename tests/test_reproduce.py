@@ -38,7 +38,8 @@ def test_writes_every_output(quick):
     run = json.loads((out / "run.json").read_text())
     assert run["command"] == "python -m halp_core.reproduce --quick" and run["wall_seconds"] > 0
     assert run["machine"] == reproduce.cpu_description()
-    assert f"in {reproduce.seconds_text(run['wall_seconds'])} s of wall time on {run['machine']}" in text
+    wall = reproduce.seconds_text(run["wall_seconds"])
+    assert f"in {wall} s of wall time on {run['machine']}" in text
     html = (out / "convex_lsq.html").read_text()
     assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html  # works offline
     assert (out / "summary.md").read_text() == text
