@@ -14,7 +14,8 @@ Experiments (every solver of one problem solves the same 8-bit data, so f* is co
   saturated updates. -> ``mu_sweep.csv``, ``mu_sweep.html``.
 * MLP: a one-hidden-layer perceptron on MNIST (halp_core.mlp), SGD-fp32, LP-SGD-8 and HALP-8:
   training loss and validation accuracy per epoch. -> ``mlp.csv``, ``mlp.html``.
-* ``summary.md``: the numbers above and what they show.
+* ``summary.md``: the numbers above and what they show; ``run.json``: the command, its wall time
+  and the machine it ran on (CPU model, logical CPUs, vector instruction set).
 
 ``--quick`` (for CI, a few minutes) uses the first QUICK_MNIST_ROWS (convex, 30 epochs) and
 QUICK_MLP_ROWS (MLP) MNIST training rows.
@@ -24,6 +25,8 @@ HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no net
 """
 
 import argparse
+import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ from . import datasets, mlp, solve
 from .problems import Multinomial
 
 TOL = 1e-10
+TRACK_FACTOR = 2.0   # HALP-b "tracks SVRG": final f - f* <= TRACK_FACTOR x SVRG's, or both <= TOL
 QUICK_MNIST_ROWS = 2000
 QUICK_MLP_ROWS = 10000
 CONVEX_SOLVERS = (("sgd", "fp64"), ("svrg", "fp64"), ("lp-sgd", 8), ("lp-sgd", 16),
@@ -73,6 +77,34 @@ def label(solver, precision):
 
 def _progress(message):
     print(message, file=sys.stderr, flush=True)
+
+
+def seconds_text(seconds):
+    """A time in seconds with three significant digits (0.000123, 1.5, 250), never 0.00 for a
+    nonzero time."""
+    return f"{seconds:.3g}"
+
+
+def tracks(halp, svrg, factor=TRACK_FACTOR, floor=TOL):
+    """The summary's rule: HALP tracks SVRG when its final f - f* is at most ``factor`` times
+    SVRG's, or when both are at most ``floor``."""
+    return halp <= factor * svrg or max(halp, svrg) <= floor
+
+
+def cpu_description(cpuinfo="/proc/cpuinfo"):
+    """The machine a run measures, e.g. 'AMD EPYC, 2 logical CPUs, AVX-512' (the instruction set
+    from the CPU flags: AVX-512 when avx512f is listed, else AVX2, else 'neither AVX2 nor
+    AVX-512'; 'ISA not recorded' when ``cpuinfo`` cannot be read)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return f"{os.cpu_count()} logical CPUs, ISA not recorded"
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    model = fields.get("model name\t", "unknown CPU").strip()
+    flags = set(fields.get("flags\t\t", "").split())
+    isa = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
+           else "neither AVX2 nor AVX-512")
+    return f"{model}, {os.cpu_count()} logical CPUs, {isa}"
 
 
 # ---- problems --------------------------------------------------------------------------------
@@ -258,18 +290,25 @@ def _stall_factor(frame, problem, tag):
     return float(sub[len(sub) // 2] / sub[-1])
 
 
-def summary(convex, sweep, mlp_frame, settings, wall):
+def command(settings):
+    """The command line that runs ``settings`` (without --out)."""
+    return f"python -m halp_core.reproduce{' --quick' if settings.mnist_rows else ''}"
+
+
+def summary(convex, sweep, mlp_frame, settings, run):
     """The markdown summary: tables of final numbers and the verdicts they support.
 
     convex, sweep, mlp_frame: the frames of run_convex (all problems), run_mu_sweep and run_mlp;
-    wall: seconds. HALP-b "tracks SVRG" on a problem when its final f - f* is at most
-    max(10 x SVRG's, TOL) and below both LP-SGD-b's and LP-SVRG-b's; "fell over the last half" is
-    f - f* at the middle epoch over f - f* at the last (about 1 for a stalled solver).
+    run: the run record (see run_record). The verdicts follow one rule (``tracks``), stated in the
+    summary; "fell over the last half" is f - f* at the middle epoch over f - f* at the last (about
+    1 for a stalled solver).
     """
     lines = ["# HALP reproduction: measured results", "",
-             f"Produced by `python -m halp_core.reproduce{' --quick' if settings.mnist_rows else ''}`"
-             f" in {wall:.0f} s of wall time. Every number below is read from the CSV files beside "
-             "this summary.", ""]
+             f"Produced by `{run['command']}` in {seconds_text(run['wall_seconds'])} s of wall time "
+             f"on {run['machine']}. Every number below is read from the CSV files beside this "
+             "summary (one run, seed 0).", "",
+             f"Rule for the verdicts: HALP-b *tracks SVRG* on a problem when its final f − f* is at "
+             f"most {TRACK_FACTOR:g}× SVRG-fp64's, or when both are at most {TOL:g}.", ""]
     for problem in dict.fromkeys(convex["problem"]):
         part = convex[convex["problem"] == problem]
         epochs = int(part["epoch"].max())
@@ -277,19 +316,19 @@ def summary(convex, sweep, mlp_frame, settings, wall):
                   "| solver | f − f* | ‖∇f‖ | f − f* fell over the last half | saturated updates "
                   "| solver seconds |", "| --- | --- | --- | --- | --- | --- |"]
         for tag in dict.fromkeys(part["label"]):
-            run = part[part["label"] == tag]
+            part_run = part[part["label"] == tag]
             lines.append(f"| {tag} | {_final(convex, problem, tag):.2e} | "
                          f"{_final(convex, problem, tag, 'grad_norm'):.2e} | "
                          f"{_stall_factor(convex, problem, tag):.3g}× | "
-                         f"{int(run['saturations'].sum())} | {run['seconds'].iloc[-1]:.2f} |")
+                         f"{int(part_run['saturations'].sum())} | "
+                         f"{seconds_text(part_run['seconds'].iloc[-1])} |")
         lines.append("")
         svrg = _final(convex, problem, "svrg-fp64")
         for bits in (8, 16):
             halp = _final(convex, problem, f"halp-{bits}")
             lp = {t: _final(convex, problem, f"{t}-{bits}") for t in ("lp-sgd", "lp-svrg")}
             stall = {t: _stall_factor(convex, problem, f"{t}-{bits}") for t in lp}
-            tracks = halp <= max(10 * svrg, TOL) and all(halp < v for v in lp.values())
-            verdict = "tracks SVRG" if tracks else "does NOT track SVRG"
+            verdict = "tracks SVRG" if tracks(halp, svrg) else "does NOT track SVRG"
             lines.append(
                 f"- **{bits} bits**: HALP-{bits} {verdict}: f − f* = {halp:.2e} (it fell "
                 f"{_stall_factor(convex, problem, f'halp-{bits}'):.3g}× over the last half of the "
@@ -325,7 +364,8 @@ def summary(convex, sweep, mlp_frame, settings, wall):
     for tag, part in mlp_frame.groupby("label", sort=False):
         lines.append(f"| {tag} | {part['train_loss'].iloc[-1]:.4f} | "
                      f"{part['val_accuracy'].iloc[-1]:.4f} | {part['val_accuracy'].max():.4f} | "
-                     f"{int(part['saturations'].sum())} | {part['seconds'].iloc[-1]:.1f} |")
+                     f"{int(part['saturations'].sum())} | "
+                     f"{seconds_text(part['seconds'].iloc[-1])} |")
     final = mlp_frame.groupby("label", sort=False)["val_accuracy"].last()
     relation = ">=" if final["halp-8"] >= final["lp-sgd-8"] else "<"
     lines += ["", f"- HALP-8's final validation accuracy {final['halp-8']:.4f} {relation} "
@@ -362,10 +402,13 @@ def reproduce(out, settings, mnist_path=None):
         write_html(convex_figure(convex, problem), out / f"convex_{problem}.html")
     write_html(mu_sweep_figure(sweep), out / "mu_sweep.html")
     write_html(mlp_figure(mlp_frame), out / "mlp.html")
-    text = summary(convex, sweep, mlp_frame, settings, time.perf_counter() - start)
+    run = dict(command=command(settings), wall_seconds=round(time.perf_counter() - start, 1),
+               machine=cpu_description())
+    (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
+    text = summary(convex, sweep, mlp_frame, settings, run)
     (out / "summary.md").write_text(text)
-    _progress(f"wrote {out}/summary.md, convex.csv, mu_sweep.csv, mlp.csv and the HTML figures "
-              f"in {time.perf_counter() - start:.0f} s")
+    _progress(f"wrote {out}/summary.md, run.json, convex.csv, mu_sweep.csv, mlp.csv and the HTML "
+              f"figures in {seconds_text(run['wall_seconds'])} s")
     return text
 
 

@@ -1,6 +1,7 @@
 """`python -m halp_core.reproduce --quick` end to end (outputs, the claims its summary makes), and the
 dashboard's Reproduction page on its outputs, on the shipped sample and on a bad folder."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,15 @@ def _final(frame, problem, tag):
 
 def test_writes_every_output(quick):
     out, text = quick
-    for name in ("summary.md", "convex.csv", "mu_sweep.csv", "mlp.csv", "convex_lsq.html",
-                 "convex_mnist.html", "mu_sweep.html", "mlp.html", "plotly.min.js"):
+    for name in ("summary.md", "run.json", "convex.csv", "mu_sweep.csv", "mlp.csv",
+                 "convex_lsq.html", "convex_mnist.html", "mu_sweep.html", "mlp.html",
+                 "plotly.min.js"):
         assert (out / name).is_file(), name
+    run = json.loads((out / "run.json").read_text())
+    assert run["command"] == "python -m halp_core.reproduce --quick" and run["wall_seconds"] > 0
+    assert run["machine"] == reproduce.cpu_description()
+    wall = reproduce.seconds_text(run["wall_seconds"])
+    assert f"in {wall} s of wall time on {run['machine']}" in text
     html = (out / "convex_lsq.html").read_text()
     assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html  # works offline
     assert (out / "summary.md").read_text() == text
@@ -83,6 +90,57 @@ def test_mlp_halp8_accuracy_at_least_lp_sgd8(quick):
         means[tag] = float(np.mean(accuracies))
     print(f"mean over seeds 0-2: HALP-8 {means['halp-8']:.4f}, LP-SGD-8 {means['lp-sgd-8']:.4f}")
     assert means["halp-8"] >= means["lp-sgd-8"]
+
+
+def _synthetic_frames(finals):
+    """Frames shaped like run_convex / run_mu_sweep / run_mlp output: one problem ("mnist"), every
+    solver label ending at ``finals[label]`` (default 1e-2) after 2 epochs of 0.0001 s each."""
+    convex = pd.concat([pd.DataFrame(dict(
+        epoch=[0, 1, 2], subopt=[1.0, 2 * finals.get(tag, 1e-2), finals.get(tag, 1e-2)],
+        grad_norm=[1.0, 0.1, 0.01], seconds=[0.0, 1e-4, 2e-4], saturations=0, problem="mnist",
+        label=tag)) for tag in (reproduce.label(s, p) for s, p in reproduce.CONVEX_SOLVERS)],
+        ignore_index=True)
+    sweep = pd.DataFrame(dict(problem="lsq", kappa=140.0, mu_min=0.6, mu=["0.6", "auto"],
+                              mu_factor=[1.0, np.nan], epochs_to_tol=[20.0, 15.0],
+                              final_subopt=1e-30, saturations=[0, 5]))
+    mlp_frame = pd.concat([pd.DataFrame(dict(
+        epoch=[0, 1], train_loss=[2.0, 0.1], val_accuracy=[0.1, 0.95], saturations=0,
+        seconds=[0.0, 0.5], label=tag)) for tag in ("sgd-fp32", "lp-sgd-8", "halp-8")],
+        ignore_index=True)
+    return convex, sweep, mlp_frame
+
+
+def test_summary_verdicts_follow_the_stated_rule():
+    """The --quick MNIST finals of the issue: HALP-16 at 8.99e-3 against SVRG's 8.35e-3 tracks
+    (1.08x), HALP-8 at 2.36e-2 does not (2.8x > TRACK_FACTOR); times keep their digits."""
+    frames = _synthetic_frames({"svrg-fp64": 8.35e-3, "halp-16": 8.99e-3, "halp-8": 2.36e-2})
+    run = dict(command="python -m halp_core.reproduce --quick", wall_seconds=61.0,
+               machine="AMD EPYC, 2 logical CPUs, AVX2")
+    text = reproduce.summary(*frames, reproduce.Settings.quick(), run)
+    assert (f"HALP-b *tracks SVRG* on a problem when its final f − f* is at most "
+            f"{reproduce.TRACK_FACTOR:g}× SVRG-fp64's, or when both are at most 1e-10.") in text
+    assert "HALP-16 tracks SVRG: f − f* = 8.99e-03" in text
+    assert "HALP-8 does NOT track SVRG: f − f* = 2.36e-02" in text
+    assert "| svrg-fp64 | 8.35e-03 |" in text and "| 0.0002 |" in text and "| 0.00 |" not in text
+    assert "in 61 s of wall time on AMD EPYC, 2 logical CPUs, AVX2." in text
+
+
+def test_tracks_rule_and_seconds_text():
+    assert reproduce.tracks(8.99e-3, 8.35e-3) and not reproduce.tracks(2.36e-2, 8.35e-3)
+    assert reproduce.tracks(4.4e-22, 3.6e-24)          # both below the floor
+    assert not reproduce.tracks(1e-9, 1e-12)           # 1000x, above the floor
+    assert [reproduce.seconds_text(x) for x in (0.000123, 0.0123, 1.5, 250.4)] == [
+        "0.000123", "0.0123", "1.5", "250"]
+
+
+def test_cpu_description_names_the_instruction_set(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("model name\t: Test CPU\nflags\t\t: fpu sse2 avx2 fma\n")
+    assert reproduce.cpu_description(info).endswith("AVX2")
+    info.write_text("model name\t: Test CPU\nflags\t\t: fpu avx2 avx512f\n")
+    assert reproduce.cpu_description(info).startswith("Test CPU, ")
+    assert reproduce.cpu_description(info).endswith("AVX-512")
+    assert reproduce.cpu_description(tmp_path / "missing").endswith("ISA not recorded")
 
 
 def test_command_line_refuses_unknown_options():

@@ -1,0 +1,124 @@
+"""The numbers README.md and docs/*.md quote are the ones the shipped files and the code give now.
+
+(a) every block generated from shipped files is exactly what `./run docs` writes (no diff);
+(b) the "paper's claim" numbers, measured by running the solvers, are within
+    docs_numbers.MEASURED_FACTOR (3x) of what the code produces now, or both at most
+    MEASURED_FLOOR (1e-20, float64 rounding of f*);
+(c) spot checks of quoted numbers against the shipped files, read here without the generator;
+(d) no time, size or scientific-notation figure is typed outside a generated block.
+"""
+
+import ast
+import itertools
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from tools import docs_numbers as dn
+
+FILE_BLOCKS = set(dn.BLOCKS) - set(dn.MEASURED)
+
+
+def _blocks():
+    """{(file name, block name): body} of every generated block in the docs."""
+    return {(p.name, m["name"]): m["body"] for p in dn.DOC_FILES
+            for m in dn.BLOCK.finditer(p.read_text())}
+
+
+def _report(stale):
+    return "\n".join(f"{p.name} block {name}:\n--- committed\n{old}+++ now\n{new}"
+                     for p, name, old, new in stale) + "\nrun ./run docs"
+
+
+# ---- (a) and (b) -------------------------------------------------------------------------------
+
+def test_blocks_from_shipped_files_are_current():
+    stale = dn.refresh(FILE_BLOCKS)
+    assert not stale, _report(stale)
+
+
+def test_paper_claim_numbers_match_the_solvers_now():
+    stale = dn.refresh(set(dn.MEASURED))
+    assert not stale, _report(stale)
+
+
+def test_every_block_has_a_generator_and_every_generator_a_block():
+    assert {name for _, name in _blocks()} == set(dn.BLOCKS)
+
+
+def test_check_fails_on_a_typed_number_and_write_repairs_it(tmp_path):
+    doc = tmp_path / "doc.md"
+    good = "<!-- generated: speedup -->\n" + "\n".join(dn.speedup()) + "\n<!-- end generated -->\n"
+    doc.write_text(good.replace("| 400 MiB | ", "| 400 MiB | 9", 1))
+    assert [name for _, name, _, _ in dn.refresh({"speedup"}, files=[doc])] == ["speedup"]
+    dn.refresh({"speedup"}, files=[doc], write=True)
+    assert doc.read_text() == good and not dn.refresh({"speedup"}, files=[doc])
+
+
+@pytest.mark.parametrize("old, new, holds", [
+    ("| HALP | 8.4e-17 |", "| HALP | 9.1e-18 |", False),    # the README's stale figure: 9x
+    ("| LP-SGD | 6.4e-03 |", "| LP-SGD | 7.3e-03 |", True),  # within 3x
+    ("| SVRG | 3.6e-24 |", "| SVRG | 2.0e-22 |", True),      # both below 1e-20
+    ("| SVRG | 3.6e-24 |", "| SGD | 3.6e-24 |", False),      # the words changed
+])
+def test_measured_tolerance(old, new, holds):
+    assert dn.close_enough(old, new) is holds
+
+
+# ---- (c) ---------------------------------------------------------------------------------------
+
+def _asv(commit, env, benchmark):
+    """{params: value} read straight from a shipped asv result file."""
+    (path,) = (dn.RESULTS / dn.MACHINE).glob(f"{commit}-{env}*.json")
+    data = json.loads(path.read_text())
+    entry = data["results"][benchmark]
+    params = entry[data["result_columns"].index("params")]
+    values = entry[data["result_columns"].index("result")]
+    return dict(zip(itertools.product(*[[ast.literal_eval(v) for v in p] for p in params]), values))
+
+
+def test_quoted_numbers_match_shipped_files():
+    blocks = _blocks()
+    run = json.loads((dn.REPRODUCTION / "run.json").read_text())
+    for doc in ("README.md", "reproduction.md"):
+        assert f"took {run['wall_seconds']:.0f} s of wall time on {run['machine']}" in \
+            blocks[(doc, "reproduction-time")]
+    convex = pd.read_csv(dn.REPRODUCTION / "convex.csv")
+    final = convex[(convex["problem"] == "mnist") & (convex["label"] == "halp-16")]["subopt"]
+    assert f"| halp-16 | " in blocks[("reproduction.md", "reproduction-convex")]
+    assert f"{final.iloc[-1]:.1e} |" in blocks[("reproduction.md", "reproduction-convex")]
+    ratio = _asv("bb1869fc", "virtualenv", "bench_speedup.Speedup.track_speedup")
+    row = next(line for line in blocks[("README.md", "speedup")].splitlines()
+               if line.startswith("| 400 MiB |"))
+    assert row.split(" | ")[1].startswith(f"{ratio[('halp', 8, 'fp32', 400)]:.2f} (was ")
+    reach = _asv("bb1869fc", "existing", "bench_peers.PeerTimeToTarget.track_time_to_target")
+    assert f"halp-16 {reach[('mnist', '1e-08', 'halp-16')]:.3g} s" in blocks[("peers.md", "peers")]
+
+
+def test_every_block_names_its_source_and_machine():
+    for (doc, name), body in _blocks().items():
+        assert "./run docs" in body, (doc, name)
+        if name not in dn.MEASURED and re.search(r"\d (us|ms|s|min|GB|GB/s)\b", body):
+            assert re.search(r"ISA not recorded|AVX2|AVX-512", body), (doc, name)
+
+
+# ---- (d) ---------------------------------------------------------------------------------------
+
+# A figure with a unit of time, memory or bandwidth, or a number in scientific notation with two
+# or more significant digits (settings such as lam = 1e-3 have one).
+TYPED = re.compile(r"(?<![\w.-])(\d+(\.\d+)?\s?(ns|us|µs|ms|s|min|minutes|GB|GB/s)|"
+                   r"\d\.\d+e[-+]?\d+)(?![\w/])")
+SETTINGS = {"3 s"}   # bench_speedup interleaves for at least 3 s: a setting, not a measurement
+
+
+def test_no_typed_measurement_outside_generated_blocks():
+    typed = []
+    for path in dn.DOC_FILES:
+        text = re.sub(r"<!-- generated: [\w-]+ -->.*?<!-- end generated -->", "",
+                      path.read_text(), flags=re.S)
+        typed += [f"{path.name}: {m.group(0)!r} in {line.strip()!r}"
+                  for line in text.splitlines() for m in TYPED.finditer(line)
+                  if m.group(0) not in SETTINGS]
+    assert not typed, "put these in a generated block or drop the number:\n" + "\n".join(typed)
