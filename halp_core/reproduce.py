@@ -26,7 +26,6 @@ HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no net
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import datasets, mlp, solve
+from .machine import cpu_description
 from .problems import Multinomial
 
 TOL = 1e-10
@@ -89,22 +89,6 @@ def tracks(halp, svrg, factor=TRACK_FACTOR, floor=TOL):
     """The summary's rule: HALP tracks SVRG when its final f - f* is at most ``factor`` times
     SVRG's, or when both are at most ``floor``."""
     return halp <= factor * svrg or max(halp, svrg) <= floor
-
-
-def cpu_description(cpuinfo="/proc/cpuinfo"):
-    """The machine a run measures, e.g. 'AMD EPYC, 2 logical CPUs, AVX-512' (the instruction set
-    from the CPU flags: AVX-512 when avx512f is listed, else AVX2, else 'neither AVX2 nor
-    AVX-512'; 'ISA not recorded' when ``cpuinfo`` cannot be read)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return f"{os.cpu_count()} logical CPUs, ISA not recorded"
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    model = fields.get("model name\t", "unknown CPU").strip()
-    flags = set(fields.get("flags\t\t", "").split())
-    isa = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
-           else "neither AVX2 nor AVX-512")
-    return f"{model}, {os.cpu_count()} logical CPUs, {isa}"
 
 
 # ---- problems --------------------------------------------------------------------------------
