@@ -267,16 +267,15 @@ class HalpSolver(LowPrecisionSolver):
     """``halp``: full-precision anchor w~ plus a b-bit offset z = s k re-centred every epoch.
 
     Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
-    inner loop w~ <- w~ + z. mu defaults to lam (a strong-convexity lower bound of these problems).
-    mu="auto" picks mu every epoch with halp_core.bit_centering's secant rule (first epoch
-    mu = L_max). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists the mu of each epoch.
+    inner loop w~ <- w~ + z. mu="auto" (the default) picks mu every epoch with
+    halp_core.bit_centering's secant rule (first epoch mu = L_max); a number fixes it (units of
+    f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
+    strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
+    problems (DESIGN.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
+    the mu of each epoch.
     """
 
-    def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, threads, mu=None):
-        if mu is None:
-            if problem.lam <= 0:
-                raise ValueError("halp needs mu > 0 for bit centering; lam is 0, so pass mu")
-            mu = problem.lam
+    def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, threads, mu="auto"):
         self.auto = isinstance(mu, str)
         if self.auto and mu != "auto":
             raise ValueError(f"mu must be a number > 0 or 'auto', got {mu!r}")
@@ -328,8 +327,8 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
 
     problem: a Problem (halp_core.datasets); solver: one of SOLVERS; precision: "fp64"/"fp32" for
     sgd and svrg, an int number of bits (2..16) for lp-sgd, lp-svrg and halp; step: absolute step
-    size alpha > 0; mu: halp's bit-centering constant, a float > 0 (default lam) or "auto" (chosen
-    every epoch, see halp_core.bit_centering); scale: fixed grid scale of
+    size alpha > 0; mu: halp's bit-centering constant, "auto" (the default, also what None means:
+    chosen every epoch, see halp_core.bit_centering) or a float > 0; scale: fixed grid scale of
     lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
     or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
     steps_per_epoch: inner steps T per epoch (default n); threads: threads of the full-gradient
@@ -346,7 +345,8 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
         return FullPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
                                    threads)
     if solver == "halp":
-        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, threads, mu=mu)
+        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, threads,
+                          mu="auto" if mu is None else mu)
     return LowPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
                               threads, scale=scale)
 

@@ -29,7 +29,7 @@ def test_least_squares_halp_converges_lp_sgd_stalls(lsq):
     reached = {}
     reached["svrg-fp64"], _ = _final(prob, "svrg", "fp64", step=step)
     # HALP's bit-centering constant: the problem's strong convexity (smallest Hessian eigenvalue,
-    # about 0.61 here; the default mu = lam = 1e-2 makes the grid 60x too coarse for 8 bits).
+    # about 0.61 here; mu = lam = 1e-2 would make the grid 60x too coarse for 8 bits).
     reached["halp-8"], halp = _final(prob, "halp", 8, step=step, mu=mu)
     reached["lp-sgd-8"], _ = _final(prob, "lp-sgd", 8, step=step)
     reached["lp-svrg-8"], _ = _final(prob, "lp-svrg", 8, step=step)
@@ -44,7 +44,7 @@ def test_least_squares_halp_converges_lp_sgd_stalls(lsq):
 
 
 def test_least_squares_halp16_tracks_svrg(lsq):
-    """At 16 bits the default mu = lam suffices and HALP follows SVRG's trajectory."""
+    """At 16 bits the default mu="auto" follows SVRG's trajectory to its float64 floor."""
     prob, _ = lsq
     step = 0.5 / prob.L_max
     svrg, _ = _final(prob, "svrg", "fp64", step=step)
