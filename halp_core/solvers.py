@@ -2,8 +2,9 @@
 compile before timing, then run epochs of Numba kernels.
 
 ``make_solver`` returns an object whose ``run_epoch()`` does one epoch of solver work and nothing
-else (what benchmarks time); ``solve`` runs whole trajectories and evaluates each epoch outside the
-timed region with the problem's shared float64 objective.
+else (what benchmarks time); ``solve`` runs whole trajectories, evaluates each epoch outside the
+timed region with the problem's shared float64 objective, and checks it for divergence (one
+RuntimeWarning and ``Result.diverged_epoch``; the rule is ``_divergence``'s, stated in ``solve``).
 
 Where the HALP inner loop lives: ``halp_core.epochs.lp_epoch_linear`` (and ``_multinomial``);
 the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolver._begin_epoch``.
