@@ -47,6 +47,18 @@ def test_auto_starts_at_L_max_and_records_mu_per_epoch():
     assert fixed.mus == [0.5]
 
 
+def test_auto_is_the_default():
+    """No mu, or mu=None, means mu="auto" (issue 11: mu = lam diverged at 8 bits); lam = 0 is
+    fine since the automatic rule does not use lam."""
+    prob = datasets.synthetic_least_squares(200, 10, lam=0.0, noise=0.1, seed=0)
+    for kwargs in ({}, dict(mu=None)):
+        run = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, **kwargs)
+        run.run_epoch()
+        assert run.mu == "auto" and run.mus == [prob.L_max]
+    res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=2)
+    assert res.settings["mu"] == "auto" and res.history.attrs["mu"] == "auto"
+
+
 @pytest.mark.parametrize("mu, error", [("fast", ValueError), ("", ValueError), ([1.0], TypeError)])
 def test_bad_mu_is_refused(mu, error):
     prob = datasets.synthetic_least_squares(50, 5, lam=1e-2, noise=0.1, seed=0)
@@ -60,6 +72,8 @@ def _epochs_to_tol(prob, mu):
     return int(hit[0]) if hit.size else None
 
 
+# The sweep's smallest mu diverge on kappa-2450 (solve warns); that is part of what it measures.
+@pytest.mark.filterwarnings(r"ignore:halp \(8 bits\) diverged:RuntimeWarning")
 @pytest.mark.parametrize("cond, lam, seed", [(1.0, 1e-2, 0), (100.0, 1e-3, 1)],
                          ids=["kappa-140", "kappa-2450"])
 def test_auto_mu_within_2x_of_best_fixed_mu(cond, lam, seed):

@@ -124,6 +124,7 @@ def test_history_contract(solver, precision):
     assert res.w.dtype == np.float64 and res.w.shape == prob.weight_shape
     assert len(res.saturations) == 4
     assert h.attrs["solver"] == solver
+    assert not res.diverged and h.attrs["diverged_epoch"] is None and h.attrs["divergence"] == ""
 
 
 def test_solve_is_deterministic_given_the_seed():
@@ -189,6 +190,7 @@ def test_divergence_stops_with_a_warning():
         res = solve(prob, "sgd", precision="fp64", step=1e3, epochs=50)
     assert len(res.history) < 51
     assert not np.isfinite(res.history.loss.iloc[-1])
+    assert res.diverged_epoch == len(res.history) - 1   # recorded at the epoch it stopped
 
 
 def test_lp_default_scale_covers_the_optimum():
