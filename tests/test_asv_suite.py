@@ -249,7 +249,8 @@ def test_convergence_settings_are_meaningful():
     assert step == pytest.approx(0.5 / prob.L_max)
 
     def final(solver, precision):
-        h = solve(prob, solver, precision=precision, step=step, epochs=32, seed=0).history
+        mu = prob.lam if solver == "halp" else None   # what bench_convergence runs
+        h = solve(prob, solver, precision=precision, step=step, epochs=32, mu=mu, seed=0).history
         return h["subopt"].to_numpy()
 
     for solver, precision in (("svrg", "fp64"), ("halp", 8)):

@@ -1,8 +1,8 @@
 """Divergence is never silent (issue 11): solve() warns once, with the solver, precision, epoch,
 what it saw and the likely fix, and records it (Result.diverged_epoch / divergence and
 history.attrs), when an epoch's iterate or loss is not finite, its loss exceeds GROWTH x the
-start's (VR_GROWTH x for the variance-reduced solvers), or most of its coordinate updates saturated; healthy runs, SGD's noisy ones included,
-never warn."""
+start's (VR_GROWTH x for the variance-reduced solvers), or most of its coordinate updates
+saturated; healthy runs, SGD's noisy ones included, never warn."""
 
 import warnings
 
