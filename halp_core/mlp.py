@@ -30,7 +30,7 @@ from numba import njit
 
 from . import fixed_point
 from .kernels import FAST
-from .losses import softmax_minus_onehot
+from .losses import _softmax_minus_onehot as softmax_minus_onehot
 from .problems import Multinomial
 
 METHODS = ("sgd", "lp-sgd", "halp")
@@ -123,7 +123,7 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
         for c in range(q_cols):
             kf = np.float32(K[j, c])
             move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            k, clamped = fixed_point.round_offset(kf, move, rnd[base + c], bounds)
+            k, clamped = fixed_point._round_offset(kf, move, rnd[base + c], bounds)
             K[j, c] = np.int32(k)
             W[j, c] = Cn[j, c] + sf * k
             saturated += np.int32(clamped)
@@ -156,7 +156,7 @@ def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_
         xa[:d] = X[i]
         xa[d] = 1
         forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
-        rnd = table[fixed_point.window_offset(key, step0 + t):]
+        rnd = table[fixed_point._window_offset(key, step0 + t):]
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, rnd, bounds)
         saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2,
                                rnd[m1:], bounds)

@@ -20,7 +20,7 @@ import scipy.sparse.linalg
 from scipy.special import expit, logsumexp, softmax
 
 from . import fixed_point
-from .losses import logistic_loss
+from .losses import _logistic_loss
 
 GRAD_TOL = 1e-10
 DISK_CACHE_SIZE = 10**6  # data entries from which the reference optimum is cached on disk
@@ -257,7 +257,7 @@ class BinaryLogistic(Problem):
 
     def _loss_grad_data(self, w, with_grad):
         m = self.y * (self.X @ w)
-        data = float(np.mean(logistic_loss(m)))
+        data = float(np.mean(_logistic_loss(m)))
         if not with_grad:
             return data, None
         return data, self.X.T @ (-self.y * expit(-m)) / self.n

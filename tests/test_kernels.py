@@ -39,7 +39,7 @@ def test_prefetch_changes_nothing():
 
     @numba.njit
     def prefetched_row_sum(X, i):
-        kernels.prefetch_row(X, i)
+        kernels._prefetch_row(X, i)
         return X[i].sum()
 
     assert prefetched_row_sum(X, 3) == X[3].sum()
@@ -50,7 +50,7 @@ def test_float_dot_and_axpy(dtype):
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal(10_001).astype(dtype), rng.standard_normal(10_001).astype(dtype)
     result = kernels.dot(a, b)
-    signature = [sig for sig in kernels.dot.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
+    signature = [sig for sig in kernels._dot.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
     assert signature[0].return_type.name == np.dtype(dtype).name  # no silent float64 promotion
     np.testing.assert_allclose(result, a.astype(float) @ b.astype(float),
                                rtol=1e-4 if dtype == np.float32 else 1e-12)
