@@ -141,10 +141,10 @@ def rounding_bounds(bits, dtype):
 def _float_dtype(dtype):
     """``dtype`` as np.dtype if it is float32 or float64; TypeError otherwise."""
     try:
-        dt = np.dtype(dtype)
+        dt = np.dtype(dtype) if dtype is not None else None  # np.dtype(None) is float64
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if dt is None or dt.name not in ("float32", "float64"):
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
     return dt
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from . import fixed_point
+from . import _validate, fixed_point
 from .kernels import FAST
 from .losses import _softmax_minus_onehot as softmax_minus_onehot
 from .problems import Multinomial
@@ -238,21 +238,24 @@ class MLPResult:
     settings: dict
 
 
-def _check_args(problem, method, hidden, epochs, step, lam, bits, mu):
-    if not isinstance(problem, Multinomial):
-        raise TypeError(f"problem must be a multinomial problem, got {type(problem).__name__}")
+def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
+    _validate.instance(problem, Multinomial, "problem")
     if not (hasattr(problem, "X_val") and hasattr(problem, "y_val")):
         raise ValueError("problem has no validation split (X_val, y_val); use datasets.mnist()")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    for name, value, low in (("hidden", hidden, 1), ("epochs", epochs, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    for name, value, strict in (("step", step, True), ("lam", lam, False), ("mu", mu, True)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a number, got {value!r}")
-        if not np.isfinite(value) or value < 0 or (strict and value == 0):
-            raise ValueError(f"{name} must be finite and {'> 0' if strict else '>= 0'}, got {value}")
+    X_val = _validate.real_array(problem.X_val, "problem.X_val", 2)
+    y_val = _validate.real_array(problem.y_val, "problem.y_val", 1)
+    if X_val.shape[1] != problem.d or y_val.shape[0] != X_val.shape[0]:
+        raise ValueError(f"problem.X_val must be (m, {problem.d}) with m labels in y_val, got "
+                         f"{X_val.shape} and {y_val.shape}")
+    if not np.isin(y_val, np.arange(problem.n_classes)).all():
+        raise ValueError(f"problem.y_val must hold labels 0..{problem.n_classes - 1}")
+    _validate.choice(method, "method", METHODS)
+    _validate.integer(hidden, "hidden", 1)
+    _validate.integer(epochs, "epochs", 1)
+    _validate.real(step, "step", positive=True)
+    _validate.real(lam, "lam", minimum=0)
+    _validate.real(mu, "mu", positive=True)
+    fixed_point.check_seed(seed)
     if method != "sgd":
         fixed_point.check_bits(bits)
 
@@ -267,7 +270,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
     callback(epoch, row) after each epoch. Returns an :class:`MLPResult`.
     """
-    _check_args(problem, method, hidden, epochs, step, lam, bits, mu)
+    _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
     X = problem.X.astype(np.float32)
     labels = problem.labels
     X_val = np.asarray(problem.X_val, dtype=np.float32)

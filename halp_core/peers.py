@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import _validate
 from .problems import BinaryLogistic, LeastSquares, Problem
 from .solvers import HISTORY_COLUMNS, Result, _evaluate, _positive, _whole
 
@@ -399,7 +400,7 @@ def peer_status():
 
 def available_peers(kind=None):
     """Names of the installed peers (all kinds, or those that solve problems of ``kind``)."""
-    if kind is not None and kind not in KINDS:
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
         raise ValueError(f"peers solve {' and '.join(KINDS)} problems, not {kind!r}")
     return [name for name, reason in peer_status().items()
             if reason is None and (kind is None or kind in PEERS[name].kinds)]
@@ -408,9 +409,8 @@ def available_peers(kind=None):
 def check_peer(problem, name):
     """The PeerSpec of ``name`` for ``problem``; clear errors for an unknown peer, an unsupported
     problem, or a peer that is not installed (PeerUnavailable)."""
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a halp_core Problem, got {type(problem).__name__}")
-    if name not in PEERS:
+    _validate.instance(problem, Problem, "problem")
+    if not isinstance(name, str) or name not in PEERS:
         raise ValueError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
     spec = PEERS[name]
     if not isinstance(problem, (BinaryLogistic, LeastSquares)) or problem.kind not in spec.kinds:
