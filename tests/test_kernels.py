@@ -59,6 +59,30 @@ def test_float_dot_and_axpy(dtype):
     np.testing.assert_allclose(y, b + dtype(0.5) * a, rtol=1e-6)
 
 
+@pytest.mark.parametrize("public,private,args", [
+    ("dot", "_dot", lambda: (np.ones(5, np.int8), np.ones(5, np.int16))),
+    ("read_words", "_read_words", lambda: (np.arange(7, dtype=np.uint64),)),
+    ("quantize_nearest", "_quantize_nearest", lambda: (np.linspace(-3, 3, 9), 0.1, 8,
+                                                        np.empty(9, np.int8))),
+])
+def test_public_kernel_returns_what_its_private_kernel_does(public, private, args):
+    """The checked public functions add nothing but their checks (and Python ints)."""
+    assert getattr(kernels, public)(*args()) == getattr(kernels, private)(*args())
+
+
+def test_public_kernels_refuse_what_would_read_or_write_out_of_bounds():
+    """Unequal lengths and too-small outputs are refused before the kernel runs (the kernels
+    themselves do not check: tests/test_adversarial_core.py runs them unchecked in subprocesses)."""
+    y = np.zeros(3)
+    with pytest.raises(ValueError, match="x and y must have one length"):
+        kernels.axpy(1.0, np.ones(4), y)
+    assert not y.any()
+    with pytest.raises(ValueError, match="a and b must have one length"):
+        kernels.dot(np.ones(3, np.int8), np.ones(4, np.int8))
+    with pytest.raises(ValueError, match="out must have x's shape"):
+        kernels.quantize_nearest(np.ones(5), 1.0, 8, np.empty(4, np.int8))
+
+
 TWO_THREADS = pytest.param(2, marks=pytest.mark.skipif(
     numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here (NUMBA_NUM_THREADS)"))
 
