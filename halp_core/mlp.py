@@ -213,7 +213,12 @@ def full_gradient(weights, X, labels, lam):
 
 
 def init_weights(d, hidden, classes, seed):
-    """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases."""
+    """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases.
+    d, hidden: ints >= 1; classes: int >= 2; seed: int >= 0."""
+    _validate.integer(d, "d", 1)
+    _validate.integer(hidden, "hidden", 1)
+    _validate.integer(classes, "classes", 2)
+    fixed_point.check_seed(seed)
     rng = np.random.default_rng(seed)
     weights = []
     for fan_in, fan_out in ((d, hidden), (hidden, classes)):

@@ -55,7 +55,7 @@ class Quantization:
     zeroed_columns: tuple
 
     @classmethod
-    def measure(cls, X, Xq, scale, bits, dequantized):
+    def _measure(cls, X, Xq, scale, bits, dequantized):
         """The report of X (float64) against its quantized copy Xq of one ``scale``
         (``dequantized`` = Xq * scale, float64)."""
         norm = float(np.linalg.norm(X))
@@ -75,7 +75,7 @@ class Quantization:
         return (self.relative_error > QUANTIZATION_WARN_ERROR
                 or self.zeroed_share > QUANTIZATION_WARN_ZEROED or bool(self.zeroed_columns))
 
-    def describe(self, d):
+    def _message(self, d):
         """One sentence: what was lost, and the fixes."""
         cols = ", ".join(map(str, self.zeroed_columns[:10]))
         cols += ", ..." if len(self.zeroed_columns) > 10 else ""
@@ -130,12 +130,12 @@ class Problem(abc.ABC):
             self.Xq = np.empty(X.shape, dtype=fixed_point.storage_dtype(self.data_bits))
             fixed_point._quantize_nearest(X, self.x_scale, self.data_bits, self.Xq)
             self.X = self.Xq.astype(np.float64) * self.x_scale
-            self.quantization = Quantization.measure(X, self.Xq, self.x_scale, self.data_bits,
+            self.quantization = Quantization._measure(X, self.Xq, self.x_scale, self.data_bits,
                                                      self.X)
         self.n, self.d = self.X.shape
         self.name = name or self.kind
         if self.quantization is not None and self.quantization.large:
-            warnings.warn(f"{self.name}: {self.quantization.describe(self.d)}",
+            warnings.warn(f"{self.name}: {self.quantization._message(self.d)}",
                           QuantizationWarning, stacklevel=3)
 
     # -- per-kind pieces -------------------------------------------------------------------

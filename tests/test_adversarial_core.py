@@ -376,6 +376,20 @@ PEER_CASES = [
      "takes our step"),
     ("step-neg", lambda p: peers.solve_peer(p, "sklearn-sgd", step=-1.0, epochs=1), ValueError,
      "step must be a finite number > 0"),
+    ("grid-0", lambda p: peers.restart_grid(0), ValueError, "epochs must be >= 1"),
+    ("grid-none", lambda p: peers.restart_grid(None), TypeError, "epochs must be an int"),
+    ("tick-lam-step-0", lambda p: peers.tick_float32_lam(0.0, 1e-3), ValueError,
+     "step must be a finite number > 0"),
+    ("tick-lam-neg", lambda p: peers.tick_float32_lam(0.1, -1.0), ValueError,
+     "lam must be a finite number >= 0"),
+    ("seconds-dict", lambda p: peers.seconds_per_epoch({"epoch": [1]}), TypeError,
+     "history must be a pandas DataFrame"),
+    ("target-columns", lambda p: peers.time_to_target(
+        solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history[["epoch"]], 1e-3),
+     ValueError, "history lacks the column\(s\) seconds, subopt"),
+    ("target-str", lambda p: peers.time_to_target(
+        solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history, "1e-3"),
+     TypeError, "target must be a number"),
 ]
 
 
@@ -425,6 +439,9 @@ MLP_CASES = [
      "X_val contains NaN"),
     ("no-split", lambda p: _train()(Multinomial(np.eye(3), [0, 1, 2], 0.1)), ValueError,
      "validation split"),
+    ("init-classes-1", lambda p: mlp.init_weights(4, 8, 1, 0), ValueError, "classes must be >= 2"),
+    ("init-seed-none", lambda p: mlp.init_weights(4, 8, 3, None), TypeError, "seed must be an int"),
+    ("init-d-float", lambda p: mlp.init_weights(4.0, 8, 3, 0), TypeError, "d must be an int"),
 ]
 
 
@@ -639,6 +656,12 @@ def test_broken_mnist_cache_entry_is_refetched(monkeypatch, tmp_path):
 
 
 CACHE_TESTS = 10  # the cache / environment cases above: 1 + 2 + 1 + 1 + 3 + 1 + 1
+
+
+def test_warning_classes_are_exported():
+    import halp_core
+    assert issubclass(halp_core.QuantizationWarning, UserWarning)
+    assert issubclass(halp_core.CacheWarning, RuntimeWarning)
 
 
 def test_case_count():
