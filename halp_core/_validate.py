@@ -40,7 +40,7 @@ def real(value, name, *, minimum=None, positive=False):
 
 
 def choice(value, name, options):
-    """``value`` if it is one of ``options`` (compared with ==, so only hashable look-alikes)."""
+    """``value`` if it is a str among ``options`` (a tuple of str); ValueError otherwise."""
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value

@@ -205,6 +205,9 @@ def _check_quantize(x, scale, bits, out):
     """Checks of the quantizers' common arguments; returns (scale, bits) as float, int."""
     bits = check_bits(bits)
     scale = _validate.real(scale, "scale", positive=True)
+    if not np.isfinite(1.0 / scale):
+        raise ValueError(f"scale must be at least {1 / np.finfo(np.float64).max:.3g} (1 / scale "
+                         f"overflows), got {scale}")
     _validate.kernel_array(x, "x", (np.float32, np.float64), ndim=None)
     _validate.kernel_array(out, "out", (np.int8, np.int16), ndim=None, writeable=True)
     if out.shape != x.shape:
@@ -253,13 +256,9 @@ def quantize(x, bits, scale, *, rounding="nearest", seed=0):
     ``(k, saturated)``: the int8/int16 array of x's shape (value ``scale * k``) and the number of
     entries that were clamped.
     """
-    bits = check_bits(bits)
     rounding = _validate.choice(rounding, "rounding", ("nearest", "stochastic"))
     x = _validate.real_array(x, "x", ndim=None, empty=True)
-    scale = _validate.real(scale, "scale", positive=True)
     out = np.empty(x.shape, dtype=storage_dtype(bits))
     if rounding == "nearest":
-        saturated = _quantize_nearest(x, scale, bits, out)
-    else:
-        saturated = _quantize_stochastic(x, scale, bits, out, seed_key(seed))
-    return out, int(saturated)
+        return out, quantize_nearest(x, scale, bits, out)
+    return out, quantize_stochastic(x, scale, bits, out, seed_key(seed))

@@ -128,7 +128,7 @@ class Problem(abc.ABC):
             peak = float(np.abs(X).max())
             self.x_scale = peak / top if peak > 0 else 1.0
             self.Xq = np.empty(X.shape, dtype=fixed_point.storage_dtype(self.data_bits))
-            fixed_point._quantize_nearest(X, self.x_scale, self.data_bits, self.Xq)
+            fixed_point.quantize_nearest(X, self.x_scale, self.data_bits, self.Xq)
             self.X = self.Xq.astype(np.float64) * self.x_scale
             self.quantization = Quantization._measure(X, self.Xq, self.x_scale, self.data_bits,
                                                      self.X)
