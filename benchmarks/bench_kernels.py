@@ -22,8 +22,11 @@ def _loops():
     """Compile-on-demand repeat loops around the halp_core kernels (one set per process)."""
     if not _LOOPS:
         k = common.kernels()
-        dot, axpy = k.dot, k.axpy
-        qn, qs = k.quantize_nearest, k.quantize_stochastic
+        # The unchecked Numba kernels behind the public functions (commits before they were
+        # split from their argument checks have only the public names, themselves the kernels).
+        dot, axpy = getattr(k, "_dot", k.dot), getattr(k, "_axpy", k.axpy)
+        qn = getattr(k, "_quantize_nearest", k.quantize_nearest)
+        qs = getattr(k, "_quantize_stochastic", k.quantize_stochastic)
 
         @njit
         def dot_reps(a, b, reps):

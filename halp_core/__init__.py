@@ -12,12 +12,15 @@ from . import _numba_cache
 _numba_cache.configure()  # before any kernel module is imported
 
 from . import datasets, fixed_point, kernels, problems  # noqa: E402
-from .problems import BinaryLogistic, LeastSquares, Multinomial, Problem  # noqa: E402
+from .datasets import CacheWarning  # noqa: E402
+from .problems import (  # noqa: E402
+    BinaryLogistic, LeastSquares, Multinomial, Problem, Quantization, QuantizationWarning)
 from .solvers import SAMPLING, SOLVERS, Result, make_solver, solve  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SAMPLING", "SOLVERS", "BinaryLogistic", "LeastSquares", "Multinomial", "Problem", "Result",
-    "datasets", "fixed_point", "kernels", "make_solver", "problems", "solve",
+    "SAMPLING", "SOLVERS", "BinaryLogistic", "CacheWarning", "LeastSquares", "Multinomial",
+    "Problem", "Quantization", "QuantizationWarning", "Result", "datasets", "fixed_point",
+    "kernels", "make_solver", "problems", "solve",
 ]

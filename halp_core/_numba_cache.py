@@ -5,18 +5,23 @@ changes, yet our kernels inline helpers from other files (kernels.py, fixed_poin
 an edit there would leave stale machine code in use. So, unless the user set NUMBA_CACHE_DIR, the
 cache lives in a folder named by a hash of every halp_core source file that defines Numba code
 (pure-Python modules such as reproduce.py do not count, so editing them recompiles nothing).
+
+Best-effort: empty NUMBA_CACHE_DIR / XDG_CACHE_HOME count as unset, and a folder that cannot be
+created leaves Numba's own cache locations in place (its caching then only costs or saves time).
 """
 
 import hashlib
-import os
 from pathlib import Path
 
 import numba.core.config
 
+from . import _validate
+
 
 def configure():
-    """Point Numba's cache at ~/.cache/halp-bench/numba/<hash of halp_core's Numba sources>."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
+    """Point Numba's cache at $XDG_CACHE_HOME (default ~/.cache)/halp-bench/numba/<hash of
+    halp_core's Numba sources>, unless NUMBA_CACHE_DIR is set or that folder cannot be made."""
+    if _validate.env_path("NUMBA_CACHE_DIR"):
         return
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -24,5 +29,10 @@ def configure():
         if b"numba" in source:
             digest.update(path.name.encode())
             digest.update(source)
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    numba.core.config.CACHE_DIR = str(base / "halp-bench" / "numba" / digest.hexdigest()[:16])
+    try:
+        base = _validate.env_path("XDG_CACHE_HOME") or Path.home() / ".cache"
+        folder = base / "halp-bench" / "numba" / digest.hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError, KeyError):  # no home, read-only or not a folder
+        return
+    numba.core.config.CACHE_DIR = str(folder)

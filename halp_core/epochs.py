@@ -24,7 +24,7 @@ for multinomial models (W of shape (d, C)):
 
 Per-coordinate arithmetic is in the compute dtype of vg (float32 for every width), scale-free
 because it is in grid units; per-step scalars are float64. Stochastic rounding is
-``fixed_point.round_offset``: k + floor(u - m), whose float error is relative to the small move m,
+``fixed_point._round_offset``: k + floor(u - m), whose float error is relative to the small move m,
 not to |k| (so float32 suffices for 16-bit iterates); the random value of step t, coordinate j is
 entry window_offset(key, t) + j of the solver's random table (see halp_core.fixed_point).
 """
@@ -33,9 +33,9 @@ entry window_offset(key, t) + j of the solver's random table (see halp_core.fixe
 import numpy as np
 from numba import config, njit, prange, set_num_threads
 
-from .fixed_point import round_offset, window_offset
-from .kernels import FAST, prefetch_row, vector_dot
-from .losses import dloss, softmax_minus_onehot
+from .fixed_point import _round_offset as round_offset, _window_offset as window_offset
+from .kernels import FAST, _prefetch_row as prefetch_row, _vector_dot as vector_dot
+from .losses import _dloss as dloss, _softmax_minus_onehot as softmax_minus_onehot
 
 
 # ---- full-gradient pass (shared by SVRG, LP-SVRG and HALP) ------------------------------------

@@ -6,9 +6,9 @@ int16 for b <= 16. Rounding is to nearest (``k = floor(x/s + 1/2)``) or stochast
 (``k = floor(x/s + u)``, ``u ~ U[0, 1)``), and values outside the range saturate (clamp) and are
 counted.
 
-Stochastic rounding (``round_stochastic``): k = clamp(floor(x + u)) for a target x in grid units and
+Stochastic rounding (``_round_stochastic``): k = clamp(floor(x + u)) for a target x in grid units and
 u uniform on [0, 1) with 24 random bits, so E[k] = x inside the range (to 2**-24 of a grid step).
-Inside the solvers (``round_offset``) the target is k - m with k the current integer and m the
+Inside the solvers (``_round_offset``) the target is k - m with k the current integer and m the
 step's move, both in grid units, and the result is k + floor(u - m), computed in float32 for every
 width. Rounding u - m to nearest before the floor moves the probability of rounding up by at most
 half an ulp of |u - m|, always upward: 2**-25 of a grid step when |u - m| < 1, at most
@@ -18,9 +18,9 @@ error, at most about 2**-24 |m| per term.
 
 Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
 comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
-hash32(key ^ j * 0x9E3779B9). Inside the solvers, hashing every coordinate of every step would cost
+_hash32(key ^ j * 0x9E3779B9). Inside the solvers, hashing every coordinate of every step would cost
 more than the update itself, so each solver draws once a table of ``RANDOM_SPAN + d`` such uniforms
-(``random_table``), and step t reads the window starting at offset hash(key, t) mod RANDOM_SPAN.
+(``_random_table``), and step t reads the window starting at offset hash(key, t) mod RANDOM_SPAN.
 Each coordinate still gets a uniform u independent of its target, so the rounding stays unbiased;
 steps whose windows overlap share random values (shifted), a weak correlation of noise across
 steps and coordinates that never moves its mean.
@@ -28,6 +28,8 @@ steps and coordinates that never moves its mean.
 
 import numpy as np
 from numba import njit
+
+from . import _validate
 
 MIN_BITS = 2
 MAX_BITS = 16
@@ -49,6 +51,12 @@ def storage_dtype(bits):
     return np.dtype(np.int8) if bits <= 8 else np.dtype(np.int16)
 
 
+def check_seed(seed):
+    """Raise a clear error unless ``seed`` is an int in [0, 2**64) (None is refused: results must
+    be reproducible); return it as int."""
+    return _validate.integer(seed, "seed", 0, 2**64 - 1)
+
+
 def check_bits(bits):
     """Raise a clear error unless ``bits`` is an int in [2, 16]; return it as int."""
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
@@ -65,7 +73,7 @@ def grid_limits(bits):
 
 
 @njit(cache=True, inline="always")
-def hash32(x):
+def _hash32(x):
     """lowbias32 integer hash of the low 32 bits of uint64 ``x``; returns a uint64 below 2**32."""
     x = x & _M32
     x ^= x >> _S16
@@ -77,28 +85,28 @@ def hash32(x):
 
 
 @njit(cache=True, inline="always")
-def step_key(seed_key, step):
+def _step_key(seed_key, step):
     """32-bit key of one solver step: mixes the seed's key with the (64-bit) step counter."""
     s = np.uint64(step)
-    return hash32(seed_key ^ hash32(s ^ hash32(s >> np.uint64(32))))
+    return _hash32(seed_key ^ _hash32(s ^ _hash32(s >> np.uint64(32))))
 
 
 @njit(cache=True, inline="always")
-def uniform_bits(key, j):
+def _uniform_bits(key, j):
     """24 random bits (uint64 in [0, 2**24)) for element ``j`` under ``key``."""
-    return hash32(key ^ ((np.uint64(j) * _GOLDEN) & _M32)) >> _S8
+    return _hash32(key ^ ((np.uint64(j) * _GOLDEN) & _M32)) >> _S8
 
 
 def seed_key(seed):
-    """32-bit key (np.uint64) from an integer seed."""
-    seed = int(seed)
+    """32-bit key (np.uint64) from an integer seed, 0 <= seed < 2**64."""
+    seed = check_seed(seed)
     low = np.uint64((seed ^ 0x5BD1E995) & 0xFFFFFFFF)
     high = np.uint64((seed >> 32) & 0xFFFFFFFF)
-    return np.uint64(int(hash32(low ^ hash32(high ^ _GOLDEN))))
+    return np.uint64(int(_hash32(low ^ _hash32(high ^ _GOLDEN))))
 
 
 @njit(cache=True, inline="always")
-def round_stochastic(target, u, bounds):
+def _round_stochastic(target, u, bounds):
     """Stochastically round ``target`` (grid units, float32 or float64) to an integer-valued float.
 
     u: uniform on [0, 1) in target's dtype; bounds: the tuple (lo, hi) of
@@ -112,10 +120,10 @@ def round_stochastic(target, u, bounds):
 
 
 @njit(cache=True, inline="always")
-def round_offset(k, move, u, bounds):
+def _round_offset(k, move, u, bounds):
     """Stochastically round the target ``k - move`` where ``k`` is integer-valued (the current
     iterate) and ``move`` the step, both in grid units (float32 or float64), as k + floor(u - move)
-    clamped to ``bounds``; u uniform on [0, 1). Returns (q, saturated) like round_stochastic.
+    clamped to ``bounds``; u uniform on [0, 1). Returns (q, saturated) like _round_stochastic.
     Rounding u - move, not k - move + u, keeps the float error relative to the step, not to |k|."""
     q = k + np.floor(u - move)
     kq = min(max(q, bounds[0]), bounds[1])
@@ -123,56 +131,102 @@ def round_offset(k, move, u, bounds):
 
 
 def rounding_bounds(bits, dtype):
-    """The ``bounds`` argument of round_stochastic for b-bit integers, in ``dtype``."""
+    """The ``bounds`` argument of _round_stochastic for b-bit integers: (lo, hi) in ``dtype``,
+    float32 or float64."""
     lo, hi = grid_limits(bits)
-    cast = np.dtype(dtype).type
+    cast = _float_dtype(dtype).type
     return cast(lo), cast(hi)
 
 
+def _float_dtype(dtype):
+    """``dtype`` as np.dtype if it is float32 or float64; TypeError otherwise."""
+    try:
+        dt = np.dtype(dtype) if dtype is not None else None  # np.dtype(None) is float64
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in ("float32", "float64"):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
 @njit(cache=True)
-def random_table(key, out):
+def _random_table(key, out):
     """Fill ``out`` (1-D float32/float64) with uniforms on [0, 1) of 24 random bits each (exact in
-    either dtype), entry m from ``uniform_bits(key, m)``."""
+    either dtype), entry m from ``_uniform_bits(key, m)``."""
     for m in range(out.shape[0]):
-        out[m] = np.float64(uniform_bits(key, m)) * _UNIT24
+        out[m] = np.float64(_uniform_bits(key, m)) * _UNIT24
 
 
 def make_rounding(seed, bits, size, dtype):
     """Everything the LP kernels need to round ``size`` coordinates per step stochastically:
     (random table of RANDOM_SPAN + size entries, key, ``rounding_bounds``), for b-bit integers and
-    arithmetic in ``dtype``."""
+    arithmetic in ``dtype`` (float32 or float64). seed: int >= 0; size: int >= 0."""
     key = seed_key(seed)
+    size = _validate.integer(size, "size", 0)
+    bounds = rounding_bounds(bits, dtype)
+    _validate.memory((RANDOM_SPAN + size) * np.dtype(dtype).itemsize, "the random table")
     table = np.empty(RANDOM_SPAN + size, dtype=dtype)
-    random_table(key, table)
-    return table, key, rounding_bounds(bits, dtype)
+    _random_table(key, table)
+    return table, key, bounds
 
 
 @njit(cache=True, inline="always")
-def window_offset(seed_key, step):
+def _window_offset(seed_key, step):
     """Start of step ``step``'s window into the random table, uniform on [0, RANDOM_SPAN)."""
-    return np.int64(step_key(seed_key, step) & np.uint64(RANDOM_SPAN - 1))
+    return np.int64(_step_key(seed_key, step) & np.uint64(RANDOM_SPAN - 1))
 
 
-@njit(cache=True)
 def quantize_nearest(x, scale, bits, out):
     """Round ``x / scale`` to the nearest b-bit integer, saturating; write into ``out``.
 
-    x: float array, any shape (C-contiguous); scale: float > 0 (value of one integer step);
-    bits: 2..16; out: int8/int16 array with x's shape. Returns the number of saturated entries.
-    Ties round up (``floor(x/s + 1/2)``: round_stochastic with u fixed at 1/2).
+    x: finite float32/float64 array, any shape, C-contiguous; scale: finite float > 0 (value of
+    one integer step); bits: 2..16; out: writeable C-contiguous int8 (bits <= 8) or int16 array
+    of x's shape. Returns the number of saturated entries (int).
+    Ties round up (``floor(x/s + 1/2)``: _round_stochastic with u fixed at 1/2).
     """
-    return _quantize(x, scale, bits, out, np.uint64(0), False)
+    scale, bits = _check_quantize(x, scale, bits, out)
+    return int(_quantize_nearest(x, scale, bits, out))
 
 
-@njit(cache=True)
 def quantize_stochastic(x, scale, bits, out, key):
     """Stochastically round ``x / scale`` to b-bit integers (unbiased inside the range, to
     2**-24 of a grid step).
 
-    x: float array (C-contiguous); scale: float > 0; bits: 2..16; out: int8/int16 array of x's
-    shape; key: uint64 random key (``seed_key(seed)``). Element j draws its random bits from
-    ``uniform_bits(key, j)``. Returns the number of saturated entries.
+    x, scale, bits, out: as in :func:`quantize_nearest`; key: random key, an int in [0, 2**64)
+    (``seed_key(seed)``). Element j draws its random bits from ``_uniform_bits(key, j)``.
+    Returns the number of saturated entries (int).
     """
+    scale, bits = _check_quantize(x, scale, bits, out)
+    key = np.uint64(_validate.integer(key, "key", 0, 2**64 - 1))
+    return int(_quantize_stochastic(x, scale, bits, out, key))
+
+
+def _check_quantize(x, scale, bits, out):
+    """Checks of the quantizers' common arguments; returns (scale, bits) as float, int."""
+    bits = check_bits(bits)
+    scale = _validate.real(scale, "scale", positive=True)
+    if not np.isfinite(1.0 / scale):
+        raise ValueError(f"scale must be at least {1 / np.finfo(np.float64).max:.3g} (1 / scale "
+                         f"overflows), got {scale}")
+    _validate.kernel_array(x, "x", (np.float32, np.float64), ndim=None)
+    _validate.kernel_array(out, "out", (np.int8, np.int16), ndim=None, writeable=True)
+    if out.shape != x.shape:
+        raise ValueError(f"out must have x's shape {x.shape}, got {out.shape}")
+    if out.itemsize < storage_dtype(bits).itemsize:
+        raise ValueError(f"{bits}-bit integers need {storage_dtype(bits)} storage; out is {out.dtype}")
+    _validate.finite(x, "x")
+    return scale, bits
+
+
+@njit(cache=True)
+def _quantize_nearest(x, scale, bits, out):
+    """Kernel of :func:`quantize_nearest` (no checks)."""
+    return _quantize(x, scale, bits, out, np.uint64(0), False)
+
+
+@njit(cache=True)
+def _quantize_stochastic(x, scale, bits, out, key):
+    """Kernel of :func:`quantize_stochastic` (no checks; key a np.uint64)."""
     return _quantize(x, scale, bits, out, key, True)
 
 
@@ -187,8 +241,8 @@ def _quantize(x, scale, bits, out, key, stochastic):
     inv = 1.0 / scale
     saturated = 0
     for j in range(xf.shape[0]):
-        u = np.float64(uniform_bits(key, j)) * _UNIT24 if stochastic else 0.5
-        k, sat = round_stochastic(xf[j] * inv, u, (lo, hi))
+        u = np.float64(_uniform_bits(key, j)) * _UNIT24 if stochastic else 0.5
+        k, sat = _round_stochastic(xf[j] * inv, u, (lo, hi))
         of[j] = np.int32(k)
         saturated += sat
     return saturated
@@ -197,22 +251,14 @@ def _quantize(x, scale, bits, out, key, stochastic):
 def quantize(x, bits, scale, *, rounding="nearest", seed=0):
     """Quantize an array to b-bit fixed point.
 
-    x: float array of any shape (finite); bits: 2..16; scale: float > 0; rounding: "nearest" or
-    "stochastic"; seed: int for stochastic rounding. Returns ``(k, saturated)``: the int8/int16
-    array of x's shape (value ``scale * k``) and the number of entries that were clamped.
+    x: finite real array of any shape (converted to float64); bits: 2..16; scale: float > 0;
+    rounding: "nearest" or "stochastic"; seed: int >= 0 for stochastic rounding. Returns
+    ``(k, saturated)``: the int8/int16 array of x's shape (value ``scale * k``) and the number of
+    entries that were clamped.
     """
-    bits = check_bits(bits)
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError("x contains NaN or inf")
-    scale = float(scale)
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a finite number > 0, got {scale}")
+    rounding = _validate.choice(rounding, "rounding", ("nearest", "stochastic"))
+    x = _validate.real_array(x, "x", ndim=None, empty=True)
     out = np.empty(x.shape, dtype=storage_dtype(bits))
     if rounding == "nearest":
-        saturated = quantize_nearest(x, scale, bits, out)
-    elif rounding == "stochastic":
-        saturated = quantize_stochastic(x, scale, bits, out, seed_key(seed))
-    else:
-        raise ValueError(f"rounding must be 'nearest' or 'stochastic', got {rounding!r}")
-    return out, int(saturated)
+        return out, quantize_nearest(x, scale, bits, out)
+    return out, quantize_stochastic(x, scale, bits, out, seed_key(seed))

@@ -1,5 +1,11 @@
 """Numba kernels shared by the solvers: dot products, updates, and the fixed-point quantizers.
 
+Public functions (``dot``, ``axpy``, ``read_words``, ``quantize_nearest``, ``quantize_stochastic``)
+check their arguments (dtypes, shapes, lengths, contiguity, writeable outputs) and then call the
+private ``@njit`` kernel of the same name with a leading underscore (``_dot``, ...), which trusts
+its input and is what other Numba code (halp_core.epochs, the benchmarks' timing loops) calls.
+``_vector_dot`` and ``_prefetch_row`` exist only inside Numba code.
+
 Integer dot products accumulate in int32 (that is what makes LLVM emit vpmaddwd for int8; see
 FIELD-NOTES) in blocks short enough that the int32 sums cannot overflow, then add the blocks in
 int64. Float reductions use reassociation (``fastmath`` without the no-NaN/no-inf flags, so a
@@ -12,12 +18,14 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from .fixed_point import quantize_nearest, quantize_stochastic  # noqa: F401  (public kernels)
+from . import _validate
+from .fixed_point import (  # noqa: F401  (the quantizers belong to this API too)
+    _quantize_nearest, _quantize_stochastic, quantize_nearest, quantize_stochastic)
 
 # Float flags: reassociation lets reductions vectorize; NaN/inf semantics are kept.
 FAST = {"reassoc", "contract", "arcp", "nsz"}
 
-# Bytes per cache line, the stride of prefetch_row.
+# Bytes per cache line, the stride of _prefetch_row.
 CACHE_LINE = 64
 
 # int8 * int8 products are at most 2**14, so 2**17 - 1 of them fit an int32 sum.
@@ -60,14 +68,14 @@ def _float_dot(a, b):
     return s
 
 
-def vector_dot(a, b):
+def _vector_dot(a, b):
     """Generic a . b used inside kernels, chosen at compile time from the dtypes: two integer
     arrays go to the exact int kernel; otherwise the vectorized float kernel, accumulating in the
     float operand's dtype."""
     return np.dot(a, b)
 
 
-@overload(vector_dot, inline="always")
+@overload(_vector_dot, inline="always")
 def _vector_dot_overload(a, b):
     a_int, b_int = isinstance(a.dtype, types.Integer), isinstance(b.dtype, types.Integer)
     if a_int and b_int:
@@ -77,25 +85,55 @@ def _vector_dot_overload(a, b):
     return lambda a, b: _float_dot(a, b)
 
 
-@njit(cache=True)
-def dot(a, b):
-    """Dot product of two 1-D arrays of one length.
+_INTS = (np.int8, np.int16)
+_FLOATS = (np.float32, np.float64)
 
-    int8/int16 (any mix): exact, returned as int64. float32/float64: in that dtype, vectorized.
+
+def dot(a, b):
+    """Dot product of two 1-D C-contiguous arrays of one length.
+
+    int8/int16 (any mix): exact, returned as int64. float32/float64 (both of one dtype): in that
+    dtype, vectorized (NaN/inf propagate). Anything else raises TypeError / ValueError.
     """
-    return vector_dot(a, b)
+    _validate.kernel_array(a, "a", _INTS + _FLOATS)
+    _validate.kernel_array(b, "b", _INTS + _FLOATS)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have one length, got {a.shape[0]} and {b.shape[0]}")
+    if (a.dtype.kind == "f" or b.dtype.kind == "f") and a.dtype != b.dtype:
+        raise TypeError(f"a and b must both be int8/int16 or both of one float dtype, got "
+                        f"{a.dtype} and {b.dtype}")
+    return _dot(a, b)
+
+
+@njit(cache=True)
+def _dot(a, b):
+    """Kernel of :func:`dot` (no checks)."""
+    return _vector_dot(a, b)
+
+
+def axpy(alpha, x, y):
+    """y += alpha * x in place. x, y: 1-D C-contiguous float32/float64 arrays of one dtype and
+    length (y writeable); alpha: finite number (cast to their dtype)."""
+    alpha = _validate.real(alpha, "alpha")
+    _validate.kernel_array(x, "x", _FLOATS)
+    _validate.kernel_array(y, "y", _FLOATS, writeable=True)
+    if x.dtype != y.dtype:
+        raise TypeError(f"x and y must have one dtype, got {x.dtype} and {y.dtype}")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have one length, got {x.shape[0]} and {y.shape[0]}")
+    _axpy(alpha, x, y)
 
 
 @njit(cache=True, fastmath=FAST)
-def axpy(alpha, x, y):
-    """y += alpha * x in place. x, y: 1-D float arrays of one dtype; alpha: float (cast to it)."""
+def _axpy(alpha, x, y):
+    """Kernel of :func:`axpy` (no checks)."""
     a = y.dtype.type(alpha)
     for j in range(y.shape[0]):
         y[j] += a * x[j]
 
 
 @intrinsic
-def prefetch_row(typingctx, X, i):
+def _prefetch_row(typingctx, X, i):
     """Hint the CPU to start loading row ``i`` of the C-contiguous 2-D array ``X`` into cache
     (one ``llvm.prefetch`` per 64-byte line; no effect on any value). The epoch kernels call it
     for the next sampled row, whose loads otherwise stall on DRAM latency (random rows of a matrix
@@ -123,11 +161,17 @@ def prefetch_row(typingctx, X, i):
     return types.void(X, i), codegen
 
 
-@njit(cache=True)
 def read_words(words):
-    """Sum (mod 2**64) of a 1-D uint64 array: a STREAM-like read kernel that loads every byte
-    once and does one vector add per 32 bytes, so its speed is the machine's read bandwidth for
-    that working set. Used by the bandwidth benchmark as the limit an epoch is compared with."""
+    """Sum (mod 2**64) of a 1-D C-contiguous uint64 array: a STREAM-like read kernel that loads
+    every byte once and does one vector add per 32 bytes, so its speed is the machine's read
+    bandwidth for that working set. Used by the bandwidth benchmark as the limit an epoch is
+    compared with."""
+    return _read_words(_validate.kernel_array(words, "words", (np.uint64,)))
+
+
+@njit(cache=True)
+def _read_words(words):
+    """Kernel of :func:`read_words` (no checks)."""
     total = np.uint64(0)
     for j in range(words.shape[0]):
         total += words[j]

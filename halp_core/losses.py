@@ -4,6 +4,9 @@ Least squares: l(a, y) = (a - y)**2 / 2, l'(a, y) = a - y.
 Binary logistic: l(a, y) = log(1 + exp(-y a)), l'(a, y) = -y / (1 + exp(y a)), y in {-1, +1}.
 Multinomial logistic (softmax cross-entropy) works on a score vector a of length C:
 l(a, y) = logsumexp(a) - a[y], gradient softmax(a) - e_y.
+
+Everything here is private: scalar Numba helpers inlined into the epoch kernels (no argument
+checks) and the NumPy loss of halp_core.problems.
 """
 
 import math
@@ -16,7 +19,7 @@ LOGISTIC = 1
 
 
 @njit(cache=True, inline="always")
-def dloss(kind, a, y):
+def _dloss(kind, a, y):
     """l'(a, y) for a linear model (float64): ``kind`` is LEAST_SQUARES or LOGISTIC."""
     if kind == LEAST_SQUARES:
         return a - y
@@ -28,7 +31,7 @@ def dloss(kind, a, y):
 
 
 @njit(cache=True, inline="always")
-def softmax_minus_onehot(scores, label, out):
+def _softmax_minus_onehot(scores, label, out):
     """out = softmax(scores) - e_label (length C), computed in out's dtype (float32 or float64);
     stable for large scores."""
     T = out.dtype.type
@@ -45,6 +48,6 @@ def softmax_minus_onehot(scores, label, out):
     out[label] -= T(1)
 
 
-def logistic_loss(margins):
+def _logistic_loss(margins):
     """log(1 + exp(-m)) elementwise, stable for any m (NumPy, float64)."""
     return np.logaddexp(0.0, -margins)

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from . import fixed_point
+from . import _validate, fixed_point
 from .kernels import FAST
-from .losses import softmax_minus_onehot
+from .losses import _softmax_minus_onehot as softmax_minus_onehot
 from .problems import Multinomial
 
 METHODS = ("sgd", "lp-sgd", "halp")
@@ -123,7 +123,7 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
         for c in range(q_cols):
             kf = np.float32(K[j, c])
             move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            k, clamped = fixed_point.round_offset(kf, move, rnd[base + c], bounds)
+            k, clamped = fixed_point._round_offset(kf, move, rnd[base + c], bounds)
             K[j, c] = np.int32(k)
             W[j, c] = Cn[j, c] + sf * k
             saturated += np.int32(clamped)
@@ -156,7 +156,7 @@ def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_
         xa[:d] = X[i]
         xa[d] = 1
         forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
-        rnd = table[fixed_point.window_offset(key, step0 + t):]
+        rnd = table[fixed_point._window_offset(key, step0 + t):]
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, rnd, bounds)
         saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2,
                                rnd[m1:], bounds)
@@ -213,7 +213,12 @@ def full_gradient(weights, X, labels, lam):
 
 
 def init_weights(d, hidden, classes, seed):
-    """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases."""
+    """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases.
+    d, hidden: ints >= 1; classes: int >= 2; seed: int >= 0."""
+    _validate.integer(d, "d", 1)
+    _validate.integer(hidden, "hidden", 1)
+    _validate.integer(classes, "classes", 2)
+    fixed_point.check_seed(seed)
     rng = np.random.default_rng(seed)
     weights = []
     for fan_in, fan_out in ((d, hidden), (hidden, classes)):
@@ -238,21 +243,24 @@ class MLPResult:
     settings: dict
 
 
-def _check_args(problem, method, hidden, epochs, step, lam, bits, mu):
-    if not isinstance(problem, Multinomial):
-        raise TypeError(f"problem must be a multinomial problem, got {type(problem).__name__}")
+def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
+    _validate.instance(problem, Multinomial, "problem")
     if not (hasattr(problem, "X_val") and hasattr(problem, "y_val")):
         raise ValueError("problem has no validation split (X_val, y_val); use datasets.mnist()")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    for name, value, low in (("hidden", hidden, 1), ("epochs", epochs, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    for name, value, strict in (("step", step, True), ("lam", lam, False), ("mu", mu, True)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a number, got {value!r}")
-        if not np.isfinite(value) or value < 0 or (strict and value == 0):
-            raise ValueError(f"{name} must be finite and {'> 0' if strict else '>= 0'}, got {value}")
+    X_val = _validate.real_array(problem.X_val, "problem.X_val", 2)
+    y_val = _validate.real_array(problem.y_val, "problem.y_val", 1)
+    if X_val.shape[1] != problem.d or y_val.shape[0] != X_val.shape[0]:
+        raise ValueError(f"problem.X_val must be (m, {problem.d}) with m labels in y_val, got "
+                         f"{X_val.shape} and {y_val.shape}")
+    if not np.isin(y_val, np.arange(problem.n_classes)).all():
+        raise ValueError(f"problem.y_val must hold labels 0..{problem.n_classes - 1}")
+    _validate.choice(method, "method", METHODS)
+    _validate.integer(hidden, "hidden", 1)
+    _validate.integer(epochs, "epochs", 1)
+    _validate.real(step, "step", positive=True)
+    _validate.real(lam, "lam", minimum=0)
+    _validate.real(mu, "mu", positive=True)
+    fixed_point.check_seed(seed)
     if method != "sgd":
         fixed_point.check_bits(bits)
 
@@ -267,7 +275,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
     callback(epoch, row) after each epoch. Returns an :class:`MLPResult`.
     """
-    _check_args(problem, method, hidden, epochs, step, lam, bits, mu)
+    _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
     X = problem.X.astype(np.float32)
     labels = problem.labels
     X_val = np.asarray(problem.X_val, dtype=np.float32)

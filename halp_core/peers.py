@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import _validate
 from .problems import BinaryLogistic, LeastSquares, Problem
 from .solvers import HISTORY_COLUMNS, Result, _evaluate, _positive, _whole
 
@@ -126,7 +127,8 @@ class _Recorder:
 
 def restart_grid(epochs):
     """Checkpoints of restarted peers: 1, 2, ..., then k -> max(k + 1, floor(1.25 k)) (so no gap
-    is wider than 25%), ending at ``epochs``."""
+    is wider than 25%), ending at ``epochs`` (an int >= 1)."""
+    epochs = _whole(epochs, "epochs", 1)
     grid, k = [], 1
     while k < epochs:
         grid.append(k)
@@ -259,7 +261,9 @@ _F32_ULP = 2.0 ** -23  # spacing of float32 numbers just above 1
 def tick_float32_lam(step, lam):
     """The lam that tick's float32 solvers really apply at ``step``: their ProxL2Sq computes
     x / (1 + step * lam) in float32, where 1 + step * lam rounds to 1 + k 2^-23 (measured:
-    step = 1/L_max on binary MNIST, lam = 1e-4, gives k = 11 for 11.46, lam_eff = 0.960 lam)."""
+    step = 1/L_max on binary MNIST, lam = 1e-4, gives k = 11 for 11.46, lam_eff = 0.960 lam).
+    step: finite > 0; lam: finite >= 0."""
+    step, lam = _positive(step, "step"), _validate.real(lam, "lam", minimum=0)
     one_plus = np.float32(1.0) + np.float32(step) * np.float32(lam)
     return (float(one_plus) - 1.0) / step
 
@@ -399,7 +403,7 @@ def peer_status():
 
 def available_peers(kind=None):
     """Names of the installed peers (all kinds, or those that solve problems of ``kind``)."""
-    if kind is not None and kind not in KINDS:
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
         raise ValueError(f"peers solve {' and '.join(KINDS)} problems, not {kind!r}")
     return [name for name, reason in peer_status().items()
             if reason is None and (kind is None or kind in PEERS[name].kinds)]
@@ -408,9 +412,8 @@ def available_peers(kind=None):
 def check_peer(problem, name):
     """The PeerSpec of ``name`` for ``problem``; clear errors for an unknown peer, an unsupported
     problem, or a peer that is not installed (PeerUnavailable)."""
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a halp_core Problem, got {type(problem).__name__}")
-    if name not in PEERS:
+    _validate.instance(problem, Problem, "problem")
+    if not isinstance(name, str) or name not in PEERS:
         raise ValueError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
     spec = PEERS[name]
     if not isinstance(problem, (BinaryLogistic, LeastSquares)) or problem.kind not in spec.kinds:
@@ -460,10 +463,21 @@ def solve_peer(problem, name, *, step=None, epochs, seed=0):
                   settings=settings)
 
 
+def _check_history(history, columns):
+    """TypeError / ValueError unless ``history`` is a DataFrame with ``columns`` (a Result's)."""
+    if not isinstance(history, pd.DataFrame):
+        raise TypeError(f"history must be a pandas DataFrame (Result.history), got "
+                        f"{type(history).__name__}")
+    missing = [c for c in columns if c not in history.columns]
+    if missing:
+        raise ValueError(f"history lacks the column(s) {', '.join(missing)}")
+
+
 def seconds_per_epoch(history):
     """Steady per-epoch time (s) of a trajectory: (seconds at the last recorded epoch - seconds
     at the first) / (epochs between); this leaves out one-off set-up (copt's compilation, a
     restarted peer's fixed cost). NaN with fewer than two recorded epochs."""
+    _check_history(history, ("epoch", "seconds"))
     done = history[history["epoch"] >= 1]
     if len(done) < 2:
         return float("nan")
@@ -472,6 +486,9 @@ def seconds_per_epoch(history):
 
 
 def time_to_target(history, target):
-    """Seconds at the first recorded epoch with f - f* <= target (inf if never reached)."""
+    """Seconds at the first recorded epoch with f - f* <= target (a number; inf if never
+    reached)."""
+    _check_history(history, ("epoch", "seconds", "subopt"))
+    target = _validate.real(target, "target")
     hit = history[(history["epoch"] >= 1) & (history["subopt"] <= target)]
     return float(hit["seconds"].iloc[0]) if len(hit) else float("inf")

@@ -11,6 +11,7 @@ import abc
 import hashlib
 import os
 import warnings
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -19,57 +20,107 @@ import scipy.optimize
 import scipy.sparse.linalg
 from scipy.special import expit, logsumexp, softmax
 
-from . import fixed_point
-from .losses import logistic_loss
+from . import _validate, fixed_point
+from .losses import _logistic_loss
 
 GRAD_TOL = 1e-10
 DISK_CACHE_SIZE = 10**6  # data entries from which the reference optimum is cached on disk
 
 
-def _as_finite_array(a, name, ndim):
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return np.ascontiguousarray(arr)
+# A problem warns when its data quantization has a relative error above QUANTIZATION_WARN_ERROR,
+# zeroes more than QUANTIZATION_WARN_ZEROED of the nonzero entries, or zeroes a nonzero column.
+QUANTIZATION_WARN_ERROR = 0.10
+QUANTIZATION_WARN_ZEROED = 0.5
 
 
-def _check_lam(lam):
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
-        raise TypeError(f"lam must be a number, got {lam!r}")
-    lam = float(lam)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam (L2 strength) must be finite and >= 0, got {lam}")
-    return lam
+class QuantizationWarning(UserWarning):
+    """The b-bit copy of a problem's data lost much of it (see :class:`Quantization`)."""
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """What quantizing the data X (n, d) to ``bits`` bits with one scale lost
+    (``Problem.quantization``).
+
+    bits: data bits; scale: value of one integer step (``x_scale``); relative_error:
+    ||X - Xq * scale||_F / ||X||_F (0 for X = 0); zeroed_share: share of X's nonzero entries
+    that became 0 (in [0, 1]); zeroed_columns: indices of the columns with a nonzero entry in X
+    and none in Xq (features the solvers no longer see).
+    """
+
+    bits: int
+    scale: float
+    relative_error: float
+    zeroed_share: float
+    zeroed_columns: tuple
+
+    @classmethod
+    def _measure(cls, X, Xq, scale, bits, dequantized):
+        """The report of X (float64) against its quantized copy Xq of one ``scale``
+        (``dequantized`` = Xq * scale, float64)."""
+        norm = float(np.linalg.norm(X))
+        error = float(np.linalg.norm(X - dequantized)) / norm if norm > 0 else 0.0
+        nonzero = X != 0
+        kept = Xq != 0
+        count = int(nonzero.sum())
+        share = int((nonzero & ~kept).sum()) / count if count else 0.0
+        lost = np.flatnonzero(nonzero.any(axis=0) & ~kept.any(axis=0))
+        return cls(bits, scale, error, share, tuple(int(j) for j in lost))
+
+    @property
+    def large(self):
+        """True when the loss deserves a warning (the thresholds above): a large relative error
+        (several features lost), most nonzero entries zeroed (one outlier sets the scale), or a
+        nonzero column zeroed (columns of very different scales)."""
+        return (self.relative_error > QUANTIZATION_WARN_ERROR
+                or self.zeroed_share > QUANTIZATION_WARN_ZEROED or bool(self.zeroed_columns))
+
+    def _message(self, d):
+        """One sentence: what was lost, and the fixes."""
+        cols = ", ".join(map(str, self.zeroed_columns[:10]))
+        cols += ", ..." if len(self.zeroed_columns) > 10 else ""
+        return (f"{self.bits}-bit data quantization (one scale {self.scale:.3g} for all of X) has "
+                f"relative error {self.relative_error:.1%}, zeroed {self.zeroed_share:.1%} of the "
+                f"nonzero entries and {len(self.zeroed_columns)} of {d} columns"
+                + (f" ({cols})" if cols else "") + "; every solver sees this quantized copy. "
+                "Fix: more data bits (data_bits=16), standardize the columns of X to one scale "
+                "(and clip outliers) before building the problem, or data_bits=None (full "
+                "precision)")
 
 
 class Problem(abc.ABC):
     """Base class of the three objectives.
 
+    Arguments: X (n, d) and y (n,) finite real arrays (n, d >= 1); lam: L2 strength, a finite
+    number >= 0; data_bits: 2..16 (quantize X with one scale, max|X| / (2^(b-1) - 1), rounding
+    to nearest) or None (keep X in float64); name: str or None.
+
     Attributes (shapes with n samples, d features, C classes):
       X (n, d) float64: the data every solver sees (the dequantized ``Xq * x_scale`` when
         ``data_bits`` is set); y (n,): targets; lam: L2 strength (>= 0); kind: "least_squares",
         "logistic" or "multinomial"; weight_shape: (d,) or (d, C); Xq (n, d) int8/int16 or None;
-        x_scale: float, value of one integer step of Xq (1.0 without quantization).
+        x_scale: float, value of one integer step of Xq (1.0 without quantization);
+        quantization: a :class:`Quantization` report of what the b-bit copy lost (None without
+        quantization). A QuantizationWarning is issued when that loss is large (relative error
+        above 10%, more than half of the nonzero entries zeroed, or a nonzero column zeroed): an
+        outlier or columns of very different scales leave most of the data at 0.
+        ``w_star`` / ``f_star`` are those of the quantized data.
     """
 
     kind = ""
     smoothness = 1.0  # c_l in L_max = c_l * max ||x_i||^2 + lam
 
     def __init__(self, X, y, lam, *, data_bits=8, name=None):
-        X = _as_finite_array(X, "X", 2)
-        y = _as_finite_array(y, "y", 1)
+        X = _validate.real_array(X, "X", 2)
+        y = _validate.real_array(y, "y", 1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
-        self.lam = _check_lam(lam)
-        self.y = self._check_labels(y)
+        self.lam = _validate.real(lam, "lam", minimum=0)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, got {name!r}")
         self.data_bits = None if data_bits is None else fixed_point.check_bits(data_bits)
+        self.y = self._check_labels(y)
+        self.quantization = None
         if self.data_bits is None:
             self.Xq, self.x_scale, self.X = None, 1.0, X
         else:
@@ -79,8 +130,13 @@ class Problem(abc.ABC):
             self.Xq = np.empty(X.shape, dtype=fixed_point.storage_dtype(self.data_bits))
             fixed_point.quantize_nearest(X, self.x_scale, self.data_bits, self.Xq)
             self.X = self.Xq.astype(np.float64) * self.x_scale
+            self.quantization = Quantization._measure(X, self.Xq, self.x_scale, self.data_bits,
+                                                     self.X)
         self.n, self.d = self.X.shape
         self.name = name or self.kind
+        if self.quantization is not None and self.quantization.large:
+            warnings.warn(f"{self.name}: {self.quantization._message(self.d)}",
+                          QuantizationWarning, stacklevel=3)
 
     # -- per-kind pieces -------------------------------------------------------------------
     def _check_labels(self, y):
@@ -100,7 +156,11 @@ class Problem(abc.ABC):
 
     # -- public evaluation -----------------------------------------------------------------
     def check_weights(self, w):
-        """Return w as a float64 array of ``weight_shape``; raise a clear error otherwise."""
+        """Return w as a float64 array of ``weight_shape`` (non-finite entries allowed: they give
+        a non-finite loss); raise a clear error for another shape or a non-real array."""
+        kind = np.asarray(w).dtype.kind
+        if kind not in "biuf":
+            raise TypeError(f"weights must be a real array, got dtype {np.asarray(w).dtype}")
         w = np.asarray(w, dtype=np.float64)
         if w.shape != self.weight_shape:
             raise ValueError(f"weights must have shape {self.weight_shape}, got {w.shape}")
@@ -147,21 +207,30 @@ class Problem(abc.ABC):
         """Minimizer of f (float64, ``weight_shape``), from the full-precision reference.
 
         Problems with at least DISK_CACHE_SIZE data entries (e.g. MNIST, minutes of L-BFGS)
-        keep it on disk under data_dir()/optima, keyed by a hash of their data, lam and kind."""
+        keep it on disk under data_dir()/optima, keyed by a hash of their data, lam and kind.
+        The cache is best-effort: a missing, unreadable or corrupt file is recomputed, and an
+        unwritable folder costs a CacheWarning and the computation next time, never the result."""
         if self.X.size < DISK_CACHE_SIZE:
             return self._reference_optimum()
-        from .datasets import data_dir
+        from .datasets import CacheWarning, data_dir
 
         path = data_dir() / "optima" / f"{self.kind}-{self._content_hash()}.npy"
-        if path.exists():
+        try:
             w = np.load(path)
-            if w.shape == self.weight_shape:
+            if w.shape == self.weight_shape and np.isfinite(w).all():
                 return w
+        except (OSError, ValueError, EOFError):  # absent, unreadable or corrupt: recompute
+            pass
         w = self._reference_optimum()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(partial, w)
-        partial.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(partial, w)
+            partial.replace(path)
+        except OSError as exc:
+            warnings.warn(f"{self.name}: the reference optimum could not be cached ({exc}); it "
+                          f"will be computed again next time (set HALP_DATA_DIR to a writable "
+                          f"folder)", CacheWarning, stacklevel=3)
         return w
 
     def _content_hash(self):
@@ -257,7 +326,7 @@ class BinaryLogistic(Problem):
 
     def _loss_grad_data(self, w, with_grad):
         m = self.y * (self.X @ w)
-        data = float(np.mean(logistic_loss(m)))
+        data = float(np.mean(_logistic_loss(m)))
         if not with_grad:
             return data, None
         return data, self.X.T @ (-self.y * expit(-m)) / self.n
@@ -268,24 +337,26 @@ class BinaryLogistic(Problem):
 
 
 class Multinomial(Problem):
-    """Multinomial logistic regression (softmax cross-entropy), W of shape (d, C), y in {0..C-1}."""
+    """Multinomial logistic regression (softmax cross-entropy), W of shape (d, C), y in {0..C-1}.
+
+    n_classes: C, an int >= 2 above every label (default: the largest label + 1)."""
 
     kind = "multinomial"
     smoothness = 0.5
 
     def __init__(self, X, y, lam, *, n_classes=None, data_bits=8, name=None):
-        self._n_classes_arg = n_classes
+        self._n_classes_arg = None if n_classes is None else _validate.integer(
+            n_classes, "n_classes", 2)
         super().__init__(X, y, lam, data_bits=data_bits, name=name)
+        _validate.memory(8 * (self.n + self.d) * self.n_classes,
+                         f"{self.n_classes} classes (per-sample scores and weights)")
         self.labels = self.y.astype(np.int64)
 
     def _check_labels(self, y):
         if not np.all(y == np.round(y)):
             raise ValueError("multinomial labels must be integers 0..C-1")
         top = int(y.max())
-        if self._n_classes_arg is None:
-            self.n_classes = top + 1
-        else:
-            self.n_classes = int(self._n_classes_arg)
+        self.n_classes = top + 1 if self._n_classes_arg is None else self._n_classes_arg
         if y.min() < 0 or top >= self.n_classes or self.n_classes < 2:
             raise ValueError(f"multinomial labels must lie in 0..{self.n_classes - 1} with at "
                              f"least 2 classes; found min {y.min():g}, max {top}")

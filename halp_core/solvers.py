@@ -18,7 +18,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from . import bit_centering, epochs, fixed_point
+from . import _validate, bit_centering, epochs, fixed_point
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
 
@@ -34,25 +34,18 @@ _KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
 
 
 def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
+    """``value`` as a finite float > 0 (see halp_core._validate.real)."""
+    return _validate.real(value, name, positive=True)
 
 
 def _whole(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    """``value`` as an int >= minimum (see halp_core._validate.integer)."""
+    return _validate.integer(value, name, minimum)
 
 
 def check_precision(solver, precision):
     """Validate a (solver, precision) pair; return a numpy float dtype or an int number of bits."""
-    if solver not in SOLVERS:
+    if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     if solver in ("sgd", "svrg"):
         if isinstance(precision, str) and precision in FULL_PRECISION:
@@ -79,22 +72,22 @@ class _Solver:
     variance_reduced = False
 
     def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch, threads):
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a halp_core Problem, got {type(problem).__name__}")
-        if sampling not in SAMPLING:
-            raise ValueError(f"sampling must be one of {SAMPLING}, got {sampling!r}")
+        _validate.instance(problem, Problem, "problem")
+        _validate.choice(sampling, "sampling", SAMPLING)
         self.problem = problem
         self.name = name
         self.precision = precision
         self.step = _positive(step, "step")
         self.sampling = sampling
-        self.seed = _whole(seed, "seed", 0)
+        self.seed = fixed_point.check_seed(seed)
         self.threads = _whole(threads, "threads", 1)
         if self.threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads must be at most {numba.config.NUMBA_NUM_THREADS} "
                              f"(NUMBA_NUM_THREADS, the cores Numba uses), got {self.threads}")
         self.steps_per_epoch = problem.n if steps_per_epoch is None else _whole(
             steps_per_epoch, "steps_per_epoch", 1)
+        _validate.memory(8 * self.steps_per_epoch, f"steps_per_epoch={self.steps_per_epoch} "
+                         f"(its sample indices)")
         self.multinomial = problem.kind == "multinomial"
         self.labels = problem.labels if self.multinomial else None
         self.kind = _KIND_CODE.get(problem.kind, -1)
@@ -337,6 +330,7 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     on it only through the summation order; inner steps stay sequential).
     The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64).
     """
+    _validate.instance(problem, Problem, "problem")
     kind = check_precision(solver, precision)
     if mu is not None and solver != "halp":
         raise ValueError(f"mu is halp's bit-centering constant; {solver} takes no mu")

@@ -60,8 +60,8 @@ def main():
                                       ("lp-sgd", 8, {"scale": 0.01})]:
             make_solver(prob, solver, precision=precision, step=1e-3, **kw).run_epoch()
     a8 = np.ones(64, dtype=np.int8)
-    kernels.dot(a8, a8)
-    kernels.dot(np.ones(64, np.float32), np.ones(64, np.float32))
+    kernels._dot(a8, a8)
+    kernels._dot(np.ones(64, np.float32), np.ones(64, np.float32))
     asms = {}
     for name in ("fp_epoch_linear", "lp_epoch_linear", "grad_rows_linear", "fp_epoch_multinomial",
                  "lp_epoch_multinomial", "grad_rows_multinomial"):
@@ -71,7 +71,7 @@ def main():
             iterate = ("w", sig[2]) if name.startswith("fp_") else (
                 ("k", sig[3]) if name.startswith("lp_") else ("w", sig[3]))
             asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
-    for sig, asm in kernels.dot.inspect_asm().items():
+    for sig, asm in kernels._dot.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm
     if "--loops" in sys.argv[1:]:
         for name, asm in asms.items():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import reference as ref
 
-from halp_core import fixed_point
+from halp_core import fixed_point, kernels
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
@@ -85,3 +85,35 @@ def test_bad_quantize_arguments():
         fixed_point.quantize(np.array([1.0, np.nan]), 8, 1.0)
     with pytest.raises(ValueError, match="rounding must be"):
         fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="down")
+
+
+@pytest.mark.parametrize("bits,dtype", [(4, np.float32), (8, np.float64), (12, np.float32),
+                                        (16, np.float64)])
+def test_public_quantizers_match_reference(bits, dtype):
+    """kernels.quantize_nearest / quantize_stochastic (the checked public functions) against the
+    NumPy twins, float32 and float64 input, into the narrowest storage and into int16."""
+    rng = np.random.default_rng(bits)
+    x = rng.normal(0, 2.0 ** (bits - 1), size=(40, 25)).astype(dtype)
+    for storage in {fixed_point.storage_dtype(bits), np.dtype(np.int16)}:
+        out = np.empty(x.shape, dtype=storage)
+        sat = kernels.quantize_nearest(x, 0.5, bits, out)
+        k_ref, sat_ref = ref.quantize_nearest(x.astype(np.float64), 0.5, bits)
+        np.testing.assert_array_equal(out, k_ref)
+        assert sat == sat_ref > 0 and isinstance(sat, int)
+        key = fixed_point.seed_key(5)
+        sat = kernels.quantize_stochastic(x, 0.5, bits, out, key)
+        k_ref, sat_ref = ref.quantize_stochastic(x.astype(np.float64), 0.5, bits, key)
+        np.testing.assert_array_equal(out, k_ref)
+        assert sat == sat_ref
+        assert kernels.quantize_stochastic(x, 0.5, bits, out, int(key)) == sat  # a plain int key
+
+
+def test_rounding_table_arguments():
+    table, key, bounds = fixed_point.make_rounding(3, 8, 10, np.float32)
+    assert table.dtype == np.float32 and table.shape == (fixed_point.RANDOM_SPAN + 10,)
+    np.testing.assert_array_equal(table, ref.uniforms(key, table.size).astype(np.float32))
+    assert bounds == (np.float32(-128), np.float32(127))
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        fixed_point.make_rounding(3, 8, 10, None)
+    with pytest.raises(ValueError, match="seed must be <="):
+        fixed_point.seed_key(2**64)

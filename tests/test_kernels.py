@@ -39,7 +39,7 @@ def test_prefetch_changes_nothing():
 
     @numba.njit
     def prefetched_row_sum(X, i):
-        kernels.prefetch_row(X, i)
+        kernels._prefetch_row(X, i)
         return X[i].sum()
 
     assert prefetched_row_sum(X, 3) == X[3].sum()
@@ -50,13 +50,37 @@ def test_float_dot_and_axpy(dtype):
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal(10_001).astype(dtype), rng.standard_normal(10_001).astype(dtype)
     result = kernels.dot(a, b)
-    signature = [sig for sig in kernels.dot.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
+    signature = [sig for sig in kernels._dot.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
     assert signature[0].return_type.name == np.dtype(dtype).name  # no silent float64 promotion
     np.testing.assert_allclose(result, a.astype(float) @ b.astype(float),
                                rtol=1e-4 if dtype == np.float32 else 1e-12)
     y = b.copy()
     kernels.axpy(0.5, a, y)
     np.testing.assert_allclose(y, b + dtype(0.5) * a, rtol=1e-6)
+
+
+@pytest.mark.parametrize("public,private,args", [
+    ("dot", "_dot", lambda: (np.ones(5, np.int8), np.ones(5, np.int16))),
+    ("read_words", "_read_words", lambda: (np.arange(7, dtype=np.uint64),)),
+    ("quantize_nearest", "_quantize_nearest", lambda: (np.linspace(-3, 3, 9), 0.1, 8,
+                                                        np.empty(9, np.int8))),
+])
+def test_public_kernel_returns_what_its_private_kernel_does(public, private, args):
+    """The checked public functions add nothing but their checks (and Python ints)."""
+    assert getattr(kernels, public)(*args()) == getattr(kernels, private)(*args())
+
+
+def test_public_kernels_refuse_what_would_read_or_write_out_of_bounds():
+    """Unequal lengths and too-small outputs are refused before the kernel runs (the kernels
+    themselves do not check: tests/test_adversarial_core.py runs them unchecked in subprocesses)."""
+    y = np.zeros(3)
+    with pytest.raises(ValueError, match="x and y must have one length"):
+        kernels.axpy(1.0, np.ones(4), y)
+    assert not y.any()
+    with pytest.raises(ValueError, match="a and b must have one length"):
+        kernels.dot(np.ones(3, np.int8), np.ones(4, np.int8))
+    with pytest.raises(ValueError, match="out must have x's shape"):
+        kernels.quantize_nearest(np.ones(5), 1.0, 8, np.empty(4, np.int8))
 
 
 TWO_THREADS = pytest.param(2, marks=pytest.mark.skipif(

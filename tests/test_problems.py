@@ -138,3 +138,29 @@ def test_reference_optimum_is_cached_on_disk_for_large_problems(tmp_path, monkey
     monkeypatch.setattr("halp_core.problems.DISK_CACHE_SIZE", 100)
     assert not np.allclose(other.w_star, w)
     assert len(list((tmp_path / "optima").glob("*.npy"))) == 2
+
+
+def test_quantization_report():
+    """problem.quantization measures what the 8-bit copy lost, against a plain NumPy computation."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 6))
+    X[:, 5] *= 1e-4  # a column far below the scale set by the others: zeroed
+    with pytest.warns(UserWarning, match="1 of 6 columns \\(5\\)"):
+        prob = LeastSquares(X, rng.standard_normal(200), 0.1)
+    q = prob.quantization
+    s = np.abs(X).max() / 127
+    Xq = np.clip(np.floor(X / s + 0.5), -128, 127)
+    assert (q.bits, q.scale) == (8, s)
+    assert np.isclose(q.relative_error, np.linalg.norm(X - Xq * s) / np.linalg.norm(X))
+    assert np.isclose(q.zeroed_share, np.mean(Xq == 0))  # X has no zeros
+    assert q.zeroed_columns == (5,)
+    assert LeastSquares(X, np.ones(200), 0.1, data_bits=None).quantization is None
+
+
+def test_typical_data_sets_quantize_quietly(recwarn):
+    """Gaussian data and digits at 8 bits lose about 1% and no column: no warning."""
+    for prob in (datasets.synthetic_least_squares(500, 20, lam=0.1, noise=0.1, seed=0, cond=100.0),
+                 datasets.digits(lam=1e-3)):
+        assert prob.quantization.relative_error < 0.02
+        assert not prob.quantization.large
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]

@@ -99,7 +99,7 @@ def test_labels_outside_the_problem_set():
 def test_bad_data_bits_and_sizes():
     with pytest.raises(ValueError, match="bits must be between 2 and 16"):
         LeastSquares(np.eye(2), [1.0, 2.0], 0.1, data_bits=1)
-    with pytest.raises(ValueError, match="n must be a positive int"):
+    with pytest.raises(ValueError, match="n must be >= 1"):
         datasets.synthetic_least_squares(0, 3, lam=0.1, noise=0.1, seed=0)
     with pytest.raises(ValueError, match="noise must be"):
         datasets.synthetic_least_squares(10, 3, lam=0.1, noise=-1.0, seed=0)
