@@ -48,10 +48,12 @@ def test_not_a_problem():
         solve(np.zeros((3, 3)), "sgd", precision="fp64", step=0.1, epochs=1)
 
 
-def test_halp_without_lambda_needs_mu():
+def test_halp_without_lambda_uses_auto_mu_and_refuses_mu_zero():
     prob = LeastSquares(np.eye(3), np.ones(3), 0.0)
-    with pytest.raises(ValueError, match="halp needs mu > 0"):
-        solve(prob, "halp", precision=8, step=0.1, epochs=1)
+    res = solve(prob, "halp", precision=8, step=0.1, epochs=1)   # mu="auto" needs no lam
+    assert res.settings["mu"] == "auto" and np.isfinite(res.history.loss).all()
+    with pytest.raises(ValueError, match="mu must be a finite number > 0"):
+        solve(prob, "halp", precision=8, step=0.1, epochs=1, mu=0.0)
 
 
 def test_lp_solver_needs_quantized_data():
