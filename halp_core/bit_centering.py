@@ -31,12 +31,15 @@ in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, 
 
 import numpy as np
 
+from . import _validate
+from .problems import Problem
+
 HEADROOM = 2.0
 
 
 def initial_mu(problem):
     """mu of the first automatic epoch: the problem's L_max (float > 0, units of f / ||w||^2)."""
-    return float(problem.L_max)
+    return float(_validate.instance(problem, Problem, "problem").L_max)
 
 
 def next_mu(mu, g_prev, g_new, offset, saturated):
@@ -47,9 +50,18 @@ def next_mu(mu, g_prev, g_new, offset, saturated):
     w~_prev (same shape); saturated: whether any update of the last epoch was clamped.
     Returns a float > 0.
     """
+    mu = _validate.real(mu, "mu", positive=True)
+    g_prev = _validate.real_array(g_prev, "g_prev", None)
+    g_new = _validate.real_array(g_new, "g_new", None)
+    offset = _validate.real_array(offset, "offset", None)
+    if not g_prev.shape == g_new.shape == offset.shape:
+        raise ValueError(f"g_prev, g_new and offset must have one shape, got {g_prev.shape}, "
+                         f"{g_new.shape} and {offset.shape}")
+    if not isinstance(saturated, (bool, np.bool_)):
+        raise TypeError(f"saturated must be a bool, got {saturated!r}")
     z = np.abs(offset)
     size = float(np.sqrt(np.sum(z * z))) if saturated else float(np.max(z))
-    change = float(np.linalg.norm(np.asarray(g_new) - np.asarray(g_prev)))
+    change = float(np.linalg.norm(g_new - g_prev))
     if size == 0.0 or change == 0.0 or not np.isfinite(change / size):
         return mu
     return change / (HEADROOM * size)

@@ -46,7 +46,7 @@ from .losses import _dloss as dloss, _softmax_minus_onehot as softmax_minus_oneh
 # thread timing. One block (the default) is the plain single-threaded pass.
 
 @njit(cache=True, fastmath=FAST)
-def grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
+def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
     r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
@@ -65,7 +65,7 @@ def grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
 
 
 @njit(cache=True, fastmath=FAST)
-def grad_rows_multinomial(X, x_scale, labels, W, lo, hi, a_out, r_out, acc):
+def _grad_rows_multinomial(X, x_scale, labels, W, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
     r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and acc += sum_i X[i]^T r_i ((d, C)).
 
@@ -97,7 +97,7 @@ def grad_rows_multinomial(X, x_scale, labels, W, lo, hi, a_out, r_out, acc):
 def _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc):
     n, blocks = X.shape[0], acc.shape[0]
     for b in prange(blocks):
-        grad_rows_linear(X, x_scale, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
+        _grad_rows_linear(X, x_scale, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
                          a_out, r_out, acc[b])
 
 
@@ -105,7 +105,7 @@ def _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc):
 def _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc):
     n, blocks = X.shape[0], acc.shape[0]
     for b in prange(blocks):
-        grad_rows_multinomial(X, x_scale, labels, W, b * n // blocks, (b + 1) * n // blocks,
+        _grad_rows_multinomial(X, x_scale, labels, W, b * n // blocks, (b + 1) * n // blocks,
                               a_out, r_out, acc[b])
 
 
@@ -130,7 +130,7 @@ def _check_blocks(blocks):
                          f"(NUMBA_NUM_THREADS), got {blocks}")
 
 
-def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1):
+def _full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1):
     """Full gradient of a linear model, caching per-sample margins and loss derivatives.
 
     X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
@@ -142,26 +142,26 @@ def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1)
     n, d = X.shape
     acc = np.zeros((blocks, d), dtype=g_out.dtype)
     if blocks == 1:
-        grad_rows_linear(X, x_scale, y, w, kind, 0, n, a_out, r_out, acc[0])
+        _grad_rows_linear(X, x_scale, y, w, kind, 0, n, a_out, r_out, acc[0])
     else:
         set_num_threads(blocks)
         _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc)
     _finish_grad(acc, x_scale / n, lam, w, g_out)
 
 
-def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1):
+def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1):
     """Full gradient of multinomial logistic regression, caching per-sample scores and
     softmax(a_i) - e_{y_i}.
 
     X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
     a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
-    (d, C). blocks: as in full_grad_linear.
+    (d, C). blocks: as in _full_grad_linear.
     """
     _check_blocks(blocks)
     n = X.shape[0]
     acc = np.zeros((blocks,) + W.shape, dtype=g_out.dtype)
     if blocks == 1:
-        grad_rows_multinomial(X, x_scale, labels, W, 0, n, a_out, r_out, acc[0])
+        _grad_rows_multinomial(X, x_scale, labels, W, 0, n, a_out, r_out, acc[0])
     else:
         set_num_threads(blocks)
         _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc)
@@ -171,7 +171,7 @@ def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, block
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST)
-def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
+def _fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     """One SGD/SVRG epoch on a linear model, in place on w.
 
     X (n, d) and w, v (d,) of one float dtype; y, r (n,) float64; idx (T,) int64 sample order.
@@ -191,7 +191,7 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
 
 
 @njit(cache=True, fastmath=FAST)
-def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
+def _fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     """One SGD/SVRG epoch on a multinomial model, in place on W (d, C).
 
     X (n, d), W, V (d, C) and R (n, C) of one float dtype; labels (n,) int64; R: anchor
@@ -226,7 +226,7 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
 # ---- low precision: LP-SGD, LP-SVRG, HALP ------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST)
-def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, rounding, step0):
+def _lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a linear model, in place on the integer iterate k.
 
     Xq (n, d) int8/int16 data, x_scale its scale; y (n,) float64; k (d,) int8/int16 iterate of
@@ -264,10 +264,10 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
 
 
 @njit(cache=True, fastmath=FAST)
-def lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, rounding, step0):
+def _lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model, in place on K (d, C) integers.
 
-    As lp_epoch_linear with A, R (n, C) float64 (cached center scores and anchor softmax - one-hot,
+    As _lp_epoch_linear with A, R (n, C) float64 (cached center scores and anchor softmax - one-hot,
     R = 0 for LP-SGD) and VG (d, C) in grid units; K[j, c] draws the random value at position
     j*C + c of the step's window.
     """

@@ -16,7 +16,7 @@ Methods (one epoch = T = n per-sample steps):
   steps K <- Q(K - (alpha / s_l)(grad f_i(W~ + s K) - grad f_i(W~) + G~)), then W~ <- W~ + s K.
   mu is a parameter (no strong convexity here to bound it).
 
-The per-sample loops are Numba kernels (``sgd_epoch``, ``lp_epoch``); full-data passes (the full
+The per-sample loops are Numba kernels (``_sgd_epoch``, ``_lp_epoch``); full-data passes (the full
 gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the problem's X (the
 dequantized b-bit data when the problem has ``data_bits``) as float32.
 """
@@ -41,7 +41,7 @@ SCALE_RANGE = 4.0
 # ---- Numba kernels ---------------------------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST)
-def forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
+def _forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
     """One sample's forward and backward pass, in place.
 
     xa (d + 1,) float32: the input with a trailing 1; label: int; W1 (d + 1, H), W2 (H + 1, C)
@@ -84,7 +84,7 @@ def _scratch(W1, W2):
 
 
 @njit(cache=True, fastmath=FAST)
-def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
+def _sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
     """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
     int64 sample order; the rest are ``_scratch`` buffers."""
     d = X.shape[1]
@@ -94,7 +94,7 @@ def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
         i = idx[t]
         xa[:d] = X[i]
         xa[d] = 1
-        forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
         for j in range(W1.shape[0]):
             ax = a * xa[j]
             for c in range(W1.shape[1]):
@@ -132,7 +132,7 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
 
 
 @njit(cache=True, fastmath=FAST)
-def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_t, lam, alpha, idx,
+def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_t, lam, alpha, idx,
              rounding, step0, xa, z1, h, d1, d2, scores, p):
     """One LP-SGD or HALP epoch in place on the integer offsets K1, K2 (and W = C + s K).
 
@@ -155,7 +155,7 @@ def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_
         i = idx[t]
         xa[:d] = X[i]
         xa[d] = 1
-        forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
         rnd = table[fixed_point._window_offset(key, step0 + t):]
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, rnd, bounds)
         saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2,
@@ -169,7 +169,7 @@ def _with_ones(A):
     return np.hstack([A, np.ones((A.shape[0], 1), dtype=A.dtype)])
 
 
-def forward(weights, X):
+def _forward(weights, X):
     """Activations of the whole data set: (Z1 (n, H), Ha (n, H + 1) with the bias column, scores
     (n, C)), float32; weights = [W1, W2], X (n, d) float32."""
     W1, W2 = weights
@@ -185,10 +185,10 @@ def _softmax_minus_onehot(scores, labels):
     return p
 
 
-def loss_and_accuracy(weights, X, labels, lam):
+def _loss_and_accuracy(weights, X, labels, lam):
     """(f(W) = mean cross-entropy + (lam / 2) ||W||^2, accuracy) on X (n, d) float32 with labels
     (n,) int; both as Python floats (f in float64)."""
-    _, _, scores = forward(weights, X)
+    _, _, scores = _forward(weights, X)
     s = scores.astype(np.float64)
     top = s.max(axis=1)
     lse = top + np.log(np.exp(s - top[:, None]).sum(axis=1))
@@ -197,13 +197,13 @@ def loss_and_accuracy(weights, X, labels, lam):
     return ce + reg, float(np.mean(np.argmax(s, axis=1) == labels))
 
 
-def full_gradient(weights, X, labels, lam):
+def _full_gradient(weights, X, labels, lam):
     """grad f at ``weights`` over all n samples, and each sample's anchor activations and deltas.
 
     Returns ([G1, G2] of the weights' shapes, Ha (n, H + 1), D1 (n, H), D2 (n, C)), float32.
     """
     W1, W2 = weights
-    Z1, Ha, scores = forward(weights, X)
+    Z1, Ha, scores = _forward(weights, X)
     D2 = _softmax_minus_onehot(scores, labels).astype(np.float32)
     D1 = (D2 @ W2[:-1].T) * (Z1 > 0)
     n = X.shape[0]
@@ -289,14 +289,14 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
 
     def row(epoch, seconds, saturations):
         current = weights if runner is None else runner.weights()
-        loss, _ = loss_and_accuracy(current, X, labels, lam)
-        _, acc = loss_and_accuracy(current, X_val, y_val, lam)
+        loss, _ = _loss_and_accuracy(current, X, labels, lam)
+        _, acc = _loss_and_accuracy(current, X_val, y_val, lam)
         passes = epoch * (2 if method == "halp" else 1)
         return dict(zip(HISTORY_COLUMNS, (epoch, passes, seconds, loss, acc, saturations)))
 
     no_steps = np.zeros(0, dtype=np.int64)
     if runner is None:  # compile before timing
-        sgd_epoch(X, labels, weights[0], weights[1], lam, step, no_steps, *scratch)
+        _sgd_epoch(X, labels, weights[0], weights[1], lam, step, no_steps, *scratch)
     else:
         runner.run(no_steps)
     rows = [row(0, 0.0, 0)]
@@ -305,7 +305,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
         idx = rng.integers(0, n, size=n, dtype=np.int64)
         start = time.perf_counter()
         if runner is None:
-            sgd_epoch(X, labels, weights[0], weights[1], lam, step, idx, *scratch)
+            _sgd_epoch(X, labels, weights[0], weights[1], lam, step, idx, *scratch)
             saturations = 0
         else:
             saturations = runner.epoch(idx)
@@ -356,7 +356,7 @@ class _LowPrecision:
 
     def _center(self):
         """HALP bit centering: full gradient at the anchor, new scales, offsets 0."""
-        grads, *self.caches = full_gradient(self.C, self.X, self.labels, self.lam)
+        grads, *self.caches = _full_gradient(self.C, self.X, self.labels, self.lam)
         for layer, G in enumerate(grads):
             gnorm = float(np.linalg.norm(G))
             if gnorm > 0:
@@ -379,7 +379,7 @@ class _LowPrecision:
 
     def run(self, idx):
         """The steps idx (int64) of the Numba kernel, nothing else; returns saturations."""
-        sat = lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
+        sat = _lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
                        self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
                        self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
                        self.steps, *self.scratch)

@@ -6,7 +6,7 @@ else (what benchmarks time); ``solve`` runs whole trajectories, evaluates each e
 timed region with the problem's shared float64 objective, and checks it for divergence (one
 RuntimeWarning and ``Result.diverged_epoch``; the rule is ``_divergence``'s, stated in ``solve``).
 
-Where the HALP inner loop lives: ``halp_core.epochs.lp_epoch_linear`` (and ``_multinomial``);
+Where the HALP inner loop lives: ``halp_core.epochs._lp_epoch_linear`` (and ``_multinomial``);
 the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolver._begin_epoch``.
 """
 
@@ -125,10 +125,10 @@ class _Solver:
         in place."""
         p = self.problem
         if self.multinomial:
-            epochs.full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g,
+            epochs._full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g,
                                          blocks=self.threads)
         else:
-            epochs.full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g,
+            epochs._full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g,
                                     blocks=self.threads)
 
 
@@ -161,10 +161,10 @@ class FullPrecisionSolver(_Solver):
     def _inner(self, idx):
         p = self.problem
         if self.multinomial:
-            epochs.fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
+            epochs._fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
                                         self.step, idx)
         else:
-            epochs.fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
+            epochs._fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
                                    idx, self.kind)
 
     def run_epoch(self):
@@ -227,11 +227,11 @@ class LowPrecisionSolver(_Solver):
     def _inner(self, idx):
         p = self.problem
         if self.multinomial:
-            sat = epochs.lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, self._k, self.scale,
+            sat = epochs._lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, self._k, self.scale,
                                               self._a, self._r, self._vg, p.lam, self.step, idx,
                                               self._rounding, self._step_count)
         else:
-            sat = epochs.lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
+            sat = epochs._lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
                                          self._r, self._vg, p.lam, self.step, idx, self.kind,
                                          self._rounding, self._step_count)
         self._step_count += idx.shape[0]
@@ -465,6 +465,9 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
     A non-finite run stops there; a finite one runs on.
     """
     epochs = _whole(epochs, "epochs", 1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable (epoch, row) or None, got "
+                        f"{type(callback).__name__}")
     run = make_solver(problem, solver, precision=precision, step=step, mu=mu, scale=scale,
                       sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch,
                       threads=threads)

@@ -63,8 +63,8 @@ def main():
     kernels._dot(a8, a8)
     kernels._dot(np.ones(64, np.float32), np.ones(64, np.float32))
     asms = {}
-    for name in ("fp_epoch_linear", "lp_epoch_linear", "grad_rows_linear", "fp_epoch_multinomial",
-                 "lp_epoch_multinomial", "grad_rows_multinomial"):
+    for name in ("_fp_epoch_linear", "_lp_epoch_linear", "_grad_rows_linear",
+                 "_fp_epoch_multinomial", "_lp_epoch_multinomial", "_grad_rows_multinomial"):
         kernel = getattr(epochs, name)
         for sig, asm in kernel.inspect_asm().items():
             # the iterate: w (float kernels' third argument, the gradient's fourth) or k

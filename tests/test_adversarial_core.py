@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from halp_core import datasets, fixed_point, kernels, make_solver, mlp, peers, problems, solve
+from halp_core import (bit_centering, datasets, fixed_point, kernels, make_solver, mlp, peers,
+                       problems, solve)
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 
 REPO = Path(__file__).resolve().parents[1]
@@ -448,9 +449,30 @@ MLP_CASES = [
 ]
 
 
+_g = np.ones(3)
+BIT_CENTERING_CASES = [
+    ("initial-mu-dict", lambda p: bit_centering.initial_mu({"L_max": 1.0}), TypeError,
+     "problem must be a halp_core Problem"),
+    ("next-mu-zero", lambda p: bit_centering.next_mu(0.0, _g, _g, _g, False), ValueError,
+     "mu must be a finite number > 0"),
+    ("next-mu-str", lambda p: bit_centering.next_mu("auto", _g, _g, _g, False), TypeError,
+     "mu must be a number"),
+    ("next-mu-shapes", lambda p: bit_centering.next_mu(1.0, _g, np.ones(4), _g, False),
+     ValueError, "must have one shape"),
+    ("next-mu-nan", lambda p: bit_centering.next_mu(1.0, _g, np.full(3, np.nan), _g, False),
+     ValueError, "g_new contains NaN"),
+    ("next-mu-saturated-int", lambda p: bit_centering.next_mu(1.0, _g, _g, _g, 3), TypeError,
+     "saturated must be a bool"),
+    ("next-mu-offset-str", lambda p: bit_centering.next_mu(1.0, _g, _g, "z", False), TypeError,
+     "offset must be a numeric array"),
+    ("solve-callback-int", _solve(callback=3), TypeError, "callback must be callable"),
+    ("solve-callback-str", _solve(callback="print"), TypeError, "callback must be callable"),
+]
+
+
 GROUPS = {"kernels": KERNEL_CASES, "fixed_point": FIXED_POINT_CASES, "problem": PROBLEM_CASES,
           "datasets": DATASET_CASES, "weights": WEIGHT_CASES, "solve": SOLVE_CASES,
-          "peers": PEER_CASES, "mlp": MLP_CASES}
+          "peers": PEER_CASES, "mlp": MLP_CASES, "bit_centering": BIT_CENTERING_CASES}
 
 
 def _params(*groups):
@@ -469,7 +491,8 @@ def test_bad_argument_is_refused(call, error, match):
         call()
 
 
-@pytest.mark.parametrize("call,error,match", _params("weights", "solve", "peers"))
+@pytest.mark.parametrize("call,error,match", _params("weights", "solve", "peers",
+                                                         "bit_centering"))
 def test_bad_argument_to_a_problem_user_is_refused(lsq, call, error, match):
     with pytest.raises(error, match=match):
         call(lsq)

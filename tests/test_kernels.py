@@ -103,7 +103,7 @@ def test_full_grad_linear(kind, data, blocks):
     wdtype = np.float32 if data == "float32" else np.float64
     w = rng.standard_normal(d).astype(wdtype)
     a, r, g = np.zeros(n), np.zeros(n), np.zeros(d, dtype=wdtype)
-    epochs.full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g, blocks=blocks)
+    epochs._full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g, blocks=blocks)
     a_ref, r_ref, g_ref = ref.full_grad_linear(X, x_scale, y, w.astype(float), 0.1, kind)
     tol = 1e-4 if data == "float32" else 1e-10
     np.testing.assert_allclose(a, a_ref, rtol=tol, atol=tol)
@@ -123,7 +123,7 @@ def test_full_grad_multinomial(data, blocks):
     wdtype = np.float32 if data == "float32" else np.float64
     W = rng.standard_normal((d, C)).astype(wdtype)
     A, R, G = np.zeros((n, C)), np.zeros((n, C)), np.zeros((d, C), dtype=wdtype)
-    epochs.full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G, blocks=blocks)
+    epochs._full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G, blocks=blocks)
     A_ref, R_ref, G_ref = ref.full_grad_multinomial(X, x_scale, labels, W.astype(float), 0.1)
     tol = 1e-4 if data == "float32" else 1e-10
     for got, want in ((A, A_ref), (R, R_ref), (G, G_ref)):
@@ -150,9 +150,9 @@ def test_fp_epoch(dtype, kind, variance_reduced):
     idx = rng.integers(0, n, 2 * n)
     expected = ref.fp_epoch(X, y, w, r, v, 0.05, 0.05, idx, kind)
     if kind == "multinomial":
-        epochs.fp_epoch_multinomial(X, y, w, r, v, 0.05, 0.05, idx)
+        epochs._fp_epoch_multinomial(X, y, w, r, v, 0.05, 0.05, idx)
     else:
-        epochs.fp_epoch_linear(X, y, w, r, v, 0.05, 0.05, idx, kind)
+        epochs._fp_epoch_linear(X, y, w, r, v, 0.05, 0.05, idx, kind)
     tol = 2e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(w, expected, rtol=tol, atol=tol)
 
@@ -200,10 +200,10 @@ def test_lp_epoch(kind, data_dtype, bits):
         expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, k, s, a, r, vg.astype(float), lam, alpha,
                                          step, kind, key, 1000 + t, bits)
         if kind == "multinomial":
-            sat = epochs.lp_epoch_multinomial(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step,
+            sat = epochs._lp_epoch_multinomial(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step,
                                               rounding, 1000 + t)
         else:
-            sat = epochs.lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
+            sat = epochs._lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
                                          rounding, 1000 + t)
         diff = np.abs(k.astype(np.int64) - expected)
         assert diff.max() <= 1
