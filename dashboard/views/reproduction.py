@@ -6,9 +6,12 @@ from dashboard import reproduction_data as data
 
 COMMAND = """
 ```bash
-python -m halp_core.reproduce --out results-reproduction           # full run (about 20-30 min)
-python -m halp_core.reproduce --quick --out results-reproduction   # CI size (a few minutes)
+python -m halp_core.reproduce --out results-reproduction           # full run
+python -m halp_core.reproduce --quick --out results-reproduction   # CI size
 ```
+
+Each run writes its own wall time into its `summary.md` (shown below for the folder read here);
+docs/reproduction.md records measured full-run times.
 """
 
 
