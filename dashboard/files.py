@@ -19,10 +19,11 @@ MAX_DEPTH = 64
 """Deepest JSON nesting accepted: asv files nest 4 levels deep."""
 
 
-def read_bytes(path, limit=MAX_BYTES):
+def read_bytes(path, limit=None):
     """(bytes, None) of the regular file `path`, or (None, problem) when it is not one, is larger
-    than `limit` bytes or cannot be read."""
+    than `limit` bytes (default MAX_BYTES) or cannot be read."""
     path = Path(path)
+    limit = MAX_BYTES if limit is None else limit
     try:
         info = path.stat()
     except OSError as exc:  # missing, dangling symlink, symlink loop, no permission on the folder
@@ -41,7 +42,7 @@ def read_bytes(path, limit=MAX_BYTES):
     return data, None
 
 
-def read_text(path, limit=MAX_BYTES):
+def read_text(path, limit=None):
     """(str, None) of the UTF-8 text file `path`, or (None, problem); see `read_bytes`."""
     data, problem = read_bytes(path, limit)
     if problem:
@@ -62,10 +63,11 @@ def _depth(text):
     return int(np.cumsum(steps).max(initial=0))
 
 
-def read_json(path, limit=MAX_BYTES, max_depth=MAX_DEPTH):
+def read_json(path, limit=None, max_depth=None):
     """(parsed JSON, None) of `path` (bare NaN / Infinity accepted, as asv writes them), or
     (None, problem) when it is unreadable (see `read_text`), not JSON or nested deeper than
-    `max_depth`."""
+    `max_depth` (default MAX_DEPTH)."""
+    max_depth = MAX_DEPTH if max_depth is None else max_depth
     text, problem = read_text(path, limit)
     if problem:
         return None, problem

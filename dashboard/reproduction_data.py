@@ -7,6 +7,7 @@ The repository ships a small sample made with `--quick` in `docs/reproduction/`.
 
 import io
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,8 +69,10 @@ def _table(path, attr):
     if problem:
         return None, [problem]
     try:
-        table = pd.read_csv(io.BytesIO(data))
-    except (ValueError, MemoryError) as exc:  # parser errors, empty file, not UTF-8
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
+            table = pd.read_csv(io.BytesIO(data), index_col=False)
+    except (ValueError, MemoryError, pd.errors.ParserWarning) as exc:  # parser errors, empty, not UTF-8
         return None, [f"{path} could not be read as CSV: {exc}"]
     missing = [c for c in REQUIRED[attr] if c not in table.columns]
     if missing:

@@ -97,11 +97,12 @@ def parse_param(text):
 
 
 def _read_json(path, warnings):
-    """Parsed JSON of `path` (see `files.read_json`), or None with a warning naming the file."""
+    """(parsed JSON of `path`, True) (see `files.read_json`), or (None, False) with a warning naming
+    the file."""
     data, problem = files.read_json(path)
     if problem:
-        warnings.append(f"Skipped {problem}.")
-    return data
+        warnings.append(f"Skipped: {problem}.")
+    return data, problem is None
 
 
 def _number(x):
@@ -124,6 +125,9 @@ def _is_str_list(x):
     return isinstance(x, list) and all(isinstance(v, str) for v in x)
 
 
+MAX_COMBINATIONS = 100_000
+"""Most parameter combinations of one benchmark expanded from a single null (failed) result."""
+
 META_FIELDS = {"type": str, "unit": str, "version": str, "param_names": _is_str_list, "params": list}
 """Fields of a benchmarks.json entry the dashboard uses -> the type (or check) each must have."""
 
@@ -135,8 +139,8 @@ def _benchmark_info(results_dir, warnings):
     if not path.exists() and not path.is_symlink():
         warnings.append(f"{path} is missing: units and parameter names are guessed.")
         return {}
-    info = _read_json(path, warnings)
-    if info is None:
+    info, readable = _read_json(path, warnings)
+    if not readable:
         return {}
     if not isinstance(info, dict):
         warnings.append(f"Skipped {path}: not a JSON object but {type(info).__name__}.")
@@ -195,12 +199,16 @@ def _entry_rows(name, entry, columns, info, base, warnings, where):
         return []
     n = math.prod(len(p) for p in params)
     values = _column(entry, columns, "result")
-    if values is None and not params:
-        values = [None]  # a whole benchmark failed: asv stores null
-    values = _per_combination(values, n, "result", where, warnings)
+    if values is None and n > MAX_COMBINATIONS:
+        warnings.append(f"{where} failed for {n:,} parameter combinations, more than {MAX_COMBINATIONS:,}; "
+                        "skipped.")
+        return []
+    values = _per_combination(values, n, "result", where, warnings)  # null: the whole benchmark failed
+    if values is None:
+        return []
     ci_a = _per_combination(_column(entry, columns, "stats_ci_99_a"), n, "stats_ci_99_a", where, warnings)
     ci_b = _per_combination(_column(entry, columns, "stats_ci_99_b"), n, "stats_ci_99_b", where, warnings)
-    if values is None or ci_a is None or ci_b is None:
+    if ci_a is None or ci_b is None:
         return []
     version = _column(entry, columns, "version")
     if version is not None and not isinstance(version, str):
@@ -295,8 +303,8 @@ def _bad_field(key, value):
 
 def _file_rows(path, info, source, warnings):
     """(rows, run params) of one result file; ([], None) with a warning when it is unusable."""
-    data = _read_json(path, warnings)
-    if data is None:
+    data, readable = _read_json(path, warnings)
+    if not readable:
         return [], None
     if not isinstance(data, dict):
         warnings.append(f"Skipped {path}: not an asv result file (a JSON {type(data).__name__}, not an object).")
@@ -343,10 +351,10 @@ def _machine_rows(results_dir, runs, warnings):
         spec = {}
         path = folder / "machine.json"
         if path.exists() or path.is_symlink():
-            loaded = _read_json(path, warnings)
+            loaded, readable = _read_json(path, warnings)
             if isinstance(loaded, dict):
                 spec = _specs(loaded, path, warnings)
-            elif loaded is not None:
+            elif readable:
                 warnings.append(f"Skipped {path}: a JSON {type(loaded).__name__}, not an object.")
         elif folder.name in runs:
             warnings.append(f"{path} is missing; machine specs come from the result files.")
