@@ -5,7 +5,7 @@
 PAGE is a path under dashboard/ (e.g. views/history.py) or 'all' for every page of
 dashboard.pages.PAGES. The results and reproduction folders come from the environment
 ($HALP_SHIPPED_RESULTS, $HALP_RESULTS, $HALP_REPRODUCTION), as for the app. The last line printed is
-JSON: {"pages": {page: {"seconds", "exceptions", "warnings", "charts"}}, "vm_hwm": bytes}, where
+JSON: {"pages": {page: {"seconds", "exceptions", "warnings", "charts", "metrics"}}, "vm_hwm": bytes}, where
 warnings are the texts of every st.warning (sidebar included) and vm_hwm is this process's peak
 resident memory.
 """
@@ -26,7 +26,8 @@ APP = ROOT / "dashboard" / "app.py"
 
 
 def render(page):
-    """Report of one page: seconds, exception messages, warning texts and number of plotly charts."""
+    """Report of one page: seconds, exception messages, warning texts, number of plotly charts and
+    metrics (label -> value)."""
     start = time.perf_counter()
     at = AppTest.from_file(str(APP), default_timeout=300)
     at.switch_page(page)
@@ -34,7 +35,8 @@ def render(page):
     return {"seconds": time.perf_counter() - start,
             "exceptions": [e.value for e in at.exception],
             "warnings": [w.value for w in at.warning] + [w.value for w in at.sidebar.warning],
-            "charts": len(at.get("plotly_chart"))}
+            "charts": len(at.get("plotly_chart")),
+            "metrics": {m.label: m.value for m in at.metric}}
 
 
 def vm_hwm():
