@@ -11,9 +11,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
 from asv.step_detect import detect_regressions, detect_steps
 from dashboard_helpers import ROOT
 from dashboard_helpers.memory import CAP, run_capped
+from streamlit.testing.v1 import AppTest
 
 from dashboard import analysis
 from dashboard.pages import PAGES
@@ -218,3 +220,19 @@ def test_compare_and_ratios_with_infinite_and_zero_values():
     trend = analysis.latest_vs_baseline(frame).set_index("benchmark")
     assert "bench_syn.S0.time_x" not in trend.index  # only one finite value left
     assert math.isnan(trend.loc["bench_syn.S1.time_x", "ratio"])  # baseline 0: no ratio
+
+
+def test_peers_page_without_benchmarks_json(tmp_path, monkeypatch):
+    """Without benchmarks.json asv's parameter names are guessed (param1, ...): the Peers page then
+    has no solver names to group by and says so instead of raising."""
+    shutil.copytree(SHIPPED, tmp_path / "r")
+    (tmp_path / "r" / "benchmarks.json").unlink()
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "r"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page("views/peers.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No `bench_peers` results" in i.value for i in at.info)
+    assert any("benchmarks.json is missing" in w.value for w in at.sidebar.warning)
