@@ -193,17 +193,17 @@ def _finite(rows):
 
 
 def _may_regress(rows, threshold):
-    """Per series of `rows` (finite, sorted by SERIES + order): whether some value exceeds an
-    earlier one, y_j > y_i + max(0, threshold * y_i) for i < j.
+    """Row mask of `rows` (finite, sorted by SERIES + order): True for every row of a series where
+    some value exceeds an earlier one, y_j > y_i + max(0, threshold * y_i) for i < j.
 
     asv's step values are medians of segments (within each segment's range) and a regression needs
     a later level above an earlier one by more than max(error, threshold * level), so a series
     without such a pair cannot hold a regression: step detection is skipped for it.
     """
-    groups = rows.groupby(SERIES, sort=False)["value"]
-    before = groups.cummin().groupby([rows[c] for c in SERIES], sort=False).shift(1)
+    keys = [rows[c] for c in SERIES]
+    before = rows.groupby(keys, sort=False)["value"].cummin().groupby(keys, sort=False).shift(1)
     rises = rows["value"] > before + np.maximum(0.0, max(threshold, 0.0) * before)
-    return rises.groupby([rows[c] for c in SERIES], sort=False).any()
+    return rises.groupby(keys, sort=False).transform("any")
 
 
 @lru_cache(maxsize=8192)
@@ -218,7 +218,7 @@ def step_regressions(frame, threshold=0.05):
 
     Only finite values of the series' newest benchmark version are compared (infinite ones, a
     target not reached, are listed by `not_reached`, never as a step). Detection runs only on
-    series with at least two finite values and a rise larger than `threshold` (see `_may_regress`).
+    series with a rise larger than `threshold` (see `_may_regress`), so at least two finite values.
     Columns: machine, env, benchmark, params, unit, last_good / first_bad (commit_short),
     value_before, value_after (the best value after the step) and ratio (= value_after /
     value_before, > 1 is worse; NaN unless value_before > 0).
@@ -227,11 +227,8 @@ def step_regressions(frame, threshold=0.05):
     cols = SERIES + ["unit", "last_good", "first_bad", "value_before", "value_after", "ratio"]
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    candidates = _may_regress(rows, threshold).to_dict()
     out = []
-    for key, part in rows.groupby(SERIES, sort=False):
-        if len(part) < 2 or not candidates[key]:
-            continue
+    for key, part in rows[_may_regress(rows, threshold)].groupby(SERIES, sort=False):
         _, _, found = detect_regressions(_steps(tuple(part["value"])), threshold=threshold)
         for before, after, v_before, v_after in found or []:
             out.append(dict(zip(SERIES, key), unit=part["unit"].iloc[0],
