@@ -133,7 +133,7 @@ def _solver_rows(frame, benchmark, problem, value_name):
     if rows.empty or "problem" not in rows:
         return pd.DataFrame(columns=["machine", "env", "commit", "solver", "precision", value_name])
     rows = rows[rows["problem"] == problem].rename(columns={"value": value_name})
-    rows["label"] = rows["solver"] + " " + rows["precision"].map(precision_label)
+    rows["label"] = rows["solver"].astype(str) + " " + rows["precision"].map(precision_label)
     return rows
 
 

@@ -26,7 +26,8 @@ def peer_results(frame, benchmark):
         return pd.DataFrame(columns=COLUMNS)
     if "target" not in rows:
         rows = rows.assign(target="")
-    rows = rows.assign(side=np.where(rows["solver"].isin(OURS), "ours", "peer"), seconds=rows["value"])
+    names = {c: rows[c].astype(str) for c in ("problem", "target", "solver")}  # names, whatever a file holds
+    rows = rows.assign(**names, side=np.where(names["solver"].isin(OURS), "ours", "peer"), seconds=rows["value"])
     return rows[COLUMNS].sort_values(["machine", "problem", "target", "seconds"]).reset_index(drop=True)
 
 

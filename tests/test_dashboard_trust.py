@@ -236,3 +236,39 @@ def test_peers_page_without_benchmarks_json(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert any("No `bench_peers` results" in i.value for i in at.info)
     assert any("benchmarks.json is missing" in w.value for w in at.sidebar.warning)
+
+
+def _names_as_numbers(entry):
+    if len(entry) > 1:
+        entry[1] = [[str(i) if v.startswith("'") else v for i, v in enumerate(p)] for p in entry[1]]
+
+
+def _numbers_as_names(entry):
+    if len(entry) > 1:
+        entry[1] = [[v if v.startswith("'") else f"'{v}'" for v in p] for p in entry[1]]
+
+
+def _every_value(value):
+    def edit(entry):
+        if isinstance(entry[0], list):
+            entry[0] = [value] * len(entry[0])
+    return edit
+
+
+ODD_BUT_VALID = {"parameter names as numbers": _names_as_numbers, "numbers as names": _numbers_as_names,
+                 "every value infinite": _every_value(math.inf), "every value zero": _every_value(0.0),
+                 "every value negative": _every_value(-1.0), "every value failed": _every_value(None)}
+"""Well-formed asv files with values no real run of ours writes: pages must still render."""
+
+
+@pytest.mark.parametrize("kind", list(ODD_BUT_VALID))
+def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
+    shutil.copytree(SHIPPED, tmp_path / "r")
+    for path in (tmp_path / "r" / "vm").glob("*-*.json"):
+        data = json.loads(path.read_text())
+        for entry in data["results"].values():
+            ODD_BUT_VALID[kind](entry)
+        path.write_text(json.dumps(data))
+    report = render_all(tmp_path / "r", REPRODUCTION)
+    for page, out in report["pages"].items():
+        assert not out["exceptions"], (page, out["exceptions"])
