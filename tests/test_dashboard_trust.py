@@ -272,3 +272,19 @@ def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
     report = render_all(tmp_path / "r", REPRODUCTION)
     for page, out in report["pages"].items():
         assert not out["exceptions"], (page, out["exceptions"])
+
+
+def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(tmp_path, monkeypatch):
+    """halp_core.reproduce's figures colour at most 20 labels: with 25 MLP runs the page warns
+    (naming mlp.csv) and still draws the rest."""
+    shutil.copytree(REPRODUCTION, tmp_path / "rep")
+    mlp = pd.read_csv(tmp_path / "rep" / "mlp.csv")
+    pd.concat([mlp.assign(label=f"run-{i}") for i in range(25)]).to_csv(tmp_path / "rep" / "mlp.csv", index=False)
+    monkeypatch.setenv("HALP_REPRODUCTION", str(tmp_path / "rep"))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page("views/reproduction.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith("mlp.csv: the figure could not be drawn") for w in at.warning)
+    assert len(at.get("plotly_chart")) >= 3  # convex problems and the mu sweep
