@@ -33,10 +33,11 @@ name; suite: its module; type: time / track / peakmem / mem; unit: e.g. "seconds
 "ratio"; version: asv benchmark version; current: True when that version is the one in
 benchmarks.json (False when the benchmark changed since or vanished); params: readable key such as
 "method=halp, bits=8" ("" when not parametrized); param_values: dict name -> Python value;
-value: float (NaN unless status is ok; +inf where asv stored Infinity, e.g. a time to a
-target that was not reached); ci_low, ci_high: asv's 99% confidence interval (NaN when
-asv stored none, e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok", "failed" (asv stored null) or
-"skipped" (asv stored NaN).
+value: float (NaN unless status is ok; +inf where asv stored Infinity, e.g. a time to a target
+that was not reached); ci_low, ci_high: asv's 99% confidence interval (NaN when asv stored none,
+e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok",
+"failed" (asv stored null) or "skipped" (asv stored NaN). A value asv would never store (text, a
+list, ...) is no row at all: `load_results` reports it as a warning.
 """
 
 SERIES = ["machine", "env", "benchmark", "params"]

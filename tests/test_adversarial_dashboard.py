@@ -237,7 +237,7 @@ RESULT_CASES = [
      "stats_ci_99_a[0] = 'low'"),
     ("interval of the wrong length", entry_case(good_entry([1.0, 2.0], stats_ci_99_b=[1.0])), BAD,
      "column 'stats_ci_99_b'"),
-    ("entry version a number", entry_case(good_entry([1.0, 2.0]) [:2] + [7]), BAD, "field 'version' is 7"),
+    ("entry version a number", entry_case(good_entry([1.0, 2.0])[:2] + [7]), BAD, "field 'version' is 7"),
     # machine.json
     ("machine.json a list", machine_json(["fixture-bare"]), "machine.json", "not an object"),
     ("machine.json text", machine_json('"fixture-bare"'), "machine.json", "not an object"),
