@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import streamlit as st
 from asv.step_detect import detect_regressions, detect_steps
-from dashboard_helpers import ROOT
+from dashboard_helpers import FIXTURES, ROOT
 from dashboard_helpers.memory import CAP, run_capped
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis
+from dashboard import analysis, ui
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
 
@@ -298,3 +298,17 @@ def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(tmp_path, monk
     assert not at.exception, [e.value for e in at.exception]
     assert any(w.value.startswith("mlp.csv: the figure could not be drawn") for w in at.warning)
     assert len(at.get("plotly_chart")) >= 3  # convex problems and the mu sweep
+
+
+def test_sidebar_lists_at_most_200_problems(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES, tmp_path / "r")
+    for i in range(250):
+        (tmp_path / "r" / "fixture-bare" / f"{i:08x}-bad.json").write_text("{")
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "r"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.sidebar.warning[0].value.startswith("251 problem(s)")  # the fixtures' own malformed file too
+    assert len(at.sidebar.warning) == 1 + ui.MAX_WARNINGS
+    assert any(c.value == "… and 51 more." for c in at.sidebar.caption)
