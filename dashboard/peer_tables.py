@@ -22,11 +22,12 @@ def peer_results(frame, benchmark):
     """Newest ok rows of `benchmark` per machine × env: machine, env, commit_short, problem, target
     ('' for per-epoch time), solver, side ('ours' / 'peer'), seconds (inf: target not reached)."""
     rows = param_table(latest(frame[(frame["benchmark"] == benchmark) & (frame["status"] == "ok")]))
-    if rows.empty:
+    if rows.empty or not {"problem", "solver"} <= set(rows):  # names unknown without benchmarks.json
         return pd.DataFrame(columns=COLUMNS)
     if "target" not in rows:
         rows = rows.assign(target="")
-    rows = rows.assign(side=np.where(rows["solver"].isin(OURS), "ours", "peer"), seconds=rows["value"])
+    names = {c: rows[c].astype(str) for c in ("problem", "target", "solver")}  # names, whatever a file holds
+    rows = rows.assign(**names, side=np.where(names["solver"].isin(OURS), "ours", "peer"), seconds=rows["value"])
     return rows[COLUMNS].sort_values(["machine", "problem", "target", "seconds"]).reset_index(drop=True)
 
 

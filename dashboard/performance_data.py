@@ -101,7 +101,7 @@ def thread_scaling(frame):
     one = rows.loc[rows["threads"] == 1, key + ["seconds", "ci_low", "ci_high"]]
     both = rows.merge(one, on=key, how="left", suffixes=("", "_1"))
     both = both.assign(
-        label=both["solver"] + " " + both["precision"].map(precision_label),
+        label=both["solver"].astype(str) + " " + both["precision"].map(precision_label),
         control=both["solver"].isin(CONTROL_SOLVERS),
         speedup=both["seconds_1"] / both["seconds"],
         speedup_low=both["ci_low_1"] / both["ci_high"],

@@ -5,17 +5,25 @@ figures, which the dashboard does not need: it rebuilds them from the CSVs with 
 The repository ships a small sample made with `--quick` in `docs/reproduction/`.
 """
 
+import io
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from dashboard import files
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = {"convex": "convex.csv", "sweep": "mu_sweep.csv", "mlp": "mlp.csv"}
 REQUIRED = {"convex": ("problem", "label", "epoch", "seconds", "subopt", "grad_norm"),
             "sweep": ("problem", "mu", "mu_factor", "epochs_to_tol", "saturations"),
             "mlp": ("label", "epoch", "train_loss", "val_accuracy")}
+NUMERIC = {"convex": ("epoch", "seconds", "subopt", "grad_norm"),
+           "sweep": ("mu_factor", "epochs_to_tol", "saturations"),
+           "mlp": ("epoch", "train_loss", "val_accuracy")}
+"""Required columns that must hold numbers (empty cells allowed: e.g. a tolerance never reached)."""
 SUMMARY = "summary.md"
 
 
@@ -46,16 +54,50 @@ def fingerprint(folder):
     folder = Path(folder)
     stamp = []
     for name in (*TABLES.values(), SUMMARY):
-        path = folder / name
-        if path.is_file():
-            st = path.stat()
-            stamp.append((name, st.st_size, st.st_mtime_ns))
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            continue
+        stamp.append((name, st.st_size, st.st_mtime_ns))
     return tuple(stamp)
 
 
+def _table(path, attr):
+    """(DataFrame, problems) of one CSV: None when it is unusable; rows whose numeric columns hold
+    text are dropped, each such column reported (file, column, count, first bad value)."""
+    data, problem = files.read_bytes(path)
+    if problem:
+        return None, [problem]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
+            table = pd.read_csv(io.BytesIO(data), index_col=False)
+    except (ValueError, MemoryError, pd.errors.ParserWarning) as exc:  # parser errors, empty, not UTF-8
+        return None, [f"{path} could not be read as CSV: {exc}"]
+    missing = [c for c in REQUIRED[attr] if c not in table.columns]
+    if missing:
+        return None, [f"{path} lacks the columns {', '.join(missing)}"]
+    problems, bad_rows = [], pd.Series(False, index=table.index)
+    for col in NUMERIC[attr]:
+        numbers = pd.to_numeric(table[col], errors="coerce")
+        bad = numbers.isna() & table[col].notna()
+        if bad.any():
+            first = bad.idxmax()
+            problems.append(f"{path}: column {col!r} holds {int(bad.sum())} value(s) that are not numbers "
+                            f"(e.g. {table.at[first, col]!r} in data row {first + 1}); those rows are left out")
+            bad_rows |= bad
+        table[col] = numbers
+    table = table[~bad_rows].reset_index(drop=True)
+    for col in set(REQUIRED[attr]) - set(NUMERIC[attr]):
+        table[col] = table[col].astype(str)
+    if table.empty:
+        return None, problems + [f"{path} has no usable rows"]
+    return table, problems
+
+
 def load(folder):
-    """Read a reproduction folder into a :class:`Reproduction`; never raises for missing or
-    malformed files (they are listed in ``problems``)."""
+    """Read a reproduction folder into a :class:`Reproduction`; never raises on a missing,
+    unreadable or malformed file (each is listed in ``problems``, naming the file)."""
     folder = Path(folder)
     rep = Reproduction(folder=folder)
     if not folder.is_dir():
@@ -63,22 +105,24 @@ def load(folder):
         return rep
     for attr, name in TABLES.items():
         path = folder / name
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             rep.problems.append(f"{name} is missing")
             continue
-        try:
-            table = pd.read_csv(path)
-        except (ValueError, OSError) as exc:
-            rep.problems.append(f"{name} could not be read: {exc}")
-            continue
-        missing = [c for c in REQUIRED[attr] if c not in table.columns]
-        if missing:
-            rep.problems.append(f"{name} lacks the columns {', '.join(missing)}")
-        else:
-            setattr(rep, attr, table)
+        table, problems = _table(path, attr)
+        rep.problems += problems
+        setattr(rep, attr, table)
     path = folder / SUMMARY
-    if path.is_file():
-        rep.summary = path.read_text()
-    else:
+    if not path.exists() and not path.is_symlink():
         rep.problems.append(f"{SUMMARY} is missing")
+        return rep
+    data, problem = files.read_bytes(path)
+    if problem:
+        rep.problems.append(problem)
+        return rep
+    try:
+        rep.summary = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        rep.problems.append(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); shown with "
+                            "the undecodable bytes replaced")
+        rep.summary = data.decode("utf-8", errors="replace")
     return rep

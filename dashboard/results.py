@@ -9,13 +9,16 @@ Nothing here raises on bad input: a malformed or unexpected file becomes a warni
 
 import ast
 import itertools
-import json
 import math
+import re
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from dashboard import files
 
 COLUMNS = [
     "source", "machine", "env", "commit", "commit_short", "date", "order", "benchmark", "suite",
@@ -30,9 +33,11 @@ name; suite: its module; type: time / track / peakmem / mem; unit: e.g. "seconds
 "ratio"; version: asv benchmark version; current: True when that version is the one in
 benchmarks.json (False when the benchmark changed since or vanished); params: readable key such as
 "method=halp, bits=8" ("" when not parametrized); param_values: dict name -> Python value;
-value: float (NaN unless status is ok); ci_low, ci_high: asv's 99% confidence interval (NaN when
-asv stored none, e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok", "failed" (asv stored null) or
-"skipped" (asv stored NaN).
+value: float (NaN unless status is ok; +inf where asv stored Infinity, e.g. a time to a target
+that was not reached); ci_low, ci_high: asv's 99% confidence interval (NaN when asv stored none,
+e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok",
+"failed" (asv stored null) or "skipped" (asv stored NaN). A value asv would never store (text, a
+list, ...) is no row at all: `load_results` reports it as a warning.
 """
 
 SERIES = ["machine", "env", "benchmark", "params"]
@@ -65,95 +70,161 @@ def result_files(results_dir):
 
 
 def fingerprint(dirs):
-    """Cheap change detector for `dirs`: (path, size, mtime_ns) of every JSON file, as a tuple."""
+    """Cheap change detector for `dirs`: (path, size, mtime_ns) of every JSON file, as a tuple
+    (size and mtime -1 for an entry that cannot be stat'ed, e.g. a dangling symlink)."""
     stamps = []
     for d in dirs:
         root = Path(d)
         if root.is_dir():
             for p in sorted(root.glob("*.json")) + sorted(root.glob("*/*.json")):
-                st = p.stat()
-                stamps.append((str(p), st.st_size, st.st_mtime_ns))
+                try:
+                    st = p.stat()
+                except OSError:
+                    stamps.append((str(p), -1, -1))
+                else:
+                    stamps.append((str(p), st.st_size, st.st_mtime_ns))
     return tuple(stamps)
 
 
+@lru_cache(maxsize=4096)
 def parse_param(text):
-    """Python value of one asv parameter repr ("'halp'" -> 'halp', "8" -> 8); the text if not a literal."""
+    """Python value of one asv parameter repr ("'halp'" -> 'halp', "8" -> 8); the text itself when
+    it is not the literal of a str, int, float, bool or None."""
     try:
-        return ast.literal_eval(text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return text
+    return value if value is None or isinstance(value, (str, int, float, bool)) else text
 
 
 def _read_json(path, warnings):
-    """Parsed JSON of `path` (bare NaN/Infinity accepted), or None with a warning."""
+    """(parsed JSON of `path`, True) (see `files.read_json`), or (None, False) with a warning naming
+    the file."""
+    data, problem = files.read_json(path)
+    if problem:
+        warnings.append(f"Skipped: {problem}.")
+    return data, problem is None
+
+
+def _number(x):
+    """float of a JSON number (int or float, not bool); None when `x` is not one or overflows."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        warnings.append(f"Skipped malformed file {path}: {exc}")
+        return float(x)
+    except OverflowError:
         return None
 
 
+def _text(x):
+    """`x` as a short readable string for a warning."""
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_str_list(x):
+    return isinstance(x, list) and all(isinstance(v, str) for v in x)
+
+
+MAX_COMBINATIONS = 100_000
+"""Most parameter combinations of one benchmark expanded from a single null (failed) result."""
+
+def _is_str(x):
+    return isinstance(x, str)
+
+
+META_FIELDS = {"type": _is_str, "unit": _is_str, "version": _is_str, "param_names": _is_str_list,
+               "params": lambda x: isinstance(x, list)}
+"""Fields of a benchmarks.json entry the dashboard uses -> the check each value must pass."""
+
+
 def _benchmark_info(results_dir, warnings):
-    """benchmarks.json of a results directory as a dict (empty, with a warning, when unreadable)."""
+    """benchmarks.json of a results directory as a dict of valid entries (empty, with a warning,
+    when missing or unreadable); entries and fields of the wrong type are dropped with a warning."""
     path = Path(results_dir) / "benchmarks.json"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         warnings.append(f"{path} is missing: units and parameter names are guessed.")
         return {}
-    info = _read_json(path, warnings)
-    if not isinstance(info, dict):
+    info, readable = _read_json(path, warnings)
+    if not readable:
         return {}
-    return {k: v for k, v in info.items() if isinstance(v, dict)}
+    if not isinstance(info, dict):
+        warnings.append(f"Skipped {path}: not a JSON object but {type(info).__name__}.")
+        return {}
+    out = {}
+    for name, meta in info.items():
+        if name == "version":  # asv's schema version of the file
+            continue
+        if not isinstance(meta, dict):
+            warnings.append(f"{path}: entry {name!r} is {type(meta).__name__}, not an object; ignored.")
+            continue
+        good = {}
+        for key, value in meta.items():
+            if META_FIELDS.get(key, lambda x: True)(value):
+                good[key] = value
+            else:
+                warnings.append(f"{path}: field {key!r} of {name!r} has the wrong type ({_text(value)}); "
+                                "ignored.")
+        out[name] = good
+    return out
 
 
-def _float(x):
-    """x as a float; NaN for None and anything that is not a number."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return math.nan
-    return float(x)
-
-
-def _bound(x):
-    """A confidence-interval bound as a float; NaN unless finite."""
-    x = _float(x)
-    return x if math.isfinite(x) else math.nan
-
-
-def _status(x):
-    if x is None:
-        return "failed"
-    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isnan(x):
-        return "skipped"
-    return "ok" if isinstance(x, (int, float)) and not isinstance(x, bool) else "failed"
-
-
-def _column(entry, columns, name, n):
-    """Per-combination list of result column `name` (None-padded to n); asv drops empty trailing columns."""
+def _column(entry, columns, name):
+    """Value of result column `name` in `entry`; None when the column is absent (asv drops empty
+    trailing columns)."""
     i = columns.index(name) if name in columns else len(entry)
-    values = entry[i] if i < len(entry) else None
-    if not isinstance(values, list):
-        values = [values] * n if name == "result" else [None] * n
-    return (values + [None] * n)[:n]
+    return entry[i] if i < len(entry) else None
+
+
+def _per_combination(values, n, name, where, warnings):
+    """Result column `values` as a list of n entries: None (absent) -> n Nones; a list of n items
+    as it is; anything else -> None with a warning (the entry is then skipped)."""
+    if values is None:
+        return [None] * n
+    if isinstance(values, list) and len(values) == n:
+        return values
+    size = f"{len(values)} values" if isinstance(values, list) else _text(values)
+    warnings.append(f"{where}: column {name!r} holds {size} for {n} parameter combination(s); "
+                    "entry skipped.")
+    return None
 
 
 def _entry_rows(name, entry, columns, info, base, warnings, where):
-    """Rows of one benchmark entry of a result file (one per parameter combination)."""
+    """Rows of one benchmark entry of a result file (one per parameter combination); malformed
+    parts are skipped with a warning naming the file, entry and field."""
+    where = f"{where}: entry {name!r}"
     if not isinstance(entry, list) or not entry:
-        warnings.append(f"{where}: entry {name!r} is not a list; skipped.")
+        warnings.append(f"{where} is not a non-empty list; skipped.")
         return []
-    params = entry[columns.index("params")] if "params" in columns and len(entry) > 1 else []
-    if not isinstance(params, list) or not all(isinstance(p, list) for p in params):
-        warnings.append(f"{where}: entry {name!r} has malformed params; skipped.")
+    params = _column(entry, columns, "params") if "params" in columns else []
+    params = [] if params is None else params
+    if not isinstance(params, list) or not all(_is_str_list(p) for p in params):
+        warnings.append(f"{where} has malformed params ({_text(params)}); skipped.")
         return []
+    n = math.prod(len(p) for p in params)
+    values = _column(entry, columns, "result")
+    if values is None and n > MAX_COMBINATIONS:
+        warnings.append(f"{where} failed for {n:,} parameter combinations, more than {MAX_COMBINATIONS:,}; "
+                        "skipped.")
+        return []
+    values = _per_combination(values, n, "result", where, warnings)  # null: the whole benchmark failed
+    if values is None:
+        return []
+    ci_a = _per_combination(_column(entry, columns, "stats_ci_99_a"), n, "stats_ci_99_a", where, warnings)
+    ci_b = _per_combination(_column(entry, columns, "stats_ci_99_b"), n, "stats_ci_99_b", where, warnings)
+    if ci_a is None or ci_b is None:
+        return []
+    version = _column(entry, columns, "version")
+    if version is not None and not isinstance(version, str):
+        warnings.append(f"{where}: field 'version' is {_text(version)}, not text; treated as unknown.")
+        version = None
     meta = info.get(name, {})
-    names = meta.get("param_names") if meta.get("params") is not None else None
-    if not isinstance(names, list) or len(names) != len(params):
+    names = meta.get("param_names")
+    if names is not None and len(names) != len(params):
+        warnings.append(f"{where} has {len(params)} parameter lists but benchmarks.json names "
+                        f"{len(names)}; names guessed.")
+    if names is None or len(names) != len(params):
         names = [f"param{i + 1}" for i in range(len(params))]
-    combos = list(itertools.product(*params))
-    n = len(combos)
-    values = _column(entry, columns, "result", n)
-    ci_a = _column(entry, columns, "stats_ci_99_a", n)
-    ci_b = _column(entry, columns, "stats_ci_99_b", n)
-    version = entry[columns.index("version")] if "version" in columns and len(entry) > 2 else None
     kind = meta.get("type") or name.rsplit(".", 1)[-1].split("_", 1)[0]
     common = dict(
         base,
@@ -164,71 +235,138 @@ def _entry_rows(name, entry, columns, info, base, warnings, where):
         version=version,
         current=bool(meta) and meta.get("version") == version,
     )
-    rows = []
-    for combo, value, lo, hi in zip(combos, values, ci_a, ci_b):
-        param_values = {k: parse_param(v) for k, v in zip(names, combo)}
-        status = _status(value)
+    rows, bad = [], []
+    for i, (combo, value, lo, hi) in enumerate(zip(itertools.product(*params), values, ci_a, ci_b)):
+        number = _number(value)
+        if value is not None and number is None:
+            bad.append(f"result[{i}] = {_text(value)}")
+            continue
+        bounds = [_number(b) for b in (lo, hi)]
+        bad += [f"{col}[{i}] = {_text(b)}" for col, b, f in zip(("stats_ci_99_a", "stats_ci_99_b"),
+                                                                  (lo, hi), bounds) if b is not None and f is None]
+        status = "failed" if value is None else "skipped" if math.isnan(number) else "ok"
         ok = status == "ok"
+        param_values = {k: parse_param(v) for k, v in zip(names, combo)}
         rows.append(dict(
             common,
             params=", ".join(f"{k}={v}" for k, v in param_values.items()),
             param_values=param_values,
-            value=_float(value) if ok else math.nan,
-            ci_low=_bound(lo) if ok else math.nan,
-            ci_high=_bound(hi) if ok else math.nan,
+            value=number if ok else math.nan,
+            ci_low=bounds[0] if ok and bounds[0] is not None and math.isfinite(bounds[0]) else math.nan,
+            ci_high=bounds[1] if ok and bounds[1] is not None and math.isfinite(bounds[1]) else math.nan,
             status=status,
         ))
+    if bad:
+        warnings.append(f"{where}: {len(bad)} value(s) are not numbers, e.g. {bad[0]}; "
+                        "results without a number are left out, intervals without one are blank.")
     return rows
+
+
+def _date(value, path, warnings):
+    """Commit time of a result file's `date` (ms since the epoch) as a UTC Timestamp; NaT with a
+    warning when it is missing, not a number or out of range."""
+    number = _number(value)
+    if number is not None and math.isfinite(number):
+        try:
+            return pd.Timestamp(number, unit="ms", tz="UTC")
+        except (ValueError, OverflowError):  # out of pandas' range (years 1677-2262)
+            pass
+    warnings.append(f"{path}: field 'date' is {_text(value)}, not a commit time in ms; shown without a date.")
+    return pd.NaT
+
+
+def _specs(mapping, path, warnings):
+    """Machine fields of `mapping` (machine.json or a result file's params) as text; values that
+    are lists or objects are left out with a warning, nulls silently."""
+    out = {}
+    for key, value in mapping.items():
+        if isinstance(value, (str, int, float, bool)):
+            out[key] = str(value)
+        elif value is not None:
+            warnings.append(f"{path}: field {key!r} is {type(value).__name__} ({_text(value)}), not text; "
+                            "left out.")
+    return out
+
+
+COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
+REQUIRED = {"commit_hash": "a hexadecimal commit hash", "env_name": "a non-empty string",
+            "result_columns": "a list of column names", "results": "an object"}
+"""Fields every result file needs -> what each must be."""
+
+
+def _bad_field(key, value):
+    """Whether a required result-file field holds the wrong kind of value."""
+    if key == "commit_hash":
+        return not (isinstance(value, str) and COMMIT.fullmatch(value))
+    if key == "env_name":
+        return not (isinstance(value, str) and value.strip())
+    if key == "result_columns":
+        return not (_is_str_list(value) and "result" in value)
+    return not isinstance(value, dict)
 
 
 def _file_rows(path, info, source, warnings):
     """(rows, run params) of one result file; ([], None) with a warning when it is unusable."""
-    data = _read_json(path, warnings)
-    if data is None:
+    data, readable = _read_json(path, warnings)
+    if not readable:
         return [], None
-    required = ("commit_hash", "env_name", "result_columns", "results")
-    if not isinstance(data, dict) or any(k not in data for k in required):
-        warnings.append(f"Skipped {path}: not an asv result file (needs {', '.join(required)}).")
+    if not isinstance(data, dict):
+        warnings.append(f"Skipped {path}: not an asv result file (a JSON {type(data).__name__}, not an object).")
+        return [], None
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        warnings.append(f"Skipped {path}: not an asv result file (no {', '.join(missing)}).")
+        return [], None
+    wrong = [f"{k} is {_text(data[k])}, not {REQUIRED[k]}" for k in REQUIRED if _bad_field(k, data[k])]
+    if wrong:
+        warnings.append(f"Skipped {path}: " + "; ".join(wrong) + ".")
         return [], None
     if data.get("version") != 2:
-        warnings.append(f"{path}: result schema version {data.get('version')!r}, expected 2; read anyway.")
-    columns, results = data["result_columns"], data["results"]
-    if not isinstance(columns, list) or not isinstance(results, dict):
-        warnings.append(f"Skipped {path}: result_columns or results has the wrong type.")
-        return [], None
-    run = data.get("params") if isinstance(data.get("params"), dict) else {}
-    commit = str(data["commit_hash"])
-    date = _float(data.get("date"))
+        warnings.append(f"{path}: result schema version {_text(data.get('version'))}, expected 2; read anyway.")
+    run = data.get("params", {})
+    if not isinstance(run, dict):
+        warnings.append(f"{path}: field 'params' is {_text(run)}, not an object; ignored.")
+        run = {}
+    run = _specs(run, path, warnings)
+    commit = data["commit_hash"]
     base = dict(
         source=source,
-        machine=str(run.get("machine") or path.parent.name),
-        env=str(data["env_name"]),
+        machine=run.get("machine") or path.parent.name,
+        env=data["env_name"],
         commit=commit,
         commit_short=commit[:8],
-        date=pd.Timestamp(date, unit="ms", tz="UTC") if math.isfinite(date) else pd.NaT,
+        date=_date(data.get("date"), path, warnings),
     )
     rows = []
-    for name, entry in results.items():
-        rows.extend(_entry_rows(name, entry, columns, info, base, warnings, path))
+    for name, entry in data["results"].items():
+        rows.extend(_entry_rows(name, entry, data["result_columns"], info, base, warnings, path))
     return rows, run
 
 
 def _machine_rows(results_dir, runs, warnings):
     """One dict per machine folder: machine.json fields, missing ones filled from its result files."""
+    try:
+        folders = sorted(p for p in Path(results_dir).iterdir() if p.is_dir())
+    except OSError as exc:
+        warnings.append(f"{results_dir} cannot be listed: {exc}")
+        return []
     rows = []
-    for folder in sorted(p for p in Path(results_dir).iterdir() if p.is_dir()):
+    for folder in folders:
         spec = {}
         path = folder / "machine.json"
-        if path.exists():
-            loaded = _read_json(path, warnings)
-            spec = loaded if isinstance(loaded, dict) else {}
+        if path.exists() or path.is_symlink():
+            loaded, readable = _read_json(path, warnings)
+            if isinstance(loaded, dict):
+                spec = _specs(loaded, path, warnings)
+            elif readable:
+                warnings.append(f"Skipped {path}: a JSON {type(loaded).__name__}, not an object.")
         elif folder.name in runs:
             warnings.append(f"{path} is missing; machine specs come from the result files.")
         if folder.name not in runs and not spec:
             continue
         merged = {k: v for k, v in runs.get(folder.name, {}).items() if k != "python"}
         merged.update({k: v for k, v in spec.items() if k != "version"})
-        merged["machine"] = str(merged.get("machine") or folder.name)
+        merged["machine"] = merged.get("machine") or folder.name
         rows.append(dict(merged, source=str(results_dir)))
     return rows
 
@@ -263,7 +401,8 @@ def commit_order(frame, positions):
 def load_results(dirs):
     """Read every results directory in `dirs` (paths) into one `Results`.
 
-    Missing directories, malformed files and odd entries are skipped with a warning. When the same
+    Never raises on a bad file: missing directories, unreadable or malformed files and malformed
+    entries or values are skipped with a warning that names the file (and field). When the same
     machine × env × commit × benchmark × params appears in several directories, the later
     directory wins.
     """
@@ -271,7 +410,8 @@ def load_results(dirs):
     for d in dirs:
         root = Path(d)
         if not root.is_dir():
-            warnings.append(f"Results directory {root} does not exist.")
+            what = "is not a directory" if root.exists() else "does not exist"
+            warnings.append(f"Results directory {root} {what}.")
             continue
         info = _benchmark_info(root, warnings)
         runs = {}
@@ -287,8 +427,8 @@ def load_results(dirs):
     key = ["machine", "env", "commit", "benchmark", "params"]
     duplicated = frame.duplicated(key, keep="last")
     if duplicated.any():
-        warnings.append(f"{int(duplicated.sum())} results appear in more than one directory; "
-                        "the last directory listed wins.")
+        warnings.append(f"{int(duplicated.sum())} results appear in more than one directory or file; "
+                        "the last one read wins.")
         frame = frame[~duplicated].reset_index(drop=True)
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
     frame["order"] = frame["commit"].map(commit_order(frame, positions)).astype("int64")

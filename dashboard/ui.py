@@ -35,6 +35,10 @@ You can also type directories into the sidebar. A results directory is what asv 
 """
 
 
+MAX_WARNINGS = 200
+"""Most loader warnings listed in the sidebar (the count above them is always complete)."""
+
+
 def shipped_dir():
     """The repository's shipped results directory ($HALP_SHIPPED_RESULTS, default `results/`)."""
     return Path(os.environ.get("HALP_SHIPPED_RESULTS", ROOT / "results"))
@@ -74,8 +78,10 @@ def load():
     if res.warnings:
         st.sidebar.warning(f"{len(res.warnings)} problem(s) reading the results; see below.")
         with st.sidebar.expander("Problems reading results"):
-            for message in res.warnings:
+            for message in res.warnings[:MAX_WARNINGS]:
                 st.warning(message)
+            if len(res.warnings) > MAX_WARNINGS:
+                st.caption(f"… and {len(res.warnings) - MAX_WARNINGS} more.")
     return res, stamp
 
 

@@ -1,5 +1,7 @@
 """Real browser: `streamlit run dashboard/app.py` on a free local port, every page opened in headless
-Chromium, each must render a plotly chart. Screenshots go to artifacts/screenshots/ (test artifacts).
+Chromium, each must render a plotly chart; and every page of dashboard.pages.PAGES on the shipped
+results/ and docs/reproduction/, each server's resident memory capped at 2 GiB (killed above it).
+Screenshots go to artifacts/screenshots/ (test artifacts).
 
 Runs in CI (CI set), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
 """
@@ -16,6 +18,9 @@ import urllib.request
 import pytest
 from dashboard_helpers import APP, FIXTURES, ROOT
 from dashboard_helpers.browser import Chromium
+from dashboard_helpers.memory import CAP, Watchdog, status_kib
+
+from dashboard.pages import PAGES as APP_PAGES
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
@@ -31,6 +36,11 @@ RENDERED = ("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 &
             "document.body.innerText.includes({text!r}) && "
             "!document.querySelector('[data-testid=\"stStatusWidget\"]')")
 """JavaScript: a plotly chart was drawn, the page's text is there, and the script finished running."""
+HEADED = ("[...document.querySelectorAll('h1')].some(h => h.innerText.includes({text!r})) && "
+          "!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+"""JavaScript: the page's title is shown and the script finished running."""
+H1 = {url: "halp-bench results" if url == "overview" else title for _, title, url in APP_PAGES}
+"""url path -> the page's st.title (the Overview page titles itself after the project)."""
 
 
 def chromium_binary():
@@ -75,39 +85,50 @@ def browser(tmp_path_factory):
 
 @contextlib.contextmanager
 def streamlit_server(log_dir, shipped):
-    """Base URL of a streamlit server reading the results directory ``shipped``, bound to
-    127.0.0.1; always stopped afterwards, and its log must hold no traceback."""
+    """Base URL of a streamlit server reading the results directory ``shipped`` (and the shipped
+    docs/reproduction/), bound to 127.0.0.1, its resident memory capped at 2 GiB by a watchdog;
+    always stopped afterwards. Its log must hold no traceback and its peak memory (VmHWM) must
+    stay under the cap."""
     port = free_port()
     env = dict(os.environ, HALP_SHIPPED_RESULTS=str(shipped))
     env.pop("HALP_RESULTS", None)
+    env.pop("HALP_REPRODUCTION", None)
     log_path = log_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dog = Watchdog(proc, CAP)
+    peak = None
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
         yield url
     finally:
+        peak = status_kib(proc.pid, "VmHWM")
+        dog.stop()
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    assert dog.killed is None, f"streamlit server killed above {CAP / 2**30:.0f} GiB"
+    assert peak is not None and peak * 1024 < CAP, peak
+    print(f"\nstreamlit server reading {shipped}: peak resident memory {peak / 1024:.0f} MiB")
     assert "Traceback" not in log_path.read_text(), log_path.read_text()
 
 
 @pytest.fixture(scope="module")
 def servers(browser, tmp_path_factory):
     """page -> server URL: the fixtures for every page; the repository's own results for Peers
-    (the fixtures have no bench_peers results)."""
+    (the fixtures have no bench_peers results); 'shipped' -> the server of the repository's own results."""
     with streamlit_server(tmp_path_factory.mktemp("streamlit"), FIXTURES) as fixtures_url, \
             streamlit_server(tmp_path_factory.mktemp("streamlit"), ROOT / "results") as shipped_url:
-        yield {page: shipped_url if page == "peers" else fixtures_url for page in PAGES}
+        urls = {page: shipped_url if page == "peers" else fixtures_url for page in PAGES}
+        yield dict(urls, shipped=shipped_url)
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -127,3 +148,20 @@ def test_page_renders_a_plotly_chart_in_chromium(browser, servers, page):
     assert 'data-testid="stException"' not in dom
     assert "Page not found" not in dom
     assert shot.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("url", list(H1))
+def test_every_page_renders_the_shipped_data_in_chromium(browser, servers, url):
+    """Every page of the app's page list on the shipped results/ and docs/reproduction/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"shipped-{url}.png"
+    shot.unlink(missing_ok=True)
+    path = "" if url == APP_PAGES[0][2] else url  # the default page lives at "/"
+    browser.open(f"{servers['shipped']}/{path}")
+    rendered = browser.wait_for(HEADED.format(text=H1[url]), timeout=90)
+    time.sleep(1)
+    browser.screenshot(shot)
+    dom = browser.html()
+    assert rendered, f"{url}: title {H1[url]!r} not shown or script still running after 90 s (see {shot})"
+    assert 'data-testid="stException"' not in dom
+    assert "Page not found" not in dom

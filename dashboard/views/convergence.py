@@ -13,7 +13,7 @@ st.markdown(f"f − f* after each epoch (`{analysis.SUBOPT}`) against epochs and
             f"(`{analysis.SECONDS}`), for every solver and precision.")
 
 problems = sorted({v.get("problem") for v in frame.loc[frame["benchmark"] == analysis.SUBOPT, "param_values"]}
-                  - {None})
+                  - {None}, key=str)  # key=str: a malformed file may hold a number among the names
 if not problems:
     st.info(f"No `{analysis.SUBOPT}` results yet; the live panel below still works.")
 else:

@@ -45,6 +45,14 @@ shown = regressions[regressions["benchmark"].str.contains(name_filter, regex=Fal
 st.metric("Regressions found", len(shown))
 st.dataframe(shown, hide_index=True)
 
+st.subheader("Not reached")
+st.markdown("Series whose newest value is infinite: asv stored `Infinity`, e.g. a time to a target the "
+            "solver did not reach. Infinite values are never fed to step detection or ratios.")
+missed = analysis.not_reached(frame)
+missed = missed[missed["benchmark"].str.contains(name_filter, regex=False)]
+st.metric("Series not reached", len(missed))
+st.dataframe(missed.assign(value=missed["value"].astype(str)), hide_index=True)
+
 st.subheader("Latest vs baseline")
 commits = analysis.commit_choices(frame)
 baseline_options = ["oldest of each series"] + commits["commit_short"].tolist()

@@ -21,7 +21,7 @@ to_target = to_target[to_target["machine"].isin(epoch["machine"])]
 if epoch.empty:
     st.info("No `bench_peers` results yet: run `asv run ... --bench bench_peers` (docs/peers.md).")
 else:
-    problem = st.radio("Problem", sorted(epoch["problem"].unique()), horizontal=True, key="pe_problem")
+    problem = st.radio("Problem", sorted(epoch["problem"].unique(), key=str), horizontal=True, key="pe_problem")
     st.header("Where we stand")
     summary = pd.concat([peer_tables.standing(epoch[epoch["problem"] == problem]).assign(target="per epoch"),
                          peer_tables.standing(to_target[to_target["problem"] == problem])],
@@ -31,7 +31,7 @@ else:
                "was not reached within the benchmark's epochs.")
     st.plotly_chart(peer_figures.seconds_bars(epoch[epoch["problem"] == problem],
                                               f"Seconds per epoch, {problem}"), key="pe_epoch")
-    for target in sorted(to_target["target"].unique()):
+    for target in sorted(to_target["target"].unique(), key=str):
         part = to_target[(to_target["problem"] == problem) & (to_target["target"] == target)]
         if not part.empty:
             st.plotly_chart(peer_figures.seconds_bars(part, f"Time to f − f* ≤ {target}, {problem}"),

@@ -12,13 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
     sys.path.insert(0, str(ROOT))
 
+from dashboard.pages import PAGES as APP_PAGES  # noqa: E402  (after the sys.path fix above)
+
 FIXTURES = ROOT / "tests" / "fixtures" / "asv_results"
 """Results directory made by real asv runs (tests/fixtures/make_asv_fixtures.py)."""
 APP = ROOT / "dashboard" / "app.py"
 MALFORMED = "0badf00d-malformed.json"
 MACHINES = {"fixture-zen5", "fixture-laptop", "fixture-bare"}
-PAGES = ["views/overview.py", "views/speedups.py", "views/performance.py", "views/convergence.py",
-         "views/history.py", "views/machines.py"]
+PAGES = [path for path, _, _ in APP_PAGES if path not in ("views/peers.py", "views/reproduction.py")]
+"""Pages of the app that read the asv results (Peers and Reproduction are tested on their own data)."""
 
 
 def fixture_commits():

@@ -1,0 +1,15 @@
+"""The dashboard's pages, in menu order (plain Python, so tests can list them without Streamlit).
+
+Each entry is (file under dashboard/, title, url_path); the first page is the default one.
+"""
+
+PAGES = [
+    ("views/overview.py", "Overview", "overview"),
+    ("views/speedups.py", "Speedups", "speedups"),
+    ("views/performance.py", "Bandwidth and threads", "performance"),
+    ("views/convergence.py", "Convergence", "convergence"),
+    ("views/history.py", "History and regressions", "history"),
+    ("views/machines.py", "Machines", "machines"),
+    ("views/peers.py", "Peers", "peers"),
+    ("views/reproduction.py", "Reproduction", "reproduction"),
+]

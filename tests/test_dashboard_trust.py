@@ -1,0 +1,314 @@
+"""Trust (issue 11): every page on the repository's own results/ and docs/reproduction/ (each page in
+its own process), and on copies holding each known fault, rendered in processes capped at 2 GiB of
+resident memory; step detection only on finite values and only where a step can be, bounded on 50,000+ rows."""
+
+import json
+import math
+import os
+import shutil
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from asv.step_detect import detect_regressions, detect_steps
+from dashboard_helpers import FIXTURES, ROOT
+from dashboard_helpers.memory import CAP, run_capped
+from streamlit.testing.v1 import AppTest
+
+from dashboard import analysis, ui
+from dashboard.pages import PAGES
+from dashboard.results import COLUMNS, SERIES, load_results
+
+RENDER = ROOT / "tests" / "dashboard_helpers" / "render_pages.py"
+SHIPPED = ROOT / "results"
+REPRODUCTION = ROOT / "docs" / "reproduction"
+
+
+def render(results_dir, reproduction_dir, page="all", timeout=480):
+    """Report of render_pages.py for `page` ('all': every page, in one process), run in a new
+    process under the memory cap (fails when it is killed or its peak reaches the cap)."""
+    env = dict(os.environ, HALP_SHIPPED_RESULTS=str(results_dir), HALP_REPRODUCTION=str(reproduction_dir))
+    env.pop("HALP_RESULTS", None)
+    run = run_capped([sys.executable, str(RENDER), page], env=env, cap=CAP, timeout=timeout, cwd=ROOT)
+    assert run.killed is None, f"killed ({run.killed}) at {run.peak_rss / 2**20:.0f} MiB:\n{run.output[-3000:]}"
+    assert run.returncode == 0, run.output[-3000:]
+    report = json.loads(run.output.strip().splitlines()[-1])
+    assert report["vm_hwm"] < CAP
+    return report
+
+
+def render_all(results_dir, reproduction_dir):
+    """`render` of every page of the app's page list, in one process."""
+    report = render(results_dir, reproduction_dir)
+    assert list(report["pages"]) == [path for path, _, _ in PAGES]
+    return report
+
+
+SHIPPED_CHECKS = {"views/overview.py": lambda out: out["charts"] >= 1,
+                  "views/reproduction.py": lambda out: out["charts"] >= 3,
+                  "views/history.py": lambda out: int(out["metrics"]["Series not reached"]) > 0}
+"""Page -> what it must show on the shipped data (History: the shipped time-to-target Infinity values)."""
+
+
+@pytest.mark.parametrize("page", [path for path, _, _ in PAGES])
+def test_each_page_renders_the_shipped_results_and_reproduction_under_2_gib(page):
+    out = render(SHIPPED, REPRODUCTION, page)["pages"][page]
+    assert not out["exceptions"], out["exceptions"]
+    assert not out["warnings"], out["warnings"]  # the shipped data is clean
+    assert SHIPPED_CHECKS.get(page, lambda out: True)(out), out
+
+
+def shipped_file(folder):
+    """(path, parsed JSON) of the first result file of a results folder's machine 'vm'."""
+    path = sorted(p for p in (folder / "vm").glob("*.json") if p.name != "machine.json")[0]
+    return path, json.loads(path.read_text())
+
+
+def faulty_results(dest):
+    """A copy of results/ plus each fault of issue 11; returns {bad file name: words its warning holds}."""
+    shutil.copytree(SHIPPED, dest)
+    _, data = shipped_file(dest)
+    vm = dest / "vm"
+    faults = {}
+
+    def add(name, edit, words):
+        copy = json.loads(json.dumps(data))
+        edit(copy)
+        (vm / name).write_text(json.dumps(copy))
+        faults[name] = words
+
+    add("da7eda7e-bigdate.json", lambda d: d.update(commit_hash="da7e" * 10, date=1e20), "field 'date'")
+    add("0000000a-strings.json", lambda d: (d.update(commit_hash="a" * 40), [
+        e.__setitem__(0, [str(v) for v in e[0]]) for e in d["results"].values() if isinstance(e[0], list)]),
+        "not numbers")
+    add("00000001-nullcommit.json", lambda d: d.update(commit_hash=None), "commit_hash is None")
+    (vm / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    faults["deep.json"] = "nests deeper"
+    os.symlink("nowhere.json", vm / "dangling.json")
+    faults["dangling.json"] = "cannot be read"
+    (vm / "machine.json").write_text(json.dumps(["vm"]))
+    faults["machine.json"] = "not an object"
+    return faults
+
+
+def faulty_reproduction(dest):
+    """A copy of docs/reproduction/ with a non-UTF-8 summary.md and text in a numeric CSV column;
+    returns {bad file name: words its warning holds}."""
+    shutil.copytree(REPRODUCTION, dest)
+    (dest / "summary.md").write_bytes((dest / "summary.md").read_bytes() + b"\n\xe9t\xe9 latin-1\n")
+    lines = (dest / "convex.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[lines[0].split(",").index("subopt")] = "diverged"
+    lines[3] = ",".join(cells)
+    (dest / "convex.csv").write_text("\n".join(lines) + "\n")
+    return {"summary.md": "not UTF-8", "convex.csv": "column 'subopt'"}
+
+
+def test_every_page_renders_with_every_fault_and_names_each_bad_file(tmp_path):
+    bad_results = faulty_results(tmp_path / "results")
+    bad_reproduction = faulty_reproduction(tmp_path / "reproduction")
+    report = render_all(tmp_path / "results", tmp_path / "reproduction")
+    for page, out in report["pages"].items():
+        assert not out["exceptions"], (page, out["exceptions"])
+        expected = bad_reproduction if page == "views/reproduction.py" else bad_results
+        for name, words in expected.items():
+            assert any(name in w and words in w for w in out["warnings"]), (page, name, out["warnings"])
+    overview = report["pages"]["views/overview.py"]["metrics"]
+    shipped = load_results([SHIPPED]).frame
+    assert int(overview["Commits measured"]) == shipped["commit"].nunique() + 1  # the 1e20-date file, undated
+    assert int(overview["Failed"]) == (shipped["status"] == "failed").sum()  # strings are not 'failed'
+    assert int(report["pages"]["views/history.py"]["metrics"]["Series not reached"]) > 0
+
+
+# ---- step detection -------------------------------------------------------------------------------
+
+
+def synthetic_frame(series=2000, commits=26, stepped=40, infinite=20, seed=0):
+    """A tidy results frame of series × commits ok rows (value noise within ±1%), where the first
+    `stepped` series jump ×1.5 halfway and the next `infinite` hold Infinity at the last 3 commits.
+    Returns (frame, names of the stepped series, names of the infinite ones)."""
+    rng = np.random.default_rng(seed)
+    names = [f"bench_syn.S{i}.time_x" for i in range(series)]
+    values = 1.0 + 0.01 * rng.uniform(-1, 1, size=(series, commits))
+    values[:stepped, commits // 2:] *= 1.5
+    values[stepped:stepped + infinite, -3:] = math.inf
+    commit = [f"{c:08x}" + "0" * 32 for c in range(commits)]
+    frame = pd.DataFrame({
+        "machine": "m", "env": "e", "benchmark": np.repeat(names, commits), "params": "",
+        "order": np.tile(np.arange(commits), series), "commit": np.tile(commit, series),
+        "status": "ok", "version": "v", "unit": "seconds", "value": values.ravel()})
+    frame["commit_short"] = frame["commit"].str[:8]
+    for col in set(COLUMNS) - set(frame):
+        frame[col] = None
+    return frame, set(names[:stepped]), set(names[stepped:stepped + infinite])
+
+
+@pytest.fixture
+def steps_spy(monkeypatch):
+    """Lengths of every input asv's detect_steps gets from the dashboard (each must be finite)."""
+    calls = []
+
+    def spy(y, w=None):
+        assert all(math.isfinite(v) for v in y), y
+        calls.append(len(y))
+        return detect_steps(y, w)
+
+    monkeypatch.setattr(analysis, "detect_steps", spy)
+    analysis._steps.cache_clear()
+    yield calls
+    analysis._steps.cache_clear()
+
+
+def test_step_detection_on_50000_rows_runs_only_where_a_step_can_be(steps_spy):
+    frame, stepped, infinite = synthetic_frame()
+    assert len(frame) >= 50_000
+    found = analysis.step_regressions(frame, 0.05)
+    assert set(found["benchmark"]) == stepped
+    assert len(steps_spy) == len(stepped) and max(steps_spy) <= 26  # not one call per series
+    analysis.step_regressions(frame, 0.2)  # another threshold: the steps are memoized
+    assert len(steps_spy) == len(stepped)
+    missed = analysis.not_reached(frame)
+    assert set(missed["benchmark"]) == infinite and missed["last_finite"].notna().all()
+    assert np.isfinite(analysis.latest_vs_baseline(frame)["ratio"]).all()
+    assert not set(found["benchmark"]) & infinite
+
+
+def test_infinite_values_never_reach_detect_steps(steps_spy):
+    frame, _, _ = synthetic_frame(series=3, commits=6, stepped=0, infinite=3)
+    frame.loc[frame["order"] == 0, "value"] = math.inf  # inf first, then 2 finite values, then inf
+    found = analysis.step_regressions(frame, 0.0)
+    assert steps_spy and max(steps_spy) == 2
+    assert set(found["first_bad"]) <= {"00000002"}
+
+
+def brute_force(frame, threshold):
+    """(benchmark, last_good, first_bad) of asv's detect_regressions(detect_steps(y)) on every series."""
+    found = set()
+    for name, rows in frame.sort_values(SERIES + ["order"]).groupby("benchmark"):
+        y = rows["value"].tolist()
+        if len(y) < 2:
+            continue
+        for before, after, _, _ in detect_regressions(detect_steps(y), threshold=threshold)[2] or []:
+            found.add((name, rows["commit_short"].iloc[before], rows["commit_short"].iloc[after]))
+    return found
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.05, 0.3])
+def test_skipping_series_finds_the_same_regressions_as_asv_on_every_series(threshold):
+    """The shortcut (`analysis._may_regress`) never drops a regression asv would report."""
+    rng = np.random.default_rng(1)
+    parts = []
+    for i in range(300):
+        n = int(rng.integers(2, 30))
+        kind = i % 6
+        y = 1 + rng.normal(0, [0.001, 0.02, 0.1, 0.02, 0.02, 0.3][kind], n)
+        if kind == 3:
+            y[n // 2:] *= rng.choice([0.5, 1.04, 1.06, 2.0])
+        if kind == 4:
+            y -= 1.0  # around zero, negative values included
+        if kind == 5:
+            y = np.round(y, 1)  # ties and zeros
+        parts.append(pd.DataFrame({"benchmark": f"b{i:03d}", "order": np.arange(n), "value": y,
+                                   "commit_short": [f"{c:08x}" for c in range(n)]}))
+    frame = pd.concat(parts, ignore_index=True).assign(machine="m", env="e", params="", status="ok",
+                                                       version="v", unit="s")
+    found = analysis.step_regressions(frame, threshold)
+    assert set(zip(found["benchmark"], found["last_good"], found["first_bad"])) == brute_force(frame, threshold)
+
+
+def test_compare_and_ratios_with_infinite_and_zero_values():
+    frame, _, _ = synthetic_frame(series=2, commits=2, stepped=0, infinite=0)
+    frame.loc[(frame["benchmark"] == "bench_syn.S0.time_x") & (frame["order"] == 1), "value"] = math.inf
+    frame.loc[(frame["benchmark"] == "bench_syn.S1.time_x") & (frame["order"] == 0), "value"] = 0.0
+    first, second = sorted(frame["commit"].unique())
+    table = analysis.compare_commits(frame, first, second).set_index("benchmark")
+    assert table.loc["bench_syn.S0.time_x", "change"] == "not reached"
+    assert math.isnan(table.loc["bench_syn.S0.time_x", "ratio"])
+    assert not table.loc["bench_syn.S0.time_x", "significant"]
+    trend = analysis.latest_vs_baseline(frame).set_index("benchmark")
+    assert "bench_syn.S0.time_x" not in trend.index  # only one finite value left
+    assert math.isnan(trend.loc["bench_syn.S1.time_x", "ratio"])  # baseline 0: no ratio
+
+
+def test_peers_page_without_benchmarks_json(tmp_path, monkeypatch):
+    """Without benchmarks.json asv's parameter names are guessed (param1, ...): the Peers page then
+    has no solver names to group by and says so instead of raising."""
+    shutil.copytree(SHIPPED, tmp_path / "r")
+    (tmp_path / "r" / "benchmarks.json").unlink()
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "r"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page("views/peers.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No `bench_peers` results" in i.value for i in at.info)
+    assert any("benchmarks.json is missing" in w.value for w in at.sidebar.warning)
+
+
+def _names_as_numbers(entry):
+    if len(entry) > 1:
+        entry[1] = [[str(i) if v.startswith("'") else v for i, v in enumerate(p)] for p in entry[1]]
+
+
+def _numbers_as_names(entry):
+    if len(entry) > 1:
+        entry[1] = [[v if v.startswith("'") else f"'{v}'" for v in p] for p in entry[1]]
+
+
+def _every_value(value):
+    def edit(entry):
+        if isinstance(entry[0], list):
+            entry[0] = [value] * len(entry[0])
+    return edit
+
+
+ODD_BUT_VALID = {"parameter names as numbers": _names_as_numbers, "numbers as names": _numbers_as_names,
+                 "every value infinite": _every_value(math.inf), "every value zero": _every_value(0.0),
+                 "every value negative": _every_value(-1.0), "every value failed": _every_value(None)}
+"""Well-formed asv files with values no real run of ours writes: pages must still render."""
+
+
+@pytest.mark.parametrize("kind", list(ODD_BUT_VALID))
+def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
+    shutil.copytree(SHIPPED, tmp_path / "r")
+    for path in (tmp_path / "r" / "vm").glob("*-*.json"):
+        data = json.loads(path.read_text())
+        for entry in data["results"].values():
+            ODD_BUT_VALID[kind](entry)
+        path.write_text(json.dumps(data))
+    report = render_all(tmp_path / "r", REPRODUCTION)
+    for page, out in report["pages"].items():
+        assert not out["exceptions"], (page, out["exceptions"])
+
+
+def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(tmp_path, monkeypatch):
+    """halp_core.reproduce's figures colour at most 20 labels: with 25 MLP runs the page warns
+    (naming mlp.csv) and still draws the rest."""
+    shutil.copytree(REPRODUCTION, tmp_path / "rep")
+    mlp = pd.read_csv(tmp_path / "rep" / "mlp.csv")
+    pd.concat([mlp.assign(label=f"run-{i}") for i in range(25)]).to_csv(tmp_path / "rep" / "mlp.csv", index=False)
+    monkeypatch.setenv("HALP_REPRODUCTION", str(tmp_path / "rep"))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page("views/reproduction.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith("mlp.csv: the figure could not be drawn") for w in at.warning)
+    assert len(at.get("plotly_chart")) >= 3  # convex problems and the mu sweep
+
+
+def test_sidebar_lists_at_most_200_problems(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES, tmp_path / "r")
+    for i in range(250):
+        (tmp_path / "r" / "fixture-bare" / f"{i:08x}-bad.json").write_text("{")
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "r"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.sidebar.warning[0].value.startswith("251 problem(s)")  # the fixtures' own malformed file too
+    assert len(at.sidebar.warning) == 1 + ui.MAX_WARNINGS
+    assert any(c.value == "… and 51 more." for c in at.sidebar.caption)
