@@ -7,6 +7,7 @@ or JSON nested deeper than MAX_DEPTH.
 """
 
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -77,3 +78,10 @@ def read_json(path, limit=None, max_depth=None):
         return json.loads(text), None
     except (ValueError, RecursionError, MemoryError) as exc:
         return None, f"{path} is not valid JSON: {exc}"
+
+
+def env_path(variable, default):
+    """Path($variable), or ``default`` when the variable is unset, empty or blank (an empty value
+    would otherwise name the current directory)."""
+    value = os.environ.get(variable, "").strip()
+    return Path(value) if value else Path(default)

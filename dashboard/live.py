@@ -26,8 +26,8 @@ def run(name, solver, precision, step, mu, epochs, seed=0, on_epoch=None):
     """Solve problem `name` with `solver` for `epochs` epochs; return its trajectory.
 
     precision: 'fp64' / 'fp32' for sgd and svrg, an int number of bits for the others; step:
-    absolute step size α; mu: HALP's bit-centering constant (None: λ; "auto": halp_core's automatic rule;
-    ignored by other solvers);
+    absolute step size α; mu: HALP's bit-centering constant (None or "auto": halp_core's
+    automatic rule, the default; a number: fixed; ignored by other solvers);
     on_epoch(epoch, row): called after every epoch (progress display). Returns a DataFrame with
     columns epoch, passes, seconds (cumulative solver time), loss, subopt (f − f*), grad_norm, dist.
     """

@@ -6,7 +6,6 @@ The repository ships a small sample made with `--quick` in `docs/reproduction/`.
 """
 
 import io
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ SUMMARY = "summary.md"
 
 def shipped_dir():
     """The committed sample: $HALP_REPRODUCTION if set, else docs/reproduction/."""
-    return Path(os.environ.get("HALP_REPRODUCTION", ROOT / "docs" / "reproduction"))
+    return files.env_path("HALP_REPRODUCTION", ROOT / "docs" / "reproduction")
 
 
 @dataclass

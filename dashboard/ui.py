@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import analysis
+from dashboard import analysis, files
 from dashboard.results import fingerprint, load_results, commit_url_prefix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ MAX_WARNINGS = 200
 
 def shipped_dir():
     """The repository's shipped results directory ($HALP_SHIPPED_RESULTS, default `results/`)."""
-    return Path(os.environ.get("HALP_SHIPPED_RESULTS", ROOT / "results"))
+    return files.env_path("HALP_SHIPPED_RESULTS", ROOT / "results")
 
 
 def cli_dirs(argv):

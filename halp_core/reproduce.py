@@ -25,6 +25,7 @@ HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no net
 """
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -196,7 +197,7 @@ def convex_figure(frame, problem):
     data = frame[frame["problem"] == problem]
     fig = make_subplots(rows=2, cols=2, shared_yaxes=False, subplot_titles=(
         "f − f* vs epochs", "f − f* vs solver seconds", "‖∇f‖ vs epochs", "‖∇f‖ vs solver seconds"))
-    colors = dict(zip(data["label"].unique(), _palette()))
+    colors = dict(zip(data["label"].unique(), itertools.cycle(_palette())))
     for tag, part in data.groupby("label", sort=False):
         for r, y in enumerate(("subopt", "grad_norm"), start=1):
             for c, x in enumerate(("epoch", "seconds"), start=1):
@@ -243,7 +244,7 @@ def mlp_figure(frame):
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "validation accuracy"))
-    colors = dict(zip(frame["label"].unique(), _palette()))
+    colors = dict(zip(frame["label"].unique(), itertools.cycle(_palette())))
     for tag, part in frame.groupby("label", sort=False):
         for c, y in enumerate(("train_loss", "val_accuracy"), start=1):
             fig.add_trace(go.Scatter(x=part["epoch"], y=part[y], name=tag, legendgroup=tag,
@@ -258,7 +259,7 @@ def mlp_figure(frame):
 def _palette():
     import plotly.express as px
 
-    return px.colors.qualitative.Plotly * 2
+    return px.colors.qualitative.Plotly
 
 
 # ---- summary ---------------------------------------------------------------------------------

@@ -436,3 +436,14 @@ def test_at_least_80_distinct_cases():
     """The issue asks for at least 80 distinct bad inputs (the parametrized ones alone)."""
     names = ids(RESULT_CASES) + ids(REPRO_CASES)
     assert len(set(names)) == len(names) >= 80
+
+
+@pytest.mark.parametrize("variable", ["HALP_SHIPPED_RESULTS", "HALP_REPRODUCTION"])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_empty_folder_variables_count_as_unset(monkeypatch, variable, value):
+    from dashboard import ui
+
+    monkeypatch.setenv(variable, value)
+    folder = ui.shipped_dir() if variable == "HALP_SHIPPED_RESULTS" else \
+        reproduction_data.shipped_dir()
+    assert folder.is_absolute() and folder.name in ("results", "reproduction")

@@ -131,3 +131,15 @@ def test_tracks_rule_and_seconds_text():
     assert not reproduce.tracks(1e-9, 1e-12)           # 1000x, above the floor
     assert [reproduce.seconds_text(x) for x in (0.000123, 0.0123, 1.5, 250.4)] == [
         "0.000123", "0.0123", "1.5", "250"]
+
+
+def test_figures_take_any_number_of_labels():
+    """More labels than the palette has colours (a folder with many runs) still draws."""
+    labels = [f"run-{i}" for i in range(25)]
+    convex = pd.DataFrame([dict(problem="p", label=t, epoch=e, seconds=0.1 * e,
+                                subopt=1.0 / (e + 1),
+                                grad_norm=1.0) for t in labels for e in range(3)])
+    mlp = pd.DataFrame([dict(label=t, epoch=e, train_loss=1.0, val_accuracy=0.5)
+                        for t in labels for e in range(3)])
+    assert len(reproduce.convex_figure(convex, "p").data) == 25 * 4
+    assert len(reproduce.mlp_figure(mlp).data) == 25 * 2
