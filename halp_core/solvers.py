@@ -18,11 +18,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from . import _validate, bit_centering, epochs, fixed_point
+from . import _validate, bit_centering, epochs, fixed_point, registry
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
+from .registry import BITS, FLOAT_PRECISIONS, SolverSpec
 
-SOLVERS = ("sgd", "svrg", "lp-sgd", "lp-svrg", "halp")
 FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
 SAMPLING = ("uniform", "permutation")
 HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist")
@@ -44,14 +44,16 @@ def _whole(value, name, minimum):
 
 
 def check_precision(solver, precision):
-    """Validate a (solver, precision) pair; return a numpy float dtype or an int number of bits."""
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-    if solver in ("sgd", "svrg"):
-        if isinstance(precision, str) and precision in FULL_PRECISION:
+    """Validate a (solver, precision) pair against the registry; return a numpy float dtype (full
+    precision) or an int number of bits (low precision)."""
+    entry = registry.spec(solver)
+    if entry.family == "full":
+        if isinstance(precision, str) and precision in entry.precisions:
             return np.dtype(FULL_PRECISION[precision])
-        raise ValueError(f"{solver} runs in 'fp64' or 'fp32', got precision={precision!r}"
-                         f" (for b bits use lp-{solver}" + (" or halp)" if solver == "svrg" else ")"))
+        low = [s.name for s in registry.SPECS.values() if s.baseline == solver]
+        raise ValueError(f"{solver} runs in {' or '.join(map(repr, entry.precisions))}, got "
+                         f"precision={precision!r}" + (f" (for b bits use {' or '.join(low)})"
+                                                       if low else ""))
     if isinstance(precision, str):
         raise ValueError(f"{solver} is a low-precision solver: precision must be an int number "
                          f"of bits ({fixed_point.MIN_BITS}..{fixed_point.MAX_BITS}), got {precision!r}")
@@ -315,6 +317,40 @@ class HalpSolver(LowPrecisionSolver):
         self._k[...] = 0
 
 
+# ---- the built-in solvers in the registry (halp_core.registry) ------------------------------
+
+def _build_full(name):
+    def build(problem, dtype, step, sampling, seed, steps_per_epoch, threads):
+        return FullPrecisionSolver(problem, name, dtype, step, sampling, seed, steps_per_epoch,
+                                   threads)
+    return build
+
+
+def _build_fixed_grid(name):
+    def build(problem, bits, step, sampling, seed, steps_per_epoch, threads, scale=None):
+        return LowPrecisionSolver(problem, name, bits, step, sampling, seed, steps_per_epoch,
+                                  threads, scale=scale)
+    return build
+
+
+def _build_halp(problem, bits, step, sampling, seed, steps_per_epoch, threads, mu="auto"):
+    return HalpSolver(problem, bits, step, sampling, seed, steps_per_epoch, threads, mu=mu)
+
+
+for _spec in (
+        SolverSpec("sgd", "SGD", "full", FLOAT_PRECISIONS, None, False, (), _build_full("sgd")),
+        SolverSpec("svrg", "SVRG", "full", FLOAT_PRECISIONS, None, True, (), _build_full("svrg")),
+        SolverSpec("lp-sgd", "LP-SGD", "low", BITS, "sgd", False, ("scale",),
+                   _build_fixed_grid("lp-sgd")),
+        SolverSpec("lp-svrg", "LP-SVRG", "low", BITS, "svrg", True, ("scale",),
+                   _build_fixed_grid("lp-svrg")),
+        SolverSpec("halp", "HALP", "low", BITS, "svrg", True, ("mu",), _build_halp)):
+    registry.register(_spec)
+
+SOLVERS = registry.names()
+"""The built-in solvers; ``registry.names()`` lists every registered one."""
+
+
 def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampling="uniform",
                 seed=0, steps_per_epoch=None, threads=1):
     """Build a ready-to-run solver (validated, allocated and compiled).
@@ -332,18 +368,16 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     """
     _validate.instance(problem, Problem, "problem")
     kind = check_precision(solver, precision)
-    if mu is not None and solver != "halp":
-        raise ValueError(f"mu is halp's bit-centering constant; {solver} takes no mu")
-    if scale is not None and solver not in ("lp-sgd", "lp-svrg"):
-        raise ValueError(f"scale is the fixed grid of lp-sgd / lp-svrg; {solver} takes no scale")
-    if solver in ("sgd", "svrg"):
-        return FullPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
-                                   threads)
-    if solver == "halp":
-        return HalpSolver(problem, kind, step, sampling, seed, steps_per_epoch, threads,
-                          mu="auto" if mu is None else mu)
-    return LowPrecisionSolver(problem, solver, kind, step, sampling, seed, steps_per_epoch,
-                              threads, scale=scale)
+    entry = registry.spec(solver)
+    options = {name: value for name, value in (("mu", mu), ("scale", scale)) if value is not None}
+    for name in options:
+        if name not in entry.options:
+            raise ValueError(f"{solver} takes no {name} ({_OPTION_MEANING[name]})")
+    return entry.build(problem, kind, step, sampling, seed, steps_per_epoch, threads, **options)
+
+
+_OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
+                   "scale": "scale is the fixed grid of lp-sgd / lp-svrg"}
 
 
 @dataclass
