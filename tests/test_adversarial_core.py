@@ -390,7 +390,7 @@ PEER_CASES = [
      "history must be a pandas DataFrame"),
     ("target-columns", lambda p: peers.time_to_target(
         solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history[["epoch"]], 1e-3),
-     ValueError, "history lacks the column\(s\) seconds, subopt"),
+     ValueError, r"history lacks the column\(s\) seconds, subopt"),
     ("target-str", lambda p: peers.time_to_target(
         solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history, "1e-3"),
      TypeError, "target must be a number"),
