@@ -33,7 +33,7 @@ uses the same scheme).
 
 Trajectories: a run records the iterate after every epoch (or, for peers that cannot be resumed,
 after every checkpoint of a restart grid) together with the peer's own time, and evaluates every
-recorded iterate afterwards with the shared float64 objective (``halp_core.solvers._evaluate``),
+recorded iterate afterwards with the shared float64 objective (``halp_core.trajectory.evaluate``),
 so evaluation is never inside the timed work. Three ways to get there, per peer:
 
   "stepped"   the peer exposes one-epoch calls that resume exactly (sklearn SGD partial_fit,
@@ -45,21 +45,29 @@ so evaluation is never inside the timed work. Three ways to get there, per peer:
   "restarted" no resumable epochs: a fresh fit per checkpoint k of ``restart_grid(epochs)`` with
               max_iter = k (cyanure, lbfgs); seconds = the time of that fit.
 
+One module per library (``sklearn``, ``cyanure``, ``tick``, ``lightning``, ``copt``) holds its
+runners; this package holds the registry of peers (:data:`PEERS`) and the functions that run them.
+
 A peer whose library is not installed is listed by :func:`peer_status` with the reason; the
 suites and the dashboard iterate over :func:`available_peers` and so skip it.
 """
 
 import importlib
-import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import _validate
-from .problems import BinaryLogistic, LeastSquares, Problem
-from .solvers import HISTORY_COLUMNS, Result, _evaluate, _positive, _whole
+from halp_core import _validate, trajectory
+from halp_core.problems import BinaryLogistic, LeastSquares, Problem
+
+from . import copt, cyanure, lightning, sklearn, tick
+from ._recorders import restart_grid
+from .tick import float32_exact_step, tick_float32_lam
+
+__all__ = ["KINDS", "PEERS", "PeerSpec", "PeerUnavailable", "available_peers", "check_peer",
+           "float32_exact_step", "peer_status", "restart_grid", "seconds_per_epoch", "solve_peer",
+           "tick_float32_lam", "time_to_target"]
 
 KINDS = ("logistic", "least_squares")
 
@@ -86,262 +94,6 @@ class PeerSpec:
     sampling: object = None
 
 
-# ---- trajectory recorders ------------------------------------------------------------------------
-
-def _stepped(run_epoch, current_w, epochs):
-    """[(epoch, seconds, w)] from ``epochs`` timed calls of run_epoch(); stops at a non-finite w."""
-    out, seconds = [], 0.0
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        run_epoch()
-        seconds += time.perf_counter() - start
-        w = current_w()
-        out.append((epoch, seconds, w))
-        if not np.isfinite(w).all():
-            break
-    return out
-
-
-class _Recorder:
-    """Per-epoch callback: copies the iterate and its time (its own time is subtracted)."""
-
-    def __init__(self, current_w, start_at_first_call=False):
-        self.current_w = current_w
-        self.points = []
-        self.start = None
-        self.overhead = 0.0
-        self.skip_first = start_at_first_call
-
-    def begin(self):
-        self.start = time.perf_counter()
-
-    def __call__(self, state):
-        now = time.perf_counter()
-        if self.skip_first:
-            self.skip_first, self.start = False, now
-        else:
-            w = self.current_w(state)
-            self.points.append((len(self.points) + 1, now - self.start - self.overhead, w))
-        self.overhead += time.perf_counter() - now
-
-
-def restart_grid(epochs):
-    """Checkpoints of restarted peers: 1, 2, ..., then k -> max(k + 1, floor(1.25 k)) (so no gap
-    is wider than 25%), ending at ``epochs`` (an int >= 1)."""
-    epochs = _whole(epochs, "epochs", 1)
-    grid, k = [], 1
-    while k < epochs:
-        grid.append(k)
-        k = max(k + 1, k * 5 // 4)
-    return grid + [epochs]
-
-
-def _restarted(fit, epochs):
-    """[(k, seconds, w)] from one fresh timed ``fit(k) -> w`` per checkpoint k of restart_grid."""
-    out = []
-    for k in restart_grid(epochs):
-        start = time.perf_counter()
-        w = fit(k)
-        out.append((k, time.perf_counter() - start, w))
-        if not np.isfinite(w).all():
-            break
-    return out
-
-
-# ---- scikit-learn --------------------------------------------------------------------------------
-
-def _sklearn_sgd(problem, step, epochs, seed):
-    from sklearn.linear_model import SGDClassifier, SGDRegressor
-
-    common = dict(penalty="l2", alpha=problem.lam, fit_intercept=False, learning_rate="constant",
-                  eta0=step, shuffle=True, random_state=np.random.RandomState(seed))
-    if problem.kind == "logistic":
-        model = SGDClassifier(loss="log_loss", **common)
-        fit = lambda: model.partial_fit(problem.X, problem.y, classes=np.array([-1.0, 1.0]))  # noqa: E731
-    else:
-        model = SGDRegressor(loss="squared_error", **common)
-        fit = lambda: model.partial_fit(problem.X, problem.y)  # noqa: E731
-    return _stepped(fit, lambda: model.coef_.ravel().astype(np.float64), epochs)
-
-
-def _sklearn_sag(problem, epochs, seed, is_saga):
-    """One sag_solver epoch per call, resumed through its warm-start memory (the kernel that
-    LogisticRegression / Ridge with solver sag or saga run; automatic step)."""
-    from sklearn.linear_model._sag import sag_solver
-
-    X = problem.X
-    y = (problem.y + 1.0) / 2.0 if problem.kind == "logistic" else problem.y  # log loss: 0/1 labels
-    mem = {"coef": np.zeros((problem.d, 1))}
-    rng = np.random.RandomState(seed)
-    max_sq = float(np.einsum("ij,ij->i", X, X).max())
-    loss = "log" if problem.kind == "logistic" else "squared"
-
-    def run_epoch():
-        nonlocal mem
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, _, mem = sag_solver(X, y, None, loss, problem.n * problem.lam, 0.0, 1, 0.0, 0, rng,
-                                   False, max_sq, mem, is_saga)
-
-    return _stepped(run_epoch, lambda: np.array(mem["coef"][:, 0], dtype=np.float64), epochs)
-
-
-def _sklearn_lbfgs(problem, epochs, seed):
-    from sklearn.linear_model import LogisticRegression
-
-    def fit(k):
-        model = LogisticRegression(solver="lbfgs", C=1.0 / (problem.n * problem.lam),
-                                   fit_intercept=False, max_iter=k, tol=0.0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(problem.X, problem.y)
-        return model.coef_.ravel().astype(np.float64)
-
-    return _restarted(fit, epochs)
-
-
-# ---- cyanure -------------------------------------------------------------------------------------
-
-def _cyanure_svrg(problem, epochs, seed):
-    from cyanure.estimators import LogisticRegression, Regression
-
-    def fit(k):
-        cls = LogisticRegression if problem.kind == "logistic" else Regression
-        model = cls(lambda_1=problem.lam, penalty="l2", fit_intercept=False, solver="svrg",
-                    max_iter=k, tol=0.0, duality_gap_interval=10**9, verbose=False, n_threads=1,
-                    random_state=seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(problem.X, problem.y)
-        return model.coef_.ravel().astype(np.float64)
-
-    return _restarted(fit, epochs)
-
-
-# ---- tick ----------------------------------------------------------------------------------------
-
-def _tick(problem, step, epochs, seed, algorithm, dtype):
-    """tick's C++ SVRG / SAGA, one epoch per ``_solver.solve()`` call (the loop tick's own
-    verbose mode runs), a new permutation per epoch: with tick's uniform sampling
-    (rand_type="unif") its SAGA converged to a point 4.3e-3 (relative) away from w* on a
-    600-sample problem whatever the step, as if one sample were never drawn (docs/peers.md).
-    float32: the L2 prox rounds step * lam to a multiple of 2^-23 (see tick_float32_lam); a warning
-    says when the lam it then solves is more than 1% off ours."""
-    from tick.linear_model import ModelLinReg, ModelLogReg
-    from tick.prox import ProxL2Sq
-    from tick.solver import SAGA, SVRG
-
-    if dtype == np.float32:
-        lam_eff = tick_float32_lam(step, problem.lam)
-        if abs(lam_eff / problem.lam - 1) > 0.01:
-            warnings.warn(f"tick's float32 L2 prox rounds step * lam = {step * problem.lam:.4g} to "
-                          f"a multiple of 2^-23: it solves lam = {lam_eff:.6g} "
-                          f"({lam_eff / problem.lam:.4f} x ours); peers.float32_exact_step(step, "
-                          f"lam) = {_exact_or_none(step, problem.lam)} avoids it", RuntimeWarning,
-                          stacklevel=4)
-    model_cls = ModelLogReg if problem.kind == "logistic" else ModelLinReg
-    model = model_cls(fit_intercept=False).fit(problem.X.astype(dtype), problem.y.astype(dtype))
-    solver = (SVRG if algorithm == "svrg" else SAGA)(step=step, tol=0.0, max_iter=epochs,
-                                                     verbose=False, seed=seed, rand_type="perm")
-    solver.set_model(model).set_prox(ProxL2Sq(strength=problem.lam))
-    _, _, iterate, _ = solver._initialize_values(np.zeros(problem.d, dtype=dtype), step,
-                                                  n_empty_vectors=1)
-    solver._solver.set_starting_iterate(iterate)
-
-    def current_w():
-        solver._solver.get_minimizer(iterate)
-        return iterate.astype(np.float64)
-
-    return _stepped(solver._solver.solve, current_w, epochs)
-
-
-_F32_ULP = 2.0 ** -23  # spacing of float32 numbers just above 1
-
-
-def tick_float32_lam(step, lam):
-    """The lam that tick's float32 solvers really apply at ``step``: their ProxL2Sq computes
-    x / (1 + step * lam) in float32, where 1 + step * lam rounds to 1 + k 2^-23 (measured:
-    step = 1/L_max on binary MNIST, lam = 1e-4, gives k = 11 for 11.46, lam_eff = 0.960 lam).
-    step: finite > 0; lam: finite >= 0."""
-    step, lam = _positive(step, "step"), _validate.real(lam, "lam", minimum=0)
-    one_plus = np.float32(1.0) + np.float32(step) * np.float32(lam)
-    return (float(one_plus) - 1.0) / step
-
-
-def float32_exact_step(step, lam):
-    """The largest step <= ``step`` with step * lam a whole multiple of 2^-23, at which tick's
-    float32 L2 prox applies exactly lam (:func:`tick_float32_lam`). ValueError when
-    step * lam < 2^-23 (the float32 prox would not regularize at all)."""
-    step, lam = _positive(step, "step"), _positive(lam, "lam")
-    k = np.floor(step * lam / _F32_ULP)
-    if k < 1:
-        raise ValueError(f"step * lam = {step * lam:.3g} is below float32's resolution at 1 "
-                         f"(2^-23 = {_F32_ULP:.3g}): no step <= {step:.3g} is exact")
-    return float(k * _F32_ULP / lam)
-
-
-def _exact_or_none(step, lam):
-    try:
-        return f"{float32_exact_step(step, lam):.6g}"
-    except ValueError:
-        return "none (step * lam < 2^-23)"
-
-
-# ---- lightning -----------------------------------------------------------------------------------
-
-def _lightning(problem, step, epochs, seed, algorithm):
-    """lightning's SVRG / SAGA (Cython), uniform sampling with replacement (its randomkit draws
-    the stream of numpy's RandomState(seed).randint). Its SAGA is the textbook variant: the
-    gradient table starts at the gradients of w = 0 (one uncounted pass), unlike tick's zero table;
-    measured on binary MNIST, that leaves it 5-9% above SVRG after 10 epochs (docs/peers.md)."""
-    from lightning.classification import SAGAClassifier, SVRGClassifier
-    from lightning.regression import SAGARegressor, SVRGRegressor
-
-    logistic = problem.kind == "logistic"
-    rec = _Recorder(lambda est: (est.coef_[0] * est.coef_scale_[0]).astype(np.float64))
-    kw = dict(eta=step, alpha=problem.lam, loss="log" if logistic else "squared", max_iter=epochs,
-              tol=0.0, callback=rec, random_state=seed)
-    if algorithm == "svrg":
-        model = (SVRGClassifier if logistic else SVRGRegressor)(**kw)
-    else:
-        model = (SAGAClassifier if logistic else SAGARegressor)(beta=0.0, **kw)
-    rec.begin()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(problem.X, problem.y)
-    return rec.points
-
-
-# ---- copt ----------------------------------------------------------------------------------------
-
-def _copt_svrg(problem, step, epochs, seed):
-    """copt's minimize_svrg (Numba, compiled inside every call; per-epoch permutation drawn from
-    NumPy's global RNG, which is seeded here and restored afterwards). Its logistic derivative is
-    a ``parallel=True`` kernel called once per sample: it runs on one Numba thread here, like
-    every other solver (a parallel launch per sample on 2 threads made it ~100x slower)."""
-    import copt
-    import numba
-    from copt import loss
-
-    if problem.kind == "logistic":
-        b = (problem.y + 1.0) / 2.0
-        f_deriv = loss.LogLoss(problem.X, b).partial_deriv
-    else:
-        b = problem.y
-        f_deriv = loss.SquareLoss(problem.X, b).partial_deriv
-    rec = _Recorder(lambda state: state["x"].astype(np.float64), start_at_first_call=True)
-    saved, threads = np.random.get_state(), numba.get_num_threads()
-    np.random.seed(seed)
-    numba.set_num_threads(1)
-    try:
-        copt.minimize_svrg(f_deriv, problem.X, b, np.zeros(problem.d), step, alpha=problem.lam,
-                           max_iter=epochs, tol=0.0, callback=rec)
-    finally:
-        np.random.set_state(saved)
-        numba.set_num_threads(threads)
-    return rec.points
-
-
 # ---- registry ------------------------------------------------------------------------------------
 
 def _spec(name, library, package, algorithm, precision, step, trajectory, passes, runner,
@@ -353,31 +105,31 @@ def _spec(name, library, package, algorithm, precision, step, trajectory, passes
 _NAN = float("nan")
 PEERS = {s.name: s for s in (
     _spec("sklearn-sgd", "sklearn", "scikit-learn", "sgd", "fp64", "same", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sgd(p, a, e, s), sampling="permutation"),
+          lambda p, a, e, s: sklearn.sgd(p, a, e, s), sampling="permutation"),
     _spec("sklearn-sag", "sklearn", "scikit-learn", "sag", "fp64", "automatic", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sag(p, e, s, False), sampling="uniform"),
+          lambda p, a, e, s: sklearn.sag(p, e, s, False), sampling="uniform"),
     _spec("sklearn-saga", "sklearn", "scikit-learn", "saga", "fp64", "automatic", "stepped", 1.0,
-          lambda p, a, e, s: _sklearn_sag(p, e, s, True), sampling="uniform"),
+          lambda p, a, e, s: sklearn.sag(p, e, s, True), sampling="uniform"),
     _spec("sklearn-lbfgs", "sklearn", "scikit-learn", "lbfgs", "fp64", "automatic", "restarted",
-          _NAN, lambda p, a, e, s: _sklearn_lbfgs(p, e, s), kinds=("logistic",)),
+          _NAN, lambda p, a, e, s: sklearn.lbfgs(p, e, s), kinds=("logistic",)),
     _spec("cyanure-svrg", "cyanure", "cyanure", "svrg", "fp64", "automatic", "restarted", _NAN,
-          lambda p, a, e, s: _cyanure_svrg(p, e, s)),
+          lambda p, a, e, s: cyanure.svrg(p, e, s)),
     _spec("tick-svrg-fp64", "tick", "tick", "svrg", "fp64", "same", "stepped", 2.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float64), sampling="permutation"),
+          lambda p, a, e, s: tick.solve(p, a, e, s, "svrg", np.float64), sampling="permutation"),
     _spec("tick-svrg-fp32", "tick", "tick", "svrg", "fp32", "same", "stepped", 2.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "svrg", np.float32), sampling="permutation"),
+          lambda p, a, e, s: tick.solve(p, a, e, s, "svrg", np.float32), sampling="permutation"),
     _spec("tick-saga-fp64", "tick", "tick", "saga", "fp64", "same", "stepped", 1.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float64), sampling="permutation"),
+          lambda p, a, e, s: tick.solve(p, a, e, s, "saga", np.float64), sampling="permutation"),
     _spec("tick-saga-fp32", "tick", "tick", "saga", "fp32", "same", "stepped", 1.0,
-          lambda p, a, e, s: _tick(p, a, e, s, "saga", np.float32), sampling="permutation"),
+          lambda p, a, e, s: tick.solve(p, a, e, s, "saga", np.float32), sampling="permutation"),
     _spec("lightning-svrg", "lightning", "sklearn-contrib-lightning", "svrg", "fp64", "same",
-          "callback", 2.0, lambda p, a, e, s: _lightning(p, a, e, s, "svrg"),
+          "callback", 2.0, lambda p, a, e, s: lightning.solve(p, a, e, s, "svrg"),
           sampling="uniform"),
     _spec("lightning-saga", "lightning", "sklearn-contrib-lightning", "saga", "fp64", "same",
-          "callback", 1.0, lambda p, a, e, s: _lightning(p, a, e, s, "saga"),
+          "callback", 1.0, lambda p, a, e, s: lightning.solve(p, a, e, s, "saga"),
           sampling="uniform"),
     _spec("copt-svrg", "copt", "copt", "svrg", "fp64", "same", "callback", 2.0,
-          lambda p, a, e, s: _copt_svrg(p, a, e, s), sampling="permutation"),
+          lambda p, a, e, s: copt.svrg(p, a, e, s), sampling="permutation"),
 )}
 """Every peer, by name (the names are asv parameter values: append only)."""
 
@@ -430,37 +182,38 @@ def solve_peer(problem, name, *, step=None, epochs, seed=0):
 
     step: absolute step alpha > 0, required by peers with ``step == "same"``, ignored (and stored
     as None in the settings) by the others; epochs: int >= 1 (for lbfgs: iterations); seed: int.
-    Returns a :class:`halp_core.Result` whose ``history`` has the columns of ``halp_core.solve``
+    Returns a :class:`halp_core.Result` (through halp_core.trajectory.record) whose ``history`` has the columns of ``halp_core.solve``
     (epoch, passes, seconds, loss, subopt, grad_norm, dist): one row for the start (w = 0) and one
     per recorded epoch (restarted peers: per checkpoint of ``restart_grid(epochs)``); seconds is
     the peer's own time, evaluation excluded; passes is NaN where the peer's count is unknown.
     """
     spec = check_peer(problem, name)
-    epochs = _whole(epochs, "epochs", 1)
-    seed = _whole(seed, "seed", 0)
+    epochs = _validate.integer(epochs, "epochs", 1)
+    seed = _validate.integer(seed, "seed", 0)
     if spec.step == "same":
         if step is None:
             raise ValueError(f"{name} takes our step: pass step=alpha (absolute, > 0)")
-        step = _positive(step, "step")
+        step = _validate.real(step, "step", positive=True)
     else:
         step = None
     points = spec.runner(problem, step, epochs, seed)
-    w0 = np.zeros(problem.weight_shape)
-    rows = [dict(zip(HISTORY_COLUMNS, (0, 0.0, 0.0, *_evaluate(problem, w0))))]
-    for epoch, seconds, w in points:
-        rows.append(dict(zip(HISTORY_COLUMNS, (epoch, epoch * spec.passes_per_epoch, seconds,
-                                               *_evaluate(problem, w)))))
-    if points and not np.isfinite(points[-1][2]).all():
-        warnings.warn(f"{name} diverged at epoch {points[-1][0]} (non-finite iterate); try a "
-                      f"smaller step", RuntimeWarning, stacklevel=2)
     settings = dict(problem=problem.name, solver=name, precision=spec.precision, step=step,
                     sampling=spec.sampling, seed=seed, library=spec.package,
                     algorithm=spec.algorithm, trajectory=spec.trajectory)
-    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    history.attrs.update(settings)
-    w = points[-1][2] if points else w0
-    return Result(w=w, history=history, saturations=np.zeros(len(points), dtype=np.int64),
-                  settings=settings)
+
+    def check(epoch, w, row, first, w_prev):
+        if not np.isfinite(w).all():
+            return f"{name} diverged at epoch {epoch} (non-finite iterate); try a smaller step"
+        return None
+
+    record = trajectory.record(points, lambda w: trajectory.evaluate(problem, w),
+                               np.zeros(problem.weight_shape),
+                               passes_per_epoch=spec.passes_per_epoch, settings=settings,
+                               check=check)
+    return trajectory.Result(w=record.state, history=record.history,
+                             saturations=np.zeros(len(record.history) - 1, dtype=np.int64),
+                             settings=settings, diverged_epoch=record.diverged_epoch,
+                             divergence=record.divergence)
 
 
 def _check_history(history, columns):
