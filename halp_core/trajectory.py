@@ -80,9 +80,9 @@ def record(points, evaluate, start, *, passes_per_epoch, settings, columns=HISTO
     points: iterable of (epoch, seconds, state), seconds the cumulative solver time (s); evaluate:
     ``evaluate(state)`` -> the values of ``columns[3:]`` (called outside any timing); start: the
     state before epoch 1 (recorded as epoch 0, 0 passes, 0 s); passes_per_epoch: data passes of
-    one epoch (float, NaN if unknown); settings: dict stored in ``history.attrs`` (with
-    the divergence diagnosis when there is a check); columns: the
-    history's columns, starting with epoch, passes, seconds; check: optional
+    one epoch (float, NaN if unknown); settings: dict stored in ``history.attrs`` (with the
+    divergence diagnosis when there is a check); columns: the history's columns, starting with
+    epoch, passes, seconds; check: optional
     ``check(epoch, state, row, first_row, previous_state)`` -> a divergence message or None; the
     first message raises one RuntimeWarning and is recorded, and with a check a non-finite state
     or first evaluated value (the loss) ends the run; callback: optional ``callback(epoch, row)``

@@ -84,7 +84,8 @@ def test_halp_core_has_no_import_cycle():
         state[node] = "open"
         for nxt in graph[node]:
             if state.get(nxt) == "open":
-                raise AssertionError(f"import cycle: {' -> '.join(stack[stack.index(nxt):] + [nxt])}")
+                cycle = stack[stack.index(nxt):] + [nxt]
+                raise AssertionError(f"import cycle: {' -> '.join(cycle)}")
             if nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = "done"

@@ -182,10 +182,12 @@ def solve_peer(problem, name, *, step=None, epochs, seed=0):
 
     step: absolute step alpha > 0, required by peers with ``step == "same"``, ignored (and stored
     as None in the settings) by the others; epochs: int >= 1 (for lbfgs: iterations); seed: int.
-    Returns a :class:`halp_core.Result` (through halp_core.trajectory.record) whose ``history`` has the columns of ``halp_core.solve``
-    (epoch, passes, seconds, loss, subopt, grad_norm, dist): one row for the start (w = 0) and one
-    per recorded epoch (restarted peers: per checkpoint of ``restart_grid(epochs)``); seconds is
-    the peer's own time, evaluation excluded; passes is NaN where the peer's count is unknown.
+    Returns a :class:`halp_core.Result` (built by halp_core.trajectory.record) whose ``history``
+    has the columns of ``halp_core.solve`` (epoch, passes, seconds, loss, subopt, grad_norm,
+    dist): one row for the start (w = 0) and one per recorded epoch (restarted peers: per
+    checkpoint of ``restart_grid(epochs)``); seconds is the peer's own time, evaluation excluded;
+    passes is NaN where the peer's count is unknown. A non-finite iterate ends the record with one
+    RuntimeWarning (``Result.diverged_epoch``).
     """
     spec = check_peer(problem, name)
     epochs = _validate.integer(epochs, "epochs", 1)

@@ -8,6 +8,7 @@ import numpy as np
 
 from halp_core import _validate
 
+
 class Recorder:
     """Per-epoch callback: copies the iterate and its time (its own time is subtracted)."""
 

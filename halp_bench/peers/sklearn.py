@@ -1,4 +1,5 @@
-"""scikit-learn peers: SGDClassifier / SGDRegressor, sag / saga (sag_solver), LogisticRegression lbfgs."""
+"""scikit-learn peers: SGDClassifier / SGDRegressor, sag / saga (sag_solver), and
+LogisticRegression with lbfgs."""
 
 import warnings
 
