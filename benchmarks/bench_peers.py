@@ -1,5 +1,5 @@
 """Peers: our SVRG-fp64, SVRG-fp32, HALP-8 and HALP-16 against every installed peer
-(``halp_core.peers``: scikit-learn, cyanure, tick, lightning, copt) on the same objective and data.
+(``halp_bench.peers``: scikit-learn, cyanure, tick, lightning, copt) on the same objective and data.
 
 Problems: binary MNIST logistic regression (50000 x 784, lam = 1e-4, 8-bit data) and synthetic
 least squares (PEER_LSQ). Everything is measured once per ``asv run`` in ``setup_cache`` (one
@@ -7,7 +7,7 @@ process, so the contenders share the machine's state), and the ``track_`` benchm
 
 * per-epoch time: ``TIMING_ROUNDS`` rounds; in each round every contender runs ``TIMING_EPOCHS``
   epochs, one contender after the other (interleaved), and its steady per-epoch time is
-  ``halp_core.peers.seconds_per_epoch`` of that run; the value is the median over rounds.
+  ``peers.seconds_per_epoch`` of that run; the value is the median over rounds.
 * time to target: one run of ``EPOCHS[problem]`` epochs per contender; the solver time at the first
   epoch with f - f* <= target (inf when not reached within the run).
 * ratios ours / peer of both (lower is better; inf / inf is NaN).
@@ -47,8 +47,10 @@ SEED = 0
 
 
 def peers_api():
-    """``halp_core.peers`` (skips every benchmark on commits that lack it)."""
-    return common.require(common.safe_import("halp_core.peers"), "halp_core.peers")
+    """``halp_bench.peers`` (``halp_core.peers`` on commits before halp_bench; skips every
+    benchmark on commits that have neither)."""
+    return common.require(common.safe_import("halp_bench.peers")
+                          or common.safe_import("halp_core.peers"), "halp_bench.peers")
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,13 +67,17 @@ def peer_problem(name):
 
 
 def run_contender(prob, problem, contender, epochs):
-    """History (halp_core.solve columns) of ``contender`` for ``epochs`` epochs."""
+    """History (halp_core.solve columns) of ``contender`` for ``epochs`` epochs, through
+    ``halp_bench.contenders.run`` (on commits before it: ``solve`` or ``peers.solve_peer``)."""
     step = peers_api().float32_exact_step(STEP_FACTOR[problem] / prob.L_max, prob.lam)
-    if contender in OUR_SETTINGS:
-        solver, precision = OUR_SETTINGS[contender]
-        mu = HALP_MU if solver == "halp" else None
-        return common.api().solve(prob, solver, precision=precision, step=step, epochs=epochs,
-                                  mu=mu, seed=SEED).history
+    ours = OUR_SETTINGS.get(contender)
+    options = dict(mu=HALP_MU) if ours is not None and ours[0] == "halp" else {}
+    run = common.safe_import("halp_bench.contenders", "run")
+    if run is not None:
+        return run(prob, ours or contender, step=step, epochs=epochs, seed=SEED, **options).history
+    if ours is not None:
+        return common.api().solve(prob, ours[0], precision=ours[1], step=step, epochs=epochs,
+                                  seed=SEED, **options).history
     return peers_api().solve_peer(prob, contender, step=step, epochs=epochs, seed=SEED).history
 
 

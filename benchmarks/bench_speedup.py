@@ -5,7 +5,8 @@ measured inside one process with the two contenders interleaved (machine noise h
 / median epoch time of its baseline in ``baseline`` precision, on the same problem (the one of
 bench_epoch), same step, seed and sampling:
   method 'halp'   -> baseline solver 'svrg';
-  method 'lp-sgd' -> baseline solver 'sgd'.
+  method 'lp-sgd' -> baseline solver 'sgd'
+(the registry entries' ``baseline``: ``BASELINE_SOLVER``, from ``common.baselines``).
 Lower is better (asv treats higher as worse): 0.5 means the low-precision epoch takes half the
 time. Both solvers are built and warmed first; then rounds alternate the order (A B, B A, ...)
 until at least MIN_ROUNDS rounds and BUDGET_S seconds are spent (at most MAX_ROUNDS).
@@ -18,7 +19,7 @@ import numpy as np
 from . import common
 from .common import SIZES_MB
 
-BASELINE_SOLVER = {"halp": "svrg", "lp-sgd": "sgd"}
+BASELINE_SOLVER = common.baselines()
 MIN_ROUNDS = 7
 MAX_ROUNDS = 201
 BUDGET_S = 3.0

@@ -63,7 +63,7 @@ def kernels():
 # Solvers and precisions
 # --------------------------------------------------------------------------------------------
 
-SOLVERS = ("sgd", "svrg", "lp-sgd", "lp-svrg", "halp")
+# The solvers of commits before halp_core.registry (and the first values of every solver parameter).
 FULL_SOLVERS = ("sgd", "svrg")
 LOW_SOLVERS = ("lp-sgd", "lp-svrg", "halp")
 # Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point.
@@ -72,14 +72,43 @@ FLOAT_PRECISIONS = ("fp64", "fp32")
 BITS = (16, 8, 4)
 
 
+def registry():
+    """``halp_core.registry`` of the measured commit, or None on commits before it."""
+    return safe_import("halp_core.registry")
+
+
+def registered_solvers():
+    """Solver parameter values: FULL_SOLVERS + LOW_SOLVERS, then every other solver of the
+    measured commit's registry in registration order (appended, so existing values keep their
+    names and positions)."""
+    builtin = FULL_SOLVERS + LOW_SOLVERS
+    reg = registry()
+    return builtin + (() if reg is None else tuple(n for n in reg.names() if n not in builtin))
+
+
+SOLVERS = registered_solvers()
+
+
 def check_combo(solver, precision):
-    """Skip (NotImplementedError) a solver/precision pair the API does not define:
-    sgd/svrg run in fp64/fp32 only, lp-sgd/lp-svrg/halp in int bits only."""
-    if solver in FULL_SOLVERS and precision in FLOAT_PRECISIONS:
-        return
-    if solver in LOW_SOLVERS and isinstance(precision, int):
-        return
-    raise NotImplementedError(f"{solver} has no {precision!r} variant")
+    """Skip (NotImplementedError) a solver/precision pair the API does not define: the registry
+    entry's precisions (before the registry: sgd/svrg in fp64/fp32, the others in int bits)."""
+    reg = registry()
+    if reg is not None and solver in reg.SPECS:
+        defined = precision in reg.SPECS[solver].precisions
+    else:
+        defined = ((solver in FULL_SOLVERS and precision in FLOAT_PRECISIONS)
+                   or (solver in LOW_SOLVERS and isinstance(precision, int)))
+    if not defined:
+        raise NotImplementedError(f"{solver} has no {precision!r} variant")
+
+
+def baselines():
+    """{low-precision solver: the full-precision solver it is compared with}, from the registry
+    entries' ``baseline`` (before the registry: svrg for halp and lp-svrg, sgd for lp-sgd)."""
+    reg = registry()
+    if reg is None:
+        return {"lp-sgd": "sgd", "lp-svrg": "svrg", "halp": "svrg"}
+    return {name: reg.spec(name).baseline for name in reg.names("low")}
 
 
 def memory_solver(precision):

@@ -11,16 +11,17 @@ from . import _numba_cache
 
 _numba_cache.configure()  # before any kernel module is imported
 
-from . import datasets, fixed_point, kernels, problems  # noqa: E402
+from . import datasets, fixed_point, kernels, problems, registry, trajectory  # noqa: E402
 from .datasets import CacheWarning  # noqa: E402
 from .problems import (  # noqa: E402
     BinaryLogistic, LeastSquares, Multinomial, Problem, Quantization, QuantizationWarning)
-from .solvers import SAMPLING, SOLVERS, Result, make_solver, solve  # noqa: E402
+from .solvers import SAMPLING, SOLVERS, make_solver, solve  # noqa: E402
+from .trajectory import Result  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SAMPLING", "SOLVERS", "BinaryLogistic", "CacheWarning", "LeastSquares", "Multinomial",
     "Problem", "Quantization", "QuantizationWarning", "Result", "datasets", "fixed_point",
-    "kernels", "make_solver", "problems", "solve",
+    "kernels", "make_solver", "problems", "registry", "solve", "trajectory",
 ]

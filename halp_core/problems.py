@@ -21,6 +21,7 @@ import scipy.sparse.linalg
 from scipy.special import expit, logsumexp, softmax
 
 from . import _validate, fixed_point
+from ._cache_dir import CacheWarning, data_dir
 from .losses import _logistic_loss
 
 GRAD_TOL = 1e-10
@@ -212,8 +213,6 @@ class Problem(abc.ABC):
         unwritable folder costs a CacheWarning and the computation next time, never the result."""
         if self.X.size < DISK_CACHE_SIZE:
             return self._reference_optimum()
-        from .datasets import CacheWarning, data_dir
-
         path = data_dir() / "optima" / f"{self.kind}-{self._content_hash()}.npy"
         try:
             w = np.load(path)

@@ -2,8 +2,10 @@
 full-precision solver it is compared with, and how it is built.
 
 Everything that names solvers reads it: input validation, ``make_solver`` / ``solve``, the asv
-benchmarks, the reproduction and the dashboard. Adding a solver is one module with its class plus
-one ``register(SolverSpec(...))`` call (docs/contributing.md).
+benchmarks, the reproduction and the dashboard. Adding a solver is one module with its class (a
+``halp_core.solvers.Solver`` subclass with ``run_epoch()`` and ``w``) plus one
+``register(SolverSpec(...))`` call; tests/test_registry.py does it with a toy solver
+(tests/toy_solver.py) and sees it solved, listed and benchmarked.
 """
 
 from dataclasses import dataclass, field
@@ -55,6 +57,17 @@ def register(spec):
         raise ValueError(f"baseline {spec.baseline!r} of {spec.name!r} is not registered")
     SPECS[spec.name] = spec
     return spec
+
+
+def unregister(name):
+    """Remove the solver ``name`` from SPECS (for tests that register a solver of their own; a
+    built-in solver is named by the benchmarks and the reproduction: never remove one).
+    ValueError for an unknown name or one that is another solver's baseline."""
+    entry = spec(name)
+    users = [s.name for s in SPECS.values() if s.baseline == entry.name]
+    if users:
+        raise ValueError(f"{name!r} is the baseline of {', '.join(users)}")
+    del SPECS[name]
 
 
 def spec(name):

@@ -2,30 +2,27 @@
 compile before timing, then run epochs of Numba kernels.
 
 ``make_solver`` returns an object whose ``run_epoch()`` does one epoch of solver work and nothing
-else (what benchmarks time); ``solve`` runs whole trajectories, evaluates each epoch outside the
-timed region with the problem's shared float64 objective, and checks it for divergence (one
-RuntimeWarning and ``Result.diverged_epoch``; the rule is ``_divergence``'s, stated in ``solve``).
+else (what benchmarks time); ``solve`` runs whole trajectories through ``halp_core.trajectory``
+(each epoch evaluated outside the timed region with the problem's shared float64 objective) and
+checks them for divergence (one RuntimeWarning and ``Result.diverged_epoch``; the rule is
+``_divergence``'s, stated in ``solve``).
 
 Where the HALP inner loop lives: ``halp_core.epochs._lp_epoch_linear`` (and ``_multinomial``);
-the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolver._begin_epoch``.
+the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolver._begin_epoch``
+with ``halp_core.bit_centering.grid_scale``.
 """
-
-import time
-import warnings
-from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-import pandas as pd
 
-from . import _validate, bit_centering, epochs, fixed_point, registry
+from . import _validate, bit_centering, epochs, fixed_point, registry, trajectory
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
 from .registry import BITS, FLOAT_PRECISIONS, SolverSpec
+from .trajectory import Result
 
 FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
 SAMPLING = ("uniform", "permutation")
-HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist")
 
 # Per-step saturation counts of the float32 LP kernels are exact up to 2**24.
 _MAX_F32_COORDS = 2**24
@@ -68,16 +65,18 @@ def _draw_indices(rng, n, steps, sampling):
     return np.concatenate([rng.permutation(n) for _ in range(reps)])[:steps].astype(np.int64)
 
 
-class _Solver:
-    """Common state: problem, step, sampling, the epoch counter and the saturation log."""
-
-    variance_reduced = False
+class Solver:
+    """Base class of the registered solvers. Common state: problem, name, precision, step,
+    sampling, seed, steps per epoch, threads, ``variance_reduced`` (the registry entry's), the
+    epoch counter and the saturation log; subclasses add ``run_epoch()`` (one epoch, appending its
+    saturation count) and ``w`` (the current iterate, float64 of the problem's weight shape)."""
 
     def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch, threads):
         _validate.instance(problem, Problem, "problem")
         _validate.choice(sampling, "sampling", SAMPLING)
         self.problem = problem
         self.name = name
+        self.variance_reduced = registry.spec(name).variance_reduced
         self.precision = precision
         self.step = _positive(step, "step")
         self.sampling = sampling
@@ -134,13 +133,12 @@ class _Solver:
                                     blocks=self.threads)
 
 
-class FullPrecisionSolver(_Solver):
+class FullPrecisionSolver(Solver):
     """``sgd`` and ``svrg`` in float64 or float32 (data, iterate and arithmetic in that dtype)."""
 
     def __init__(self, problem, name, dtype, step, sampling, seed, steps_per_epoch, threads):
         super().__init__(problem, name, dtype.name.replace("float", "fp"), step, sampling, seed,
                          steps_per_epoch, threads)
-        self.variance_reduced = name == "svrg"
         self.X = problem.X if dtype == np.float64 else problem.X32
         self._w = np.zeros(problem.weight_shape, dtype=dtype)
         self._v = np.zeros(problem.weight_shape, dtype=dtype)
@@ -180,7 +178,7 @@ class FullPrecisionSolver(_Solver):
         self.epochs_done += 1
 
 
-class LowPrecisionSolver(_Solver):
+class LowPrecisionSolver(Solver):
     """``lp-sgd`` and ``lp-svrg``: the iterate w = s k lives on a fixed b-bit grid of scale s.
 
     Default scale: the finest grid whose range covers twice the largest |w*| coordinate,
@@ -194,7 +192,6 @@ class LowPrecisionSolver(_Solver):
             raise ValueError(f"{name} reads quantized data: build the problem with data_bits set "
                              f"(it was built with data_bits=None)")
         self.bits = bits
-        self.variance_reduced = name != "lp-sgd"
         self.top = 2 ** (bits - 1) - 1
         self.compute_dtype = np.dtype(np.float32)   # grid-unit arithmetic, every width
         size = int(np.prod(problem.weight_shape))
@@ -300,10 +297,10 @@ class HalpSolver(LowPrecisionSolver):
                                                  self.saturations[-1] > 0)
             self._g_prev = self._g.copy()
         self.mus.append(self._mu)
-        gnorm = float(np.linalg.norm(self._g))
-        if gnorm == 0.0:
+        scale = bit_centering.grid_scale(float(np.linalg.norm(self._g)), self._mu, self.bits)
+        if scale is None:
             return False  # w~ is exactly optimal: nothing to do this epoch
-        self.scale = gnorm / (self._mu * self.top)
+        self.scale = scale
         self._k[...] = 0
         self._vg[...] = (self.step / self.scale) * self._g
         return True
@@ -378,36 +375,6 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
 
 _OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
                    "scale": "scale is the fixed grid of lp-sgd / lp-svrg"}
-
-
-@dataclass
-class Result:
-    """A solver run: final weights ``w`` (float64, the problem's weight shape), the per-epoch
-    ``history`` (DataFrame with HISTORY_COLUMNS; seconds = cumulative solver time), the number of
-    saturated (clamped) coordinate updates per epoch, the settings used, and the divergence
-    diagnosis: ``diverged_epoch``, the first epoch that met the divergence rule (int, None for a
-    healthy run), and ``divergence``, the warning it raised ("" for a healthy run)."""
-
-    w: np.ndarray
-    history: pd.DataFrame
-    saturations: np.ndarray
-    settings: dict = field(default_factory=dict)
-    diverged_epoch: int | None = None
-    divergence: str = ""
-
-    @property
-    def diverged(self):
-        """Whether the run met the divergence rule (see :func:`solve`)."""
-        return self.diverged_epoch is not None
-
-
-def _evaluate(problem, w):
-    """(loss, subopt, grad_norm, dist) of w, float64, with the shared objective (inf or NaN,
-    without numpy's overflow warnings, once w has diverged)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        f, g = problem.loss_and_grad(w)
-        return (f, problem.suboptimality(w), float(np.linalg.norm(g)),
-                float(np.linalg.norm(w - problem.w_star)))
 
 
 # The divergence rule of solve(): epoch k diverged if its iterate or loss is not finite, if
@@ -505,33 +472,18 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
     run = make_solver(problem, solver, precision=precision, step=step, mu=mu, scale=scale,
                       sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch,
                       threads=threads)
-    w = run.w
-    rows = [dict(zip(HISTORY_COLUMNS, (0, 0.0, 0.0, *_evaluate(problem, w))))]
-    diverged_epoch, divergence = None, ""
-    seconds = 0.0
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        run.run_epoch()
-        seconds += time.perf_counter() - start
-        w_prev, w = w, run.w
-        row = dict(zip(HISTORY_COLUMNS, (epoch, epoch * run.passes_per_epoch, seconds,
-                                         *_evaluate(problem, w))))
-        rows.append(row)
-        if callback is not None:
-            callback(epoch, row)
-        if diverged_epoch is None:
-            message = _divergence(run, epoch, w, row["loss"], rows[0]["loss"], w_prev)
-            if message is not None:
-                diverged_epoch, divergence = epoch, message
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
-        if not (np.isfinite(w).all() and np.isfinite(row["loss"])):
-            break
     settings = dict(problem=problem.name, solver=solver, precision=run.precision, step=run.step,
                     sampling=sampling, seed=run.seed, steps_per_epoch=run.steps_per_epoch,
-                    threads=run.threads,
-                    mu=getattr(run, "mu", None),
-                    scale=run.scale if solver in ("lp-sgd", "lp-svrg") else None)
-    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    history.attrs.update(settings, diverged_epoch=diverged_epoch, divergence=divergence)
-    return Result(w=run.w, history=history, saturations=np.asarray(run.saturations, dtype=np.int64),
-                  settings=settings, diverged_epoch=diverged_epoch, divergence=divergence)
+                    threads=run.threads, mu=getattr(run, "mu", None),
+                    scale=run.scale if "scale" in registry.spec(solver).options else None)
+
+    def check(epoch, w, row, first, w_prev):
+        return _divergence(run, epoch, w, row["loss"], first["loss"], w_prev)
+
+    points = trajectory.timed_epochs(run.run_epoch, lambda: run.w, epochs)
+    record = trajectory.record(points, lambda w: trajectory.evaluate(problem, w), run.w,
+                               passes_per_epoch=run.passes_per_epoch, settings=settings,
+                               check=check, callback=callback)
+    return Result(w=run.w, history=record.history,
+                  saturations=np.asarray(run.saturations, dtype=np.int64), settings=settings,
+                  diverged_epoch=record.diverged_epoch, divergence=record.divergence)

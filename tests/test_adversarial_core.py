@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from halp_core import (bit_centering, datasets, fixed_point, kernels, make_solver, mlp, peers,
-                       problems, solve)
+from halp_bench import mlp, peers
+from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
-"""halp_core.machine: the instruction set recorded beside every speed figure."""
+"""halp_bench.machine: the instruction set recorded beside every speed figure."""
 
-from halp_core import machine
+from halp_bench import machine
 
 
 def cpuinfo(tmp_path, flags):

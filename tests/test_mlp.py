@@ -1,11 +1,12 @@
-"""The MLP of halp_core.mlp: each Numba kernel against a plain NumPy reference on random inputs,
+"""The MLP of halp_bench.mlp: each Numba kernel against a plain NumPy reference on random inputs,
 the NumPy full gradient against finite differences, validation, and short training runs."""
 
 import numpy as np
 import pytest
 import reference as ref
 
-from halp_core import datasets, fixed_point, mlp
+from halp_bench import mlp
+from halp_core import datasets, fixed_point
 from halp_core.problems import Multinomial
 
 D, H, C = 12, 7, 4

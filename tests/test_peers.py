@@ -1,4 +1,4 @@
-"""halp_core.peers: every peer solves our objective (its lam convention checked numerically), the
+"""halp_bench.peers: every peer solves our objective (its lam convention checked numerically), the
 trajectories have halp_core.solve's columns, missing peers are skipped with a reason, and on
 binary MNIST with one step our SVRG and every same-step peer SVRG / SAGA agree after 10 epochs."""
 
@@ -9,8 +9,9 @@ import numba
 import numpy as np
 import pytest
 
-from halp_core import BinaryLogistic, LeastSquares, datasets, peers, solve
-from halp_core.solvers import HISTORY_COLUMNS
+from halp_bench import peers
+from halp_core import BinaryLogistic, LeastSquares, datasets, solve
+from halp_core.trajectory import HISTORY_COLUMNS
 
 INSTALLED = peers.available_peers()
 

@@ -1,4 +1,4 @@
-"""`python -m halp_core.reproduce --quick` end to end (outputs, the claims its summary makes), and the
+"""`python -m halp_bench.reproduce --quick` end to end (outputs, the claims its summary makes), and the
 dashboard's Reproduction page on its outputs, on the shipped sample and on a bad folder."""
 
 import json
@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import reproduction_data
-from halp_core import mlp, reproduce
+from halp_bench import mlp, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "dashboard" / "views" / "reproduction.py")
@@ -36,7 +36,7 @@ def test_writes_every_output(quick):
                  "plotly.min.js"):
         assert (out / name).is_file(), name
     run = json.loads((out / "run.json").read_text())
-    assert run["command"] == "python -m halp_core.reproduce --quick" and run["wall_seconds"] > 0
+    assert run["command"] == "python -m halp_bench.reproduce --quick" and run["wall_seconds"] > 0
     assert run["machine"] == reproduce.cpu_description()
     wall = reproduce.seconds_text(run["wall_seconds"])
     assert f"in {wall} s of wall time on {run['machine']}" in text
@@ -114,7 +114,7 @@ def test_summary_verdicts_follow_the_stated_rule():
     """The --quick MNIST finals of the issue: HALP-16 at 8.99e-3 against SVRG's 8.35e-3 tracks
     (1.08x), HALP-8 at 2.36e-2 does not (2.8x > TRACK_FACTOR); times keep their digits."""
     frames = _synthetic_frames({"svrg-fp64": 8.35e-3, "halp-16": 8.99e-3, "halp-8": 2.36e-2})
-    run = dict(command="python -m halp_core.reproduce --quick", wall_seconds=61.0,
+    run = dict(command="python -m halp_bench.reproduce --quick", wall_seconds=61.0,
                machine="AMD EPYC, 2 logical CPUs, AVX2")
     text = reproduce.summary(*frames, reproduce.Settings.quick(), run)
     assert (f"HALP-b *tracks SVRG* on a problem when its final f − f* is at most "

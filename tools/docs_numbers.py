@@ -18,7 +18,7 @@ files (e.g. the same table in README.md and docs/performance.md). Sources:
   instruction set from ``results/<machine>/machine.json`` ("ISA not recorded" when its cpu string
   does not name one);
 * the reproduction sample in ``docs/reproduction/`` (CSVs and ``run.json``, written by
-  ``python -m halp_core.reproduce --quick --out docs/reproduction``);
+  ``python -m halp_bench.reproduce --quick --out docs/reproduction``);
 * the solvers themselves for the README's "paper's claim" tables (a few seconds; every HALP row
   passes mu explicitly). These *measured* blocks are compared within MEASURED_FACTOR (below) and
   rewritten only when a number moved further: solver output differs in the last bits between CPUs.
@@ -234,22 +234,40 @@ def reproduction_mlp():
 
 # ---- blocks: asv results -----------------------------------------------------------------------
 
-SPEEDUP_PAIRS = (("HALP-8 / SVRG-fp32", ("halp", 8, "fp32")),
-                 ("HALP-8 / SVRG-fp64", ("halp", 8, "fp64")),
-                 ("HALP-16 / SVRG-fp32", ("halp", 16, "fp32")),
-                 ("LP-SGD-8 / SGD-fp32", ("lp-sgd", 8, "fp32")))
-EPOCH_SOLVERS = (("SVRG-fp32", ("svrg", "fp32")), ("SVRG-fp64", ("svrg", "fp64")),
-                 ("HALP-8", ("halp", 8)), ("HALP-16", ("halp", 16)),
-                 ("LP-SVRG-8", ("lp-svrg", 8)), ("SGD-fp32", ("sgd", "fp32")),
-                 ("SGD-fp64", ("sgd", "fp64")), ("LP-SGD-8", ("lp-sgd", 8)))
+def run_label(solver, precision):
+    """Display name of a solver run from the registry's label, e.g. "HALP-8", "SVRG-fp32"."""
+    from halp_core import registry
+
+    return f"{registry.spec(solver).label}-{precision}"
+
+
+# (method, bits, baseline precision) of bench_speedup; the baseline solver is the registry's
+SPEEDUP_KEYS = (("halp", 8, "fp32"), ("halp", 8, "fp64"), ("halp", 16, "fp32"),
+                ("lp-sgd", 8, "fp32"))
+# (solver, precision) of bench_epoch in the order of the table
+EPOCH_KEYS = (("svrg", "fp32"), ("svrg", "fp64"), ("halp", 8), ("halp", 16), ("lp-svrg", 8),
+              ("sgd", "fp32"), ("sgd", "fp64"), ("lp-sgd", 8))
+
+
+def speedup_pairs():
+    """[(label, (method, bits, baseline precision))], e.g. ("HALP-8 / SVRG-fp32", ...)."""
+    from halp_core import registry
+
+    return [(f"{run_label(m, b)} / {run_label(registry.spec(m).baseline, p)}", (m, b, p))
+            for m, b, p in SPEEDUP_KEYS]
+
+
+def epoch_solvers():
+    """[(label, (solver, precision))] of the epoch-time table, e.g. ("HALP-8", ("halp", 8))."""
+    return [(run_label(*key), key) for key in EPOCH_KEYS]
 
 
 def speedup():
     now, was = (asv_values(result_file(c), "bench_speedup.Speedup.track_speedup")
                 for c in (COMMIT, BEFORE))
     rows = [[f"{size} MiB"] + [f"{now[(*key, size)]:.2f} (was {was[(*key, size)]:.2f})"
-                               for _, key in SPEEDUP_PAIRS] for size in SIZES]
-    return [*table(["size of float32 data", *(n for n, _ in SPEEDUP_PAIRS)], rows), "",
+                               for _, key in speedup_pairs()] for size in SIZES]
+    return [*table(["size of float32 data", *(n for n, _ in speedup_pairs())], rows), "",
             f"*Ratios of interleaved epoch times, `bench_speedup.Speedup.track_speedup` (below 1: "
             f"low precision faster); \"was\": commit {BEFORE}.*",
             source_line(result_file(), SUITE_RUN)]
@@ -259,7 +277,7 @@ def epoch_times():
     now, was = (asv_values(result_file(c), "bench_epoch.EpochTime.time_epoch")
                 for c in (COMMIT, BEFORE))
     rows = []
-    for name, key in EPOCH_SOLVERS:
+    for name, key in epoch_solvers():
         cells = [name]
         for size in (1, 400):
             cells += [seconds(now[(*key, size)]), f"{ns_per_element(now[(*key, size)], size):.2f}"]

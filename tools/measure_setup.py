@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from halp_core.machine import cpu_description
+from halp_bench.machine import cpu_description
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "docs" / "setup-time.json"

@@ -1,7 +1,7 @@
 """Reproduce the HALP paper's experiments as one command, with CSV trajectories, interactive plotly
 HTML figures and a markdown summary of the measured numbers.
 
-    python -m halp_core.reproduce [--quick] [--out DIR] [--mnist-path FILE]
+    python -m halp_bench.reproduce [--quick] [--out DIR] [--mnist-path FILE]
 
 Experiments (every solver of one problem solves the same 8-bit data, so f* is common):
 
@@ -12,7 +12,7 @@ Experiments (every solver of one problem solves the same 8-bit data, so f* is co
 * mu sweep: 8-bit HALP with fixed mu = mu_min x 2^j (mu_min the smallest Hessian eigenvalue) and
   mu="auto" on two least-squares problems of different conditioning: epochs to f - f* <= 1e-10 and
   saturated updates. -> ``mu_sweep.csv``, ``mu_sweep.html``.
-* MLP: a one-hidden-layer perceptron on MNIST (halp_core.mlp), SGD-fp32, LP-SGD-8 and HALP-8:
+* MLP: a one-hidden-layer perceptron on MNIST (halp_bench.mlp), SGD-fp32, LP-SGD-8 and HALP-8:
   training loss and validation accuracy per epoch. -> ``mlp.csv``, ``mlp.html``.
 * ``summary.md``: the numbers above and what they show; ``run.json``: the command, its wall time
   and the machine it ran on (CPU model, logical CPUs, vector instruction set).
@@ -25,7 +25,6 @@ HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no net
 """
 
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -35,17 +34,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import datasets, mlp, solve
-from .machine import cpu_description
-from .problems import Multinomial
+from halp_core import datasets, registry
+from halp_core.problems import Multinomial
+
+from .. import contenders, mlp
+from ..machine import cpu_description
+from .figures import convex_figure, mlp_figure, mu_sweep_figure, write_html
+
+__all__ = ["Settings", "convex_figure", "main", "mlp_figure", "mu_sweep_figure", "reproduce",
+           "summary", "write_html"]
 
 TOL = 1e-10
 TRACK_FACTOR = 2.0   # HALP-b "tracks SVRG": final f - f* <= TRACK_FACTOR x SVRG's, or both <= TOL
 QUICK_MNIST_ROWS = 2000
 QUICK_MLP_ROWS = 10000
-CONVEX_SOLVERS = (("sgd", "fp64"), ("svrg", "fp64"), ("lp-sgd", 8), ("lp-sgd", 16),
-                  ("lp-svrg", 8), ("lp-svrg", 16), ("halp", 8), ("halp", 16))
-MLP_METHODS = (("sgd", "sgd-fp32"), ("lp-sgd", "lp-sgd-8"), ("halp", "halp-8"))
+CONVEX_BITS = (8, 16)
+CONVEX_SOLVERS = (tuple((name, "fp64") for name in registry.names("full"))
+                  + tuple((name, bits) for name in registry.names("low") for bits in CONVEX_BITS))
+"""(solver, precision) of the convex experiments: every registered solver, full precision in fp64,
+low precision at CONVEX_BITS bits."""
+MLP_METHODS = tuple((method, f"{method}-{'fp32' if registry.spec(method).family == 'full' else 8}")
+                    for method in mlp.METHODS)
+"""(method, label) of the MLP runs: float32 for full precision, 8 bits otherwise."""
 SWEEP_FACTORS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 # (name, synthetic_least_squares keyword arguments) of the mu sweep
 SWEEP_PROBLEMS = (("lsq-kappa140", dict(lam=1e-2, seed=0, cond=1.0)),
@@ -128,15 +138,15 @@ def run_convex(name, problem, step, epochs):
     frames = []
     for solver, precision in CONVEX_SOLVERS:
         tag = label(solver, precision)
-        kwargs = dict(mu="auto") if solver == "halp" else {}
+        kwargs = dict(mu="auto") if "mu" in registry.spec(solver).options else {}
 
         def show(epoch, row, tag=tag):
             if epoch % max(1, epochs // 5) == 0 or epoch == epochs:
                 _progress(f"[{name}] {tag:11s} epoch {epoch:3d}/{epochs}: "
                           f"f - f* = {row['subopt']:.3e}  ({row['seconds']:.2f} s)")
 
-        res = solve(problem, solver, precision=precision, step=step, epochs=epochs, seed=0,
-                    callback=show, **kwargs)
+        res = contenders.run(problem, (solver, precision), step=step, epochs=epochs, seed=0,
+                             callback=show, **kwargs)
         hist = res.history.assign(problem=name, solver=solver, precision=str(precision),
                                   label=tag, saturations=np.r_[0, res.saturations])
         frames.append(hist)
@@ -158,8 +168,8 @@ def run_mu_sweep(epochs):
         mu_min = float(np.linalg.eigvalsh(hessian)[0])
         for factor in (*SWEEP_FACTORS, "auto"):
             mu = "auto" if factor == "auto" else factor * mu_min
-            res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=epochs, seed=0,
-                        mu=mu)
+            res = contenders.run(prob, ("halp", 8), step=0.5 / prob.L_max, epochs=epochs, seed=0,
+                                 mu=mu)
             sub = res.history.subopt.to_numpy()
             rows.append(dict(problem=name, kappa=prob.L_max / mu_min, mu_min=mu_min,
                              mu=str(factor if factor == "auto" else f"{mu:.4g}"),
@@ -186,82 +196,6 @@ def run_mlp(problem, settings):
     return pd.concat(frames, ignore_index=True)
 
 
-# ---- figures (plotly; also used by the dashboard) --------------------------------------------
-
-def convex_figure(frame, problem):
-    """2 x 2 log-scale panels of one problem: f - f* and ||grad f|| against epochs and seconds,
-    one line per solver label (frame: ``convex.csv``)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    data = frame[frame["problem"] == problem]
-    fig = make_subplots(rows=2, cols=2, shared_yaxes=False, subplot_titles=(
-        "f − f* vs epochs", "f − f* vs solver seconds", "‖∇f‖ vs epochs", "‖∇f‖ vs solver seconds"))
-    colors = dict(zip(data["label"].unique(), itertools.cycle(_palette())))
-    for tag, part in data.groupby("label", sort=False):
-        for r, y in enumerate(("subopt", "grad_norm"), start=1):
-            for c, x in enumerate(("epoch", "seconds"), start=1):
-                fig.add_trace(go.Scatter(x=part[x], y=part[y].clip(lower=1e-32), name=tag,
-                                         legendgroup=tag, showlegend=(r, c) == (1, 1),
-                                         mode="lines+markers", marker_size=4,
-                                         line_color=colors[tag],
-                                         line_dash="dot" if tag.endswith("-16") else "solid"),
-                              row=r, col=c)
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_xaxes(title_text="epoch", col=1, row=2)
-    fig.update_xaxes(title_text="seconds (solver time)", col=2, row=2)
-    fig.update_layout(title=f"{problem}: suboptimality and gradient norm", height=750)
-    return fig
-
-
-def mu_sweep_figure(sweep):
-    """Epochs to f - f* <= 1e-10 (bars; missing = not reached) and saturated updates (markers,
-    log scale) against mu / mu_min, one panel per problem; 'auto' as its own bar."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    problems = list(dict.fromkeys(sweep["problem"]))
-    fig = make_subplots(rows=2, cols=len(problems), subplot_titles=problems, shared_xaxes=True,
-                        row_titles=("epochs to 1e-10", "saturated updates"))
-    for c, name in enumerate(problems, start=1):
-        part = sweep[sweep["problem"] == name]
-        x = [m if m == "auto" else f"{f:g}×" for m, f in zip(part["mu"], part["mu_factor"])]
-        fig.add_trace(go.Bar(x=x, y=part["epochs_to_tol"], name="epochs to 1e-10",
-                             marker_color=["#d62728" if m == "auto" else "#636efa"
-                                           for m in part["mu"]],
-                             showlegend=False, text=part["epochs_to_tol"]), row=1, col=c)
-        fig.add_trace(go.Scatter(x=x, y=part["saturations"].clip(lower=1), mode="markers+lines",
-                                 name="saturated updates", showlegend=False), row=2, col=c)
-        fig.update_yaxes(type="log", row=2, col=c)
-    fig.update_xaxes(title_text="μ / μ_min (auto: the automatic rule)", row=2)
-    fig.update_layout(title="HALP-8: μ sweep (missing bar: 1e-10 not reached)", height=600)
-    return fig
-
-
-def mlp_figure(frame):
-    """Training loss (log) and validation accuracy against epochs, one line per method label."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "validation accuracy"))
-    colors = dict(zip(frame["label"].unique(), itertools.cycle(_palette())))
-    for tag, part in frame.groupby("label", sort=False):
-        for c, y in enumerate(("train_loss", "val_accuracy"), start=1):
-            fig.add_trace(go.Scatter(x=part["epoch"], y=part[y], name=tag, legendgroup=tag,
-                                     showlegend=c == 1, mode="lines+markers",
-                                     line_color=colors[tag]), row=1, col=c)
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_layout(title="MLP on MNIST (nonconvex)", height=450)
-    return fig
-
-
-def _palette():
-    import plotly.express as px
-
-    return px.colors.qualitative.Plotly
-
-
 # ---- summary ---------------------------------------------------------------------------------
 
 def _final(frame, problem, tag, column="subopt"):
@@ -277,7 +211,7 @@ def _stall_factor(frame, problem, tag):
 
 def command(settings):
     """The command line that runs ``settings`` (without --out)."""
-    return f"python -m halp_core.reproduce{' --quick' if settings.mnist_rows else ''}"
+    return f"python -m halp_bench.reproduce{' --quick' if settings.mnist_rows else ''}"
 
 
 def summary(convex, sweep, mlp_frame, settings, run):
@@ -360,13 +294,6 @@ def summary(convex, sweep, mlp_frame, settings, run):
 
 # ---- command line ----------------------------------------------------------------------------
 
-def write_html(fig, path):
-    """Write ``fig`` as an interactive HTML page that works offline (plotly.min.js beside it)."""
-    import plotly.io as pio
-
-    pio.write_html(fig, path, include_plotlyjs="directory", full_html=True)
-
-
 def reproduce(out, settings, mnist_path=None):
     """Run every experiment and write the outputs into ``out`` (created); returns the summary."""
     start = time.perf_counter()
@@ -398,7 +325,7 @@ def reproduce(out, settings, mnist_path=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m halp_core.reproduce", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m halp_bench.reproduce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="CI size: the first rows of MNIST only")
@@ -407,7 +334,3 @@ def main(argv=None):
     args = parser.parse_args(argv)
     settings = Settings.quick() if args.quick else Settings()
     print(reproduce(args.out, settings, args.mnist_path))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,5 @@
 """A small multilayer perceptron trained on the CPU with SGD (float32), LP-SGD and HALP: the
-nonconvex evidence of the reproduction (halp_core.reproduce).
+nonconvex evidence of the reproduction (halp_bench.reproduce).
 
 Model: x (d,) -> h = relu(W1^T [x; 1]) (H,) -> scores W2^T [h; 1] (C,), softmax cross-entropy, plus
 (lam / 2) ||W||^2 on every parameter (biases included). W1 has shape (d + 1, H) and W2 (H + 1, C):
@@ -12,7 +12,8 @@ Methods (one epoch = T = n per-sample steps):
   K <- Q(K - (alpha / s_l) grad f_i(W)) is rounded stochastically. Default s_l: the grid covers
   SCALE_RANGE times the layer's largest initial weight.
 * ``halp`` : bit centering per layer. Each epoch takes the full gradient G~ at the anchor W~ (float32),
-  sets the layer's scale s_l = ||G~_l|| / (mu (2^(b-1) - 1)) and the offset K_l = 0, runs the SVRG
+  sets the layer's scale s_l = ||G~_l|| / (mu (2^(b-1) - 1)) (halp_core.bit_centering.grid_scale)
+  and the offset K_l = 0, runs the SVRG
   steps K <- Q(K - (alpha / s_l)(grad f_i(W~ + s K) - grad f_i(W~) + G~)), then W~ <- W~ + s K.
   mu is a parameter (no strong convexity here to bound it).
 
@@ -21,19 +22,20 @@ gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the pro
 dequantized b-bit data when the problem has ``data_bits``) as float32.
 """
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
-from . import _validate, fixed_point
-from .kernels import FAST
-from .losses import _softmax_minus_onehot as softmax_minus_onehot
-from .problems import Multinomial
+from halp_core import _validate, bit_centering, fixed_point, registry, trajectory
+from halp_core.kernels import FAST
+from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
+from halp_core.problems import Multinomial
 
 METHODS = ("sgd", "lp-sgd", "halp")
+"""The registry solvers (halp_core.registry) the MLP has its own version of; a method's data passes
+per epoch follow its registry entry (``variance_reduced``)."""
 HISTORY_COLUMNS = ("epoch", "passes", "seconds", "train_loss", "val_accuracy", "saturations")
 SCALE_RANGE = 4.0
 
@@ -284,42 +286,49 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     weights = init_weights(problem.d, hidden, problem.n_classes, seed)
     rng = np.random.default_rng(seed)
     scratch = _scratch(*weights)
-    runner = _LowPrecision(X, labels, weights, method, bits, step, lam, mu, seed, scratch) \
-        if method != "sgd" else None
+    runner = (_Sgd(X, labels, weights, step, lam, scratch) if method == "sgd" else
+              _LowPrecision(X, labels, weights, method, bits, step, lam, mu, seed, scratch))
+    runner.run(np.zeros(0, dtype=np.int64))  # compile before timing
+    saturations = []
 
-    def row(epoch, seconds, saturations):
-        current = weights if runner is None else runner.weights()
+    def run_epoch():
+        saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64)))
+
+    def evaluate(current):
         loss, _ = _loss_and_accuracy(current, X, labels, lam)
         _, acc = _loss_and_accuracy(current, X_val, y_val, lam)
-        passes = epoch * (2 if method == "halp" else 1)
-        return dict(zip(HISTORY_COLUMNS, (epoch, passes, seconds, loss, acc, saturations)))
+        return loss, acc, saturations[-1] if saturations else 0
 
-    no_steps = np.zeros(0, dtype=np.int64)
-    if runner is None:  # compile before timing
-        _sgd_epoch(X, labels, weights[0], weights[1], lam, step, no_steps, *scratch)
-    else:
-        runner.run(no_steps)
-    rows = [row(0, 0.0, 0)]
-    seconds = 0.0
-    for epoch in range(1, epochs + 1):
-        idx = rng.integers(0, n, size=n, dtype=np.int64)
-        start = time.perf_counter()
-        if runner is None:
-            _sgd_epoch(X, labels, weights[0], weights[1], lam, step, idx, *scratch)
-            saturations = 0
-        else:
-            saturations = runner.epoch(idx)
-        seconds += time.perf_counter() - start
-        rows.append(row(epoch, seconds, saturations))
-        if callback is not None:
-            callback(epoch, rows[-1])
-    final = weights if runner is None else runner.weights()
     settings = dict(method=method, hidden=hidden, epochs=epochs, step=step, lam=lam,
                     bits=None if method == "sgd" else bits, mu=mu if method == "halp" else None,
                     seed=seed)
-    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    history.attrs.update(settings)
-    return MLPResult(history=history, weights=final, settings=settings)
+    record = trajectory.record(trajectory.timed_epochs(run_epoch, runner.weights, epochs),
+                               evaluate, runner.weights(),
+                               passes_per_epoch=1 + registry.spec(method).variance_reduced,
+                               settings=settings, columns=HISTORY_COLUMNS, callback=callback)
+    return MLPResult(history=record.history, weights=record.state, settings=settings)
+
+
+class _Sgd:
+    """State of float32 SGD training: the weights [W1, W2], updated in place."""
+
+    def __init__(self, X, labels, weights, step, lam, scratch):
+        self.X, self.labels, self.W = X, labels, weights
+        self.step, self.lam, self.scratch = step, lam, scratch
+
+    def weights(self):
+        """Current float32 weights [W1, W2] (copies)."""
+        return [W.copy() for W in self.W]
+
+    def epoch(self, idx):
+        """One epoch of T = len(idx) steps; returns 0 (nothing saturates in float32)."""
+        self.run(idx)
+        return 0
+
+    def run(self, idx):
+        """The steps idx (int64) of the Numba kernel, nothing else."""
+        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, self.step, idx,
+                   *self.scratch)
 
 
 class _LowPrecision:
@@ -329,6 +338,7 @@ class _LowPrecision:
     def __init__(self, X, labels, weights, method, bits, step, lam, mu, seed, scratch):
         self.X, self.labels, self.method = X, labels, method
         self.step, self.lam, self.mu, self.scratch = step, lam, mu, scratch
+        self.bits = bits
         self.top = 2 ** (bits - 1) - 1
         dtype = fixed_point.storage_dtype(bits)
         self.K = [np.zeros(W.shape, dtype=dtype) for W in weights]
@@ -358,9 +368,9 @@ class _LowPrecision:
         """HALP bit centering: full gradient at the anchor, new scales, offsets 0."""
         grads, *self.caches = _full_gradient(self.C, self.X, self.labels, self.lam)
         for layer, G in enumerate(grads):
-            gnorm = float(np.linalg.norm(G))
-            if gnorm > 0:
-                self.scales[layer] = gnorm / (self.mu * self.top)
+            scale = bit_centering.grid_scale(float(np.linalg.norm(G)), self.mu, self.bits)
+            if scale is not None:
+                self.scales[layer] = scale
             self.K[layer][...] = 0
             self.W[layer][...] = self.C[layer]
             self.VG[layer][...] = (self.step / self.scales[layer]) * G

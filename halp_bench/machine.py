@@ -47,5 +47,5 @@ def cpu_description(cpuinfo="/proc/cpuinfo"):
     return f"{model}, {os.cpu_count()} logical CPUs, {ISA_NAMES[instruction_set(cpuinfo)]}"
 
 
-if __name__ == "__main__":   # python -m halp_core.machine: the ISA tag ./run puts in machine names
+if __name__ == "__main__":   # python -m halp_bench.machine: the ISA tag ./run puts in machine names
     print(instruction_set())

@@ -1,0 +1,11 @@
+"""halp_bench: the harness around the halp_core solver library.
+
+- ``halp_bench.peers``: other libraries' solvers (scikit-learn, cyanure, tick, lightning, copt) on
+  halp_core's objectives, one module per library;
+- ``halp_bench.contenders``: one way to run any contender, ours or a peer;
+- ``halp_bench.reproduce``: the paper's experiments (``python -m halp_bench.reproduce``);
+- ``halp_bench.mlp``: a small MLP trained with SGD, LP-SGD and HALP;
+- ``halp_bench.machine``: the CPU a measurement ran on (``python -m halp_bench.machine``).
+
+halp_bench imports halp_core, never the other way round (tests/test_layers.py).
+"""

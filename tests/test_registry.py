@@ -1,0 +1,95 @@
+"""halp_core.registry: every benchmark's solver and precision values are registered ones, and
+adding a solver is one module plus one registry entry (tests/toy_solver.py): it is solved,
+listed and benchmarked without touching anything else."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import toy_solver
+from benchmarks import bench_bandwidth, bench_epoch, bench_peers, bench_speedup, common
+from halp_bench import mlp, reproduce
+from halp_core import datasets, registry, solve
+
+
+def _pairs_are_registered(pairs):
+    for solver, precision in pairs:
+        assert precision in registry.spec(solver).precisions, (solver, precision)
+
+
+def test_benchmark_parameter_values_are_registered():
+    """Literal parameter lists stay literal (old results keep their names); their values must be
+    registered solvers and precisions."""
+    precisions = set(registry.FLOAT_PRECISIONS) | set(registry.BITS)
+    assert set(common.SOLVERS) <= set(registry.names())
+    assert set(common.FULL_SOLVERS) == set(registry.names("full"))
+    assert set(common.LOW_SOLVERS) == set(registry.names("low"))
+    assert set(common.PRECISIONS) <= precisions and set(common.BITS) <= set(registry.BITS)
+    assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
+    methods, bits, baselines, _ = bench_speedup.Speedup.params
+    for method in methods:
+        assert set(baselines) <= set(registry.spec(registry.spec(method).baseline).precisions)
+        _pairs_are_registered((method, b) for b in bits)
+    _pairs_are_registered(bench_bandwidth.SOLVER_LABELS.values())
+    _pairs_are_registered(bench_peers.OUR_SETTINGS.values())
+    _pairs_are_registered(reproduce.CONVEX_SOLVERS)
+    assert set(mlp.METHODS) <= set(registry.names())
+
+
+def test_baselines_come_from_the_registry():
+    assert bench_speedup.BASELINE_SOLVER == common.baselines()
+    assert common.baselines()["halp"] == "svrg" and common.baselines()["lp-sgd"] == "sgd"
+    for name in registry.names("low"):
+        assert registry.spec(registry.spec(name).baseline).family == "full"
+
+
+@pytest.fixture
+def toy():
+    """tests/toy_solver.py registered for one test; the benchmark modules re-read the registry
+    after it is registered and after it is removed."""
+    registry.register(toy_solver.SPEC)
+    try:
+        yield toy_solver.SPEC
+    finally:
+        registry.unregister(toy_solver.SPEC.name)
+        importlib.reload(common)
+        importlib.reload(bench_epoch)
+
+
+def test_a_registered_solver_is_solved_listed_and_benchmarked(toy, monkeypatch):
+    prob = datasets.synthetic_least_squares(200, 8, lam=1e-2, noise=0.1, seed=0)
+    # solved
+    for precision in ("fp64", "fp32"):
+        res = solve(prob, "toy-gd", precision=precision, step=1 / prob.L_max, epochs=5, seed=0)
+        assert len(res.history) == 6 and not res.diverged
+        assert res.history["passes"].iloc[-1] == 5.0
+        assert np.all(np.diff(res.history["subopt"]) < 0)
+    with pytest.raises(ValueError, match="toy-gd runs in 'fp64' or 'fp32'"):
+        solve(prob, "toy-gd", precision=8, step=0.1, epochs=1)
+    # listed
+    assert registry.names()[-1] == "toy-gd" and "toy-gd" in registry.names("full")
+    assert registry.spec("toy-gd").label == "Toy GD"
+    # benchmarked: bench_epoch's parameters come from the registry, appended after the old ones
+    before = list(bench_epoch.EpochTime.params[0])
+    importlib.reload(common)
+    importlib.reload(bench_epoch)
+    assert bench_epoch.EpochTime.params[0] == before + ["toy-gd"]
+    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb: prob)
+    bench = bench_epoch.EpochTime()
+    for precision in ("fp64", "fp32"):
+        bench.setup(None, "toy-gd", precision, 1)
+        bench.time_epoch(None, "toy-gd", precision, 1)
+        assert bench.solver.name == "toy-gd" and bench.solver.epochs_done >= 1
+    with pytest.raises(NotImplementedError):
+        bench.setup(None, "toy-gd", 8, 1)
+
+
+def test_unregister_restores_the_list(toy):
+    registry.unregister("toy-gd")
+    assert "toy-gd" not in registry.names()
+    registry.register(toy)  # the fixture removes it again
+    with pytest.raises(ValueError, match="baseline of"):
+        registry.unregister("svrg")
+    with pytest.raises(ValueError, match="unknown solver"):
+        registry.unregister("no-such-solver")
