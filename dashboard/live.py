@@ -1,9 +1,17 @@
-"""Live solver runs for the Convergence page: small problems solved with `halp_core.solve` (no Streamlit)."""
+"""Live solver runs for the Convergence and Peers pages: small problems solved now with
+`halp_core.solve` and the installed peers (plain Python, no Streamlit).
+
+This module holds the dashboard's one import of `halp_bench.peers`; it raises ImportError where
+halp_bench is not importable (the pages then show their results without the live panels).
+"""
 
 from functools import lru_cache
 
 import pandas as pd
-from halp_core import SOLVERS, datasets, solve  # noqa: F401  (SOLVERS: for the page)
+from halp_bench import peers
+from halp_core import datasets, registry, solve
+
+from dashboard.benchmarks import PEER_OURS
 
 PROBLEMS = {
     "least squares, synthetic 500 × 20": lambda: datasets.synthetic_least_squares(
@@ -11,9 +19,25 @@ PROBLEMS = {
     "logistic, synthetic 500 × 20": lambda: datasets.synthetic_logistic(500, 20, lam=1e-2, seed=0),
     "digits, multinomial 1797 × 64": lambda: datasets.digits(lam=1e-3),
 }
-"""Problem name -> factory; every problem carries an 8-bit copy of its data (halp_core's default)."""
+"""Convergence page: problem name -> factory; every problem carries an 8-bit copy of its data
+(halp_core's default)."""
 
-FULL_PRECISION_SOLVERS = ("sgd", "svrg")
+PEER_PROBLEMS = {
+    "logistic, synthetic 2000 × 50": lambda: datasets.synthetic_logistic(2000, 50, lam=1e-2, seed=0),
+    "least squares, synthetic 2000 × 50": lambda: datasets.synthetic_least_squares(
+        2000, 50, lam=1e-2, noise=0.1, seed=0, cond=100.0),
+}
+"""Peers page: problem name -> factory."""
+
+SOLVERS = registry.names()
+"""Every registered solver, in registration order."""
+FULL_PRECISION_SOLVERS = registry.names("full")
+"""Solvers that take 'fp64' / 'fp32'; the others take a number of bits."""
+
+
+def takes_mu(solver):
+    """Whether `solver` takes HALP's bit-centering constant mu (an option in the registry)."""
+    return "mu" in registry.spec(solver).options
 
 
 @lru_cache(maxsize=None)
@@ -32,5 +56,41 @@ def run(name, solver, precision, step, mu, epochs, seed=0, on_epoch=None):
     columns epoch, passes, seconds (cumulative solver time), loss, subopt (f − f*), grad_norm, dist.
     """
     result = solve(problem(name), solver, precision=precision, step=step, epochs=epochs,
-                   mu=mu if solver == "halp" else None, seed=seed, callback=on_epoch)
+                   mu=mu if takes_mu(solver) else None, seed=seed, callback=on_epoch)
     return pd.DataFrame(result.history)
+
+
+def peer_status():
+    """Peer name -> None when it can run here, else the reason it cannot (e.g. not installed)."""
+    return peers.peer_status()
+
+
+def available_peers(kind):
+    """Names of the installed peers that solve problems of `kind` ('logistic' / 'least_squares')."""
+    return peers.available_peers(kind)
+
+
+def _contender(name):
+    """(solver, precision) of one of our bench_peers contenders: 'svrg-fp64' -> ('svrg', 'fp64'),
+    'halp-8' -> ('halp', 8)."""
+    solver, precision = name.rsplit("-", 1)
+    return registry.spec(solver).name, int(precision) if precision.isdigit() else precision
+
+
+def trajectories(name, step_factor, epochs, peers_to_run, seed=0):
+    """Live trajectories on PEER_PROBLEMS[`name`] at step α = `step_factor` / L_max: our contenders
+    of bench_peers (SVRG fp64 / fp32, HALP 8 / 16 with mu='auto') and the peers named in
+    `peers_to_run`, stacked with a `solver` and `side` column (the columns of halp_core.solve's
+    history otherwise)."""
+    prob = PEER_PROBLEMS[name]()
+    step = step_factor / prob.L_max
+    runs = []
+    for label in PEER_OURS:
+        solver, precision = _contender(label)
+        mu = "auto" if takes_mu(solver) else None
+        hist = solve(prob, solver, precision=precision, step=step, epochs=epochs, mu=mu, seed=seed).history
+        runs.append(hist.assign(solver=label, side="ours"))
+    for peer in peers_to_run:
+        hist = peers.solve_peer(prob, peer, step=step, epochs=epochs, seed=seed).history
+        runs.append(hist.assign(solver=peer, side="peer"))
+    return pd.concat(runs, ignore_index=True)

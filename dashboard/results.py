@@ -1,4 +1,5 @@
-"""Read asv results directories into one tidy pandas frame (plain Python, no Streamlit).
+"""Read asv results directories into one tidy pandas frame, and the selections of it that several
+pages share (plain Python, no Streamlit).
 
 An asv results directory holds `benchmarks.json` and one folder per machine with `machine.json` and
 `<hash8>-<env>.json` result files (schema version 2). `load_results` turns any number of such
@@ -445,6 +446,36 @@ def param_table(frame):
     """`frame` with one extra column per parameter name (from `param_values`), for one benchmark family."""
     expanded = pd.DataFrame(list(frame["param_values"]), index=frame.index)
     return frame.join(expanded.drop(columns=[c for c in expanded if c in frame]))
+
+
+def latest(frame):
+    """Rows of the newest commit measured for each (machine, env, benchmark)."""
+    if frame.empty:
+        return frame
+    newest = frame.groupby(["machine", "env", "benchmark"])["order"].transform("max")
+    return frame[frame["order"] == newest]
+
+
+def newest_ok(frame, benchmark, needed=()):
+    """ok rows of `benchmark` at each machine × env's newest commit, one column per parameter
+    (`param_table`); None when there are none or the parameter names `needed` are unknown (without
+    benchmarks.json asv's names are guessed as param1, param2, ...)."""
+    rows = param_table(latest(frame[(frame["benchmark"] == benchmark) & (frame["status"] == "ok")]))
+    if rows.empty or not set(needed) <= set(rows):
+        return None
+    return rows
+
+
+def commit_choices(frame):
+    """Commits of `frame`, newest first: DataFrame with commit, commit_short, date, order."""
+    commits = frame.groupby(["commit", "commit_short"], as_index=False).agg(date=("date", "min"),
+                                                                          order=("order", "min"))
+    return commits.sort_values("order", ascending=False).reset_index(drop=True)
+
+
+def precision_label(precision):
+    """Readable precision parameter: 'fp64' -> 'fp64', 8 -> '8-bit'."""
+    return f"{precision}-bit" if isinstance(precision, int) else str(precision)
 
 
 def commit_url_prefix(asv_conf):

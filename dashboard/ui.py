@@ -14,7 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import analysis, files
+from dashboard import files
+from dashboard.data import history
 from dashboard.results import fingerprint, load_results, commit_url_prefix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,12 +114,13 @@ def link_config(column="commit"):
 
 @st.cache_data(max_entries=8)
 def step_regressions(_frame, stamp, threshold):
-    """Cached `analysis.step_regressions` (keyed by the results' change stamp)."""
-    return analysis.step_regressions(_frame, threshold)
+    """Cached `data.history.step_regressions` (keyed by the results' change stamp)."""
+    return history.step_regressions(_frame, threshold)
 
 
 def plot(fig, key):
-    """Show a plotly figure full width with its own template (distinct colours) instead of Streamlit's theme."""
+    """Show a plotly figure full width with its own template (`figures._style.TEMPLATE`, distinct
+    colours) instead of Streamlit's theme; every page draws through here."""
     st.plotly_chart(fig, key=key, theme=None, width="stretch")
 
 

@@ -3,7 +3,7 @@ names the file and the problem, never an exception, and the good data beside it 
 
 Results cases add one bad thing to a copy of the asv fixtures (tests/fixtures/asv_results) and
 check `results.load_results`; reproduction cases spoil one file of a copy of docs/reproduction/
-and check `reproduction_data.load`. Each case is (id, setup, file named, problem words): setup
+and check `data.reproduction.load`. Each case is (id, setup, file named, problem words): setup
 makes the fault under the copied folder; the warning must name that file and hold those words.
 """
 
@@ -15,7 +15,8 @@ import shutil
 import pytest
 from dashboard_helpers import FIXTURES, MACHINES, ROOT
 
-from dashboard import files, reproduction_data, results
+from dashboard import files, results
+from dashboard.data import reproduction
 
 BAD = "feedbeef-existing-py.json"
 """Name of the added result file of most cases (in machine folder fixture-bare)."""
@@ -404,22 +405,22 @@ def test_reproduction_loader_warns_and_keeps_good_data(tmp_path, case):
     folder = tmp_path / "rep"
     shutil.copytree(ROOT / "docs" / "reproduction", folder)
     spoil(folder, name, content)
-    rep = reproduction_data.load(folder)
+    rep = reproduction.load(folder)
     assert any(name in p and words in p for p in rep.problems), rep.problems
-    for attr, table in reproduction_data.TABLES.items():
+    for attr, table in reproduction.TABLES.items():
         if table != name:
             assert getattr(rep, attr) is not None and len(getattr(rep, attr)) > 0
     if name != "summary.md":
         assert rep.summary.startswith("# HALP reproduction")
     if content is None:  # only the spoilt row is left out
-        attr = {v: k for k, v in reproduction_data.TABLES.items()}[name]
+        attr = {v: k for k, v in reproduction.TABLES.items()}[name]
         assert len(getattr(rep, attr)) == len(open(ROOT / "docs" / "reproduction" / name).readlines()) - 2
 
 
 def test_reproduction_folder_that_is_a_file(tmp_path):
     path = tmp_path / "summary.md"
     path.write_text("x")
-    rep = reproduction_data.load(path)
+    rep = reproduction.load(path)
     assert rep.empty and any("is not a folder" in p for p in rep.problems)
 
 
@@ -428,7 +429,7 @@ def test_reproduction_file_larger_than_the_limit(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "docs" / "reproduction", folder)
     limit = (folder / "convex.csv").stat().st_size - 1
     monkeypatch.setattr(files, "MAX_BYTES", limit)
-    rep = reproduction_data.load(folder)
+    rep = reproduction.load(folder)
     assert rep.convex is None and any("convex.csv" in p and "more than" in p for p in rep.problems)
 
 
@@ -445,5 +446,5 @@ def test_empty_folder_variables_count_as_unset(monkeypatch, variable, value):
 
     monkeypatch.setenv(variable, value)
     folder = ui.shipped_dir() if variable == "HALP_SHIPPED_RESULTS" else \
-        reproduction_data.shipped_dir()
+        reproduction.shipped_dir()
     assert folder.is_absolute() and folder.name in ("results", "reproduction")

@@ -23,23 +23,17 @@ sys.path.insert(0, str(REPO))
 from benchmarks import (bench_bandwidth, bench_convergence, bench_kernels, bench_speedup,  # noqa: E402
                         bench_threads, common)
 
-# The benchmark names and parameter names the dashboard is built against (keep in step).
+from dashboard.benchmarks import PARAM_NAMES  # noqa: E402
+
+# The benchmark names and parameter names the dashboard is built against (dashboard/benchmarks.py),
+# and those of the suites it shows only through the generic pages.
 CONTRACT = {
-    "bench_speedup.Speedup.track_speedup": ["method", "bits", "baseline", "size_mb"],
-    "bench_epoch.EpochTime.time_epoch": ["solver", "precision", "size_mb"],
-    "bench_convergence.Convergence.track_subopt": ["problem", "solver", "precision", "epoch"],
-    "bench_convergence.Convergence.track_seconds": ["problem", "solver", "precision", "epoch"],
-    "bench_convergence.Convergence.track_epochs_to_target":
-        ["problem", "solver", "precision", "target"],
+    **PARAM_NAMES,
     "bench_memory.Memory.peakmem_solve": ["precision"],
     "bench_kernels.Dot.time_dot": ["dtype", "level"],
     "bench_kernels.Axpy.time_axpy": ["dtype", "level"],
     "bench_kernels.Quantize.time_quantize_nearest": ["bits", "level"],
     "bench_kernels.Quantize.time_quantize_stochastic": ["bits", "level"],
-    "bench_bandwidth.Read.track_read_gbps": ["size_mb"],
-    "bench_bandwidth.Bandwidth.track_epoch_gbps": ["solver", "size_mb"],
-    "bench_bandwidth.Bandwidth.track_fraction_of_read": ["solver", "size_mb"],
-    "bench_threads.ThreadScaling.time_epoch": ["solver", "precision", "threads"],
 }
 
 

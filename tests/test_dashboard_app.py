@@ -9,9 +9,10 @@ from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, array, chart, cha
                                fixture_commits, synthetic_results, titles, trace_names)
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis, ui
-from dashboard import performance_data as perf
-from dashboard.performance_figures import IDEAL
+from dashboard import benchmarks, ui
+from dashboard.data import performance as perf
+from dashboard.data import speedups
+from dashboard.figures.performance import IDEAL
 
 
 @pytest.fixture
@@ -60,8 +61,8 @@ def test_speedups_widgets_change_the_charts(results_env):
     at = no_exception(run_page("views/speedups.py"))
     assert [h.value for h in at.header] == ["HALP vs SVRG fp32"]
     by_bits = chart(at, "Speedup vs bit width")
-    assert trace_names(by_bits) == {f"{size}, {analysis.RATIO}" for size in ("1 MB", "8 MB")} | {
-        f"1 MB, {analysis.EPOCH_TIMES}"}
+    assert trace_names(by_bits) == {f"{size}, {speedups.RATIO}" for size in ("1 MB", "8 MB")} | {
+        f"1 MB, {speedups.EPOCH_TIMES}"}
     assert len(by_bits["data"]) == 9
     fp32 = max(max(array(t["y"])) for t in by_bits["data"])
     at.radio(key="sp_precision").set_value("fp64").run()
@@ -70,7 +71,7 @@ def test_speedups_widgets_change_the_charts(results_env):
     at.radio(key="sp_solver").set_value("SGD").run()
     assert [h.value for h in at.header] == ["LP-SGD vs SGD fp64"]
     assert {x for t in chart(at, "Speedup vs bit width")["data"] for x in array(t["x"])} == {8, 16}
-    assert trace_names(chart(at, "Speedup vs problem size")) == {f"{b} bits, {analysis.RATIO}" for b in (8, 16)}
+    assert trace_names(chart(at, "Speedup vs problem size")) == {f"{b} bits, {speedups.RATIO}" for b in (8, 16)}
     at.multiselect(key="sp_machines").set_value(["fixture-zen5"]).run()
     assert len(chart(at, "Speedup vs bit width")["data"]) == 2
     no_exception(at)
@@ -119,7 +120,7 @@ def test_performance_page_without_bandwidth_and_thread_results(monkeypatch, tmp_
     performance_env(monkeypatch, tmp_path, ["bench_bandwidth.", "bench_threads."])
     at = no_exception(run_page("views/performance.py"))
     infos = " ".join(i.value for i in at.info)
-    for benchmark in perf.BENCHMARKS:
+    for benchmark in (benchmarks.EPOCH_GBPS, benchmarks.FRACTION, benchmarks.READ_GBPS, benchmarks.THREAD_TIME):
         assert f"`{benchmark}`" in infos
     assert not charts(at) and not at.metric
 
@@ -128,7 +129,7 @@ def test_performance_page_names_the_one_missing_benchmark(monkeypatch, tmp_path)
     performance_env(monkeypatch, tmp_path, ["bench_bandwidth.Read."])
     at = no_exception(run_page("views/performance.py"))
     missing = [i.value for i in at.info if i.value.startswith("No ")]
-    assert missing == [f"No `{perf.READ_GBPS}` results yet."]
+    assert missing == [f"No `{benchmarks.READ_GBPS}` results yet."]
     assert perf.READ_LABEL not in trace_names(chart(at, "Achieved bandwidth vs the read kernel"))
     chart(at, "Fraction of read bandwidth")
     chart(at, "Thread scaling: speedup over 1 thread")
@@ -154,14 +155,14 @@ def test_convergence_charts_follow_problem_and_commit(results_env):
 
 def test_history_chart_regressions_and_comparison(results_env):
     at = no_exception(run_page("views/history.py"))
-    assert at.selectbox(key="hi_benchmark").value == analysis.SPEEDUP
+    assert at.selectbox(key="hi_benchmark").value == benchmarks.SPEEDUP
     hist = chart(at, "History")
     assert {"fixture-zen5 · method=halp, bits=16, baseline=fp32, size_mb=1"} <= trace_names(hist)
     assert "regression (first bad commit)" in trace_names(hist)
     regressions = next(df.value for df in at.dataframe if "first_bad" in df.value.columns)
     assert fixture_commits()[2][:8] in set(regressions["first_bad"])
 
-    at.selectbox(key="hi_benchmark").select(analysis.EPOCH_TIME).run()
+    at.selectbox(key="hi_benchmark").select(benchmarks.EPOCH_TIME).run()
     at.multiselect(key="hi_params").set_value(["solver=halp, precision=8, size_mb=1"]).run()
     names = trace_names(chart(at, "History"))
     assert "fixture-laptop · solver=halp, precision=8, size_mb=1" in names
@@ -184,7 +185,7 @@ def test_history_chart_regressions_and_comparison(results_env):
 def test_history_threshold_changes_the_regressions(results_env):
     def speedup_regressions(at):
         table = next(df.value for df in at.dataframe if "first_bad" in df.value.columns)
-        return table[table["benchmark"] == analysis.SPEEDUP]
+        return table[table["benchmark"] == benchmarks.SPEEDUP]
 
     at = no_exception(run_page("views/history.py"))
     found = speedup_regressions(at)
@@ -207,7 +208,7 @@ def test_machines_baseline_changes_the_ratios(results_env):
     assert min(array(zen["y"])) < 1.0
     at.radio(key="ma_by").set_value("benchmark").run()
     x = {v for t in chart(at, "Performance relative")["data"] for v in array(t["x"])}
-    assert analysis.SPEEDUP in x
+    assert benchmarks.SPEEDUP in x
     no_exception(at)
 
 

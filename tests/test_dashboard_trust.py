@@ -17,7 +17,8 @@ from dashboard_helpers import FIXTURES, ROOT
 from dashboard_helpers.memory import CAP, run_capped
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis, ui
+from dashboard import ui
+from dashboard.data import history
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
 
@@ -155,30 +156,30 @@ def steps_spy(monkeypatch):
         calls.append(len(y))
         return detect_steps(y, w)
 
-    monkeypatch.setattr(analysis, "detect_steps", spy)
-    analysis._steps.cache_clear()
+    monkeypatch.setattr(history, "detect_steps", spy)
+    history._steps.cache_clear()
     yield calls
-    analysis._steps.cache_clear()
+    history._steps.cache_clear()
 
 
 def test_step_detection_on_50000_rows_runs_only_where_a_step_can_be(steps_spy):
     frame, stepped, infinite = synthetic_frame()
     assert len(frame) >= 50_000
-    found = analysis.step_regressions(frame, 0.05)
+    found = history.step_regressions(frame, 0.05)
     assert set(found["benchmark"]) == stepped
     assert len(steps_spy) == len(stepped) and max(steps_spy) <= 26  # not one call per series
-    analysis.step_regressions(frame, 0.2)  # another threshold: the steps are memoized
+    history.step_regressions(frame, 0.2)  # another threshold: the steps are memoized
     assert len(steps_spy) == len(stepped)
-    missed = analysis.not_reached(frame)
+    missed = history.not_reached(frame)
     assert set(missed["benchmark"]) == infinite and missed["last_finite"].notna().all()
-    assert np.isfinite(analysis.latest_vs_baseline(frame)["ratio"]).all()
+    assert np.isfinite(history.latest_vs_baseline(frame)["ratio"]).all()
     assert not set(found["benchmark"]) & infinite
 
 
 def test_infinite_values_never_reach_detect_steps(steps_spy):
     frame, _, _ = synthetic_frame(series=3, commits=6, stepped=0, infinite=3)
     frame.loc[frame["order"] == 0, "value"] = math.inf  # inf first, then 2 finite values, then inf
-    found = analysis.step_regressions(frame, 0.0)
+    found = history.step_regressions(frame, 0.0)
     assert steps_spy and max(steps_spy) == 2
     assert set(found["first_bad"]) <= {"00000002"}
 
@@ -197,7 +198,7 @@ def brute_force(frame, threshold):
 
 @pytest.mark.parametrize("threshold", [0.0, 0.05, 0.3])
 def test_skipping_series_finds_the_same_regressions_as_asv_on_every_series(threshold):
-    """The shortcut (`analysis._may_regress`) never drops a regression asv would report."""
+    """The shortcut (`history._may_regress`) never drops a regression asv would report."""
     rng = np.random.default_rng(1)
     parts = []
     for i in range(300):
@@ -214,7 +215,7 @@ def test_skipping_series_finds_the_same_regressions_as_asv_on_every_series(thres
                                    "commit_short": [f"{c:08x}" for c in range(n)]}))
     frame = pd.concat(parts, ignore_index=True).assign(machine="m", env="e", params="", status="ok",
                                                        version="v", unit="s")
-    found = analysis.step_regressions(frame, threshold)
+    found = history.step_regressions(frame, threshold)
     assert set(zip(found["benchmark"], found["last_good"], found["first_bad"])) == brute_force(frame, threshold)
 
 
@@ -223,11 +224,11 @@ def test_compare_and_ratios_with_infinite_and_zero_values():
     frame.loc[(frame["benchmark"] == "bench_syn.S0.time_x") & (frame["order"] == 1), "value"] = math.inf
     frame.loc[(frame["benchmark"] == "bench_syn.S1.time_x") & (frame["order"] == 0), "value"] = 0.0
     first, second = sorted(frame["commit"].unique())
-    table = analysis.compare_commits(frame, first, second).set_index("benchmark")
+    table = history.compare_commits(frame, first, second).set_index("benchmark")
     assert table.loc["bench_syn.S0.time_x", "change"] == "not reached"
     assert math.isnan(table.loc["bench_syn.S0.time_x", "ratio"])
     assert not table.loc["bench_syn.S0.time_x", "significant"]
-    trend = analysis.latest_vs_baseline(frame).set_index("benchmark")
+    trend = history.latest_vs_baseline(frame).set_index("benchmark")
     assert "bench_syn.S0.time_x" not in trend.index  # only one finite value left
     assert math.isnan(trend.loc["bench_syn.S1.time_x", "ratio"])  # baseline 0: no ratio
 
@@ -285,21 +286,22 @@ def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
 
 
 def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(monkeypatch):
-    """A reproduction figure that raises on a folder's data becomes a warning naming its CSV file;
-    the page still draws the rest."""
-    from halp_core import reproduce
+    """When the reproduction's MLP figure raises on a folder's data, the page warns (naming
+    mlp.csv) and still draws the rest."""
+    from dashboard.figures import reproduction
 
-    def broken(frame):
+    def fails(table):
         raise KeyError("label")
 
-    monkeypatch.setattr(reproduce, "mlp_figure", broken)
+    monkeypatch.setattr(reproduction.reproduce, "mlp_figure", fails)
     monkeypatch.setenv("HALP_REPRODUCTION", str(REPRODUCTION))
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
     at.switch_page("views/reproduction.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(w.value.startswith("mlp.csv: the figure could not be drawn") for w in at.warning)
+    assert any(w.value.startswith("mlp.csv: the figure could not be drawn from this data (KeyError")
+               for w in at.warning), [w.value for w in at.warning]
     assert len(at.get("plotly_chart")) >= 3  # convex problems and the mu sweep
 
 

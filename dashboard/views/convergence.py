@@ -3,23 +3,25 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, figures, ui
+from dashboard import benchmarks, ui
+from dashboard.data import convergence as data
+from dashboard.figures import convergence as figures
+from dashboard.results import commit_choices, precision_label
 
 res, stamp = ui.load()
 frame = res.frame
 
 st.title("Convergence")
-st.markdown(f"f − f* after each epoch (`{analysis.SUBOPT}`) against epochs and against solver time "
-            f"(`{analysis.SECONDS}`), for every solver and precision.")
+st.markdown(f"f − f* after each epoch (`{benchmarks.SUBOPT}`) against epochs and against solver time "
+            f"(`{benchmarks.SECONDS}`), for every solver and precision.")
 
-problems = sorted({v.get("problem") for v in frame.loc[frame["benchmark"] == analysis.SUBOPT, "param_values"]}
-                  - {None}, key=str)  # key=str: a malformed file may hold a number among the names
+problems = data.problems(frame)
 if not problems:
-    st.info(f"No `{analysis.SUBOPT}` results yet; the live panel below still works.")
+    st.info(f"No `{benchmarks.SUBOPT}` results yet; the live panel below still works.")
 else:
     problem = st.selectbox("Problem", problems, key="cv_problem")
-    table = ui.pick_machines(analysis.convergence(frame, problem), key="cv_machines")
-    commits = analysis.commit_choices(frame[frame["commit"].isin(table["commit"])])
+    table = ui.pick_machines(data.convergence(frame, problem), key="cv_machines")
+    commits = commit_choices(frame[frame["commit"].isin(table["commit"])])
     options = ["newest per machine"] + commits["commit_short"].tolist()
     commit = st.selectbox("Commit", options, key="cv_commit")
     if commit == options[0]:
@@ -30,8 +32,8 @@ else:
     if table["seconds"].notna().any():
         ui.plot(figures.convergence_figure(table, "seconds"), key="by_time")
     else:
-        st.info(f"No `{analysis.SECONDS}` results to plot against time.")
-    targets = analysis.epochs_to_target(frame, problem)
+        st.info(f"No `{benchmarks.SECONDS}` results to plot against time.")
+    targets = data.epochs_to_target(frame, problem)
     targets = targets[targets["commit"].isin(table["commit"]) & targets["machine"].isin(table["machine"])]
     if not targets.empty:
         ui.plot(figures.epochs_to_target_figure(targets), key="to_target")
@@ -75,8 +77,8 @@ if submitted:
     except (ValueError, TypeError) as exc:
         st.error(f"halp_core refused these settings: {exc}")
     else:
-        label = f"{len(runs) + 1}: {solver} {analysis.precision_label(precision)}, α={step:.2e}"
-        label += (f", μ={mu}" if auto_mu else f", μ={mu:.1e}") if solver == "halp" else ""
+        label = f"{len(runs) + 1}: {solver} {precision_label(precision)}, α={step:.2e}"
+        label += (f", μ={mu}" if auto_mu else f", μ={mu:.1e}") if live.takes_mu(solver) else ""
         runs.append(history.assign(label=label, problem=name))
         bar.progress(1.0, text=f"done: {epochs} epochs in {history['seconds'].iloc[-1]:.3f} s of solver time")
 

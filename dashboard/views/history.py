@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from dashboard import analysis, figures, ui
+from dashboard import benchmarks, ui
+from dashboard.data import history as data
+from dashboard.figures import history as figures
+from dashboard.results import commit_choices
 
 res, stamp = ui.load()
 frame = res.frame
@@ -14,10 +17,10 @@ st.markdown("Each series is one benchmark and parameter set on one machine and e
 ui.require_results(res)
 
 st.header("One benchmark over commits")
-benchmarks = sorted(frame["benchmark"].unique())
-default = benchmarks.index(analysis.SPEEDUP) if analysis.SPEEDUP in benchmarks else 0
-benchmark = st.selectbox("Benchmark", benchmarks, index=default, key="hi_benchmark")
-rows = ui.pick_machines(analysis.series(frame, benchmark), key="hi_machines")
+names = sorted(frame["benchmark"].unique())
+default = names.index(benchmarks.SPEEDUP) if benchmarks.SPEEDUP in names else 0
+benchmark = st.selectbox("Benchmark", names, index=default, key="hi_benchmark")
+rows = ui.pick_machines(data.series(frame, benchmark), key="hi_machines")
 params = sorted(rows["params"].unique())
 if params != [""]:
     chosen = st.multiselect("Parameter sets", params, default=params[:4], key="hi_params")
@@ -48,17 +51,17 @@ st.dataframe(shown, hide_index=True)
 st.subheader("Not reached")
 st.markdown("Series whose newest value is infinite: asv stored `Infinity`, e.g. a time to a target the "
             "solver did not reach. Infinite values are never fed to step detection or ratios.")
-missed = analysis.not_reached(frame)
+missed = data.not_reached(frame)
 missed = missed[missed["benchmark"].str.contains(name_filter, regex=False)]
 st.metric("Series not reached", len(missed))
 st.dataframe(missed.assign(value=missed["value"].astype(str)), hide_index=True)
 
 st.subheader("Latest vs baseline")
-commits = analysis.commit_choices(frame)
+commits = commit_choices(frame)
 baseline_options = ["oldest of each series"] + commits["commit_short"].tolist()
 base = st.selectbox("Baseline commit", baseline_options, key="hi_base")
 base_commit = None if base == baseline_options[0] else commits.loc[commits["commit_short"] == base, "commit"].iloc[0]
-trend = analysis.latest_vs_baseline(frame, base_commit)
+trend = data.latest_vs_baseline(frame, base_commit)
 min_ratio = st.number_input("Show ratios of at least", 0.0, 100.0, 1.1, 0.05, key="hi_min_ratio")
 trend = trend[trend["benchmark"].str.contains(name_filter, regex=False) & (trend["ratio"] >= min_ratio)]
 st.dataframe(trend.sort_values("ratio", ascending=False), hide_index=True)
@@ -72,8 +75,8 @@ commit_a = left.selectbox("A (before)", shorts, index=min(1, len(shorts) - 1), k
 commit_b = mid.selectbox("B (after)", shorts, index=0, key="cmp_b")
 factor = right.number_input("Factor", 1.0, 10.0, 1.1, 0.05, key="cmp_factor")
 full = dict(zip(commits["commit_short"], commits["commit"]))
-table = analysis.compare_commits(frame, full[commit_a], full[commit_b], factor)
-keep = st.multiselect("Show changes", analysis.CHANGES, default=analysis.CHANGES[:-1], key="cmp_changes")
+table = data.compare_commits(frame, full[commit_a], full[commit_b], factor)
+keep = st.multiselect("Show changes", data.CHANGES, default=data.CHANGES[:-1], key="cmp_changes")
 table = table[table["change"].isin(keep) & table["benchmark"].str.contains(name_filter, regex=False)]
 if table.empty:
     st.info("No results of both commits match these filters.")

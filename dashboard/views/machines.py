@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import analysis, figures, ui
+from dashboard import ui
+from dashboard.data import machines as data
+from dashboard.figures import machines as figures
 
 res, stamp = ui.load()
 frame = res.frame
@@ -22,10 +24,10 @@ most = frame["machine"].value_counts().idxmax()
 baseline = st.selectbox("Baseline machine", machines, index=machines.index(most), key="ma_baseline",
                         help="Defaults to the machine with the most results.")
 by = st.radio("Group by", ["suite", "benchmark"], horizontal=True, key="ma_by")
-normalized = analysis.normalized_to_machine(frame, baseline)
+normalized = data.normalized_to_machine(frame, baseline)
 if normalized["machine"].nunique() < 2:
     st.info("No other machine measured the same benchmarks as the baseline machine.")
 else:
-    ui.plot(figures.machines_figure(analysis.geometric_means(normalized, by), by), key="machines")
+    ui.plot(figures.machines_figure(data.geometric_means(normalized, by), by), key="machines")
 with st.expander("Every ratio"):
     st.dataframe(normalized, hide_index=True)

@@ -2,14 +2,20 @@
 
 import streamlit as st
 
-from dashboard import analysis, figures, ui
+from halp_core import registry
+
+from dashboard import benchmarks, ui
+from dashboard.data import overview as data
+from dashboard.figures import overview as figures
+from dashboard.results import commit_choices
 
 res, stamp = ui.load()
 frame = res.frame
 prefix = ui.commit_url()
 
 st.title("halp-bench results")
-st.markdown("Benchmarks of full- and low-precision solvers (SGD, SVRG, LP-SGD, LP-SVRG, HALP), "
+solvers = ", ".join(spec.label for spec in registry.SPECS.values())
+st.markdown(f"Benchmarks of full- and low-precision solvers ({solvers}), "
             "measured with asv on every machine and commit below.")
 ui.require_results(res)
 
@@ -21,26 +27,26 @@ cols[2].metric("Commits measured", commits)
 cols[3].metric("Results", f"{len(frame):,}")
 cols[4].metric("Failed", int((frame["status"] == "failed").sum()))
 
-st.header("Headline: HALP 8-bit vs SVRG")
-top = analysis.headline(frame)
+st.header(f"Headline: {data.METHOD_LABEL} {data.BITS}-bit vs {data.BASELINE_LABEL}")
+top = data.headline(frame)
 if top.empty:
-    st.info(f"No `{analysis.SPEEDUP}` results for HALP at 8 bits yet.")
+    st.info(f"No `{benchmarks.SPEEDUP}` results for {data.METHOD_LABEL} at {data.BITS} bits yet.")
 else:
-    st.markdown("Speedup = SVRG epoch time / HALP epoch time, measured in one process "
-                "(`track_speedup` stores the inverse ratio); above 1 HALP is faster.")
+    st.markdown(f"Speedup = {data.BASELINE_LABEL} epoch time / {data.METHOD_LABEL} epoch time, measured in "
+                f"one process (`track_speedup` stores the inverse ratio); above 1 {data.METHOD_LABEL} is faster.")
     ui.plot(figures.headline_figure(top), key="headline")
     st.dataframe(top, hide_index=True)
 
 st.header("What was measured")
-ui.plot(figures.status_figure(analysis.status_counts(frame)), key="status")
+ui.plot(figures.status_figure(data.status_counts(frame)), key="status")
 st.subheader("Machines")
 st.dataframe(res.machines, hide_index=True)
 st.subheader("Commits")
-commits_table = analysis.commit_choices(frame)
+commits_table = commit_choices(frame)
 st.dataframe(ui.with_links(commits_table, prefix), hide_index=True, column_config=ui.link_config())
 
 st.header("Failures at the newest commit")
-failed = analysis.failures(frame)
+failed = data.failures(frame)
 if failed.empty:
     st.success("No benchmark failed at its newest commit.")
 else:

@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import peer_figures, peer_tables, ui
+from dashboard import benchmarks, ui
+from dashboard.data import peers as data
+from dashboard.figures import peers as figures
 
 res, stamp = ui.load()
 frame = res.frame
@@ -11,65 +13,58 @@ frame = res.frame
 st.title("Peers")
 st.markdown(
     "Our SVRG (fp64, fp32) and HALP (16, 8 bits) against what a user would pick instead, every one "
-    "solving the same objective on the same 8-bit data (`halp_core.peers`, docs/peers.md). From "
-    f"`bench_peers` at each machine's newest commit: steady per-epoch time (`{peer_tables.EPOCH}`) "
-    f"and solver time to reach f − f* ≤ 1e-4 and ≤ 1e-8 (`{peer_tables.TO_TARGET}`). Lower is better.")
+    "solving the same objective on the same 8-bit data (`halp_bench.peers`, docs/peers.md). From "
+    f"`bench_peers` at each machine's newest commit: steady per-epoch time (`{benchmarks.PEER_EPOCH}`) "
+    f"and solver time to reach f − f* ≤ 1e-4 and ≤ 1e-8 (`{benchmarks.PEER_TO_TARGET}`). Lower is better.")
 
-epoch = ui.pick_machines(peer_tables.peer_results(frame, peer_tables.EPOCH), key="pe_machines")
-to_target = peer_tables.peer_results(frame, peer_tables.TO_TARGET)
+epoch = ui.pick_machines(data.peer_results(frame, benchmarks.PEER_EPOCH), key="pe_machines")
+to_target = data.peer_results(frame, benchmarks.PEER_TO_TARGET)
 to_target = to_target[to_target["machine"].isin(epoch["machine"])]
 if epoch.empty:
     st.info("No `bench_peers` results yet: run `asv run ... --bench bench_peers` (docs/peers.md).")
 else:
     problem = st.radio("Problem", sorted(epoch["problem"].unique(), key=str), horizontal=True, key="pe_problem")
     st.header("Where we stand")
-    summary = pd.concat([peer_tables.standing(epoch[epoch["problem"] == problem]).assign(target="per epoch"),
-                         peer_tables.standing(to_target[to_target["problem"] == problem])],
+    summary = pd.concat([data.standing(epoch[epoch["problem"] == problem]).assign(target="per epoch"),
+                         data.standing(to_target[to_target["problem"] == problem])],
                         ignore_index=True)
     st.dataframe(summary, hide_index=True)
     st.caption("ratio = our fastest / fastest peer (below 1: we are faster); inf seconds: the target "
                "was not reached within the benchmark's epochs.")
-    st.plotly_chart(peer_figures.seconds_bars(epoch[epoch["problem"] == problem],
-                                              f"Seconds per epoch, {problem}"), key="pe_epoch")
+    ui.plot(figures.seconds_bars(epoch[epoch["problem"] == problem], f"Seconds per epoch, {problem}"),
+            key="pe_epoch")
     for target in sorted(to_target["target"].unique(), key=str):
         part = to_target[(to_target["problem"] == problem) & (to_target["target"] == target)]
         if not part.empty:
-            st.plotly_chart(peer_figures.seconds_bars(part, f"Time to f − f* ≤ {target}, {problem}"),
-                            key=f"pe_target_{target}")
+            ui.plot(figures.seconds_bars(part, f"Time to f − f* ≤ {target}, {problem}"), key=f"pe_target_{target}")
 
 st.header("Trajectories, live")
 st.markdown("Solve a small problem now: ours and every installed peer at one step (peers that pick "
             "their own step ignore it), f − f* against solver time.")
 try:
-    from halp_core import datasets, peers
+    from dashboard import live
 except ImportError as exc:
     st.warning(f"halp_core is not importable here, so live runs are off: {exc}")
     st.stop()
 
-status = peers.peer_status()
+status = live.peer_status()
 missing = {name: reason for name, reason in status.items() if reason is not None}
 if missing:
     with st.expander(f"{len(missing)} peer(s) skipped: not installed"):
         for name, reason in missing.items():
             st.write(f"**{name}**: {reason}")
 
-LIVE = {
-    "logistic, synthetic 2000 × 50": lambda: datasets.synthetic_logistic(2000, 50, lam=1e-2, seed=0),
-    "least squares, synthetic 2000 × 50": lambda: datasets.synthetic_least_squares(
-        2000, 50, lam=1e-2, noise=0.1, seed=0, cond=100.0),
-}
-
 
 @st.cache_data(show_spinner="Running our solvers and the peers…", max_entries=8)
 def live_runs(name, step_factor, epochs, chosen):
-    prob = LIVE[name]()
-    return peer_tables.trajectories(prob, step_factor / prob.L_max, epochs, chosen)
+    """Cached `live.trajectories` (the same settings are not run twice)."""
+    return live.trajectories(name, step_factor, epochs, chosen)
 
 
 with st.form("pe_live"):
-    name = st.selectbox("Problem", list(LIVE), key="pe_live_problem")
+    name = st.selectbox("Problem", list(live.PEER_PROBLEMS), key="pe_live_problem")
     kind = "logistic" if name.startswith("logistic") else "least_squares"
-    options = peers.available_peers(kind)
+    options = live.available_peers(kind)
     chosen = st.multiselect("Peers", options, default=options, key="pe_live_peers")
     step_factor = st.number_input("Step α × L_max", min_value=1e-3, max_value=1.0, value=0.5, key="pe_step")
     epochs = st.slider("Epochs", 2, 40, 15, key="pe_epochs")
@@ -77,5 +72,5 @@ with st.form("pe_live"):
 
 if submitted:
     runs = live_runs(name, step_factor, epochs, tuple(chosen))
-    st.plotly_chart(peer_figures.trajectory_figure(runs), key="pe_traj")
+    ui.plot(figures.trajectory_figure(runs), key="pe_traj")
     st.dataframe(runs, hide_index=True)

@@ -1,13 +1,14 @@
-"""Reproduction: the paper's experiments as rerun by `python -m halp_core.reproduce`, read from a folder."""
+"""Reproduction: the paper's experiments as rerun by the reproduction command (`data.COMMAND`), read from a folder."""
 
 import streamlit as st
 
-from dashboard import reproduction_data as data
+from dashboard import ui
+from dashboard.data import reproduction as data
 
-COMMAND = """
+COMMAND = f"""
 ```bash
-python -m halp_core.reproduce --out results-reproduction           # full run
-python -m halp_core.reproduce --quick --out results-reproduction   # CI size
+{data.COMMAND} --out results-reproduction           # full run
+{data.COMMAND} --quick --out results-reproduction   # CI size
 ```
 
 Each run writes its own wall time into its `summary.md` (shown below for the folder read here);
@@ -17,18 +18,18 @@ docs/reproduction.md records measured full-run times.
 
 @st.cache_data(max_entries=4)
 def _load(folder, stamp):
-    """Cached `reproduction_data.load(folder)`; `stamp` (the files' sizes and times) reloads on change."""
+    """Cached `data.reproduction.load(folder)`; `stamp` (the files' sizes and times) reloads on change."""
     return data.load(folder)
 
 
 def _figures():
-    """halp_core.reproduce's figure functions, or None when halp_core is not importable here."""
+    """The page's figure module (halp_bench.reproduce's figures); None when halp_core is not importable."""
     try:
-        from halp_core import reproduce
+        from dashboard.figures import reproduction
     except ImportError as exc:
         st.warning(f"halp_core is not importable here, so figures are off: {exc}")
         return None
-    return reproduce
+    return reproduction
 
 
 def _chart(make, name, key):
@@ -40,7 +41,7 @@ def _chart(make, name, key):
     except Exception as exc:  # noqa: BLE001  any failure of the external figure code becomes a warning
         st.warning(f"{name}: the figure could not be drawn from this data ({type(exc).__name__}: {exc})")
     else:
-        st.plotly_chart(fig, key=key)
+        ui.plot(fig, key=key)
 
 
 st.title("Reproduction")
@@ -53,7 +54,7 @@ st.markdown(COMMAND)
 shipped = str(data.shipped_dir())
 chosen = st.sidebar.text_input("Reproduction folder", value="", key="rp_folder",
                                placeholder=shipped,
-                               help="A folder written by `python -m halp_core.reproduce --out DIR`; "
+                               help=f"A folder written by `{data.COMMAND} --out DIR`; "
                                     "empty: the shipped sample.")
 folder = chosen.strip() or shipped
 rep = _load(folder, data.fingerprint(folder))
@@ -64,26 +65,26 @@ if rep.empty:
     st.info("No reproduction outputs in this folder yet.")
     st.stop()
 
-reproduce = _figures()
+figures = _figures()
 
 st.header("Summary")
 if rep.summary:
     st.markdown(rep.summary)
 
-if rep.convex is not None and reproduce is not None:
+if rep.convex is not None and figures is not None:
     st.header("Convex problems")
     st.markdown("f − f* and ‖∇f‖ on a log scale against epochs and against solver seconds. HALP uses "
                 "μ = \"auto\"; dotted lines are 16-bit runs.")
     for problem in dict.fromkeys(rep.convex["problem"]):
-        _chart(lambda: reproduce.convex_figure(rep.convex, problem), data.TABLES["convex"], f"convex_{problem}")
+        _chart(lambda: figures.convex_figure(rep.convex, problem), data.TABLES["convex"], f"convex_{problem}")
 
-if rep.sweep is not None and reproduce is not None:
+if rep.sweep is not None and figures is not None:
     st.header("μ robustness")
     st.markdown("HALP-8 with fixed μ = μ_min × 2^j and the automatic rule: epochs to f − f* ≤ 1e-10 "
                 "and saturated (clamped) updates.")
-    _chart(lambda: reproduce.mu_sweep_figure(rep.sweep), data.TABLES["sweep"], "mu_sweep")
+    _chart(lambda: figures.mu_sweep_figure(rep.sweep), data.TABLES["sweep"], "mu_sweep")
     st.dataframe(rep.sweep, hide_index=True)
 
-if rep.mlp is not None and reproduce is not None:
+if rep.mlp is not None and figures is not None:
     st.header("MLP on MNIST (nonconvex)")
-    _chart(lambda: reproduce.mlp_figure(rep.mlp), data.TABLES["mlp"], "mlp")
+    _chart(lambda: figures.mlp_figure(rep.mlp), data.TABLES["mlp"], "mlp")

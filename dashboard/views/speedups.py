@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from dashboard import analysis, figures, ui
+from halp_core import registry
+
+from dashboard import benchmarks, ui
+from dashboard.data import speedups as data
+from dashboard.figures import speedups as figures
 
 res, stamp = ui.load()
 frame = res.frame
@@ -13,19 +17,20 @@ st.markdown("Speedup of a low-precision solver over its full-precision baseline 
 ui.require_results(res)
 
 left, right = st.columns(2)
-solver = left.radio("Baseline solver", list(analysis.BASELINE_SOLVERS), horizontal=True, key="sp_solver",
-                    help="SVRG is compared with HALP, SGD with LP-SGD.")
+solver = left.radio("Baseline solver", list(data.BASELINE_SOLVERS), horizontal=True, key="sp_solver",
+                    help=", ".join(f"{b} is compared with {registry.spec(m).label}"
+                                   for b, m in data.BASELINE_SOLVERS.items()) + ".")
 baseline = right.radio("Baseline precision", ["fp32", "fp64"], horizontal=True, key="sp_precision")
-method = analysis.BASELINE_SOLVERS[solver]
-table = ui.pick_machines(analysis.speedups(frame, method, baseline), key="sp_machines")
+method = data.BASELINE_SOLVERS[solver]
+table = ui.pick_machines(data.speedups(frame, method, baseline), key="sp_machines")
 
-st.header(f"{method.upper()} vs {solver} {baseline}")
+st.header(f"{registry.spec(method).label} vs {solver} {baseline}")
 if table.empty:
-    st.info(f"No `{analysis.SPEEDUP}` or `{analysis.EPOCH_TIME}` results for {method} vs {solver} {baseline}.")
+    st.info(f"No `{benchmarks.SPEEDUP}` or `{benchmarks.EPOCH_TIME}` results for {method} vs {solver} {baseline}.")
     st.stop()
-st.markdown(f"Two measures: the **{analysis.RATIO}** of `track_speedup` (both solvers timed in one "
+st.markdown(f"Two measures: the **{data.RATIO}** of `track_speedup` (both solvers timed in one "
             "process, so machine noise cancels; asv stores no interval for `track_` benchmarks) and the "
-            f"ratio of absolute **{analysis.EPOCH_TIMES}** from `{analysis.EPOCH_TIME}`, whose error bars "
+            f"ratio of absolute **{data.EPOCH_TIMES}** from `{benchmarks.EPOCH_TIME}`, whose error bars "
             "hold whenever both epoch times lie in their 99% intervals.")
 ui.plot(figures.speedup_by_bits_figure(table), key="by_bits")
 ui.plot(figures.speedup_by_size_figure(table), key="by_size")

@@ -3,7 +3,9 @@
 import base64
 import json
 import shutil
+import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,13 @@ def array(values):
     if isinstance(values, dict) and "bdata" in values:
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
     return list(values)
+
+
+@lru_cache(maxsize=1)
+def asv_benchmarks():
+    """What asv itself discovers in benchmarks/: name -> its attributes (param_names, params as
+    repr strings, ...), listed by asv_runner in a subprocess as `asv run` does."""
+    code = "import sys; from asv_runner.discovery import list_benchmarks; list_benchmarks('benchmarks', sys.stdout)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    return {b["name"]: b for b in json.loads(proc.stdout)}

@@ -1,7 +1,9 @@
-"""Outputs of `python -m halp_core.reproduce` read back from a folder (plain Python, no Streamlit).
+"""Tables of the Reproduction page: the outputs of COMMAND (`python -m halp_bench.reproduce`) read
+back from a folder (plain Python, no Streamlit).
 
 A reproduction folder holds `summary.md`, `convex.csv`, `mu_sweep.csv` and `mlp.csv` (and HTML
-figures, which the dashboard does not need: it rebuilds them from the CSVs with the same functions).
+figures, which the dashboard does not need: `dashboard.figures.reproduction` rebuilds them from the
+CSVs with the same functions).
 The repository ships a small sample made with `--quick` in `docs/reproduction/`.
 """
 
@@ -14,7 +16,7 @@ import pandas as pd
 
 from dashboard import files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"convex": "convex.csv", "sweep": "mu_sweep.csv", "mlp": "mlp.csv"}
 REQUIRED = {"convex": ("problem", "label", "epoch", "seconds", "subopt", "grad_norm"),
             "sweep": ("problem", "mu", "mu_factor", "epochs_to_tol", "saturations"),
@@ -24,6 +26,8 @@ NUMERIC = {"convex": ("epoch", "seconds", "subopt", "grad_norm"),
            "mlp": ("epoch", "train_loss", "val_accuracy")}
 """Required columns that must hold numbers (empty cells allowed: e.g. a tolerance never reached)."""
 SUMMARY = "summary.md"
+COMMAND = "python -m halp_bench.reproduce"
+"""The command that writes a reproduction folder (the page shows it)."""
 
 
 def shipped_dir():

@@ -1,31 +1,26 @@
-"""Tables of the "Bandwidth and threads" page (plain pandas, no Streamlit), from the tidy frame of
-`results.load_results`.
+"""Tables of the Performance page ("Bandwidth and threads"), from the tidy frame of
+`results.load_results` (plain pandas, no Streamlit).
 
-Benchmark names are those of benchmarks/bench_bandwidth.py and benchmarks/bench_threads.py (the
-dashboard never imports benchmarks/). Unlike asv's reading, higher is *better* for everything here:
-GB/s, the fraction of read bandwidth and the thread speedup.
+Unlike asv's reading, higher is *better* for everything here: GB/s, the fraction of read bandwidth
+and the thread speedup.
 """
 
 import pandas as pd
+from halp_core import registry
 
-from dashboard.analysis import latest, precision_label
-from dashboard.results import param_table
-
-EPOCH_GBPS = "bench_bandwidth.Bandwidth.track_epoch_gbps"
-FRACTION = "bench_bandwidth.Bandwidth.track_fraction_of_read"
-READ_GBPS = "bench_bandwidth.Read.track_read_gbps"
-THREAD_TIME = "bench_threads.ThreadScaling.time_epoch"
-BENCHMARKS = (EPOCH_GBPS, FRACTION, READ_GBPS, THREAD_TIME)
+from dashboard.benchmarks import EPOCH_GBPS, FRACTION, GOAL_SOLVER, PARAM_NAMES, READ_GBPS, THREAD_TIME
+from dashboard.results import newest_ok, precision_label
 
 READ_LABEL = "read kernel (limit)"
 """`solver` value of the read-kernel rows of `bandwidth`."""
-GOAL_SOLVER = "halp-8"
 GOAL_FRACTION = 0.5
-"""The project's goal: HALP-8 streams its int8 data at >= 50% of the read bandwidth."""
+"""The project's goal: HALP-8 (GOAL_SOLVER) streams its int8 data at >= 50% of the read bandwidth."""
 THREADS = (1, 2, 4, 8)
 """Thread counts of bench_threads (counts above a machine's Numba threads are skipped there)."""
-CONTROL_SOLVERS = ("sgd", "lp-sgd")
-"""Solvers without a full-gradient pass: threads cannot speed them up (a flat control)."""
+CONTROL_SOLVERS = tuple(name for name, spec in registry.SPECS.items() if not spec.variance_reduced)
+"""Solvers without a full-gradient pass (sgd, lp-sgd): threads cannot speed them up (a flat control)."""
+PARALLEL_SOLVERS = tuple(name for name, spec in registry.SPECS.items() if spec.variance_reduced)
+"""Solvers whose full-gradient pass threads parallelize (svrg, lp-svrg, halp)."""
 
 BANDWIDTH_COLUMNS = ["machine", "env", "commit_short", "solver", "size_mb", "gbps"]
 FRACTION_COLUMNS = ["machine", "env", "commit_short", "solver", "size_mb", "fraction", "meets_goal"]
@@ -34,27 +29,15 @@ SCALING_COLUMNS = ["machine", "env", "commit_short", "solver", "precision", "lab
                    "seconds", "ci_low", "ci_high", "speedup", "speedup_low", "speedup_high"]
 
 
-def _newest(frame, benchmark, needed):
-    """ok rows of `benchmark` at each machine × env's newest commit, one column per parameter.
-
-    None when there are none or the parameters `needed` are unknown (e.g. benchmarks.json missing:
-    asv's parameter names are then guessed as param1, param2, ...).
-    """
-    rows = param_table(latest(frame[(frame["benchmark"] == benchmark) & (frame["status"] == "ok")]))
-    if rows.empty or not set(needed) <= set(rows):
-        return None
-    return rows
-
-
 def bandwidth(frame):
     """GB/s (1e9 bytes/s) each solver's epochs stream (`track_epoch_gbps`) and, as solver
     READ_LABEL, the read kernel's GB/s (`track_read_gbps`, the limit), per size; each benchmark at
     its machine × env's newest commit. Columns: BANDWIDTH_COLUMNS (solver e.g. 'halp-8')."""
     parts = []
-    epoch = _newest(frame, EPOCH_GBPS, ("solver", "size_mb"))
+    epoch = newest_ok(frame, EPOCH_GBPS, PARAM_NAMES[EPOCH_GBPS])
     if epoch is not None:
         parts.append(epoch.assign(gbps=epoch["value"])[BANDWIDTH_COLUMNS])
-    read = _newest(frame, READ_GBPS, ("size_mb",))
+    read = newest_ok(frame, READ_GBPS, PARAM_NAMES[READ_GBPS])
     if read is not None:
         parts.append(read.assign(solver=READ_LABEL, gbps=read["value"])[BANDWIDTH_COLUMNS])
     if not parts:
@@ -67,7 +50,7 @@ def fraction_of_read(frame, goal=GOAL_FRACTION):
     """Each solver's epoch GB/s over the read kernel's GB/s on its own data (`track_fraction_of_read`,
     the two interleaved in one process), per size, at each machine × env's newest commit.
     Columns: FRACTION_COLUMNS; meets_goal is fraction >= `goal`."""
-    rows = _newest(frame, FRACTION, ("solver", "size_mb"))
+    rows = newest_ok(frame, FRACTION, PARAM_NAMES[FRACTION])
     if rows is None:
         return pd.DataFrame(columns=FRACTION_COLUMNS)
     out = rows.assign(fraction=rows["value"], meets_goal=rows["value"] >= goal)[FRACTION_COLUMNS]
@@ -93,7 +76,7 @@ def thread_scaling(frame):
     pass (sgd, lp-sgd), so threads should not change it. Columns: SCALING_COLUMNS; label e.g.
     'halp 8-bit'.
     """
-    rows = _newest(frame, THREAD_TIME, ("solver", "precision", "threads"))
+    rows = newest_ok(frame, THREAD_TIME, PARAM_NAMES[THREAD_TIME])
     if rows is None:
         return pd.DataFrame(columns=SCALING_COLUMNS)
     rows = rows.assign(seconds=rows["value"], precision_key=rows["precision"].astype(str))

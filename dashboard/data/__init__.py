@@ -1,0 +1,1 @@
+"""Tables of the pages, one module per page (plain pandas, no Streamlit)."""

@@ -1,0 +1,49 @@
+"""Tables of the Overview page: what was measured where, what failed, and the headline speedup, from
+the tidy frame of `results.load_results` (plain pandas, no Streamlit)."""
+
+import pandas as pd
+from halp_core import registry
+
+from dashboard.data.speedups import ratio_speedups
+from dashboard.results import latest
+
+METHOD = "halp"
+"""The headline's low-precision solver (a `method` of track_speedup)."""
+BITS = 8
+"""The headline's bit width."""
+METHOD_LABEL = registry.spec(METHOD).label
+BASELINE_LABEL = registry.spec(registry.spec(METHOD).baseline).label
+"""Display names of the headline's solver and of its full-precision baseline ('HALP', 'SVRG')."""
+
+
+def status_counts(frame):
+    """Number of results per machine, env and status (ok / failed / skipped), one row per machine × env."""
+    counts = frame.pivot_table(index=["machine", "env"], columns="status", values="value",
+                               aggfunc="size", fill_value=0)
+    for status in ("ok", "failed", "skipped"):
+        if status not in counts:
+            counts[status] = 0
+    return counts[["ok", "failed", "skipped"]].reset_index()
+
+
+def failures(frame):
+    """Failed results at each machine × env's newest commit: machine, env, commit_short, benchmark, params."""
+    rows = latest(frame)
+    rows = rows[rows["status"] == "failed"]
+    return rows[["machine", "env", "commit_short", "benchmark", "params"]].reset_index(drop=True)
+
+
+def headline(frame, bits=BITS):
+    """HALP-`bits` speedup over SVRG-fp32 and SVRG-fp64 per machine × env, at the largest size measured.
+
+    From track_speedup (the within-process ratio). Columns: machine, env, commit_short,
+    baseline ('SVRG fp32' / 'SVRG fp64'), size_mb, speedup, speedup_low, speedup_high.
+    """
+    parts = []
+    for baseline in ("fp32", "fp64"):
+        table = ratio_speedups(frame, METHOD, baseline)
+        table = table[table["bits"] == bits]
+        largest = table.groupby(["machine", "env"])["size_mb"].transform("max")
+        table = table[table["size_mb"] == largest].assign(baseline=f"{BASELINE_LABEL} {baseline}")
+        parts.append(table.drop(columns=["bits", "measure"]))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,66 @@
+"""Tables of the Speedups page: low-precision solvers against their full-precision baseline, from
+the tidy frame of `results.load_results` (plain pandas, no Streamlit).
+
+Ratios are new / old as asv stores them; a speedup is old / new, so above 1 is faster.
+"""
+
+import pandas as pd
+from halp_core import registry
+
+from dashboard.benchmarks import EPOCH_TIME, PARAM_NAMES, SPEEDUP, SPEEDUP_METHODS
+from dashboard.results import newest_ok
+
+BASELINE_SOLVERS = {registry.spec(registry.spec(m).baseline).label: m for m in SPEEDUP_METHODS}
+"""Label of a full-precision baseline solver -> the low-precision method track_speedup compares with
+it, from halp_core's registry ({'SVRG': 'halp', 'SGD': 'lp-sgd'})."""
+
+SPEEDUP_COLUMNS = ["machine", "env", "commit_short", "measure", "bits", "size_mb", "speedup",
+                   "speedup_low", "speedup_high"]
+RATIO = "within-process ratio"
+EPOCH_TIMES = "epoch times (99% CI)"
+
+
+def ratio_speedups(frame, method, baseline):
+    """Speedups from track_speedup: 1 / stored ratio (its interval inverted where asv stored one)."""
+    rows = newest_ok(frame, SPEEDUP, PARAM_NAMES[SPEEDUP])
+    if rows is None:
+        return pd.DataFrame(columns=SPEEDUP_COLUMNS)
+    rows = rows[(rows["method"] == method) & (rows["baseline"] == baseline)]
+    return rows.assign(measure=RATIO, speedup=1.0 / rows["value"], speedup_low=1.0 / rows["ci_high"],
+                       speedup_high=1.0 / rows["ci_low"])[SPEEDUP_COLUMNS]
+
+
+def _epoch_time_speedups(frame, method, baseline):
+    """Speedups from time_epoch: baseline epoch time / low-precision epoch time, same commit and size.
+
+    The interval [base_low / lp_high, base_high / lp_low] is conservative: it holds whenever both
+    epoch times lie in their 99% intervals.
+    """
+    rows = newest_ok(frame, EPOCH_TIME, PARAM_NAMES[EPOCH_TIME])
+    if rows is None:
+        return pd.DataFrame(columns=SPEEDUP_COLUMNS)
+    full = registry.spec(method).baseline
+    key = ["machine", "env", "commit_short", "size_mb"]
+    low = rows[(rows["solver"] == method) & rows["precision"].map(lambda p: isinstance(p, int))]
+    base = rows[(rows["solver"] == full) & (rows["precision"] == baseline)]
+    both = low.rename(columns={"precision": "bits"}).merge(base[key + ["value", "ci_low", "ci_high"]],
+                                                          on=key, suffixes=("", "_base"))
+    return both.assign(measure=EPOCH_TIMES, speedup=both["value_base"] / both["value"],
+                       speedup_low=both["ci_low_base"] / both["ci_high"],
+                       speedup_high=both["ci_high_base"] / both["ci_low"])[SPEEDUP_COLUMNS]
+
+
+def speedups(frame, method, baseline):
+    """Speedups of `method` ('halp' or 'lp-sgd') over its full-precision baseline at precision
+    `baseline` ('fp32' / 'fp64'): its registry baseline (SVRG for halp, SGD for lp-sgd); each
+    machine × env's newest commit.
+
+    Two measures (column `measure`): RATIO, 1 / track_speedup's within-process ratio (asv stores no
+    interval for track_ benchmarks, so speedup_low / speedup_high are NaN unless one was stored),
+    and EPOCH_TIMES, the ratio of the absolute time_epoch times with a conservative 99% interval.
+    Columns: SPEEDUP_COLUMNS; speedup is dimensionless, above 1 the low-precision solver is faster.
+    """
+    parts = [p for p in (ratio_speedups(frame, method, baseline), _epoch_time_speedups(frame, method, baseline))
+             if not p.empty]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SPEEDUP_COLUMNS)
+    return out.sort_values(["machine", "env", "measure", "size_mb", "bits"]).reset_index(drop=True)
