@@ -1,5 +1,5 @@
-"""Argument checks shared by halp_core's public functions (DESIGN.md section 1: validate once, at
-the API boundary; the Numba kernels behind it assume valid input).
+"""Argument checks shared by halp_core's public functions (docs/design.md section 4: validate
+once, at the API boundary; the Numba kernels behind it assume valid input).
 
 Each check returns the value in its canonical form or raises TypeError (the wrong kind of value)
 or ValueError (the right kind, a bad value) with a message that names the argument and says what

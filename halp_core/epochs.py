@@ -1,4 +1,4 @@
-"""Numba kernels of one solver epoch, and of the full-gradient pass (DESIGN.md section 4).
+"""Numba kernels of one solver epoch, and of the full-gradient pass (docs/design.md section 4).
 
 Two families, each for linear models (w of shape (d,); least squares and binary logistic) and
 for multinomial models (W of shape (d, C)):

@@ -1,4 +1,4 @@
-"""Fixed-point number format (DESIGN.md section 3) and its Numba kernels.
+"""Fixed-point number format (docs/design.md section 3) and its Numba kernels.
 
 A b-bit fixed-point number with scale ``s > 0`` stores an integer ``k`` in
 ``[-2**(b-1), 2**(b-1) - 1]`` and means ``s * k``. Integers live in int8 for b <= 8 and in

@@ -1,4 +1,4 @@
-"""Per-sample losses of the linear models (DESIGN.md section 2) as scalar Numba functions.
+"""Per-sample losses of the linear models (docs/design.md section 2) as scalar Numba functions.
 
 Least squares: l(a, y) = (a - y)**2 / 2, l'(a, y) = a - y.
 Binary logistic: l(a, y) = log(1 + exp(-y a)), l'(a, y) = -y / (1 + exp(y a)), y in {-1, +1}.

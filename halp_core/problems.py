@@ -1,4 +1,4 @@
-"""Objectives (DESIGN.md section 2): f(w) = (1/n) sum_i l(x_i^T w, y_i) + (lam/2) ||w||^2.
+"""Objectives (docs/design.md section 2): f(w) = (1/n) sum_i l(x_i^T w, y_i) + (lam/2) ||w||^2.
 
 A problem holds its data (optionally a b-bit copy, shared by every solver of a comparison), and
 evaluates loss, gradient and suboptimality in float64 with NumPy. This evaluation is the one shared

@@ -1,4 +1,4 @@
-"""The five solvers (DESIGN.md section 4) behind one interface: validate once, allocate once,
+"""The five solvers (docs/design.md section 4) behind one interface: validate once, allocate once,
 compile before timing, then run epochs of Numba kernels.
 
 ``make_solver`` returns an object whose ``run_epoch()`` does one epoch of solver work and nothing
@@ -264,7 +264,7 @@ class HalpSolver(LowPrecisionSolver):
     halp_core.bit_centering's secant rule (first epoch mu = L_max); a number fixes it (units of
     f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
     strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
-    problems (DESIGN.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
+    problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
     the mu of each epoch.
     """
 

@@ -1,6 +1,6 @@
 """Plain NumPy references of every Numba kernel in halp_core (no Numba here).
 
-They follow the formulas of DESIGN.md and halp_core.epochs literally, one step at a time, and use
+They follow the formulas of docs/design.md and halp_core.epochs literally, one step at a time, and use
 the same counter-hash random bits, so kernel and reference can be compared exactly (integers) or to
 rounding (floats).
 """

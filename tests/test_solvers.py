@@ -28,7 +28,7 @@ def _indices(seed, n, epochs, sampling):
 
 
 def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
-    """The solvers of DESIGN.md section 4, written with the NumPy reference kernels."""
+    """The solvers of docs/design.md section 4, written with the NumPy reference kernels."""
     kind = "multinomial" if prob.kind == "multinomial" else (0 if prob.kind == "least_squares" else 1)
     y = prob.labels if prob.kind == "multinomial" else prob.y
     zeros_n = np.zeros((prob.n, prob.n_classes) if prob.kind == "multinomial" else prob.n)
