@@ -1,7 +1,7 @@
 """Every asv benchmark the dashboard reads, by its full asv name, and the parameter values it picks by.
 
 The one place these names are written in the dashboard (plain Python, no Streamlit): pages,
-tables and tests import them from here. tests/test_dashboard_benchmarks.py checks them against
+tables and tests import them from here. tests/dashboard/test_dashboard_benchmarks.py checks them against
 what asv discovers in benchmarks/, so renaming a benchmark there fails a test instead of emptying
 a page. The dashboard never imports benchmarks/ itself.
 """

@@ -25,7 +25,7 @@ The automatic rule leans to the safe side and then measures:
   measured curvature as mu); in many dimensions that shrinks mu at once by about the square root
   of the number of clamped coordinates. When z_k = 0 or g~ did not change, mu is kept.
 
-Measured (``tests/test_bit_centering.py``, step 0.5 / L_max): on two least-squares problems with
+Measured (``tests/halp_core/test_bit_centering.py``, step 0.5 / L_max): on two least-squares problems with
 per-sample condition numbers of about 140 and 2450, 8-bit HALP with mu="auto" reached f - f* <= 1e-10
 in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, j = -1..5
 (docs/reproduction.md).

@@ -4,8 +4,8 @@ full-precision solver it is compared with, and how it is built.
 Everything that names solvers reads it: input validation, ``make_solver`` / ``solve``, the asv
 benchmarks, the reproduction and the dashboard. Adding a solver is one module with its class (a
 ``halp_core.solvers.Solver`` subclass with ``run_epoch()`` and ``w``) plus one
-``register(SolverSpec(...))`` call; tests/test_registry.py does it with a toy solver
-(tests/toy_solver.py) and sees it solved, listed and benchmarked.
+``register(SolverSpec(...))`` call; tests/halp_core/test_registry.py does it with a toy solver
+(tests/halp_core/toy_solver.py) and sees it solved, listed and benchmarked.
 """
 
 from dataclasses import dataclass, field

@@ -382,7 +382,7 @@ _OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
 # lp-svrg and halp), or if more than MOSTLY_CLAMPED of the epoch's T x (number of weights)
 # coordinate updates saturated. Measured on 504 healthy runs (7 problems including pure-noise
 # targets and random labels, every solver, steps 0.25 .. 1.5 / L_max, two seeds;
-# tests/test_divergence.py keeps four of the problems): f(w_k) <= 1.82 f(w_0) for SGD's noisy
+# tests/halp_core/test_divergence.py keeps four of the problems): f(w_k) <= 1.82 f(w_0) for SGD's noisy
 # trajectories, f(w_k) <= 0.997 f(w_0) for the variance-reduced solvers (so a 4-bit HALP run that
 # ends 1.5-6x above its start is caught), and at most 6% of the updates clamped, except in HALP's
 # first mu="auto" epoch (mu = L_max, a deliberately fine grid: up to 72%), which the rule skips.

@@ -1,5 +1,5 @@
 """docs/contributing.md's recipes work as written: the code blocks marked `<!-- recipe: NAME -->`
-are run here (the solver recipe is tests/toy_solver.py, run by tests/test_registry.py)."""
+are run here (the solver recipe is tests/halp_core/toy_solver.py, run by tests/halp_core/test_registry.py)."""
 
 import json
 import os
@@ -28,8 +28,8 @@ def test_the_guide_has_every_recipe():
     for heading in ("## Add a solver", "## Add a number format", "## Add a benchmark",
                     "## Add a dashboard page"):
         assert heading in text
-    for path in ("tests/toy_solver.py", "tests/test_registry.py", "tests/test_asv_suite.py",
-                 "tests/test_dashboard_trust.py", "tests/test_dashboard_layout.py"):
+    for path in ("tests/halp_core/toy_solver.py", "tests/halp_core/test_registry.py", "tests/benchmarks/test_asv_suite.py",
+                 "tests/dashboard/test_dashboard_trust.py", "tests/dashboard/test_dashboard_layout.py"):
         assert (REPO / path).exists(), f"contributing.md names {path}, which does not exist"
 
 

@@ -3,7 +3,7 @@
 Every peer solves f(w) = (1/n) sum_i l(x_i^T w, y_i) + (lam/2) ||w||^2 of a halp_core problem
 (least squares or binary logistic; no intercept) on the problem's data ``problem.X`` (the
 dequantized b-bit data, so f* is shared with our solvers). Each peer's regularization convention
-is mapped to lam below; tests/test_peers.py checks every mapping numerically against
+is mapped to lam below; tests/halp_bench/test_peers.py checks every mapping numerically against
 ``problem.loss`` / ``problem.w_star``:
 
   scikit-learn SGDClassifier / SGDRegressor   alpha = lam        (penalty "l2": alpha ||w||^2 / 2)

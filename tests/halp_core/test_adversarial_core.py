@@ -21,7 +21,7 @@ from halp_bench import mlp, peers
 from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 f32, f64, i8, i16 = np.float32, np.float64, np.int8, np.int16
 

@@ -1,11 +1,11 @@
 """Compile the solver kernels afresh (no cache, so their assembly can be read) for float32,
 float64 and int8 data, and print, per kernel and signature, instruction statistics as JSON.
 
-Run as a script by tests/test_kernel_assembly.py with NUMBA_CACHE_DIR pointing at an empty folder.
+Run as a script by tests/halp_core/test_kernel_assembly.py with NUMBA_CACHE_DIR pointing at an empty folder.
 With ``--loops`` it prints instead every vectorized loop body (a block that jumps back to itself
 and uses ymm/zmm registers) with its instruction count, the figures docs/performance.md quotes:
 
-    NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tests/asm_probe.py --loops
+    NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops
 """
 
 import json

@@ -1,4 +1,4 @@
-"""A toy solver for tests/test_registry.py: plain full-gradient descent, w <- w - alpha grad f(w)
+"""A toy solver for tests/halp_core/test_registry.py: plain full-gradient descent, w <- w - alpha grad f(w)
 once per epoch, in float64 or float32. Adding a solver to halp_core is this module plus the one
 registry entry SPEC (registered by the test, not at import)."""
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BENCH = r"bench_kernels\.Dot\.time_dot\('(int8|float32)', 'L2'\)"
 FACTOR = "1.5"
 SLOW_NAME = "bench_kernels.Dot.time_dot"

@@ -1,6 +1,6 @@
 """Render dashboard pages with Streamlit's AppTest in this process and print one JSON report.
 
-    python tests/dashboard_helpers/render_pages.py PAGE [PAGE ...]
+    python tests/dashboard/dashboard_helpers/render_pages.py PAGE [PAGE ...]
 
 PAGE is a path under dashboard/ (e.g. views/history.py) or 'all' for every page of
 dashboard.pages.PAGES. The results and reproduction folders come from the environment
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402

@@ -1,7 +1,7 @@
 """Adversarial inputs to the dashboard's loaders: every bad file or value must become a warning that
 names the file and the problem, never an exception, and the good data beside it must still load.
 
-Results cases add one bad thing to a copy of the asv fixtures (tests/fixtures/asv_results) and
+Results cases add one bad thing to a copy of the asv fixtures (tests/dashboard/fixtures/asv_results) and
 check `results.load_results`; reproduction cases spoil one file of a copy of docs/reproduction/
 and check `data.reproduction.load`. Each case is (id, setup, file named, problem words): setup
 makes the fault under the copied folder; the warning must name that file and hold those words.

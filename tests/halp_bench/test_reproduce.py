@@ -1,5 +1,5 @@
-"""`python -m halp_bench.reproduce --quick` end to end (outputs, the claims its summary makes), and the
-dashboard's Reproduction page on its outputs, on the shipped sample and on a bad folder."""
+"""`python -m halp_bench.reproduce --quick` end to end (outputs, the claims its summary makes),
+its verdict rule and its figures (the dashboard's Reproduction page: tests/dashboard/)."""
 
 import json
 from pathlib import Path
@@ -7,14 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from dashboard import reproduction_data
 from halp_bench import mlp, reproduce
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "dashboard" / "views" / "reproduction.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

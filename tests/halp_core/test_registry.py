@@ -1,5 +1,5 @@
 """halp_core.registry: every benchmark's solver and precision values are registered ones, and
-adding a solver is one module plus one registry entry (tests/toy_solver.py): it is solved,
+adding a solver is one module plus one registry entry (tests/halp_core/toy_solver.py): it is solved,
 listed and benchmarked without touching anything else."""
 
 import importlib
@@ -46,7 +46,7 @@ def test_baselines_come_from_the_registry():
 
 @pytest.fixture
 def toy():
-    """tests/toy_solver.py registered for one test; the benchmark modules re-read the registry
+    """tests/halp_core/toy_solver.py registered for one test; the benchmark modules re-read the registry
     after it is registered and after it is removed."""
     registry.register(toy_solver.SPEC)
     try:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
     sys.path.insert(0, str(ROOT))
 
 from dashboard.pages import PAGES as APP_PAGES  # noqa: E402  (after the sys.path fix above)
 
-FIXTURES = ROOT / "tests" / "fixtures" / "asv_results"
-"""Results directory made by real asv runs (tests/fixtures/make_asv_fixtures.py)."""
+FIXTURES = ROOT / "tests" / "dashboard" / "fixtures" / "asv_results"
+"""Results directory made by real asv runs (tests/dashboard/fixtures/make_asv_fixtures.py)."""
 APP = ROOT / "dashboard" / "app.py"
 MALFORMED = "0badf00d-malformed.json"
 MACHINES = {"fixture-zen5", "fixture-laptop", "fixture-bare"}

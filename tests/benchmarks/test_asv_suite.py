@@ -1,7 +1,7 @@
 """The asv suite itself: configuration, benchmark names the dashboard relies on, the measuring
 helpers, that the convergence settings make the suite meaningful, and the shipped results.
 
-Runs in well under a minute; the regression-catching test is tests/test_asv_regression.py.
+Runs in well under a minute; the regression-catching test is tests/benchmarks/test_asv_regression.py.
 """
 
 import io
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from asv import util as asv_util
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks import (bench_bandwidth, bench_convergence, bench_kernels, bench_speedup,  # noqa: E402

@@ -22,7 +22,7 @@ from dashboard.data import history
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
 
-RENDER = ROOT / "tests" / "dashboard_helpers" / "render_pages.py"
+RENDER = ROOT / "tests" / "dashboard" / "dashboard_helpers" / "render_pages.py"
 SHIPPED = ROOT / "results"
 REPRODUCTION = ROOT / "docs" / "reproduction"
 

@@ -14,7 +14,7 @@ import pytest
 def assembly(tmp_path_factory):
     """Instruction statistics per kernel signature, compiled afresh (cached code has no asm)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path_factory.mktemp("numba-cache")))
-    probe = Path(__file__).with_name("asm_probe.py")
+    probe = Path(__file__).resolve().parents[2] / "tools" / "asm_probe.py"
     out = subprocess.run([sys.executable, str(probe)], env=env, capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout)

@@ -72,7 +72,7 @@ def test_public_kernel_returns_what_its_private_kernel_does(public, private, arg
 
 def test_public_kernels_refuse_what_would_read_or_write_out_of_bounds():
     """Unequal lengths and too-small outputs are refused before the kernel runs (the kernels
-    themselves do not check: tests/test_adversarial_core.py runs them unchecked in subprocesses)."""
+    themselves do not check: tests/halp_core/test_adversarial_core.py runs them unchecked in subprocesses)."""
     y = np.zeros(3)
     with pytest.raises(ValueError, match="x and y must have one length"):
         kernels.axpy(1.0, np.ones(4), y)
