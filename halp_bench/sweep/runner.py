@@ -1,0 +1,93 @@
+"""One run of a sweep, as a worker (or a serial loop) does it: build the problem (once per process,
+cached), solve, and store the part. Nothing large travels with a task: a :class:`spec.Run` is a
+few numbers and names.
+"""
+
+import functools
+import subprocess
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from halp_core import solve
+
+from ..machine import cpu_description
+from . import storage
+from .spec import KAPPA_MAX_D, PROBLEMS
+
+
+@functools.lru_cache(maxsize=4)
+def problem(name, params, data_bits):
+    """The problem ``name`` (a spec.PROBLEMS name) with ``params`` (sorted (name, value) pairs)
+    and data_bits, its data drawn with seed 0; cached in this process (the last four)."""
+    kind = PROBLEMS[name]
+    seeded = dict(seed=0) if kind.seeded else {}
+    return kind.build(**dict(params), data_bits=data_bits, **seeded)
+
+
+@functools.lru_cache(maxsize=4)
+def mu_min(name, params, data_bits):
+    """Smallest eigenvalue of the Hessian at w* (float64), for least squares and binary logistic
+    problems with d <= KAPPA_MAX_D; NaN otherwise."""
+    prob = problem(name, params, data_bits)
+    if prob.kind not in ("least_squares", "logistic") or prob.d > KAPPA_MAX_D:
+        return np.nan
+    weights = np.ones(prob.n)
+    if prob.kind == "logistic":
+        sigma = 1.0 / (1.0 + np.exp(-(prob.X @ prob.w_star)))
+        weights = sigma * (1.0 - sigma)
+    hessian = (prob.X.T * weights) @ prob.X / prob.n + prob.lam * np.eye(prob.d)
+    return float(np.linalg.eigvalsh(hessian)[0])
+
+
+@functools.lru_cache(maxsize=1)
+def version():
+    """halp-core's version plus the git commit of this checkout when there is one
+    (e.g. "0.1.0+g1a2b3c4")."""
+    text = metadata.version("halp-core")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).parent, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return text
+    return f"{text}+g{commit.stdout.strip()}"
+
+
+def execute(run):
+    """Solve ``run`` (a spec.Run) and return its part: a DataFrame with storage.COLUMNS, one row
+    per history row. Solver warnings (divergence, quantization) are silenced: diverged_epoch
+    records the divergence."""
+    prob = problem(run.problem, run.params, run.data_bits)
+    lowest = mu_min(run.problem, run.params, run.data_bits)
+    mu = run.mu
+    if mu not in ("", "auto"):
+        mu = float(mu) * (lowest if run.mu_unit == "mu_min" else 1.0)
+    precision = run.precision if run.precision.startswith("fp") else int(run.precision)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = solve(prob, run.solver, precision=precision, step=run.step_factor / prob.L_max,
+                       epochs=run.epochs, seed=run.seed, **({"mu": mu} if mu != "" else {}))
+    frame = result.history.copy()
+    frame["saturations"] = np.concatenate([[0], result.saturations])[:len(frame)]
+    params = dict(run.params)
+    columns = dict(
+        problem=run.problem, n=prob.n, d=prob.d, lam=prob.lam,
+        noise=params.get("noise", np.nan), cond=params.get("cond", np.nan), solver=run.solver,
+        precision=run.precision, step_factor=run.step_factor,
+        mu=mu if isinstance(mu, str) else repr(mu), data_bits=run.data_bits, seed=run.seed,
+        epochs=run.epochs, run_id=run.run_id, kappa=prob.L_max / lowest, L_max=prob.L_max,
+        diverged_epoch=-1 if result.diverged_epoch is None else result.diverged_epoch,
+        machine=cpu_description(), version=version())
+    return pd.concat([pd.DataFrame(columns, index=frame.index), frame], axis=1)
+
+
+def run_and_store(run, out):
+    """Run ``run`` unless its part exists in ``out`` and write the part atomically; returns the
+    run_id. A task retried after its part was written does nothing."""
+    path = storage.part_path(out, run.run_id)
+    if not path.exists():
+        storage.write_part(execute(run), path)
+    return run.run_id

@@ -1,0 +1,289 @@
+"""Sweep specs: a TOML file naming problems, solvers and the values to sweep, checked in full
+before any work starts, and expanded into the grid of runs (their product).
+
+    epochs = 20                                   # every value below: one value, a list, or a
+    seeds = {from = 0, to = 2, step = 1}          # range {from, to, step} / {from, to, times}
+    step = [0.25, 0.5]                            # step = step_factor / L_max
+    data_bits = 8
+    mu = [{from = 0.5, to = 32, times = 2}, "auto"]   # halp only; numbers or "auto"
+    mu_unit = "mu_min"                            # numbers in mu are multiples of mu_min
+
+    [[problem]]
+    name = "synthetic_least_squares"
+    n = 1000
+    d = 50
+    lam = 1e-2
+    noise = 0.1
+    cond = [10, 100]
+
+    [[solver]]
+    name = "halp"
+    precision = [8, 16]
+
+A problem's data are drawn once (seed 0) from its parameters; ``seed`` seeds the solver
+(sampling, stochastic rounding). Lists inside a list are flattened, so ranges and single values
+mix. See docs/sweeps.md.
+"""
+
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+
+from halp_core import _validate, datasets, registry
+from halp_core.solvers import check_precision
+
+
+class SpecError(ValueError):
+    """A sweep spec that cannot run; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """A problem a spec may name: its builder (a ``halp_core.datasets`` constructor, called with
+    its parameters, data_bits and, if ``seeded``, seed=0), its parameters (name -> kind of value,
+    see ``_scalar``), their defaults (parameters without one are required) and its
+    ``Problem.kind``."""
+
+    build: object
+    params: dict
+    defaults: dict
+    kind: str
+    seeded: bool = True
+
+
+PROBLEMS = {
+    "synthetic_least_squares": ProblemKind(
+        datasets.synthetic_least_squares,
+        {"n": "int", "d": "int", "lam": "real0", "noise": "real0", "cond": "cond"},
+        {"cond": 1.0}, "least_squares"),
+    "synthetic_logistic": ProblemKind(
+        datasets.synthetic_logistic, {"n": "int", "d": "int", "lam": "real0"}, {}, "logistic"),
+    "digits": ProblemKind(datasets.digits, {"lam": "real0"}, {}, "multinomial", seeded=False),
+}
+"""Problems a spec may name (``halp_core.datasets`` constructors)."""
+
+KAPPA_MAX_D = 2000
+"""kappa and mu_min are computed (float64 Hessian eigenvalues) for least squares and binary
+logistic problems with d <= KAPPA_MAX_D features."""
+
+INTEGRAL = {"int": (1, None), "bits": (2, 16), "seed": (0, None)}
+"""Integer kinds of value and their (minimum, maximum)."""
+MAX_RANGE = 10000
+SWEEP_KEYS = {"step": "real", "mu": "mu", "epochs": "int", "data_bits": "bits", "seeds": "seed"}
+DEFAULTS = {"mu": "auto", "data_bits": 8, "seeds": 0}
+TOP_KEYS = ("problem", "solver", *SWEEP_KEYS, "mu_unit")
+MU_UNITS = ("absolute", "mu_min")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep. problem: a PROBLEMS name; params: its parameters as sorted (name,
+    value) pairs; solver: a registry name; precision: "fp64"/"fp32" or the bits as text;
+    step_factor: step = step_factor / L_max; mu: "auto", a number as text, or "" (solvers
+    without mu); mu_unit: "mu_min" when mu is a multiple of the problem's mu_min, else "";
+    data_bits: bits of the data copy; seed: the solver's seed; epochs: epochs to run."""
+
+    problem: str
+    params: tuple
+    solver: str
+    precision: str
+    step_factor: float
+    mu: str
+    mu_unit: str
+    data_bits: int
+    seed: int
+    epochs: int
+
+    @property
+    def run_id(self):
+        """A short stable hash of every field (12 hex digits)."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The runs of a spec (unique, in spec order) and how many combinations of the product were
+    skipped: values the solver does not take (mu for solvers other than halp) or repeats."""
+
+    runs: tuple
+    skipped: int
+
+
+def _fail(where, message):
+    raise SpecError(f"{where}: {message}")
+
+
+def _unknown_key(where, key, allowed):
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    _fail(where, f"unknown key {key!r}{hint}; allowed: {', '.join(allowed)}")
+
+
+def _scalar(value, kind, where):
+    """One value of an axis, checked against ``kind``: "int" (>= 1), "bits" (2..16), "seed"
+    (>= 0), "real" (> 0), "real0" (>= 0), "cond" (>= 1), "mu" ("auto" or > 0)."""
+    if kind == "mu" and value == "auto":
+        return value
+    name = where.rsplit(": ", 1)[-1]
+    try:
+        if kind in INTEGRAL:
+            return _validate.integer(value, name, *INTEGRAL[kind])
+        minimum = {"real0": 0.0, "cond": 1.0}.get(kind)
+        return _validate.real(value, name, minimum=minimum, positive=minimum is None)
+    except (TypeError, ValueError) as exc:
+        _fail(where, str(exc) + (' or "auto"' if kind == "mu" else ""))
+
+
+def _range(table, kind, where):
+    """Expand a range table, both ends inclusive: {from, to, step} (arithmetic) or
+    {from, to, times} (geometric, times > 1)."""
+    for key in table:
+        if key not in ("from", "to", "step", "times"):
+            _unknown_key(where, key, ("from", "to", "step", "times"))
+    by_key = [key for key in ("step", "times") if key in table]
+    if len(by_key) != 1 or "from" not in table or "to" not in table:
+        _fail(where, "a range is {from, to, step} or {from, to, times}")
+    by_key, by = by_key[0], table[by_key[0]]
+    start, stop = (_scalar(table[key], kind, f"{where}.{key}") for key in ("from", "to"))
+    if "auto" in (start, stop):
+        _fail(where, "a range takes numbers, not \"auto\"")
+    integral = kind in INTEGRAL
+    if (isinstance(by, bool) or not isinstance(by, (int, float)) or by <= (by_key == "times")
+            or (integral and by_key == "step" and not isinstance(by, int))):
+        _fail(f"{where}.{by_key}", f"must be {'an int' if integral else 'a number'} > "
+              f"{int(by_key == 'times')}, got {by!r}")
+    values = []
+    while len(values) <= MAX_RANGE:
+        k = len(values)
+        value = start + k * by if by_key == "step" else start * by ** k
+        if value > stop * (1 + 1e-9):
+            return [_scalar(round(v) if integral else v, kind, where) for v in values]
+        values.append(value)
+    _fail(where, f"more than {MAX_RANGE} values")
+
+
+def axis(value, kind, where):
+    """The values of one spec entry (a value, a list of values and ranges, or a range), checked;
+    SpecError naming ``where`` when one is wrong or there are none."""
+    items = value if isinstance(value, list) else [value]
+    values = []
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]" if isinstance(value, list) else where
+        if isinstance(item, dict):
+            values += _range(item, kind, at)
+        elif isinstance(item, list):
+            values += axis(item, kind, at)
+        else:
+            values.append(_scalar(item, kind, at))
+    if not values:
+        _fail(where, "no values (an empty list or range)")
+    return values
+
+
+def _entries(spec, key, where):
+    entries = spec.get(key)
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        _fail(where, f"needs at least one [[{key}]] table")
+    return entries
+
+
+def _problem_points(entry, where):
+    """[(name, params)] of one [[problem]] entry: the product of its parameters' values."""
+    name = entry.get("name")
+    if name not in PROBLEMS:
+        _fail(where, f"unknown problem {name!r}; choose one of {', '.join(PROBLEMS)}")
+    kind = PROBLEMS[name]
+    where = f"{where} ({name})"
+    for key in entry:
+        if key != "name" and key not in kind.params:
+            _unknown_key(where, key, tuple(kind.params))
+    values = {}
+    for key, typ in kind.params.items():
+        if key not in entry and key not in kind.defaults:
+            _fail(where, f"parameter {key!r} is missing")
+        values[key] = axis(entry.get(key, kind.defaults.get(key)), typ, f"{where}.{key}")
+    return [(name, tuple(sorted(zip(values, combo)))) for combo in _product(values.values())]
+
+
+def _product(axes):
+    combos = [()]
+    for values in axes:
+        combos = [c + (v,) for c in combos for v in values]
+    return combos
+
+
+def _solver_points(entry, where):
+    """[(solver, precision text)] of one [[solver]] entry."""
+    name = entry.get("name")
+    if name not in registry.SPECS:
+        _fail(where, f"unknown solver {name!r}; choose one of {', '.join(registry.SPECS)}")
+    where = f"{where} ({name})"
+    for key in entry:
+        if key not in ("name", "precision"):
+            _unknown_key(where, key, ("name", "precision"))
+    if "precision" not in entry:
+        _fail(where, "precision is missing")
+    items = entry["precision"] if isinstance(entry["precision"], list) else [entry["precision"]]
+    points = []
+    for i, precision in enumerate(items):
+        at = f"{where}.precision" + (f"[{i}]" if isinstance(entry["precision"], list) else "")
+        if isinstance(precision, dict):
+            points += [(name, str(b)) for b in _range(precision, "bits", at)]
+            continue
+        try:
+            check_precision(name, precision)
+        except (TypeError, ValueError) as exc:
+            _fail(at, str(exc))
+        points.append((name, str(precision)))
+    if not points:
+        _fail(f"{where}.precision", "no values (an empty list)")
+    return points
+
+
+def parse(text, source="spec"):
+    """The :class:`Grid` of a spec given as TOML text; SpecError naming ``source`` and the
+    offending entry for a TOML syntax error, an unknown key, problem, parameter, solver or
+    precision, a value of the wrong type or range, or an empty list."""
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        _fail(source, f"not valid TOML ({exc})")
+    for key in spec:
+        if key not in TOP_KEYS:
+            _unknown_key(source, key, TOP_KEYS)
+    for key in ("step", "epochs"):
+        if key not in spec:
+            _fail(source, f"{key!r} is missing")
+    problems = [p for i, e in enumerate(_entries(spec, "problem", source))
+                for p in _problem_points(e, f"{source}: problem[{i}]")]
+    solvers = [s for i, e in enumerate(_entries(spec, "solver", source))
+               for s in _solver_points(e, f"{source}: solver[{i}]")]
+    sweep = {key: axis(spec.get(key, DEFAULTS.get(key)), kind, f"{source}: {key}")
+             for key, kind in SWEEP_KEYS.items()}
+    mu_unit = spec.get("mu_unit", "absolute")
+    if mu_unit not in MU_UNITS:
+        _fail(f"{source}: mu_unit", f"must be one of {', '.join(MU_UNITS)}; got {mu_unit!r}")
+    numeric_mu = any(m != "auto" for m in sweep["mu"])
+    if mu_unit == "mu_min" and numeric_mu:
+        for name, params in problems:
+            d = dict(params).get("d", KAPPA_MAX_D + 1)
+            if PROBLEMS[name].kind == "multinomial" or d > KAPPA_MAX_D:
+                _fail(f"{source}: mu_unit",
+                      f"mu_min is computed only for least squares and logistic problems with d <= "
+                      f"{KAPPA_MAX_D}, not for {name} {dict(params)}")
+    runs, total = {}, 0
+    for (problem, params), (solver, precision) in _product([problems, solvers]):
+        mus = sweep["mu"] if "mu" in registry.spec(solver).options else [""]
+        combos = _product([sweep["step"], mus, sweep["data_bits"], sweep["seeds"],
+                           sweep["epochs"]])
+        total += len(combos) // len(mus) * len(sweep["mu"])
+        for step, mu, bits, seed, epochs in combos:
+            unit = "mu_min" if mu_unit == "mu_min" and mu not in ("", "auto") else ""
+            run = Run(problem, params, solver, precision, step, mu if mu in ("", "auto")
+                      else repr(float(mu)), unit, bits, seed, epochs)
+            runs.setdefault(run.run_id, run)
+    return Grid(tuple(runs.values()), total - len(runs))

@@ -1,0 +1,108 @@
+"""The on-disk format of a sweep (a contract with the dashboard's Sweeps page, docs/sweeps.md):
+
+    DIR/spec.toml               a copy of the spec
+    DIR/runs/<run_id>.parquet   one file per finished run, one row per history row (epoch 0..E)
+
+Each part has the columns of COLUMNS and the file-level metadata key ``halp.params``: the JSON
+list PARAMS (the sweep parameters). A part is written atomically (a temporary name, then a rename),
+so a part that exists is complete.
+"""
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
+          "data_bits", "seed", "epochs")
+"""The sweep parameters: what identifies a run (with its problem's data drawn from them)."""
+FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "machine", "version")
+"""Per-run facts: run_id (hash of the parameters), kappa = L_max / mu_min (NaN when not computed),
+L_max, diverged_epoch (-1 when healthy), machine (``cpu_description()``), version."""
+HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
+"""Per-epoch columns (seconds: cumulative solver time, s; saturations: that epoch's count)."""
+COLUMNS = PARAMS + FACTS + HISTORY
+TYPES = {**dict.fromkeys(("problem", "solver", "precision", "mu", "run_id", "machine", "version"),
+                         pa.string()),
+         **dict.fromkeys(("n", "d", "data_bits", "seed", "epochs", "diverged_epoch", "epoch",
+                          "saturations"), pa.int64())}
+SCHEMA = pa.schema([(name, TYPES.get(name, pa.float64())) for name in COLUMNS],
+                   metadata={"halp.params": json.dumps(PARAMS)})
+"""The schema every part is written with (floats for the columns TYPES does not name)."""
+
+
+class PartWarning(UserWarning):
+    """A part of a sweep could not be read; it is left out."""
+
+
+def part_path(out, run_id):
+    """DIR/runs/<run_id>.parquet."""
+    return Path(out) / "runs" / f"{run_id}.parquet"
+
+
+def write_part(frame, path):
+    """Write ``frame`` (the columns of COLUMNS) to ``path`` atomically: to a temporary name in the
+    same folder, then renamed over ``path``."""
+    path = Path(path)
+    table = pa.Table.from_pandas(frame[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    pq.write_table(table, partial)
+    os.replace(partial, path)
+
+
+def stored(out):
+    """The run_ids with a part in DIR/runs (a set)."""
+    return {path.stem for path in (Path(out) / "runs").glob("*.parquet")}
+
+
+def load(out):
+    """Every part of the sweep in ``out`` as one DataFrame (COLUMNS; empty when there is none).
+    A part that cannot be read or lacks a column is left out with a PartWarning naming it."""
+    frames = []
+    for path in sorted((Path(out) / "runs").glob("*.parquet")):
+        try:
+            frame = pd.read_parquet(path)
+            missing = [c for c in COLUMNS if c not in frame.columns]
+            if missing:
+                raise ValueError(f"missing columns {', '.join(missing)}")
+        except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
+            warnings.warn(f"{path}: not a readable sweep part ({exc}); left out", PartWarning,
+                          stacklevel=2)
+            continue
+        frames.append(frame[list(COLUMNS)])
+    if not frames:
+        return SCHEMA.empty_table().to_pandas()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _first(values, reached):
+    """values at the first True of ``reached`` (NaN when none)."""
+    hit = np.flatnonzero(reached)
+    return float(values[hit[0]]) if hit.size else np.nan
+
+
+def summary(frame, targets=(1e-4, 1e-8, 1e-10)):
+    """One row per run of ``frame`` (as ``load`` returns): the parameters, run_id, kappa, final
+    f - f* (``final_subopt``), epochs and data passes to reach f - f* <= t for each target t
+    (``epochs_to_<t>``, ``passes_to_<t>``; NaN when not reached), total saturations and
+    diverged_epoch; then the hardware-dependent seconds (solver time of the run, s) and machine,
+    comparable only within one machine."""
+    rows = []
+    for _, run in frame.sort_values(["run_id", "epoch"]).groupby("run_id", sort=False):
+        first, last = run.iloc[0], run.iloc[-1]
+        subopt = run["subopt"].to_numpy()
+        row = {name: first[name] for name in (*PARAMS, "run_id", "kappa")}
+        row["final_subopt"] = float(last["subopt"])
+        for target in targets:
+            row[f"epochs_to_{target:g}"] = _first(run["epoch"].to_numpy(), subopt <= target)
+            row[f"passes_to_{target:g}"] = _first(run["passes"].to_numpy(), subopt <= target)
+        row.update(saturations=int(run["saturations"].sum()),
+                   diverged_epoch=int(first["diverged_epoch"]), seconds=float(last["seconds"]),
+                   machine=first["machine"])
+        rows.append(row)
+    return pd.DataFrame(rows)
