@@ -1,0 +1,199 @@
+"""Sweeps on a real dask.distributed cluster (2 worker processes on 127.0.0.1): every run stored
+exactly once, also when a worker is killed mid-sweep; an interrupted sweep resumes with only the
+rest; results equal serial runs bit for bit; bad specs fail before any work, naming the entry."""
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from halp_bench.sweep import COLUMNS, PARAMS, PartWarning, SpecError, engine, load, parse, runner
+from halp_bench.sweep import summary
+from halp_bench.sweep.__main__ import main
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "sweeps" / "tiny.toml"
+# Runs of a few tenths of a second, so that a worker can be killed while it works on one.
+SLOWER = """
+epochs = 30
+seeds = {from = 0, to = 7, step = 1}
+step = 0.5
+[[problem]]
+name = "synthetic_least_squares"
+n = 20000
+d = 20
+lam = 1e-2
+noise = 0.1
+[[solver]]
+name = "halp"
+precision = 8
+"""
+
+
+@pytest.fixture(scope="module")
+def client():
+    with engine.client(workers=2) as c:
+        yield c
+
+
+def pids(client):
+    return client.run(os.getpid)
+
+
+def assert_each_run_once(out, runs):
+    frame = load(out)
+    assert sorted(p.stem for p in (Path(out) / "runs").glob("*.parquet")) == \
+        sorted(r.run_id for r in runs)
+    rows = frame.groupby("run_id").size()
+    expected = {r.run_id: r.epochs + 1 for r in runs}
+    assert rows.to_dict() == expected
+    assert not list((Path(out) / "runs").glob(".*.tmp"))
+    return frame
+
+
+def test_cluster_is_local_and_single_threaded(client):
+    info = client.scheduler_info()
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    assert len(info["workers"]) == 2
+    assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    assert all(w["nthreads"] == 1 for w in info["workers"].values())
+    threads = client.run(lambda: __import__("numba").config.NUMBA_NUM_THREADS)
+    assert set(threads.values()) == {1}
+
+
+def test_grid_runs_once_in_the_contract_format_and_equals_serial_runs(client, tmp_path):
+    grid = parse(TINY.read_text(), "tiny.toml")
+    assert len(grid.runs) == 12 and grid.skipped == 4   # svrg takes no mu: 2 x 2 x 2 skipped
+    outcome = engine.run_grid(client, grid.runs, tmp_path, progress=False)
+    assert sorted(outcome.ran) == sorted(r.run_id for r in grid.runs) and not outcome.failed
+    frame = assert_each_run_once(tmp_path, grid.runs)
+    part = next((tmp_path / "runs").glob("*.parquet"))
+    assert json.loads(pq.read_schema(part).metadata[b"halp.params"]) == list(PARAMS)
+    assert list(frame.columns) == list(COLUMNS)
+    assert frame["saturations"].dtype == np.int64 and frame["kappa"].notna().all()
+    assert set(frame["mu"]) == {"", "auto", "1.0"}
+    assert (frame.loc[frame["epoch"] == 0, "saturations"] == 0).all()
+    for run in grid.runs[::3]:
+        serial = runner.execute(run)
+        stored = frame[frame["run_id"] == run.run_id].sort_values("epoch")
+        assert np.array_equal(serial["subopt"].to_numpy(), stored["subopt"].to_numpy())
+        assert np.array_equal(serial["saturations"].to_numpy(), stored["saturations"].to_numpy())
+    table = summary(frame)
+    assert len(table) == 12 and table["epochs_to_0.0001"].notna().any()
+    assert table["epochs_to_1e-10"].isna().all()       # 4 epochs do not get there
+
+
+def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(client, tmp_path):
+    runs = parse(SLOWER, "slower").runs
+    before = pids(client)
+    killed = []
+
+    def kill(run_id):
+        if killed:
+            return
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        assert busy, "no worker was busy: the sweep was over before the kill"
+        killed.append(before[busy[0]])
+        os.kill(before[busy[0]], signal.SIGKILL)
+
+    outcome = engine.run_grid(client, runs, tmp_path, progress=False, on_done=kill)
+    assert killed and not outcome.failed
+    assert_each_run_once(tmp_path, runs)
+    client.wait_for_workers(2, timeout=60)
+    assert killed[0] not in pids(client).values()
+
+
+def test_an_interrupted_sweep_resumes_with_only_the_rest(client, tmp_path):
+    grid = parse(TINY.read_text(), "tiny.toml")
+    first = engine.run_grid(client, grid.runs[:5], tmp_path, progress=False)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*.parquet")}
+    assert main([str(TINY), "--out", str(tmp_path), "--scheduler", client.scheduler.address]) == 0
+    assert_each_run_once(tmp_path, grid.runs)
+    assert {n: (tmp_path / "runs" / n).stat().st_mtime_ns for n in stamps} == stamps
+    assert len(first.ran) == 5 and (tmp_path / "spec.toml").read_text() == TINY.read_text()
+    again = engine.run_grid(client, grid.runs, tmp_path, progress=False)
+    assert again.ran == [] and again.skipped == 12
+
+
+def test_load_warns_about_a_corrupt_part_and_keeps_the_rest(tmp_path):
+    run = parse(TINY.read_text(), "tiny.toml").runs[0]
+    (tmp_path / "runs").mkdir()
+    runner.run_and_store(run, tmp_path)
+    (tmp_path / "runs" / "broken.parquet").write_bytes(b"not parquet")
+    with pytest.warns(PartWarning, match="broken.parquet"):
+        frame = load(tmp_path)
+    assert set(frame["run_id"]) == {run.run_id}
+    assert load(tmp_path / "nothing").empty
+
+
+def test_example_specs_parse():
+    sizes = {p.name: len(parse(p.read_text(), p.name).runs) for p in (REPO / "sweeps").glob("*.toml")}
+    assert set(sizes) >= {"mu.toml", "bits-cond.toml", "tiny.toml"} and all(sizes.values())
+
+
+BASE = """epochs = 2
+step = 0.5
+[[problem]]
+name = "synthetic_least_squares"
+n = 50
+d = 5
+lam = 1e-2
+noise = 0.1
+[[solver]]
+name = "halp"
+precision = 8
+"""
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda s: s.replace('name = "halp"', 'name = "hlap"'), "solver[0]: unknown solver 'hlap'"),
+    (lambda s: s.replace("precision = 8", 'precision = "fp64"'), "solver[0] (halp).precision"),
+    (lambda s: s.replace("precision = 8", "precision = 17"), "solver[0] (halp).precision"),
+    (lambda s: s.replace("precision = 8", "precision = [8, 1]"), "(halp).precision[1]"),
+    (lambda s: s.replace("precision = 8", 'precission = 8'), "did you mean 'precision'"),
+    (lambda s: s.replace('name = "synthetic_least_squares"', 'name = "lsq"'),
+     "problem[0]: unknown problem 'lsq'"),
+    (lambda s: s.replace("noise = 0.1", "nosie = 0.1"), "did you mean 'noise'"),
+    (lambda s: s.replace("noise = 0.1\n", ""), "parameter 'noise' is missing"),
+    (lambda s: s.replace("n = 50", 'n = "50"'), "problem[0] (synthetic_least_squares).n"),
+    (lambda s: s.replace("n = 50", "n = 50.5"), "n must be an int"),
+    (lambda s: s.replace("lam = 1e-2", "lam = -1"), "(synthetic_least_squares).lam"),
+    (lambda s: s.replace("d = 5", "d = []"), "(synthetic_least_squares).d: no values"),
+    (lambda s: s.replace("epochs = 2", "epochs = 0"), "spec.toml: epochs"),
+    (lambda s: s.replace("epochs = 2", "epoch = 2"), "did you mean 'epochs'"),
+    (lambda s: s.replace("epochs = 2\n", ""), "'epochs' is missing"),
+    (lambda s: s.replace("step = 0.5", 'step = "big"'), "spec.toml: step"),
+    (lambda s: s.replace("step = 0.5", "step = {from = 1, to = 0.5, step = 0.1}"), "step: no values"),
+    (lambda s: s.replace("step = 0.5", "step = {from = 0.1, to = 1}"), "step: a range is"),
+    (lambda s: "mu = [0]\n" + s, "spec.toml: mu[0]"),
+    (lambda s: "mu = \"sometimes\"\n" + s, "spec.toml: mu"),
+    (lambda s: "seeds = [0, -1]\n" + s, "spec.toml: seeds[1]"),
+    (lambda s: "data_bits = 1\n" + s, "spec.toml: data_bits"),
+    (lambda s: "mu_unit = \"kappa\"\n" + s, "spec.toml: mu_unit"),
+    (lambda s: s.split("[[solver]]")[0], "needs at least one [[solver]]"),
+    (lambda s: s + "[[solver]\n", "not valid TOML"),
+])
+def test_bad_specs_fail_naming_the_entry(edit, named):
+    with pytest.raises(SpecError) as info:
+        parse(edit(BASE), "spec.toml")
+    assert named in str(info.value), str(info.value)
+
+
+def test_a_bad_spec_fails_before_any_work(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BASE.replace('name = "halp"', 'name = "hlap"'))
+    assert main([str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "solver[0]: unknown solver 'hlap'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_mu_in_units_of_mu_min_is_stored_as_the_absolute_value():
+    run = parse("mu = 2\nmu_unit = \"mu_min\"\n" + BASE.replace("epochs = 2", "epochs = 1"),
+                "spec.toml").runs[0]
+    frame = runner.execute(run)
+    mu_min = frame["L_max"].iloc[0] / frame["kappa"].iloc[0]
+    assert float(frame["mu"].iloc[0]) == pytest.approx(2 * mu_min, rel=1e-12)
