@@ -56,7 +56,8 @@ def run_grid(client, runs, out, *, progress=True, on_done=None):
     """Run every run of ``runs`` (spec.Run) without a part in ``out`` on ``client``'s cluster, each
     task storing its own part; a progress bar (stderr) shows done / total and the time left.
     on_done: optional ``on_done(run_id)`` after each finished run. Returns an :class:`Outcome`."""
-    (Path(out) / "runs").mkdir(parents=True, exist_ok=True)
+    out = Path(out).resolve()      # the workers' working folder may differ from ours
+    (out / "runs").mkdir(parents=True, exist_ok=True)
     have = storage.stored(out)
     todo = {run.run_id: run for run in runs if run.run_id not in have}
     outcome = Outcome(skipped=len(runs) - len(todo))

@@ -45,12 +45,13 @@ def mu_min(name, params, data_bits):
 
 @functools.lru_cache(maxsize=1)
 def version():
-    """halp-core's version plus the git commit of this checkout when there is one
-    (e.g. "0.1.0+g1a2b3c4")."""
+    """halp-core's version plus the git commit of this checkout when there is one, marked dirty
+    when the checkout has uncommitted changes (e.g. "0.1.0+g1a2b3c4", "0.1.0+g1a2b3c4-dirty")."""
     text = metadata.version("halp-core")
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=Path(__file__).parent, timeout=10, check=True)
+        commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7",
+                                 "--exclude=*"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return text
     return f"{text}+g{commit.stdout.strip()}"

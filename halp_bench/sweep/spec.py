@@ -31,6 +31,7 @@ import json
 import math
 import tomllib
 from dataclasses import asdict, dataclass
+from itertools import product
 
 from halp_core import _validate, datasets, registry
 from halp_core.solvers import check_precision
@@ -125,9 +126,11 @@ def _unknown_key(where, key, allowed):
 
 def _scalar(value, kind, where):
     """One value of an axis, checked against ``kind``: "int" (>= 1), "bits" (2..16), "seed"
-    (>= 0), "real" (> 0), "real0" (>= 0), "cond" (>= 1), "mu" ("auto" or > 0)."""
-    if kind == "mu" and value == "auto":
+    (>= 0), "real" (> 0), "real0" (>= 0), "cond" (>= 1), "mu" ("auto" or > 0), "precision" (a
+    str, checked against the solver later, or bits)."""
+    if (kind == "mu" and value == "auto") or (kind == "precision" and isinstance(value, str)):
         return value
+    kind = "bits" if kind == "precision" else kind
     name = where.rsplit(": ", 1)[-1]
     try:
         if kind in INTEGRAL:
@@ -140,7 +143,8 @@ def _scalar(value, kind, where):
 
 def _range(table, kind, where):
     """Expand a range table, both ends inclusive: {from, to, step} (arithmetic) or
-    {from, to, times} (geometric, times > 1)."""
+    {from, to, times} (geometric, times > 1); real values rounded to 12 significant digits (so
+    0.3 + 0.1 is 0.4)."""
     for key in table:
         if key not in ("from", "to", "step", "times"):
             _unknown_key(where, key, ("from", "to", "step", "times"))
@@ -149,9 +153,9 @@ def _range(table, kind, where):
         _fail(where, "a range is {from, to, step} or {from, to, times}")
     by_key, by = by_key[0], table[by_key[0]]
     start, stop = (_scalar(table[key], kind, f"{where}.{key}") for key in ("from", "to"))
-    if "auto" in (start, stop):
-        _fail(where, "a range takes numbers, not \"auto\"")
-    integral = kind in INTEGRAL
+    if isinstance(start, str) or isinstance(stop, str):
+        _fail(where, f"a range takes numbers, not {start if isinstance(start, str) else stop!r}")
+    integral = kind in INTEGRAL or kind == "precision"
     if (isinstance(by, bool) or not isinstance(by, (int, float)) or by <= (by_key == "times")
             or (integral and by_key == "step" and not isinstance(by, int))):
         _fail(f"{where}.{by_key}", f"must be {'an int' if integral else 'a number'} > "
@@ -161,7 +165,8 @@ def _range(table, kind, where):
         k = len(values)
         value = start + k * by if by_key == "step" else start * by ** k
         if value > stop * (1 + 1e-9):
-            return [_scalar(round(v) if integral else v, kind, where) for v in values]
+            return [_scalar(round(v) if integral else float(f"{v:.12g}"), kind, where)
+                    for v in values]
         values.append(value)
     _fail(where, f"more than {MAX_RANGE} values")
 
@@ -206,14 +211,7 @@ def _problem_points(entry, where):
         if key not in entry and key not in kind.defaults:
             _fail(where, f"parameter {key!r} is missing")
         values[key] = axis(entry.get(key, kind.defaults.get(key)), typ, f"{where}.{key}")
-    return [(name, tuple(sorted(zip(values, combo)))) for combo in _product(values.values())]
-
-
-def _product(axes):
-    combos = [()]
-    for values in axes:
-        combos = [c + (v,) for c in combos for v in values]
-    return combos
+    return [(name, tuple(sorted(zip(values, combo)))) for combo in product(*values.values())]
 
 
 def _solver_points(entry, where):
@@ -227,20 +225,13 @@ def _solver_points(entry, where):
             _unknown_key(where, key, ("name", "precision"))
     if "precision" not in entry:
         _fail(where, "precision is missing")
-    items = entry["precision"] if isinstance(entry["precision"], list) else [entry["precision"]]
     points = []
-    for i, precision in enumerate(items):
-        at = f"{where}.precision" + (f"[{i}]" if isinstance(entry["precision"], list) else "")
-        if isinstance(precision, dict):
-            points += [(name, str(b)) for b in _range(precision, "bits", at)]
-            continue
+    for precision in axis(entry["precision"], "precision", f"{where}.precision"):
         try:
             check_precision(name, precision)
         except (TypeError, ValueError) as exc:
-            _fail(at, str(exc))
+            _fail(f"{where}.precision", str(exc))
         points.append((name, str(precision)))
-    if not points:
-        _fail(f"{where}.precision", "no values (an empty list)")
     return points
 
 
@@ -276,10 +267,10 @@ def parse(text, source="spec"):
                       f"mu_min is computed only for least squares and logistic problems with d <= "
                       f"{KAPPA_MAX_D}, not for {name} {dict(params)}")
     runs, total = {}, 0
-    for (problem, params), (solver, precision) in _product([problems, solvers]):
+    for (problem, params), (solver, precision) in product(problems, solvers):
         mus = sweep["mu"] if "mu" in registry.spec(solver).options else [""]
-        combos = _product([sweep["step"], mus, sweep["data_bits"], sweep["seeds"],
-                           sweep["epochs"]])
+        combos = list(product(sweep["step"], mus, sweep["data_bits"], sweep["seeds"],
+                              sweep["epochs"]))
         total += len(combos) // len(mus) * len(sweep["mu"])
         for step, mu, bits, seed, epochs in combos:
             unit = "mu_min" if mu_unit == "mu_min" and mu not in ("", "auto") else ""

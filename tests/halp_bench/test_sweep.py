@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from halp_bench.sweep import COLUMNS, PARAMS, PartWarning, SpecError, engine, load, parse, runner
-from halp_bench.sweep import summary
+from halp_bench.sweep import spec, summary
 from halp_bench.sweep.__main__ import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,6 +130,17 @@ def test_load_warns_about_a_corrupt_part_and_keeps_the_rest(tmp_path):
     assert load(tmp_path / "nothing").empty
 
 
+@pytest.mark.parametrize("value, kind, values", [
+    ({"from": 0.5, "to": 32, "times": 2}, "mu", [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
+    ([{"from": 4, "to": 10, "step": 3}, 16], "bits", [4, 7, 10, 16]),
+    ({"from": 10, "to": 1000, "times": 10}, "cond", [10.0, 100.0, 1000.0]),
+    ([0.1, [0.2, {"from": 0.3, "to": 0.5, "step": 0.1}]], "real", [0.1, 0.2, 0.3, 0.4, 0.5]),
+    (["auto", 1], "mu", ["auto", 1.0]),
+])
+def test_axes_expand_lists_and_ranges(value, kind, values):
+    assert spec.axis(value, kind, "x") == values
+
+
 def test_example_specs_parse():
     sizes = {p.name: len(parse(p.read_text(), p.name).runs) for p in (REPO / "sweeps").glob("*.toml")}
     assert set(sizes) >= {"mu.toml", "bits-cond.toml", "tiny.toml"} and all(sizes.values())
@@ -155,6 +166,9 @@ precision = 8
     (lambda s: s.replace("precision = 8", "precision = 17"), "solver[0] (halp).precision"),
     (lambda s: s.replace("precision = 8", "precision = [8, 1]"), "(halp).precision[1]"),
     (lambda s: s.replace("precision = 8", 'precission = 8'), "did you mean 'precision'"),
+    (lambda s: s.replace('"halp"', '"svrg"').replace("precision = 8",
+                                                     "precision = {from = 4, to = 8, step = 2}"),
+     "solver[0] (svrg).precision: svrg runs in 'fp64' or 'fp32'"),
     (lambda s: s.replace('name = "synthetic_least_squares"', 'name = "lsq"'),
      "problem[0]: unknown problem 'lsq'"),
     (lambda s: s.replace("noise = 0.1", "nosie = 0.1"), "did you mean 'noise'"),
@@ -171,6 +185,8 @@ precision = 8
     (lambda s: s.replace("step = 0.5", "step = {from = 0.1, to = 1}"), "step: a range is"),
     (lambda s: "mu = [0]\n" + s, "spec.toml: mu[0]"),
     (lambda s: "mu = \"sometimes\"\n" + s, "spec.toml: mu"),
+    (lambda s: "mu = {from = \"auto\", to = 2, times = 2}\n" + s, "a range takes numbers"),
+    (lambda s: "seeds = {from = 0, to = 3, step = 0.5}\n" + s, "seeds.step: must be an int"),
     (lambda s: "seeds = [0, -1]\n" + s, "spec.toml: seeds[1]"),
     (lambda s: "data_bits = 1\n" + s, "spec.toml: data_bits"),
     (lambda s: "mu_unit = \"kappa\"\n" + s, "spec.toml: mu_unit"),
