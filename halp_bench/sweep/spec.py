@@ -28,7 +28,7 @@ mix. See docs/sweeps.md.
 import difflib
 import hashlib
 import json
-import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass
 from itertools import product
@@ -131,7 +131,7 @@ def _scalar(value, kind, where):
     if (kind == "mu" and value == "auto") or (kind == "precision" and isinstance(value, str)):
         return value
     kind = "bits" if kind == "precision" else kind
-    name = where.rsplit(": ", 1)[-1]
+    name = re.sub(r"\[\d+\]$", "", where).rsplit(".", 1)[-1].rsplit(": ", 1)[-1]
     try:
         if kind in INTEGRAL:
             return _validate.integer(value, name, *INTEGRAL[kind])

@@ -71,6 +71,8 @@ def test_grid_runs_once_in_the_contract_format_and_equals_serial_runs(client, tm
     outcome = engine.run_grid(client, grid.runs, tmp_path, progress=False)
     assert sorted(outcome.ran) == sorted(r.run_id for r in grid.runs) and not outcome.failed
     frame = assert_each_run_once(tmp_path, grid.runs)
+    builds = client.run(lambda: runner.problem.cache_info().misses)
+    assert 2 <= sum(builds.values()) <= 4      # 2 problems, built at most once per worker
     part = next((tmp_path / "runs").glob("*.parquet"))
     assert json.loads(pq.read_schema(part).metadata[b"halp.params"]) == list(PARAMS)
     assert list(frame.columns) == list(COLUMNS)
