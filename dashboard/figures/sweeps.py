@@ -23,16 +23,13 @@ def heatmap_figure(table, x, y, target):
             if c.runs == c.runs else "" for c in cells.itertuples()]
     epochs = cells["epochs"].to_numpy().reshape(len(ys), len(xs))
     text = np.array(text, dtype=object).reshape(len(ys), len(xs))
-    finite = np.where(np.isinf(epochs), np.nan, epochs)
-    missed = np.where(np.isinf(epochs), 1.0, np.nan)
-    axes = {"x": xs, "y": ys}
+    missed = np.isinf(epochs)
+    axes = {"x": xs, "y": ys, "texttemplate": "%{text}", "hoverongaps": False}
     fig = go.Figure([
-        go.Heatmap(z=finite, **axes, colorscale="Viridis", colorbar={"title": "epochs"}, hoverongaps=False,
-                   name="reached"),
-        go.Heatmap(z=missed, **axes, colorscale=[[0, NOT_REACHED], [1, NOT_REACHED]], showscale=False,
-                   hoverongaps=False, name="not reached"),
-        go.Heatmap(z=np.zeros_like(epochs), **axes, text=text, texttemplate="%{text}", showscale=False,
-                   colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], hoverinfo="skip", name="labels"),
+        go.Heatmap(z=np.where(missed, np.nan, epochs), text=np.where(missed, "", text), **axes,
+                   colorscale="Viridis", colorbar={"title": "epochs"}, name="reached"),
+        go.Heatmap(z=np.where(missed, 1.0, np.nan), text=np.where(missed, text, ""), **axes,
+                   colorscale=[[0, NOT_REACHED], [1, NOT_REACHED]], showscale=False, name="not reached"),
     ])
     fig.update_xaxes(type="category", title=x)
     fig.update_yaxes(type="category", title=y)

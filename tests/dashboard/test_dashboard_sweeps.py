@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from dashboard_helpers import APP, array, chart, titles
 from dashboard_helpers.sweeps import EPOCHS, PARAMS, SPEC, run_rows, write_faulty_sweep, write_run, write_sweep
@@ -13,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data import sweeps as data
 from dashboard.figures import sweeps as figures
-from dashboard.figures._style import TEMPLATE
 
 
 @pytest.fixture(scope="module")
@@ -166,12 +166,14 @@ def test_labels():
 def test_heatmap_figure_annotates_cells_and_greys_not_reached(summary):
     partial = summary[~((summary["step_factor"] == 0.1) & (summary["mu"] == "auto"))]
     fig = figures.heatmap_figure(data.heatmap(partial, "step_factor", "mu", "1e-8"), "step_factor", "mu", "1e-8")
-    reached, missed, labels = fig.data
+    reached, missed = fig.data
     assert list(reached.x) == ["0.05", "0.1", "0.5"] and list(reached.y) == ["1", "auto"]
-    assert labels.text[0][0].startswith("not reached") and labels.text[0][2] == "10<br>2/3 reached"
-    assert labels.text[1][1] == ""  # no run: blank, not 'not reached'
+    assert missed.text[0][0].startswith("not reached") and reached.text[0][2] == "10<br>2/3 reached"
+    assert reached.text[0][0] == "" and missed.text[0][2] == ""
+    assert reached.text[1][1] == missed.text[1][1] == ""  # no run: blank, not 'not reached'
     assert missed.z[0][0] == 1 and np.isnan(missed.z[1][1]) and np.isnan(reached.z[1][1])
-    assert reached.z[1][2] == 9 and fig.layout.template.layout.to_plotly_json() and fig.layout.title.text.startswith("Median epochs")
+    assert reached.z[1][2] == 9 and fig.layout.title.text.startswith("Median epochs")
+    assert fig.layout.template == figures.layout(go.Figure()).layout.template
 
 
 def test_bands_figure_draws_a_median_line_and_band_per_group(sweep):
@@ -227,7 +229,7 @@ def test_page_axes_target_and_filters(page, folder):
     at = page(folder)
     at.selectbox(key="sw_target").set_value("1e-8").run()
     heat = chart(at, "Median epochs to f − f* ≤ 1e-8")
-    assert "not reached" in str(heat["data"][2]["text"])
+    assert "not reached" in str(heat["data"][1]["text"])
     at.selectbox(key="sw_x").set_value("mu").run()
     assert at.selectbox(key="sw_y").value == "step_factor"
     at.selectbox(key="sw_y").set_value("problem").run()  # step_factor now varies outside the axes
