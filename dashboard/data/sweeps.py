@@ -33,7 +33,9 @@ FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "machine", "version")
 """Per-run facts: the same on every row of a run."""
 HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
 TEXT = ("problem", "solver", "precision", "mu", "run_id", "machine", "version")
-"""Columns of text; every other column of PARAMS, FACTS and HISTORY holds numbers."""
+"""Columns of text."""
+NUMBERS = tuple(c for c in (*PARAMS, *FACTS, *HISTORY) if c not in TEXT)
+"""Columns of numbers; another parameter a file names is read as numbers if stored as such, else as text."""
 TARGETS = {"1e-4": 1e-4, "1e-8": 1e-8, "1e-10": 1e-10}
 """f − f* targets: label -> value."""
 SEED = "seed"
@@ -82,8 +84,8 @@ def fingerprint(folder):
 
 
 def _param_names(table, path):
-    """(names, problem) of the sweep parameters a Parquet table's metadata lists (PARAMS when the
-    key is absent or not a JSON list of names)."""
+    """(names, problem) of the sweep parameters a Parquet table's metadata lists, less any fact or
+    history column (PARAMS when the key is absent or not a JSON list of names)."""
     raw = (table.schema.metadata or {}).get(METADATA)
     if raw is None:
         return list(PARAMS), None
@@ -93,7 +95,7 @@ def _param_names(table, path):
         names = None
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
         return list(PARAMS), f"{path}: metadata 'halp.params' is not a JSON list of names; using the default ones"
-    return names, None
+    return [n for n in names if n not in (*FACTS, *HISTORY)], None
 
 
 def _part(path):
@@ -108,17 +110,22 @@ def _part(path):
         return None, None, [f"{path} could not be read as Parquet: {exc}"]
     names, problem = _param_names(table, path)
     problems = [problem] if problem else []
-    missing = [c for c in dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]) if c not in frame.columns]
+    columns = list(dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]))
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         return None, None, problems + [f"{path} lacks column(s) {', '.join(missing)}; skipped"]
-    for column in frame.columns:
-        if column in TEXT:
+    frame = frame[columns].copy()
+    for column in columns:
+        if column in TEXT or (column not in NUMBERS and not pd.api.types.is_numeric_dtype(frame[column])):
             frame[column] = frame[column].astype(str)
-        elif column in (*PARAMS, *FACTS, *HISTORY):
-            values = pd.to_numeric(frame[column], errors="coerce")
-            if values.isna().sum() > frame[column].isna().sum():
-                return None, None, problems + [f"{path}: column '{column}' does not hold numbers; skipped"]
-            frame[column] = values
+            continue
+        try:
+            numbers = pd.to_numeric(frame[column].astype(object), errors="coerce")
+        except (TypeError, ValueError):  # lists, dicts: not even coercible
+            numbers = None
+        if numbers is None or numbers.isna().sum() > frame[column].isna().sum():
+            return None, None, problems + [f"{path}: column '{column}' does not hold numbers; skipped"]
+        frame[column] = numbers
     return frame, names, problems
 
 
@@ -151,6 +158,9 @@ def load(folder):
     if frames:
         sweep.runs = pd.concat(frames, ignore_index=True)
         sweep.params = list(dict.fromkeys(names))
+        for param in set(sweep.params) - set(NUMBERS):  # text in one file, numbers in another: all text
+            if not pd.api.types.is_numeric_dtype(sweep.runs[param]):
+                sweep.runs[param] = sweep.runs[param].where(sweep.runs[param].isna(), sweep.runs[param].astype(str))
     return sweep
 
 

@@ -75,6 +75,24 @@ def test_extra_parameters_named_in_the_metadata_are_kept(tmp_path):
     assert data.summary(sweep.runs, sweep.params)["batch"].tolist() == [4]
 
 
+def test_odd_column_types(tmp_path):
+    rows = run_rows(0.1, "1", 0)
+    write_run(tmp_path, rows.assign(run_id="lists", loss=[[1.0]] * len(rows)))
+    write_run(tmp_path, rows.assign(run_id="stamps", seconds=pd.Timestamp("2020-01-01")))
+    write_run(tmp_path, rows.assign(run_id="categories", seed=pd.Categorical([0] * len(rows)),
+                                    problem=pd.Categorical(["lsq"] * len(rows)), precision=8))
+    write_run(tmp_path, rows.assign(run_id="text", batch="a"), params=PARAMS + ["batch", "machine"])
+    write_run(tmp_path, rows.assign(run_id="number", batch=3), params=PARAMS + ["batch"])
+    sweep = data.load(tmp_path)
+    assert [p.split("/")[-1] for p in sweep.problems[1:]] == [
+        "lists.parquet: column 'loss' does not hold numbers; skipped",
+        "stamps.parquet: column 'seconds' does not hold numbers; skipped"]
+    assert sweep.params == PARAMS + ["batch"]  # 'machine' is a fact, not a parameter
+    table = data.summary(sweep.runs, sweep.params).set_index("run_id")
+    assert table.loc["categories", "precision"] == "8" and table.loc["categories", "seed"] == 0
+    assert data.values(table["batch"])[:2] == ["3", "a"] and pd.isna(data.values(table["batch"])[2])
+
+
 def test_empty_folder_has_no_runs(tmp_path):
     sweep = data.load(tmp_path)
     assert sweep.runs.empty and data.summary(sweep.runs, sweep.params).empty
@@ -238,6 +256,21 @@ def test_page_axes_target_and_filters(page, folder):
     heat = chart(at, "Median epochs")
     assert heat["data"][0]["y"] == ["lsq"] and array(heat["data"][0]["z"]) == [10.0, 9.0]
     assert len(chart(at, "f − f* per epoch")["data"]) == 6  # one band per mu
+
+
+def test_page_filters_on_a_parameter_with_nan(page, tmp_path):
+    dest = write_sweep(tmp_path / "sweep")
+    for seed in (0, 1):
+        write_run(dest, run_rows(0.1, "1", seed).assign(cond=10.0, run_id=f"cond10-{seed}"))
+    at = page(dest)
+    assert at.selectbox(key="sw_x").value == "cond"  # the first parameter that varies
+    at.selectbox(key="sw_x").set_value("step_factor").run()
+    at.selectbox(key="sw_y").set_value("mu").run()
+    cond = at.selectbox(key="sw_fix_cond")
+    assert cond.options == ["10", "none"] and cond.value == 10.0
+    assert array(chart(at, "Median epochs")["data"][0]["z"]) == [6.5]  # the two cond=10 runs only
+    cond.set_value(np.nan).run()
+    assert not at.exception and len(array(chart(at, "Median epochs")["data"][0]["z"])) == 6
 
 
 def test_page_without_a_folder_explains_how_to_make_one(page):
