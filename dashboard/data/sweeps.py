@@ -159,8 +159,9 @@ def load(folder):
         sweep.runs = pd.concat(frames, ignore_index=True)
         sweep.params = list(dict.fromkeys(names))
         for param in set(sweep.params) - set(NUMBERS):  # text in one file, numbers in another: all text
-            if not pd.api.types.is_numeric_dtype(sweep.runs[param]):
-                sweep.runs[param] = sweep.runs[param].where(sweep.runs[param].isna(), sweep.runs[param].astype(str))
+            column = sweep.runs[param]
+            if not pd.api.types.is_numeric_dtype(column):
+                sweep.runs[param] = column.where(column.isna(), column.astype(str))
     return sweep
 
 
@@ -210,9 +211,11 @@ def select(table, chosen):
 
 def heatmap(summary_table, x, y, target):
     """Median over seeds of the epochs to `target` (a TARGETS label) per value of the two parameters
-    `x` and `y` (summary_table: `summary` rows, other parameters already fixed). Columns: x, y, epochs (the median; inf when it did not reach the target: more than half
-    of the runs did not), runs, reached (runs that did). A combination without runs has no row, so
-    a missing cell stays distinct from one not reached."""
+    `x` and `y` (summary_table: `summary` rows, the other parameters already fixed).
+
+    Columns: x, y, epochs (the median, a run that did not reach the target counting as inf: inf when
+    at least half of the runs did not), runs, reached (runs that did). A combination without runs
+    has no row, so a missing cell stays distinct from one not reached."""
     epochs = summary_table[f"epochs_{target}"].fillna(np.inf)
     return (summary_table.assign(epochs=epochs, reached=np.isfinite(epochs))
             .groupby([x, y], dropna=False)

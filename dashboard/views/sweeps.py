@@ -58,17 +58,16 @@ moving = data.varying(summary, params)
 axes = moving + [p for p in params if p not in moving]
 left, middle, right = st.columns(3)
 target = left.selectbox("Target f − f*", list(data.TARGETS), key="sw_target")
-x = middle.selectbox("Columns", axes, index=0, key="sw_x")
-y_options = [p for p in axes if p != x]
-y = right.selectbox("Rows", y_options, index=0, key="sw_y")
+x = middle.selectbox("Columns", axes, key="sw_x", help="Parameters that vary come first.")
+y = right.selectbox("Rows", [p for p in axes if p != x], key="sw_y")
 others = [p for p in moving if p not in (x, y)]
 fixed = {}
 if others:
     st.markdown("The other parameters that vary, one value each:")
     columns = st.columns(min(len(others), 4))
     for i, param in enumerate(others):
-        fixed[param] = columns[i % len(columns)].selectbox(param, data.values(summary[param]), format_func=data.label,
-                                        key=f"sw_fix_{param}")
+        fixed[param] = columns[i % len(columns)].selectbox(param, data.values(summary[param]),
+                                                           format_func=data.label, key=f"sw_fix_{param}")
 chosen_runs = data.select(summary, fixed)
 ui.plot(figures.heatmap_figure(data.heatmap(chosen_runs, x, y, target), x, y, target), key="sw_heatmap")
 st.caption("Each cell: the median over seeds of the first epoch at or below the target; a run that "

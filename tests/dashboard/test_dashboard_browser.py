@@ -1,7 +1,7 @@
 """Real browser: `streamlit run dashboard/app.py` on a free local port, every page opened in headless
-Chromium (Sweeps on a synthetic sweep folder), each must render a plotly chart; and every page of dashboard.pages.PAGES on the shipped
-results/ and docs/reproduction/, each server's resident memory capped at 2 GiB (killed above it).
-Screenshots go to artifacts/screenshots/ (test artifacts).
+Chromium (Sweeps on a synthetic sweep folder), each must render a plotly chart; and every page of
+dashboard.pages.PAGES on the shipped results/ and docs/reproduction/, each server's resident memory
+capped at 2 GiB (killed above it). Screenshots go to artifacts/screenshots/ (test artifacts).
 
 Runs in CI (CI set), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
 """
@@ -88,8 +88,8 @@ def browser(tmp_path_factory):
 @contextlib.contextmanager
 def streamlit_server(log_dir, shipped, sweeps=None):
     """Base URL of a streamlit server reading the results directory ``shipped`` (and the shipped
-    docs/reproduction/, and the sweep folder ``sweeps`` when given), bound to 127.0.0.1, its resident memory capped at 2 GiB by a watchdog;
-    always stopped afterwards. Its log must hold no traceback and its peak memory (VmHWM) must
+    docs/reproduction/, and the sweep folder ``sweeps`` when given), bound to 127.0.0.1, its resident
+    memory capped at 2 GiB by a watchdog; always stopped afterwards. Its log must hold no traceback and its peak memory (VmHWM) must
     stay under the cap."""
     port = free_port()
     env = dict(os.environ, HALP_SHIPPED_RESULTS=str(shipped))

@@ -1,6 +1,7 @@
 """Trust (issue 11): every page on the repository's own results/ and docs/reproduction/ (each page in
-its own process; no sweep folder), and on copies holding each known fault (and a faulty sweep folder), rendered in processes capped at 2 GiB of
-resident memory; step detection only on finite values and only where a step can be, bounded on 50,000+ rows."""
+its own process; no sweep folder), and on copies holding each known fault (and a faulty sweep
+folder), rendered in processes capped at 2 GiB of resident memory; step detection only on finite
+values and only where a step can be, bounded on 50,000+ rows."""
 
 import json
 import math
