@@ -116,8 +116,11 @@ def _part(path):
         return None, None, problems + [f"{path} lacks column(s) {', '.join(missing)}; skipped"]
     frame = frame[columns].copy()
     for column in columns:
-        if column in TEXT or (column not in NUMBERS and not pd.api.types.is_numeric_dtype(frame[column])):
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        if column in TEXT or (column not in NUMBERS and not numeric):
             frame[column] = frame[column].astype(str)
+            continue
+        if numeric:
             continue
         try:
             numbers = pd.to_numeric(frame[column].astype(object), errors="coerce")
@@ -148,11 +151,11 @@ def load(folder):
         sweep.problems += problems
         if frame is None:
             continue
-        twice = set(frame["run_id"]) & seen
-        if twice:
-            sweep.problems.append(f"{path}: run id(s) {', '.join(sorted(twice))} already read; skipped")
+        ids = set(frame["run_id"].unique())
+        if ids & seen:
+            sweep.problems.append(f"{path}: run id(s) {', '.join(sorted(ids & seen))} already read; skipped")
             continue
-        seen |= set(frame["run_id"])
+        seen |= ids
         frames.append(frame)
         names += params
     if frames:
