@@ -12,4 +12,5 @@ PAGES = [
     ("views/machines.py", "Machines", "machines"),
     ("views/peers.py", "Peers", "peers"),
     ("views/reproduction.py", "Reproduction", "reproduction"),
+    ("views/sweeps.py", "Sweeps", "sweeps"),
 ]

@@ -1,7 +1,7 @@
 """Real browser: `streamlit run dashboard/app.py` on a free local port, every page opened in headless
-Chromium, each must render a plotly chart; and every page of dashboard.pages.PAGES on the shipped
-results/ and docs/reproduction/, each server's resident memory capped at 2 GiB (killed above it).
-Screenshots go to artifacts/screenshots/ (test artifacts).
+Chromium (Sweeps on a synthetic sweep folder), each must render a plotly chart; and every page of
+dashboard.pages.PAGES on the shipped results/ and docs/reproduction/, each server's resident memory
+capped at 2 GiB (killed above it). Screenshots go to artifacts/screenshots/ (test artifacts).
 
 Runs in CI (CI set), where a missing Chromium is a failure; elsewhere it skips only without Chromium.
 """
@@ -19,6 +19,7 @@ import pytest
 from dashboard_helpers import APP, FIXTURES, ROOT
 from dashboard_helpers.browser import Chromium
 from dashboard_helpers.memory import CAP, Watchdog, status_kib
+from dashboard_helpers.sweeps import write_sweep
 
 from dashboard.pages import PAGES as APP_PAGES
 
@@ -30,7 +31,8 @@ PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
          "history": ("history", "Two-commit comparison"),
          "machines": ("machines", "Performance relative to the baseline machine"),
          "reproduction": ("reproduction", "Convex problems"),
-         "peers": ("peers", "Where we stand")}
+         "peers": ("peers", "Where we stand"),
+         "sweeps": ("sweeps", "Convergence over seeds")}
 """page -> (url path; the default page, Overview, is at '/'), text that page must show)."""
 RENDERED = ("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
             "document.body.innerText.includes({text!r}) && "
@@ -84,15 +86,18 @@ def browser(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def streamlit_server(log_dir, shipped):
+def streamlit_server(log_dir, shipped, sweeps=None):
     """Base URL of a streamlit server reading the results directory ``shipped`` (and the shipped
-    docs/reproduction/), bound to 127.0.0.1, its resident memory capped at 2 GiB by a watchdog;
-    always stopped afterwards. Its log must hold no traceback and its peak memory (VmHWM) must
+    docs/reproduction/, and the sweep folder ``sweeps`` when given), bound to 127.0.0.1, its resident
+    memory capped at 2 GiB by a watchdog; always stopped afterwards. Its log must hold no traceback and its peak memory (VmHWM) must
     stay under the cap."""
     port = free_port()
     env = dict(os.environ, HALP_SHIPPED_RESULTS=str(shipped))
     env.pop("HALP_RESULTS", None)
     env.pop("HALP_REPRODUCTION", None)
+    env.pop("HALP_SWEEPS", None)
+    if sweeps is not None:
+        env["HALP_SWEEPS"] = str(sweeps)
     log_path = log_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -123,9 +128,11 @@ def streamlit_server(log_dir, shipped):
 
 @pytest.fixture(scope="module")
 def servers(browser, tmp_path_factory):
-    """page -> server URL: the fixtures for every page; the repository's own results for Peers
-    (the fixtures have no bench_peers results); 'shipped' -> the server of the repository's own results."""
-    with streamlit_server(tmp_path_factory.mktemp("streamlit"), FIXTURES) as fixtures_url, \
+    """page -> server URL: the fixtures (and a synthetic sweep folder) for every page; the repository's
+    own results for Peers (the fixtures have no bench_peers results); 'shipped' -> the server of the
+    repository's own results."""
+    sweep = write_sweep(tmp_path_factory.mktemp("sweep") / "sweep")
+    with streamlit_server(tmp_path_factory.mktemp("streamlit"), FIXTURES, sweep) as fixtures_url, \
             streamlit_server(tmp_path_factory.mktemp("streamlit"), ROOT / "results") as shipped_url:
         urls = {page: shipped_url if page == "peers" else fixtures_url for page in PAGES}
         yield dict(urls, shipped=shipped_url)

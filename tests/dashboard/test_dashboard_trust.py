@@ -1,6 +1,7 @@
 """Trust (issue 11): every page on the repository's own results/ and docs/reproduction/ (each page in
-its own process), and on copies holding each known fault, rendered in processes capped at 2 GiB of
-resident memory; step detection only on finite values and only where a step can be, bounded on 50,000+ rows."""
+its own process; no sweep folder), and on copies holding each known fault (and a faulty sweep
+folder), rendered in processes capped at 2 GiB of resident memory; step detection only on finite
+values and only where a step can be, bounded on 50,000+ rows."""
 
 import json
 import math
@@ -15,6 +16,7 @@ import streamlit as st
 from asv.step_detect import detect_regressions, detect_steps
 from dashboard_helpers import FIXTURES, ROOT
 from dashboard_helpers.memory import CAP, run_capped
+from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
 
 from dashboard import ui
@@ -27,11 +29,15 @@ SHIPPED = ROOT / "results"
 REPRODUCTION = ROOT / "docs" / "reproduction"
 
 
-def render(results_dir, reproduction_dir, page="all", timeout=480):
+def render(results_dir, reproduction_dir, page="all", timeout=480, sweeps_dir=None):
     """Report of render_pages.py for `page` ('all': every page, in one process), run in a new
-    process under the memory cap (fails when it is killed or its peak reaches the cap)."""
+    process under the memory cap (fails when it is killed or its peak reaches the cap); the Sweeps
+    page reads `sweeps_dir` (None: $HALP_SWEEPS unset)."""
     env = dict(os.environ, HALP_SHIPPED_RESULTS=str(results_dir), HALP_REPRODUCTION=str(reproduction_dir))
     env.pop("HALP_RESULTS", None)
+    env.pop("HALP_SWEEPS", None)
+    if sweeps_dir is not None:
+        env["HALP_SWEEPS"] = str(sweeps_dir)
     run = run_capped([sys.executable, str(RENDER), page], env=env, cap=CAP, timeout=timeout, cwd=ROOT)
     assert run.killed is None, f"killed ({run.killed}) at {run.peak_rss / 2**20:.0f} MiB:\n{run.output[-3000:]}"
     assert run.returncode == 0, run.output[-3000:]
@@ -40,9 +46,9 @@ def render(results_dir, reproduction_dir, page="all", timeout=480):
     return report
 
 
-def render_all(results_dir, reproduction_dir):
+def render_all(results_dir, reproduction_dir, sweeps_dir=None):
     """`render` of every page of the app's page list, in one process."""
-    report = render(results_dir, reproduction_dir)
+    report = render(results_dir, reproduction_dir, sweeps_dir=sweeps_dir)
     assert list(report["pages"]) == [path for path, _, _ in PAGES]
     return report
 
@@ -110,10 +116,11 @@ def faulty_reproduction(dest):
 def test_every_page_renders_with_every_fault_and_names_each_bad_file(tmp_path):
     bad_results = faulty_results(tmp_path / "results")
     bad_reproduction = faulty_reproduction(tmp_path / "reproduction")
-    report = render_all(tmp_path / "results", tmp_path / "reproduction")
+    bad_sweep = write_faulty_sweep(tmp_path / "sweep")
+    report = render_all(tmp_path / "results", tmp_path / "reproduction", tmp_path / "sweep")
     for page, out in report["pages"].items():
         assert not out["exceptions"], (page, out["exceptions"])
-        expected = bad_reproduction if page == "views/reproduction.py" else bad_results
+        expected = {"views/reproduction.py": bad_reproduction, "views/sweeps.py": bad_sweep}.get(page, bad_results)
         for name, words in expected.items():
             assert any(name in w and words in w for w in out["warnings"]), (page, name, out["warnings"])
     overview = report["pages"]["views/overview.py"]["metrics"]

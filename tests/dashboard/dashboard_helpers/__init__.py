@@ -21,8 +21,8 @@ FIXTURES = ROOT / "tests" / "dashboard" / "fixtures" / "asv_results"
 APP = ROOT / "dashboard" / "app.py"
 MALFORMED = "0badf00d-malformed.json"
 MACHINES = {"fixture-zen5", "fixture-laptop", "fixture-bare"}
-PAGES = [path for path, _, _ in APP_PAGES if path not in ("views/peers.py", "views/reproduction.py")]
-"""Pages of the app that read the asv results (Peers and Reproduction are tested on their own data)."""
+PAGES = [path for path, _, _ in APP_PAGES if path not in ("views/peers.py", "views/reproduction.py", "views/sweeps.py")]
+"""Pages of the app that read the asv results (Peers, Reproduction and Sweeps are tested on their own data)."""
 
 
 def fixture_commits():

@@ -1,0 +1,248 @@
+"""Tables of the Sweeps page: the runs of a sweep folder written by COMMAND (`python -m
+halp_bench.sweep SPEC --out DIR`) read back guarded, and what the page shows of them (plain pandas,
+no Streamlit).
+
+A sweep folder holds `spec.toml` (the sweep's spec) and `runs/<run_id>.parquet`, one file per run
+and one row per history row (epoch 0..E). Each file's columns are the sweep parameters (named, in
+order, by the Parquet metadata key `halp.params`, a JSON list), the run's facts and its history.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dashboard import files
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = "./run sweep sweeps/<spec>.toml --out DIR"
+"""How to make a sweep folder (the page tells the user)."""
+DEFAULT = ROOT / "sweeps-results"
+"""The folder read when $HALP_SWEEPS is unset and it exists."""
+SPEC = "spec.toml"
+METADATA = b"halp.params"
+PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
+          "data_bits", "seed", "epochs")
+"""The sweep parameters of the contract (a file's `halp.params` may name others too)."""
+FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "machine", "version")
+"""Per-run facts: the same on every row of a run."""
+HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
+TEXT = ("problem", "solver", "precision", "mu", "run_id", "machine", "version")
+"""Columns of text."""
+NUMBERS = tuple(c for c in (*PARAMS, *FACTS, *HISTORY) if c not in TEXT)
+"""Columns of numbers; another parameter a file names is read as numbers if stored as such, else as text."""
+TARGETS = {"1e-4": 1e-4, "1e-8": 1e-8, "1e-10": 1e-10}
+"""f − f* targets: label -> value."""
+SEED = "seed"
+
+
+def sweep_dir():
+    """The sweep folder to read by default: $HALP_SWEEPS (empty counts as unset), else
+    `sweeps-results/` at the repository root if it exists, else None."""
+    value = os.environ.get("HALP_SWEEPS", "").strip()
+    if value:
+        return Path(value)
+    return DEFAULT if DEFAULT.is_dir() else None
+
+
+@dataclass
+class Sweep:
+    """One sweep folder: its spec text ("" when missing), every history row of its readable runs
+    (columns PARAMS, FACTS, HISTORY and any other parameter its files name), the parameter names
+    in order, and a list of readable problems (each naming its file)."""
+
+    folder: Path
+    spec: str = ""
+    runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*PARAMS, *FACTS, *HISTORY]))
+    params: list = field(default_factory=lambda: list(PARAMS))
+    problems: list = field(default_factory=list)
+
+
+def _parts(folder):
+    """Sorted run files of `folder` (its runs/*.parquet)."""
+    try:
+        return sorted((Path(folder) / "runs").glob("*.parquet"))
+    except OSError:
+        return []
+
+
+def fingerprint(folder):
+    """(name, size, mtime) of the spec and every run file: changes when a sweep writes a run."""
+    stamp = []
+    for path in [Path(folder) / SPEC, *_parts(folder)]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((path.name, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
+def _param_names(table, path):
+    """(names, problem) of the sweep parameters a Parquet table's metadata lists, less any fact or
+    history column (PARAMS when the key is absent or not a JSON list of names)."""
+    raw = (table.schema.metadata or {}).get(METADATA)
+    if raw is None:
+        return list(PARAMS), None
+    try:
+        names = json.loads(raw)
+    except (ValueError, RecursionError):
+        names = None
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        return list(PARAMS), f"{path}: metadata 'halp.params' is not a JSON list of names; using the default ones"
+    return [n for n in names if n not in (*FACTS, *HISTORY)], None
+
+
+def _part(path):
+    """(history rows, parameter names, problems) of one run file; rows are None when it is unusable."""
+    data, problem = files.read_bytes(path)
+    if problem:
+        return None, None, [problem]
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+        frame = table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:
+        return None, None, [f"{path} could not be read as Parquet: {exc}"]
+    names, problem = _param_names(table, path)
+    problems = [problem] if problem else []
+    columns = list(dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]))
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        return None, None, problems + [f"{path} lacks column(s) {', '.join(missing)}; skipped"]
+    frame = frame[columns].copy()
+    for column in columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        if column in TEXT or (column not in NUMBERS and not numeric):
+            frame[column] = frame[column].astype(str)
+            continue
+        if numeric:
+            continue
+        try:
+            numbers = pd.to_numeric(frame[column].astype(object), errors="coerce")
+        except (TypeError, ValueError):  # lists, dicts: not even coercible
+            numbers = None
+        if numbers is None or numbers.isna().sum() > frame[column].isna().sum():
+            return None, None, problems + [f"{path}: column '{column}' does not hold numbers; skipped"]
+        frame[column] = numbers
+    return frame, names, problems
+
+
+def load(folder):
+    """The `Sweep` of `folder`; never raises: a missing folder or spec, an unreadable or non-Parquet
+    run file, a file lacking columns or holding text where numbers belong, a run id found twice
+    become problems naming the file, and the rest is read."""
+    folder = Path(folder)
+    sweep = Sweep(folder)
+    if not folder.is_dir():
+        sweep.problems.append(f"{folder} is not a folder")
+        return sweep
+    sweep.spec, problem = files.read_text(folder / SPEC)
+    sweep.spec = sweep.spec or ""
+    if problem:
+        sweep.problems.append(problem)
+    frames, names, seen = [], [], set()
+    for path in _parts(folder):
+        frame, params, problems = _part(path)
+        sweep.problems += problems
+        if frame is None:
+            continue
+        ids = set(frame["run_id"].unique())
+        if ids & seen:
+            sweep.problems.append(f"{path}: run id(s) {', '.join(sorted(ids & seen))} already read; skipped")
+            continue
+        seen |= ids
+        frames.append(frame)
+        names += params
+    if frames:
+        sweep.runs = pd.concat(frames, ignore_index=True)
+        sweep.params = list(dict.fromkeys(names))
+        for param in set(sweep.params) - set(NUMBERS):  # text in one file, numbers in another: all text
+            column = sweep.runs[param]
+            if not pd.api.types.is_numeric_dtype(column):
+                sweep.runs[param] = column.where(column.isna(), column.astype(str))
+    return sweep
+
+
+def summary(runs, params):
+    """One row per run: its parameters, run_id, kappa, L_max, machine, version, final f − f*
+    (`final_subopt`, at its last epoch), `epochs_<t>` and `passes_<t>` to each target t of TARGETS
+    (the first history row at or below it; NaN when not reached), total `saturations` and `diverged`
+    (diverged_epoch ≥ 0)."""
+    runs = runs.sort_values(["run_id", "epoch"])
+    table = runs.drop_duplicates("run_id").set_index("run_id")
+    table = table[[*params, "kappa", "L_max", "machine", "version", "diverged_epoch"]]
+    table = table.assign(final_subopt=runs.drop_duplicates("run_id", keep="last").set_index("run_id")["subopt"])
+    for name, target in TARGETS.items():
+        hit = runs[runs["subopt"] <= target].drop_duplicates("run_id").set_index("run_id")
+        table[f"epochs_{name}"] = hit["epoch"].reindex(table.index).astype("float64")
+        table[f"passes_{name}"] = hit["passes"].reindex(table.index).astype("float64")
+    table["saturations"] = runs.groupby("run_id")["saturations"].sum()
+    table["diverged"] = table.pop("diverged_epoch") >= 0
+    return table.reset_index()[[*params, "run_id", *table.columns.difference(params, sort=False)]]
+
+
+def values(column):
+    """Distinct values of a column, sorted (NaN last)."""
+    present = sorted(column.dropna().unique())
+    return present + [np.nan] if column.isna().any() else present
+
+
+def varying(table, params):
+    """The parameters of `params` holding more than one value in `table` (NaN counts as a value)."""
+    return [p for p in params if table[p].nunique(dropna=False) > 1]
+
+
+def label(value):
+    """A parameter value as text: numbers in short form, NaN as 'none', the empty text as '—'."""
+    if isinstance(value, float | np.floating):
+        return "none" if np.isnan(value) else f"{value:g}"
+    return str(value) if value != "" else "—"
+
+
+def select(table, chosen):
+    """Rows of `table` whose parameters hold the `chosen` values (parameter -> value; NaN matches NaN)."""
+    keep = pd.Series(True, index=table.index)
+    for param, value in chosen.items():
+        keep &= table[param].isna() if pd.isna(value) else table[param] == value
+    return table[keep]
+
+
+def heatmap(summary_table, x, y, target):
+    """Median over seeds of the epochs to `target` (a TARGETS label) per value of the two parameters
+    `x` and `y` (summary_table: `summary` rows, the other parameters already fixed).
+
+    Columns: x, y, epochs (the median, a run that did not reach the target counting as inf: inf when
+    at least half of the runs did not), runs, reached (runs that did). A combination without runs
+    has no row, so a missing cell stays distinct from one not reached."""
+    epochs = summary_table[f"epochs_{target}"].fillna(np.inf)
+    return (summary_table.assign(epochs=epochs, reached=np.isfinite(epochs))
+            .groupby([x, y], dropna=False)
+            .agg(epochs=("epochs", "median"), runs=("epochs", "size"), reached=("reached", "sum"))
+            .reset_index())
+
+
+def bands(runs, by):
+    """Per group of the parameters `by` and epoch: median, q05 and q95 of f − f* over the group's
+    runs (seeds), and `runs` (how many). A non-finite f − f* (a diverged run) counts as +inf."""
+    subopt = runs["subopt"].where(np.isfinite(runs["subopt"]), np.inf)
+    grouped = runs.assign(subopt=subopt).groupby([*by, "epoch"], dropna=False)["subopt"]
+    table = grouped.agg(median="median", runs="size")
+    for name, q in (("q05", 0.05), ("q95", 0.95)):
+        table[name] = grouped.quantile(q)
+    table[["median", "q05", "q95"]] = table[["median", "q05", "q95"]].fillna(np.inf)  # inf − inf
+    return table.reset_index()
+
+
+def timings(runs):
+    """Solver seconds per epoch by machine, solver and precision: median and max over runs of each
+    run's last `seconds` divided by its last epoch, and how many runs (timings compare only within
+    a machine)."""
+    last = runs.sort_values("epoch").groupby("run_id").tail(1)
+    last = last[last["epoch"] > 0].assign(per_epoch=lambda t: t["seconds"] / t["epoch"])
+    return (last.groupby(["machine", "solver", "precision"])["per_epoch"]
+            .agg(runs="size", median_s="median", max_s="max").reset_index())
