@@ -61,6 +61,12 @@ def evaluate(problem, w):
                 float(np.linalg.norm(w - problem.w_star)))
 
 
+def finite(state):
+    """Whether every entry of ``state`` (an array, or a list / tuple of arrays) is finite."""
+    parts = state if isinstance(state, (list, tuple)) else (state,)
+    return all(np.isfinite(part).all() for part in parts)
+
+
 def timed_epochs(run_epoch, current, epochs):
     """Yield (epoch, seconds, state) for epoch = 1..epochs: ``run_epoch()`` does one epoch and is
     the only timed call (seconds: cumulative, float s); ``current()`` returns the iterate after it,
@@ -103,7 +109,7 @@ def record(points, evaluate, start, *, passes_per_epoch, settings, columns=HISTO
             if message is not None:
                 diverged_epoch, divergence = epoch, message
                 warnings.warn(message, RuntimeWarning, stacklevel=3)
-        if not (np.isfinite(state).all() and np.isfinite(row[columns[3]])):
+        if not (finite(state) and np.isfinite(row[columns[3]])):
             break
     history = pd.DataFrame(rows, columns=list(columns))
     history.attrs.update(settings)

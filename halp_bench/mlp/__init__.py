@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from halp_core import _validate, bit_centering, fixed_point, registry, trajectory
+from halp_core import _validate, bit_centering, fixed_point, registry, solvers, trajectory
 from halp_core.kernels import FAST
 from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
 from halp_core.problems import Multinomial
@@ -275,7 +275,10 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     method: "sgd" (float32), "lp-sgd" or "halp" (``bits``-bit weights / offsets); hidden: width H;
     epochs: int >= 1; step: alpha > 0; lam: L2 strength >= 0; mu: HALP's bit-centering constant
     (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
-    callback(epoch, row) after each epoch. Returns an :class:`MLPResult`.
+    callback(epoch, row) after each epoch. Returns an :class:`MLPResult`. A diverging run (weights
+    or loss not finite, or the loss above 10x its start) raises one RuntimeWarning naming the epoch
+    and the fix and is recorded in ``history.attrs["diverged_epoch"]`` / ``["divergence"]``; a
+    non-finite run stops there.
     """
     _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
     X = problem.X.astype(np.float32)
@@ -305,8 +308,29 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     record = trajectory.record(trajectory.timed_epochs(run_epoch, runner.weights, epochs),
                                evaluate, runner.weights(),
                                passes_per_epoch=1 + registry.spec(method).variance_reduced,
-                               settings=settings, columns=HISTORY_COLUMNS, callback=callback)
+                               settings=settings, columns=HISTORY_COLUMNS,
+                               check=_divergence_check(method, bits, mu), callback=callback)
     return MLPResult(history=record.history, weights=record.state, settings=settings)
+
+
+def _divergence_check(method, bits, mu):
+    """The MLP's divergence rule for ``trajectory.record``: an epoch diverged when its weights or
+    training loss are not finite or its loss exceeds solvers.GROWTH times the start's (the MLP's
+    loss is not convex, so the variance-reduced 1.2x rule of ``solve`` does not apply)."""
+    label = "fp32" if method == "sgd" else f"{bits} bits"
+    fix = "use a smaller step" + (f" or a larger mu (mu={mu:g} here)" if method == "halp" else "")
+
+    def check(epoch, state, row, first, previous):
+        loss, start = row["train_loss"], first["train_loss"]
+        if not (trajectory.finite(state) and np.isfinite(loss)):
+            seen = "the weights or the training loss are not finite"
+        elif loss > solvers.GROWTH * start:
+            seen = f"training loss {loss:.3g} > {solvers.GROWTH:g} x its start {start:.3g}"
+        else:
+            return None
+        return f"mlp {method} ({label}) diverged at epoch {epoch}: {seen}; {fix}"
+
+    return check
 
 
 class _Sgd:

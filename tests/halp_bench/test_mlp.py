@@ -1,6 +1,8 @@
 """The MLP of halp_bench.mlp: each Numba kernel against a plain NumPy reference on random inputs,
 the NumPy full gradient against finite differences, validation, and short training runs."""
 
+import warnings
+
 import numpy as np
 import pytest
 import reference as ref
@@ -155,6 +157,29 @@ def test_training_lowers_the_loss(digits, method):
     assert hist.val_accuracy.iloc[-1] > 0.8
     assert hist.passes.iloc[-1] == (4 if method == "halp" else 2)
     assert (hist.saturations == 0).all() if method == "sgd" else hist.saturations.iloc[0] == 0
+
+
+@pytest.mark.parametrize("method", mlp.METHODS)
+def test_healthy_training_never_warns(digits, method):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        hist = mlp.train(digits, method, hidden=16, epochs=3, step=0.05, mu=1.0).history
+    assert hist.attrs["diverged_epoch"] is None and hist.attrs["divergence"] == ""
+
+
+@pytest.mark.parametrize("method,kwargs,seen,fix", [
+    ("sgd", dict(step=50.0), "x its start", "smaller step"),
+    ("halp", dict(step=5.0, mu=1e-3), "x its start", "larger mu (mu=0.001 here)"),
+])
+def test_diverging_training_warns_once_and_is_recorded(digits, method, kwargs, seen, fix):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hist = mlp.train(digits, method, hidden=16, epochs=4, **kwargs).history
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)
+                and "diverged" in str(w.message)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"mlp {method} (") and seen in messages[0] and fix in messages[0]
+    assert hist.attrs["diverged_epoch"] >= 1 and hist.attrs["divergence"] == messages[0]
 
 
 def test_training_is_deterministic(digits):
