@@ -22,18 +22,24 @@ for multinomial models (W of shape (d, C)):
   HALP's bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), k = 0 at each epoch start) happens in
   the caller; see halp_core.solvers.
 
-Per-coordinate arithmetic is in the compute dtype of vg (float32 for every width), scale-free
-because it is in grid units; per-step scalars are float64. Stochastic rounding is
+Both step in integer lanes (halp_core.int_lanes: int8 iterates in 16-bit lanes, int16 iterates in
+32-bit lanes; the move in fixed point, dithered per step, fresh random bits per coordinate, an
+arithmetic shift and a clamp; multinomial models one class row of K^T at a time). Otherwise (int16
+data under int8 iterates, or a step too large for the lanes) the per-coordinate arithmetic is in the compute dtype of vg (float32 for every width), scale-free
+because it is in grid units; per-step scalars are float64. That float-lane stochastic rounding is
 ``fixed_point._round_offset``: k + floor(u - m), whose float error is relative to the small move m,
-not to |k| (so float32 suffices for 16-bit iterates); the random value of step t, coordinate j is
-entry window_offset(key, t) + j of the solver's random table (see halp_core.fixed_point).
+not to |k| (so float32 suffices for 16-bit iterates). Every step t has its own key
+_step_key(seed key, step0 + t), and every coordinate its own random bits under it
+(fixed_point._lane_hash): independent per coordinate and per step.
 """
 
 
 import numpy as np
 from numba import config, njit, prange, set_num_threads
 
-from .fixed_point import _round_offset as round_offset, _window_offset as window_offset
+from .fixed_point import (_epoch_key as epoch_key, _lane_uniform as lane_uniform,
+                          _round_offset as round_offset, _step_key as step_key)
+from .int_lanes import _lane_step as lane_step, _vg_lanes as vg_lanes
 from .kernels import FAST, _prefetch_row as prefetch_row, _vector_dot as vector_dot
 from .losses import _dloss as dloss, _softmax_minus_onehot as softmax_minus_onehot
 
@@ -225,25 +231,33 @@ def _fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
 
 # ---- low precision: LP-SGD, LP-SVRG, HALP ------------------------------------------------------
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, nogil=True)
 def _lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a linear model, in place on the integer iterate k.
 
     Xq (n, d) int8/int16 data, x_scale its scale; y (n,) float64; k (d,) int8/int16 iterate of
     scale s (w = center + s k); a, r (n,) float64: cached x_i^T center and anchor derivatives;
     vg (d,) compute-dtype vector (a / s) v in grid units; idx (T,) int64; rounding: a
-    ``fixed_point.make_rounding`` tuple (random table, key, bounds); step0: global number of the first step
-    (position in the random stream). Returns the number of saturated coordinate updates.
+    ``fixed_point.make_rounding`` tuple (seed key, bounds); step0: global number of the first step
+    (step t's random bits come from its key _step_key(seed key, step0 + t)). Returns the number
+    of saturated coordinate updates.
+
+    The HALP inner loop: halp_core.int_lanes' integer-lane step (int8 iterates on int8 data in
+    16-bit lanes, int16 iterates in 32-bit lanes); the float-lane update below serves int16 data
+    under int8 iterates and steps too large for the lanes.
     """
     F = vg.dtype.type
-    table, key, bounds = rounding
-    shrink = F(alpha * lam)
+    key, bounds = rounding
+    shrink = alpha * lam
+    shrink_f = F(shrink)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     d = k.shape[0]
     # The storage range; q is already inside it, but clamping the int32 again lets LLVM store
     # with saturating packs (vpackssdw / vpacksswb) instead of byte shuffles.
     lo_k, hi_k = np.int32(np.iinfo(k.dtype).min), np.int32(np.iinfo(k.dtype).max)
+    lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
+    vghi, vglo, vgd_max = vg_lanes(vg, epoch_key(key, step0), k, Xq[0])
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
@@ -251,62 +265,77 @@ def _lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, roun
         if t + 1 < T:
             prefetch_row(Xq, idx[t + 1])
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
-        coef = F(grid_coef * c)
-        rnd = table[window_offset(key, step0 + t):]
-        sat = F(0)  # counted in F: an integer counter here halves the loop's vector width
-        for j in range(d):
-            kj = F(k[j])
-            q, clamped = round_offset(kj, shrink * kj + coef * F(Xq[i, j]) + vg[j], rnd[j], bounds)
-            k[j] = min(max(np.int32(q), lo_k), hi_k)
-            sat += F(1) if clamped else F(0)
-        saturated += np.int64(sat)
+        key_t = step_key(key, step0 + t)
+        sat_t = lane_step(Xq[i], k, vghi, vglo, vgd_max, grid_coef * c, shrink, key_t, lo_q, hi_q)
+        if sat_t < 0:   # the float-lane update: k + floor(u - m), u from the coordinate's bits
+            coef = F(grid_coef * c)
+            sat = F(0)  # counted in F: an integer counter here halves the loop's vector width
+            for j in range(d):
+                kj = F(k[j])
+                q, clamped = round_offset(kj, shrink_f * kj + coef * F(Xq[i, j]) + vg[j],
+                                          F(lane_uniform(key_t, j)), bounds)
+                k[j] = min(max(np.int32(q), lo_k), hi_k)
+                sat += F(1) if clamped else F(0)
+            sat_t = np.int64(sat)
+        saturated += sat_t
     return saturated
 
 
-@njit(cache=True, fastmath=FAST)
-def _lp_epoch_multinomial(Xq, x_scale, labels, K, s, A, R, VG, lam, alpha, idx, rounding, step0):
-    """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model, in place on K (d, C) integers.
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, rounding, step0):
+    """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model, in place on KT (C, d) integers:
+    the iterate K (d, C) transposed, so that each class's row steps like a linear model.
 
-    As _lp_epoch_linear with A, R (n, C) float64 (cached center scores and anchor softmax - one-hot,
-    R = 0 for LP-SGD) and VG (d, C) in grid units; K[j, c] draws the random value at position
-    j*C + c of the step's window.
+    As _lp_epoch_linear with labels (n,) int64, A, R (n, C) float64 (cached center scores and
+    anchor softmax - one-hot, R = 0 for LP-SGD) and VG (d, C) in grid units. Class c of step t is
+    one integer-lane step (or float-lane update) under its own key
+    _step_key(seed key, (step0 + t) * C + c).
     """
     F = VG.dtype.type
-    table, key, bounds = rounding
-    d, C = K.shape
-    shrink = F(alpha * lam)
+    key, bounds = rounding
+    C, d = KT.shape
+    shrink = alpha * lam
+    shrink_f = F(shrink)
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     scores = np.empty(C, dtype=np.float64)
     p = np.empty(C, dtype=np.float64)
-    coef = np.empty(C, dtype=VG.dtype)
-    acc = np.empty(C, dtype=np.int64)
-    lo_k, hi_k = np.int32(np.iinfo(K.dtype).min), np.int32(np.iinfo(K.dtype).max)  # see above
+    VGT = np.ascontiguousarray(VG.T)
+    vgd_max = 0
+    vghi, vglo, _ = vg_lanes(VGT[0], epoch_key(key, step0), KT[0], Xq[0])
+    VGHI = np.empty((C, vghi.shape[0]), dtype=vghi.dtype)
+    VGLO = np.empty((C, vglo.shape[0]), dtype=vglo.dtype)
+    for c in range(C):
+        vghi, vglo, largest = vg_lanes(VGT[c], epoch_key(key, step0 * C + c), KT[c], Xq[0])
+        VGHI[c] = vghi
+        VGLO[c] = vglo
+        vgd_max = -1 if largest < 0 or vgd_max < 0 else max(vgd_max, largest)
+    lo_k, hi_k = np.int32(np.iinfo(KT.dtype).min), np.int32(np.iinfo(KT.dtype).max)  # see above
+    lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
             prefetch_row(Xq, idx[t + 1])
-        acc[:] = 0
-        for j in range(d):
-            x = np.int64(Xq[i, j])
-            for c in range(C):
-                acc[c] += x * np.int64(K[j, c])
         for c in range(C):
-            scores[c] = A[i, c] + dot_scale * np.float64(acc[c])
+            scores[c] = A[i, c] + dot_scale * np.float64(vector_dot(Xq[i], KT[c]))
         softmax_minus_onehot(scores, labels[i], p)
         for c in range(C):
-            coef[c] = F(grid_coef * (p[c] - R[i, c]))
-        rnd = table[window_offset(key, step0 + t):]
-        sat = F(0)
-        for j in range(d):
-            x = F(Xq[i, j])
-            for c in range(C):
-                kjc = F(K[j, c])
-                q, clamped = round_offset(kjc, shrink * kjc + coef[c] * x + VG[j, c],
-                                          rnd[j * C + c], bounds)
-                K[j, c] = min(max(np.int32(q), lo_k), hi_k)
-                sat += F(1) if clamped else F(0)
-        saturated += np.int64(sat)
+            coef = grid_coef * (p[c] - R[i, c])
+            key_tc = step_key(key, (step0 + t) * C + c)
+            kc = KT[c]
+            sat_c = lane_step(Xq[i], kc, VGHI[c], VGLO[c], vgd_max, coef, shrink, key_tc, lo_q,
+                              hi_q)
+            if sat_c < 0:   # the float-lane update, as in _lp_epoch_linear
+                coef_f = F(coef)
+                sat = F(0)
+                for j in range(d):
+                    kj = F(kc[j])
+                    q, clamped = round_offset(kj, shrink_f * kj + coef_f * F(Xq[i, j]) + VGT[c, j],
+                                              F(lane_uniform(key_tc, j)), bounds)
+                    kc[j] = min(max(np.int32(q), lo_k), hi_k)
+                    sat += F(1) if clamped else F(0)
+                sat_c = np.int64(sat)
+            saturated += sat_c
     return saturated

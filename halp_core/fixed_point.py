@@ -16,14 +16,15 @@ half an ulp of |u - m|, always upward: 2**-25 of a grid step when |u - m| < 1, a
 2**-17 at |k| ~ 128 and 2**-9 at |k| ~ 2**15). The move m itself carries float32's relative
 error, at most about 2**-24 |m| per term.
 
-Random source: a stateless counter hash, "lowbias32" (32-bit xor-shift / multiply). A 32-bit key
-comes from the seed. ``quantize_stochastic`` draws u for element j from the top 24 bits of
-_hash32(key ^ j * 0x9E3779B9). Inside the solvers, hashing every coordinate of every step would cost
-more than the update itself, so each solver draws once a table of ``RANDOM_SPAN + d`` such uniforms
-(``_random_table``), and step t reads the window starting at offset hash(key, t) mod RANDOM_SPAN.
-Each coordinate still gets a uniform u independent of its target, so the rounding stays unbiased;
-steps whose windows overlap share random values (shifted), a weak correlation of noise across
-steps and coordinates that never moves its mean.
+Random source: stateless counter hashes. A 32-bit key comes from the seed (``seed_key``).
+``quantize_stochastic`` draws u for element j from the top 24 bits of _hash32(key ^ j * 0x9E3779B9).
+Inside the solvers every step t has its own key ``_step_key(key, t)`` and every coordinate of the step
+its own random bits, ``_lane_hash(step key, counter)`` (murmur3's 32-bit finalizer of
+key + counter * 0x9E3779B9, computed in 32-bit lanes so it vectorizes): independent per coordinate
+and per step, never shared through a table (a shared table of uniforms read through shifted windows
+is unbiased only on average over seeds: within one run a constant move drifts all coordinates
+together). ``_lane_uniform`` turns the bits into u on [0, 1) with 24 bits for the float-lane update;
+halp_core.int_lanes uses one byte per coordinate.
 """
 
 import numpy as np
@@ -41,7 +42,9 @@ _S8 = np.uint64(8)
 _C1 = np.uint64(0x7FEB352D)
 _C2 = np.uint64(0x846CA68B)
 _GOLDEN = np.uint64(0x9E3779B9)
-RANDOM_SPAN = 1 << 14  # offsets of the per-step window into the random table
+_F1 = np.uint64(0x85EBCA6B)
+_F2 = np.uint64(0xC2B2AE35)
+_S13 = np.uint64(13)
 _UNIT24 = 1.0 / (1 << 24)
 
 
@@ -97,6 +100,13 @@ def _uniform_bits(key, j):
     return _hash32(key ^ ((np.uint64(j) * _GOLDEN) & _M32)) >> _S8
 
 
+@njit(cache=True, inline="always")
+def _epoch_key(seed_key, step0):
+    """Key of the per-epoch dithers of an epoch starting at step ``step0`` (distinct from every
+    step key's use)."""
+    return _hash32(_step_key(seed_key, step0) ^ np.uint64(0x6A09E667))
+
+
 def seed_key(seed):
     """32-bit key (np.uint64) from an integer seed, 0 <= seed < 2**64."""
     seed = check_seed(seed)
@@ -149,31 +159,31 @@ def _float_dtype(dtype):
     return dt
 
 
-@njit(cache=True)
-def _random_table(key, out):
-    """Fill ``out`` (1-D float32/float64) with uniforms on [0, 1) of 24 random bits each (exact in
-    either dtype), entry m from ``_uniform_bits(key, m)``."""
-    for m in range(out.shape[0]):
-        out[m] = np.float64(_uniform_bits(key, m)) * _UNIT24
-
-
-def make_rounding(seed, bits, size, dtype):
-    """Everything the LP kernels need to round ``size`` coordinates per step stochastically:
-    (random table of RANDOM_SPAN + size entries, key, ``rounding_bounds``), for b-bit integers and
-    arithmetic in ``dtype`` (float32 or float64). seed: int >= 0; size: int >= 0."""
-    key = seed_key(seed)
-    size = _validate.integer(size, "size", 0)
-    bounds = rounding_bounds(bits, dtype)
-    _validate.memory((RANDOM_SPAN + size) * np.dtype(dtype).itemsize, "the random table")
-    table = np.empty(RANDOM_SPAN + size, dtype=dtype)
-    _random_table(key, table)
-    return table, key, bounds
+@njit(cache=True, inline="always")
+def _lane_hash(key, counter):
+    """32 random bits (uint64 below 2**32) for ``counter`` under a step key: murmur3's fmix32 of
+    key + counter * 0x9E3779B9 (mod 2**32). halp_core.int_lanes computes the same function in
+    vector lanes; tests/reference.py has its NumPy twin."""
+    h = (key + np.uint64(counter) * _GOLDEN) & _M32
+    h ^= h >> _S16
+    h = (h * _F1) & _M32
+    h ^= h >> _S13
+    h = (h * _F2) & _M32
+    h ^= h >> _S16
+    return h
 
 
 @njit(cache=True, inline="always")
-def _window_offset(seed_key, step):
-    """Start of step ``step``'s window into the random table, uniform on [0, RANDOM_SPAN)."""
-    return np.int64(_step_key(seed_key, step) & np.uint64(RANDOM_SPAN - 1))
+def _lane_uniform(key, counter):
+    """u on [0, 1) (float64 with 24 random bits, so exact in float32) for ``counter`` under a
+    step key."""
+    return np.float64(_lane_hash(key, counter) >> _S8) * _UNIT24
+
+
+def make_rounding(seed, bits, dtype):
+    """What the LP kernels need to round stochastically: (seed key, ``rounding_bounds``) for b-bit
+    integers and float-lane arithmetic in ``dtype`` (float32 or float64). seed: int >= 0."""
+    return seed_key(seed), rounding_bounds(bits, dtype)
 
 
 def quantize_nearest(x, scale, bits, out):

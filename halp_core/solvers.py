@@ -204,8 +204,7 @@ class LowPrecisionSolver(Solver):
         self._g = np.zeros(problem.weight_shape)
         self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
-        self._rounding = fixed_point.make_rounding(self.seed, bits, self._k.size,
-                                                   self.compute_dtype)
+        self._rounding = fixed_point.make_rounding(self.seed, bits, self.compute_dtype)
         self._step_count = 0
         self.scale = self._initial_scale(scale)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
@@ -225,10 +224,12 @@ class LowPrecisionSolver(Solver):
 
     def _inner(self, idx):
         p = self.problem
-        if self.multinomial:
-            sat = epochs._lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, self._k, self.scale,
+        if self.multinomial:   # the kernel steps the rows of K^T (one per class)
+            kt = np.ascontiguousarray(self._k.T)
+            sat = epochs._lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, kt, self.scale,
                                               self._a, self._r, self._vg, p.lam, self.step, idx,
                                               self._rounding, self._step_count)
+            self._k[...] = kt.T
         else:
             sat = epochs._lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
                                          self._r, self._vg, p.lam, self.step, idx, self.kind,

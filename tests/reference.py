@@ -26,7 +26,80 @@ def step_key(seed_key, step):
     return hash32(np.uint64(seed_key) ^ hash32(s ^ hash32(s >> np.uint64(32))))
 
 
-RANDOM_SPAN = 1 << 14
+GOLDEN = np.uint64(0x9E3779B9)
+
+
+def lane_hash(key, counter):
+    """fmix32(key + counter * 0x9E3779B9 mod 2**32), the per-coordinate random bits (uint64)."""
+    h = (np.uint64(key) + np.asarray(counter, dtype=np.uint64) * GOLDEN) & M32
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & M32
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & M32
+    h ^= h >> np.uint64(16)
+    return h
+
+
+def lane_uniform(key, counter):
+    return (lane_hash(key, counter) >> np.uint64(8)).astype(np.float64) / 2.0**24
+
+
+def epoch_key(seed_key, step0):
+    return hash32(step_key(seed_key, step0) ^ np.uint64(0x6A09E667))
+
+
+def lane_width(k_dtype, x_dtype):
+    """(lane bits B, fractional bits F = B/2 - 1, random slot bits B/2, move limit 2^(B-2) - 1) of
+    halp_core.int_lanes for an iterate / data dtype pair, or None (float lanes)."""
+    k_size, x_size = np.dtype(k_dtype).itemsize, np.dtype(x_dtype).itemsize
+    if x_size > k_size or k_size > 2:
+        return None
+    bits = 16 * k_size
+    return bits, bits // 2 - 1, bits // 2, (1 << (bits - 2)) - 1
+
+
+def split_vg(vg, key, frac, limit):
+    """(VGd high part, low 16 bits - 2**15, max |VGd|) of halp_core.int_lanes._split_vg; max is -1
+    when vg is too large for the integer lanes."""
+    v = np.asarray(vg, dtype=np.float64) * 2.0 ** (frac + 16)
+    if not np.all(np.abs(v) < limit * 65536.0):
+        return None, None, -1
+    fixed = np.floor(v + lane_uniform(key, np.arange(v.size))).astype(np.int64)
+    hi = fixed >> 16
+    return hi, (fixed & 0xFFFF) - 32768, int(np.max(np.abs(hi) + 1, initial=0))
+
+
+def lane_step(x, k, vghi, vglo, vgd_max, coef, shrink, key, bits):
+    """Integer-lane step of halp_core.int_lanes: (new k as int64, saturation count), or None when
+    the step must take the float lanes."""
+    width = lane_width(k.dtype, x.dtype)
+    if width is None or vgd_max < 0:
+        return None
+    lane_bits, frac, slot, limit = width
+    one = 1 << frac
+    split = lane_bits == 16
+    coef_one = 1 << 16 if split else one
+    c = np.floor(coef * coef_one + lane_uniform(key, 0xFFFFFFFF))
+    sh = np.floor(shrink * one + lane_uniform(key, 0xFFFFFFFE))
+    x_move = (1 << (8 * x.dtype.itemsize - 1)) * one / coef_one
+    if not (abs(c) < 2 ** (lane_bits - 1) and abs(c) * x_move + 1 + vgd_max + one <= limit
+            and 0 <= sh <= one):
+        return None
+    dither = int(lane_hash(key, 0xFFFFFFFD))
+    thr = 32767 - (dither & 0xFFFF)
+    xi = x.astype(np.int64)
+    if split:   # floor(((x << F) c + u4) / 2^16)
+        product = ((xi << frac) * int(c) + (dither >> 16)) >> 16
+    else:
+        product = int(c) * xi
+    per = 32 // slot
+    j = np.arange(k.size)
+    rnd = ((lane_hash(key, j // per) >> (slot * (j % per)).astype(np.uint64))
+           & np.uint64(one - 1)).astype(np.int64)
+    vgd = vghi + (vglo > thr)
+    q = (k.astype(np.int64) * (one - int(sh)) + rnd - (product + vgd)) >> frac
+    lo, hi = grid(bits)
+    return np.clip(q, lo, hi), int(np.sum((q < lo) | (q > hi)))
 
 
 def uniforms(key, m):
@@ -105,27 +178,49 @@ def fp_epoch(X, y_or_labels, w, r, v, lam, alpha, idx, kind):
     return w
 
 
+def _lp_row_step(x, k, k_dtype, vg, lanes_vg, coef, shrink, key, bits):
+    """One step of one iterate row (the linear model's k, or a class row of K^T): the integer-lane
+    step when it applies, else the float-lane rounding with u = lane_uniform(key, j)."""
+    if lanes_vg is not None:
+        done = lane_step(x, k.astype(k_dtype), *lanes_vg, coef, shrink, key, bits)
+        if done is not None:
+            return done
+    target = (1 - shrink) * k - coef * x.astype(np.float64) - vg
+    return round_stochastic(target, lane_uniform(key, np.arange(k.size)), bits)
+
+
 def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, seed_key, step0,
              bits):
     """LP-SGD / LP-SVRG / HALP epoch on the integer iterate k (see halp_core.epochs).
 
-    Random uniforms: a table of RANDOM_SPAN + k.size hashed values; step t reads the window at
-    offset step_key(seed_key, t) mod RANDOM_SPAN. Returns (new k as int64, saturation count)."""
-    k = k.astype(np.int64).copy()
-    Xf = Xq.astype(np.float64)
-    table = uniforms(seed_key, RANDOM_SPAN + k.size)
+    Linear models: step t has key step_key(seed_key, step0 + t). Multinomial models take k as K^T
+    (C, d) and vg as (d, C); class c of step t has key step_key(seed_key, (step0 + t) C + c) and
+    steps like a linear model with coefficient p_c - r_ic. Each row takes the integer-lane step
+    (lane_step) when it applies, else the float-lane rounding. Returns (new k as int64, saturation
+    count)."""
+    k_dtype = k.dtype
+    rows = k.astype(np.int64).copy().reshape(-1, k.shape[-1])
+    vg_rows = np.asarray(vg, dtype=np.float64).T.reshape(rows.shape)
+    C = rows.shape[0]
+    width = lane_width(k_dtype, Xq.dtype)
+    lanes_vg = [None] * C
+    if width is not None:
+        keys = [epoch_key(seed_key, step0)] if kind != "multinomial" else [
+            epoch_key(seed_key, step0 * C + c) for c in range(C)]
+        splits = [split_vg(vg_rows[c], keys[c], width[1], width[3]) for c in range(C)]
+        largest = -1 if any(m < 0 for _, _, m in splits) else max(m for _, _, m in splits)
+        lanes_vg = [None if largest < 0 else (hi, lo, largest) for hi, lo, _ in splits]
     saturated = 0
     for t, i in enumerate(idx):
-        offset = int(step_key(seed_key, step0 + t)) & (RANDOM_SPAN - 1)
+        dots = x_scale * s * (rows @ Xq[i].astype(np.int64)).astype(np.float64)
         if kind == "multinomial":
-            scores = a[i] + x_scale * s * (Xq[i].astype(np.int64) @ k)
-            c = softmax_minus_onehot(scores, y_or_labels[i]) - r[i]
-            target = (1 - alpha * lam) * k - (alpha * x_scale / s) * np.outer(Xf[i], c) - vg
+            coefs = softmax_minus_onehot(a[i] + dots, y_or_labels[i]) - r[i]
+            keys = [step_key(seed_key, (step0 + t) * C + c) for c in range(C)]
         else:
-            dot = a[i] + x_scale * s * float(Xq[i].astype(np.int64) @ k)
-            c = dloss(kind, dot, y_or_labels[i]) - r[i]
-            target = (1 - alpha * lam) * k - (alpha * x_scale / s) * c * Xf[i] - vg
-        q, sat = round_stochastic(target.ravel(), table[offset:offset + k.size], bits)
-        saturated += sat
-        k = q.reshape(k.shape)
-    return k, saturated
+            coefs = [dloss(kind, a[i] + dots[0], y_or_labels[i]) - r[i]]
+            keys = [step_key(seed_key, step0 + t)]
+        for c in range(C):
+            rows[c], sat = _lp_row_step(Xq[i], rows[c], k_dtype, vg_rows[c], lanes_vg[c],
+                                        alpha * x_scale / s * coefs[c], alpha * lam, keys[c], bits)
+            saturated += sat
+    return rows.reshape(k.shape), saturated

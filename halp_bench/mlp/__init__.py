@@ -108,12 +108,13 @@ def _sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p)
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
+def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds):
     """Round one layer's step in grid units and refresh its float weights; returns saturations.
 
     K (m, q) integers of scale s around center Cn (float32); W = Cn + s K (updated); the step's
     gradient difference is outer(a, d) - outer(a_t, d_t); VG (m, q) = (alpha / s) G~ (grid units);
-    coef = alpha / s; rnd: the step's random window for this layer (m * q uniforms).
+    coef = alpha / s; coordinate (j, c) draws its uniform from counter first + j * q + c under the
+    step key ``key`` (fixed_point._lane_uniform).
     """
     sf = np.float32(s)
     saturated = np.int32(0)
@@ -125,7 +126,8 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, rnd, bounds):
         for c in range(q_cols):
             kf = np.float32(K[j, c])
             move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            k, clamped = fixed_point._round_offset(kf, move, rnd[base + c], bounds)
+            u = np.float32(fixed_point._lane_uniform(key, first + base + c))
+            k, clamped = fixed_point._round_offset(kf, move, u, bounds)
             K[j, c] = np.int32(k)
             W[j, c] = Cn[j, c] + sf * k
             saturated += np.int32(clamped)
@@ -142,11 +144,11 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     centers (zeros for LP-SGD); W1, W2 float32 = C + s K on entry; s1, s2 the layers' scales;
     VG1, VG2 float32 (alpha / s) G~ (zeros for LP-SGD); H_t (n, H + 1), D1_t (n, H), D2_t (n, C)
     float32: each sample's activations and deltas at the anchor (zeros for LP-SGD); idx (T,) int64;
-    rounding: ``fixed_point.make_rounding(seed, bits, K1.size + K2.size, np.float32)``; step0: the
-    global number of the first step. Layer 2's random values follow layer 1's in a step's window.
+    rounding: ``fixed_point.make_rounding(seed, bits, np.float32)``; step0: the global number of the
+    first step (step t's key is _step_key(seed key, step0 + t)). Layer 2's counters follow layer 1's.
     Returns the number of saturated (clamped) coordinate updates.
     """
-    table, key, bounds = rounding
+    key, bounds = rounding
     d = X.shape[1]
     m1 = K1.size
     shrink = np.float32(alpha * lam)
@@ -158,10 +160,11 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
         xa[:d] = X[i]
         xa[d] = 1
         _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
-        rnd = table[fixed_point._window_offset(key, step0 + t):]
-        saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, rnd, bounds)
-        saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2,
-                               rnd[m1:], bounds)
+        key_t = fixed_point._step_key(key, step0 + t)
+        saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, key_t, 0,
+                               bounds)
+        saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2, key_t,
+                               m1, bounds)
     return saturated
 
 
@@ -380,8 +383,7 @@ class _LowPrecision:
                 W[...] = s * K
         self.caches = (np.zeros((n, H + 1), np.float32), np.zeros((n, H), np.float32),
                        np.zeros((n, C), np.float32))
-        self.rounding = fixed_point.make_rounding(seed, bits, sum(K.size for K in self.K),
-                                                  np.float32)
+        self.rounding = fixed_point.make_rounding(seed, bits, np.float32)
         self.steps = 0
 
     def weights(self):

@@ -184,25 +184,31 @@ def _lp_case(rng, kind, data_dtype, bits, n=120, d=24, C=3):
 def test_lp_epoch(kind, data_dtype, bits):
     """An LP epoch (the kernel of LP-SGD, LP-SVRG and HALP) on a fixed index sequence, step by step.
 
-    The kernel's per-coordinate arithmetic is float32 for 8-bit iterates (float64 in the
-    reference), so a value within float32 rounding of a grid boundary may land one step apart:
-    each step starts from the kernel's own state, and such flips must stay rare and +-1."""
+    Integer-lane steps are exact; the float-lane update's per-coordinate arithmetic is float32
+    (float64 in the reference), so a value within float32 rounding of a grid boundary may land one
+    step apart (and a per-step dither within float rounding of an integer may differ): each step
+    starts from the kernel's own state, and such flips must stay rare and +-1."""
     rng = np.random.default_rng(11)
     Xq, x_scale, y, k, s, a, r, vg = _lp_case(rng, kind, data_dtype, bits)
     n = Xq.shape[0]
     idx = rng.integers(0, n, n)
     key = fixed_point.seed_key(9)
-    rounding = fixed_point.make_rounding(9, bits, k.size, vg.dtype)
+    rounding = fixed_point.make_rounding(9, bits, vg.dtype)
     alpha, lam = 0.3, 0.05
     flips = total_sat = total_sat_ref = 0
     for t in range(n):
         step = idx[t:t + 1]
-        expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, k, s, a, r, vg.astype(float), lam, alpha,
-                                         step, kind, key, 1000 + t, bits)
-        if kind == "multinomial":
-            sat = epochs._lp_epoch_multinomial(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step,
+        if kind == "multinomial":   # the kernel steps K^T
+            kt = np.ascontiguousarray(k.T)
+            expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, kt, s, a, r, vg.astype(float), lam,
+                                             alpha, step, kind, key, 1000 + t, bits)
+            sat = epochs._lp_epoch_multinomial(Xq, x_scale, y, kt, s, a, r, vg, lam, alpha, step,
                                               rounding, 1000 + t)
+            k[...] = kt.T
+            expected = expected.T
         else:
+            expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, k, s, a, r, vg.astype(float), lam,
+                                             alpha, step, kind, key, 1000 + t, bits)
             sat = epochs._lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
                                          rounding, 1000 + t)
         diff = np.abs(k.astype(np.int64) - expected)
