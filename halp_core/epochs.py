@@ -176,7 +176,7 @@ def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, bloc
 
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, nogil=True)
 def _fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     """One SGD/SVRG epoch on a linear model, in place on w.
 
@@ -196,7 +196,7 @@ def _fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
             w[j] -= shrink * w[j] + coef * X[i, j] + av * v[j]
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, nogil=True)
 def _fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     """One SGD/SVRG epoch on a multinomial model, in place on W (d, C).
 

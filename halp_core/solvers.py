@@ -12,6 +12,8 @@ the bit centering (s = ||g~|| / (mu (2^(b-1) - 1)), offset z = 0) is ``HalpSolve
 with ``halp_core.bit_centering.grid_scale``.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
@@ -95,6 +97,7 @@ class Solver:
         self.epochs_done = 0
         self.saturations = []
         self._rng = np.random.default_rng(self.seed)
+        self._pool = None   # Hogwild! threads, started on first use (threads > 1)
 
     @property
     def passes_per_epoch(self):
@@ -112,6 +115,20 @@ class Solver:
         """Bytes of data one epoch streams from memory: ``passes_per_epoch`` times the size of
         ``data`` (each sampled row is loaded once; its second use in the update hits the cache)."""
         return self.passes_per_epoch * self.data.nbytes
+
+    def _run_steps(self, run, idx):
+        """Run the inner steps ``idx`` with ``run(chunk, first)`` (first: the chunk's offset in
+        idx; returns a count) and return the summed counts. One thread: one call. ``threads`` > 1:
+        Hogwild! (Recht et al. 2011): idx is cut into ``threads`` contiguous chunks run at once on
+        as many threads, every one updating the shared iterate without locks (the epoch kernels
+        release the GIL), so the result is not bit-reproducible."""
+        if self.threads == 1 or idx.shape[0] < self.threads:
+            return run(idx, 0)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="halp-hogwild")
+        cuts = np.linspace(0, idx.shape[0], self.threads + 1).astype(np.int64)
+        chunks = [self._pool.submit(run, idx[a:b], int(a)) for a, b in zip(cuts[:-1], cuts[1:])]
+        return sum(chunk.result() for chunk in chunks)
 
     def _next_indices(self):
         return _draw_indices(self._rng, self.problem.n, self.steps_per_epoch, self.sampling)
@@ -160,12 +177,17 @@ class FullPrecisionSolver(Solver):
 
     def _inner(self, idx):
         p = self.problem
-        if self.multinomial:
-            epochs._fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
-                                        self.step, idx)
-        else:
-            epochs._fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
-                                   idx, self.kind)
+
+        def run(chunk, first):
+            if self.multinomial:
+                epochs._fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
+                                            self.step, chunk)
+            else:
+                epochs._fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
+                                       chunk, self.kind)
+            return 0
+
+        self._run_steps(run, idx)
 
     def run_epoch(self):
         """One epoch: (SVRG) full gradient at the anchor w~ = w, then T inner steps."""
@@ -224,16 +246,20 @@ class LowPrecisionSolver(Solver):
 
     def _inner(self, idx):
         p = self.problem
-        if self.multinomial:   # the kernel steps the rows of K^T (one per class)
-            kt = np.ascontiguousarray(self._k.T)
-            sat = epochs._lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, kt, self.scale,
-                                              self._a, self._r, self._vg, p.lam, self.step, idx,
-                                              self._rounding, self._step_count)
-            self._k[...] = kt.T
-        else:
-            sat = epochs._lp_epoch_linear(p.Xq, p.x_scale, p.y, self._k, self.scale, self._a,
-                                         self._r, self._vg, p.lam, self.step, idx, self.kind,
-                                         self._rounding, self._step_count)
+        k = np.ascontiguousarray(self._k.T) if self.multinomial else self._k
+
+        def run(chunk, first):   # the multinomial kernel steps the rows of K^T (one per class)
+            kernel_args = (p.Xq, p.x_scale, self.labels if self.multinomial else p.y, k,
+                           self.scale, self._a, self._r, self._vg, p.lam, self.step, chunk)
+            if self.multinomial:
+                return epochs._lp_epoch_multinomial(*kernel_args, self._rounding,
+                                                    self._step_count + first)
+            return epochs._lp_epoch_linear(*kernel_args, self.kind, self._rounding,
+                                           self._step_count + first)
+
+        sat = self._run_steps(run, idx)
+        if self.multinomial:
+            self._k[...] = k.T
         self._step_count += idx.shape[0]
         return int(sat)
 
@@ -359,9 +385,11 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     chosen every epoch, see halp_core.bit_centering) or a float > 0; scale: fixed grid scale of
     lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
     or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
-    steps_per_epoch: inner steps T per epoch (default n); threads: threads of the full-gradient
-    pass (1..NUMBA_NUM_THREADS; the pass is split into that many row blocks, so results depend
-    on it only through the summation order; inner steps stay sequential).
+    steps_per_epoch: inner steps T per epoch (default n); threads: cores used
+    (1..NUMBA_NUM_THREADS). The full-gradient pass is split into that many row blocks (results
+    depend on it only through the summation order) and the inner steps run Hogwild!, lock-free on
+    that many threads sharing the iterate (every solver alike, so comparisons stay fair): with
+    threads > 1 a run is not bit-reproducible.
     The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64).
     """
     _validate.instance(problem, Problem, "problem")

@@ -137,15 +137,39 @@ def test_solve_is_deterministic_given_the_seed():
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here")
-@pytest.mark.parametrize("solver,precision", [("svrg", "fp64"), ("lp-svrg", 16), ("halp", 16)])
-def test_threads_change_only_the_summation_order(solver, precision):
-    """A two-thread full gradient sums two row blocks separately: same trajectory up to rounding
-    (at 16 bits the stochastic roundings see targets that differ by ~1e-16 of a grid step)."""
-    prob = _problem("logistic")
-    runs = [solve(prob, solver, precision=precision, step=0.1, epochs=4, threads=t, seed=3)
+@pytest.mark.parametrize("solver,precision", [("sgd", "fp32"), ("svrg", "fp64"), ("lp-sgd", 8),
+                                              ("lp-svrg", 16), ("halp", 8), ("halp", 16)])
+@pytest.mark.parametrize("kind", ["least_squares", "multinomial"])
+def test_threads_run_hogwild_and_make_the_same_progress(solver, precision, kind):
+    """Two threads: the full gradient in two row blocks and the inner steps Hogwild! (lock-free on
+    the shared iterate). Not bit-reproducible, but the same progress: f - f* after 6 epochs within
+    a factor 10 of one thread's (or both at the noise of the float format)."""
+    prob = _problem(kind)
+    runs = [solve(prob, solver, precision=precision, step=0.1, epochs=6, threads=t, seed=3)
             for t in (1, 2)]
     assert runs[1].settings["threads"] == 2 and runs[0].settings["threads"] == 1
-    np.testing.assert_allclose(runs[1].history["subopt"], runs[0].history["subopt"], rtol=1e-6)
+    one, two = (run.history["subopt"].iloc[-1] for run in runs)
+    assert np.isfinite(two) and runs[1].diverged_epoch is None
+    assert max(one, two) <= 1e-12 or abs(np.log10(max(two, 1e-300) / max(one, 1e-300))) <= 1, (one, two)
+
+
+def test_hogwild_chunks_cover_every_step_once():
+    """threads = 3: the epoch's steps are cut into 3 contiguous chunks, each run once with its
+    offset (the LP kernels number their random keys from it), and their counts are summed."""
+    prob = _problem("least_squares")
+    s = make_solver(prob, "halp", precision=8, step=0.01, threads=min(3, numba.config.NUMBA_NUM_THREADS))
+    seen = []
+
+    def run(chunk, first):
+        seen.append((first, chunk.copy()))
+        return chunk.shape[0]
+
+    assert s._run_steps(run, np.arange(11, 22)) == 11
+    seen.sort(key=lambda item: item[0])
+    assert len(seen) == s.threads
+    np.testing.assert_array_equal(np.concatenate([chunk for _, chunk in seen]), np.arange(11, 22))
+    assert [first for first, _ in seen] == [int(np.sum([len(c) for _, c in seen[:m]]))
+                                           for m in range(len(seen))]
 
 
 @pytest.mark.parametrize("solver,precision,itemsize,passes", [
