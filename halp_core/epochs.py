@@ -51,23 +51,34 @@ from .losses import _dloss as dloss, _softmax_minus_onehot as softmax_minus_oneh
 # and are then added in block order, so the result depends on the block count only, never on
 # thread timing. One block (the default) is the plain single-threaded pass.
 
+FLUSH_ROWS = 256
+
+
 @njit(cache=True, fastmath=FAST)
 def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
     r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
     X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
-    w (d,) float; acc (d,) float, the dtype of the gradient.
+    w (d,) float; acc (d,) float, the dtype of the gradient. The dot products and the row sums
+    run in w's dtype (float32 w: 16 int8 or float32 columns per AVX-512 vector), the sums added
+    into acc every FLUSH_ROWS rows, so float32 rounding accumulates over at most that many rows.
     """
     d = X.shape[1]
+    G = w.dtype.type
+    part = np.zeros(d, dtype=w.dtype)   # rows summed in w's dtype, FLUSH_ROWS at a time
     for i in range(lo, hi):
         a = x_scale * np.float64(vector_dot(X[i], w))
         r = dloss(kind, a, y[i])
         a_out[i] = a
         r_out[i] = r
-        rc = acc.dtype.type(r)
+        rc = G(r)
         for j in range(d):
-            acc[j] += rc * X[i, j]
+            part[j] += rc * G(X[i, j])
+        if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
+            for j in range(d):
+                acc[j] += part[j]
+                part[j] = 0
 
 
 @njit(cache=True, fastmath=FAST)

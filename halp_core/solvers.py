@@ -233,6 +233,12 @@ class LowPrecisionSolver(Solver):
         self._full_grad(problem.Xq[:1], problem.x_scale, self.w, self._a[:1].copy(),
                         self._r[:1].copy(), self._g.copy())
 
+    def _full_grad(self, X, x_scale, w, a, r, g):
+        """The full-gradient pass on the narrow data with the anchor rounded to float32: int8
+        rows convert to float32 lanes (twice float64's width), partial sums go to the float64
+        gradient every epochs.FLUSH_ROWS rows (linear models)."""
+        super()._full_grad(X, x_scale, w.astype(np.float32), a, r, g)
+
     def _initial_scale(self, scale):
         if scale is not None:
             return _positive(scale, "scale")

@@ -25,6 +25,10 @@ def stats(asm):
         "vcvtps2pd": len(re.findall(r"\bvcvtps2pd\b", asm)),
         "packed_float_ops": len(re.findall(r"\bv(?:fmadd|fnmadd|fmsub|fnmsub)\d+ps\b|\bv(?:add|mul|sub)ps\b", asm)),
         "vroundps": len(re.findall(r"\bvroundps\b", asm)),
+        # integer-lane step (halp_core.int_lanes): 16-bit lanes for int8 iterates (word multiplies
+        # and arithmetic shifts), 32-bit lanes for int16 ones (dword shifts)
+        "word_lane_ops": len(re.findall(r"\bvpmullw\b|\bvpsraw\b", asm)),
+        "dword_shifts": len(re.findall(r"\bvpsrad\b", asm)),
         "vector_loops": [len(body) for _, body in vector_loops(asm)],
     }
 
@@ -68,8 +72,8 @@ def main():
         kernel = getattr(epochs, name)
         for sig, asm in kernel.inspect_asm().items():
             # the iterate: w (float kernels' third argument, the gradient's fourth) or k
-            iterate = ("w", sig[2]) if name.startswith("fp_") else (
-                ("k", sig[3]) if name.startswith("lp_") else ("w", sig[3]))
+            iterate = ("w", sig[2]) if name.startswith("_fp_") else (
+                ("k", sig[3]) if name.startswith("_lp_") else ("w", sig[3]))
             asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
     for sig, asm in kernels._dot.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm

@@ -1,5 +1,8 @@
 """The generated machine code is what a fast kernel needs: int8 dot products on vpmaddwd (or VNNI),
-no float64 promotion in float32 kernels, and vectorized hot loops (ymm/zmm registers)."""
+no float64 promotion in float32 kernels, vectorized hot loops (ymm/zmm registers), and the
+low-precision step in integer lanes. The checks name x86 vector instructions: they skip on a CPU
+without AVX2 (the project's machines change between AVX2 and AVX-512; none of this depends on
+which)."""
 
 import json
 import os
@@ -8,6 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from halp_bench.machine import instruction_set
+
+pytestmark = pytest.mark.skipif(instruction_set() not in ("avx2", "avx512", "avx512-vnni"),
+                                reason=f"the checks read AVX2/AVX-512 code; this CPU: "
+                                       f"{instruction_set()}")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +42,10 @@ def test_int8_dot_products_use_multiply_add(assembly):
 
 
 def test_float32_kernels_do_not_promote_to_float64(assembly):
-    for name, stats in _select(assembly, "float32").items():
+    """Kernels on float32 data stay in float32. (The full gradient on int8 data sums rows in
+    float32 and adds the partial sums into its float64 gradient every FLUSH_ROWS rows: there the
+    widening is the design.)"""
+    for name, stats in _select(assembly, "(array(float32").items():
         assert stats["vcvtps2pd"] == 0, name
         assert stats["packed_float_ops"] > 0, name
 
@@ -41,9 +53,19 @@ def test_float32_kernels_do_not_promote_to_float64(assembly):
 def test_hot_loops_are_vectorized(assembly):
     for name, stats in assembly.items():
         assert stats["ymm_or_zmm"] > 0, name
-    # the stochastic rounding runs on packed float32, for 8- and 16-bit iterates alike
+    # the float-lane fallback of the stochastic rounding runs on packed float32
     for name, stats in _select(assembly, "lp_epoch").items():
         assert stats["vroundps"] > 0, name
+
+
+def test_low_precision_step_runs_in_integer_lanes(assembly):
+    """int8 iterates on int8 data: 16-bit word multiplies and arithmetic shifts (halp_core.int_lanes);
+    int16 iterates: 32-bit arithmetic shifts, in the linear and the multinomial kernels."""
+    for kernel in ("_lp_epoch_linear", "_lp_epoch_multinomial"):
+        for name, stats in _select(assembly, kernel, "(array(int8", "k=array(int8").items():
+            assert stats["word_lane_ops"] >= 2, name
+        for name, stats in _select(assembly, kernel, "(array(int8", "k=array(int16").items():
+            assert stats["dword_shifts"] > 0, name
 
 
 def test_every_kernel_has_a_vectorized_loop(assembly):
