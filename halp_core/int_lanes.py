@@ -45,7 +45,7 @@ from numba.extending import intrinsic, overload
 
 from .fixed_point import _lane_hash, _lane_uniform
 
-LANES = 32                     # coordinates per vector block
+LANES = 64                     # coordinates per vector block
 _GOLDEN = 0x9E3779B9
 _F1, _F2 = 0x85EBCA6B, 0xC2B2AE35
 # counters of the per-step scalar dithers: far above any coordinate counter (j // 2 < 2**30)
