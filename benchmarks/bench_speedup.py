@@ -10,10 +10,15 @@ bench_epoch), same step, seed and sampling:
 Lower is better (asv treats higher as worse): 0.5 means the low-precision epoch takes half the
 time. Both solvers are built and warmed first; then rounds alternate the order (A B, B A, ...)
 until at least MIN_ROUNDS rounds and BUDGET_S seconds are spent (at most MAX_ROUNDS).
+
+``AllCoresSpeedup.track_speedup``: the same ratio with both solvers on all of Numba's threads
+(NUMBA_NUM_THREADS: Hogwild! inner steps and a row-block full gradient), at 8 bits against
+float32, out of cache.
 """
 
 import time
 
+import numba
 import numpy as np
 
 from . import common
@@ -50,11 +55,22 @@ class Speedup:
     setup_cache = common.epoch_problem_files
     timeout = 900
 
+    def threads(self):
+        return 1
+
     def setup(self, paths, method, bits, baseline, size_mb):
         prob = common.load_epoch_problem(paths, size_mb)
         step = common.epoch_step(prob)
-        self.low = common.build_solver(prob, method, bits, step)
-        self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step)
+        self.low = common.build_solver(prob, method, bits, step, threads=self.threads())
+        self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step,
+                                        threads=self.threads())
 
     def track_speedup(self, paths, method, bits, baseline, size_mb):
         return interleaved_ratio(self.low.run_epoch, self.base.run_epoch)
+
+
+class AllCoresSpeedup(Speedup):
+    params = [["halp", "lp-sgd"], [8], ["fp32"], [100, 400]]
+
+    def threads(self):
+        return numba.config.NUMBA_NUM_THREADS

@@ -3,9 +3,10 @@ single-thread headline numbers of bench_epoch and bench_speedup).
 
 ``ThreadScaling.time_epoch(solver, precision, threads)``: seconds per epoch on the bench_epoch
 problem at THREADS_SIZE_MB, built with ``make_solver(..., threads=threads)``. Threads split the
-full-gradient pass of svrg / lp-svrg / halp into row blocks (inner steps stay sequential), so
-sgd and lp-sgd are expected not to change. Thread counts above Numba's (NUMBA_NUM_THREADS,
-the machine's cores by default) are skipped.
+full-gradient pass of svrg / lp-svrg / halp into row blocks and run the inner steps of every
+solver Hogwild! (lock-free on the shared iterate), so every solver can scale. Thread counts above
+Numba's (NUMBA_NUM_THREADS, the machine's cores by default) are skipped; the largest one measured
+is "all cores" on a machine with at most 8.
 """
 
 import numba

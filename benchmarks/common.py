@@ -181,11 +181,18 @@ def epoch_step(prob):
     return EPOCH_STEP_FACTOR / prob.L_max
 
 
-def build_solver(prob, solver, precision, step, seed=0):
+def build_solver(prob, solver, precision, step, seed=0, threads=1):
     """A warmed solver: constructed (validation, allocation, compilation) and run for one
-    epoch, so nothing but epoch work is left for a timed call."""
-    s = api().make_solver(prob, solver, precision=precision, step=step,
-                          sampling=EPOCH_SAMPLING, seed=seed)
+    epoch, so nothing but epoch work is left for a timed call. threads > 1 on a commit whose
+    make_solver has no threads option skips the benchmark (NotImplementedError)."""
+    options = {} if threads == 1 else {"threads": threads}
+    try:
+        s = api().make_solver(prob, solver, precision=precision, step=step,
+                              sampling=EPOCH_SAMPLING, seed=seed, **options)
+    except TypeError as err:
+        if options:
+            raise NotImplementedError(str(err)) from err
+        raise
     s.run_epoch()
     return s
 
