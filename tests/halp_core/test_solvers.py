@@ -221,3 +221,28 @@ def test_lp_default_scale_covers_the_optimum():
     prob = _problem("least_squares")
     run = make_solver(prob, "lp-sgd", precision=8, step=0.01)
     assert np.isclose(run.scale * 127, 2 * np.abs(prob.w_star).max())
+
+
+def test_anchor_gradient_is_float32_far_from_the_optimum_and_float64_near_it(monkeypatch):
+    """The low-precision solvers' full gradient reads the int8 data with a float32 anchor while
+    ||g|| is large against float32's resolution, and again in float64 once it is not, so HALP
+    still reaches SVRG-fp64's floor (f - f* far below anything float32 could resolve)."""
+    from halp_core import epochs
+
+    prob = datasets.synthetic_least_squares(400, 20, lam=1e-2, noise=0.1, seed=5)
+    dtypes = []
+    real = epochs._full_grad_linear
+
+    def spy(X, x_scale, y, w, *args, **kw):
+        dtypes.append(w.dtype)
+        return real(X, x_scale, y, w, *args, **kw)
+
+    monkeypatch.setattr(epochs, "_full_grad_linear", spy)
+    s = make_solver(prob, "halp", precision=16, step=0.5 / prob.L_max)
+    dtypes.clear()
+    s.run_epoch()
+    assert dtypes == [np.dtype(np.float32)]
+    for _ in range(39):
+        s.run_epoch()
+    assert dtypes[-2:] == [np.dtype(np.float32), np.dtype(np.float64)]
+    assert prob.suboptimality(s.w) <= 1e-20
