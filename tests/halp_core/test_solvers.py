@@ -41,6 +41,16 @@ def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
             return ref.full_grad_multinomial(X, x_scale, y, w, prob.lam)
         return ref.full_grad_linear(X, x_scale, y, w, prob.lam, kind)
 
+    k_dtype = fixed_point.storage_dtype(bits) if bits else None
+
+    def lp_epoch(k, *args):
+        """ref.lp_epoch on k of the storage dtype (the lane width follows it); multinomial
+        iterates go in as K^T, as the kernel takes them."""
+        if kind == "multinomial":
+            out, sat = ref.lp_epoch(prob.Xq, prob.x_scale, y, k.T.astype(k_dtype), *args)
+            return out.T, sat
+        return ref.lp_epoch(prob.Xq, prob.x_scale, y, k.astype(k_dtype), *args)
+
     w, k, center = zeros_w.copy(), zeros_w.astype(np.int64), zeros_w.copy()
     for epoch, idx in enumerate(_indices(seed, prob.n, epochs, sampling)):
         step0 = epoch * prob.n
@@ -50,19 +60,19 @@ def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
             _, r, g = full_grad(prob.X, 1.0, w)
             w = ref.fp_epoch(prob.X, y, w, r, g - prob.lam * w, prob.lam, step, idx, kind)
         elif solver == "lp-sgd":
-            k, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, k, scale, zeros_n, zeros_n, zeros_w,
-                                prob.lam, step, idx, kind, key, step0, bits)
+            k, _ = lp_epoch(k, scale, zeros_n, zeros_n, zeros_w, prob.lam, step, idx, kind, key,
+                            step0, bits)
         elif solver == "lp-svrg":
             anchor = scale * k
             _, r, g = full_grad(prob.Xq, prob.x_scale, anchor)
             vg = step / scale * (g - prob.lam * anchor)
-            k, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, k, scale, zeros_n, r, vg, prob.lam,
-                                step, idx, kind, key, step0, bits)
+            k, _ = lp_epoch(k, scale, zeros_n, r, vg, prob.lam, step, idx, kind, key, step0,
+                            bits)
         else:  # halp: bit centering, then the inner loop on the offset
             a, r, g = full_grad(prob.Xq, prob.x_scale, center)
             scale = np.linalg.norm(g) / (mu * top)
-            z, _ = ref.lp_epoch(prob.Xq, prob.x_scale, y, np.zeros_like(k), scale, a, r,
-                                step / scale * g, prob.lam, step, idx, kind, key, step0, bits)
+            z, _ = lp_epoch(np.zeros_like(k), scale, a, r, step / scale * g, prob.lam, step, idx,
+                            kind, key, step0, bits)
             center = center + scale * z
     if solver in ("sgd", "svrg"):
         return w
@@ -89,8 +99,11 @@ def test_solver_epochs_match_reference(kind, solver, precision):
         np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
     elif precision == "fp32":
         np.testing.assert_allclose(run.w, expected, rtol=1e-3, atol=1e-5)
-    elif bits == 16:  # a 16-bit grid step is tiny: float32 rounding flips no integer here
-        np.testing.assert_allclose(run.w, expected, rtol=1e-9, atol=1e-12)
+    elif bits == 16:  # a 16-bit grid step is tiny: float32 rounding flips no integer here, but
+        # HALP's anchor gradient (float32 far from the optimum, docs/design.md) moves its grid
+        # scale s, and with it every offset, by about float32's resolution
+        rtol = 1e-6 if solver == "halp" else 1e-9
+        np.testing.assert_allclose(run.w, expected, rtol=rtol, atol=1e-12)
     else:  # coarse grids: rare one-step flips from float32 rounding (see test_kernels.test_lp_epoch)
         grid = scale if solver != "halp" else np.abs(expected).max() / 2 ** (bits - 1)
         assert np.abs(run.w - expected).max() <= 4 * max(grid, 1e-3)
