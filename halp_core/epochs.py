@@ -82,32 +82,32 @@ def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
 
 
 @njit(cache=True, fastmath=FAST)
-def _grad_rows_multinomial(X, x_scale, labels, W, lo, hi, a_out, r_out, acc):
+def _grad_rows_multinomial(X, x_scale, labels, WT, lo, hi, a_out, r_out, accT):
     """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
-    r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and acc += sum_i X[i]^T r_i ((d, C)).
+    r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and accT += r_i X[i] per class
+    ((C, d), the gradient transposed).
 
-    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float; a_out, r_out (n, C).
+    X (n, d) float/int with scale x_scale; labels (n,) int64; WT (C, d) float, the weights
+    transposed, so that each class is one vectorized dot and one axpy over d; a_out, r_out (n, C).
+    Rows are summed in WT's dtype and added into accT every FLUSH_ROWS rows (as the linear pass).
     """
-    d, C = W.shape
-    F = W.dtype.type  # scores accumulate in W's dtype (no float64 promotion in float32 runs)
+    C, d = WT.shape
+    G = WT.dtype.type
     a_scale = a_out.dtype.type(x_scale)
-    scores = np.empty(C, dtype=W.dtype)
-    r_row = np.empty(C, dtype=acc.dtype)
+    part = np.zeros((C, d), dtype=WT.dtype)
     for i in range(lo, hi):
-        scores[:] = 0
-        for j in range(d):
-            x = F(X[i, j])
-            for c in range(C):
-                scores[c] += x * W[j, c]
         for c in range(C):
-            a_out[i, c] = a_scale * scores[c]
+            a_out[i, c] = a_scale * vector_dot(X[i], WT[c])
         softmax_minus_onehot(a_out[i], labels[i], r_out[i])
         for c in range(C):
-            r_row[c] = r_out[i, c]
-        for j in range(d):
-            x = acc.dtype.type(X[i, j])
+            rc = G(r_out[i, c])
+            for j in range(d):
+                part[c, j] += rc * G(X[i, j])
+        if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
             for c in range(C):
-                acc[j, c] += x * r_row[c]
+                for j in range(d):
+                    accT[c, j] += part[c, j]
+                    part[c, j] = 0
 
 
 @njit(cache=True, parallel=True)
@@ -119,11 +119,11 @@ def _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc):
 
 
 @njit(cache=True, parallel=True)
-def _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc):
-    n, blocks = X.shape[0], acc.shape[0]
+def _grad_blocks_multinomial(X, x_scale, labels, WT, a_out, r_out, accT):
+    n, blocks = X.shape[0], accT.shape[0]
     for b in prange(blocks):
-        _grad_rows_multinomial(X, x_scale, labels, W, b * n // blocks, (b + 1) * n // blocks,
-                              a_out, r_out, acc[b])
+        _grad_rows_multinomial(X, x_scale, labels, WT, b * n // blocks, (b + 1) * n // blocks,
+                              a_out, r_out, accT[b])
 
 
 @njit(cache=True, fastmath=FAST)
@@ -176,13 +176,14 @@ def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, bloc
     """
     _check_blocks(blocks)
     n = X.shape[0]
-    acc = np.zeros((blocks,) + W.shape, dtype=g_out.dtype)
+    WT = np.ascontiguousarray(W.T)
+    accT = np.zeros((blocks,) + WT.shape, dtype=g_out.dtype)
     if blocks == 1:
-        _grad_rows_multinomial(X, x_scale, labels, W, 0, n, a_out, r_out, acc[0])
+        _grad_rows_multinomial(X, x_scale, labels, WT, 0, n, a_out, r_out, accT[0])
     else:
         set_num_threads(blocks)
-        _grad_blocks_multinomial(X, x_scale, labels, W, a_out, r_out, acc)
-    _finish_grad(acc, x_scale / n, lam, W, g_out)
+        _grad_blocks_multinomial(X, x_scale, labels, WT, a_out, r_out, accT)
+    _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)
 
 
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
