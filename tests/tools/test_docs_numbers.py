@@ -69,9 +69,9 @@ def test_measured_tolerance(old, new, holds):
 
 # ---- (c) ---------------------------------------------------------------------------------------
 
-def _asv(commit, env, benchmark):
+def _asv(commit, env, benchmark, machine=dn.MACHINE):
     """{params: value} read straight from a shipped asv result file."""
-    (path,) = (dn.RESULTS / dn.MACHINE).glob(f"{commit}-{env}*.json")
+    (path,) = (dn.RESULTS / machine).glob(f"{commit}-{env}*.json")
     data = json.loads(path.read_text())
     entry = data["results"][benchmark]
     params = entry[data["result_columns"].index("params")]
@@ -89,7 +89,8 @@ def test_quoted_numbers_match_shipped_files():
     final = convex[(convex["problem"] == "mnist") & (convex["label"] == "halp-16")]["subopt"]
     assert f"| halp-16 | " in blocks[("reproduction.md", "reproduction-convex")]
     assert f"{final.iloc[-1]:.1e} |" in blocks[("reproduction.md", "reproduction-convex")]
-    ratio = _asv("bb1869fc", "virtualenv", "bench_speedup.Speedup.track_speedup")
+    ratio = _asv(dn.PERF_COMMIT, "virtualenv", "bench_speedup.Speedup.track_speedup",
+                 dn.PERF_MACHINE)
     row = next(line for line in blocks[("README.md", "speedup")].splitlines()
                if line.startswith("| 400 MiB |"))
     assert row.split(" | ")[1].startswith(f"{ratio[('halp', 8, 'fp32', 400)]:.2f} (was ")
