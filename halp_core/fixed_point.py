@@ -19,8 +19,8 @@ error, at most about 2**-24 |m| per term.
 Random source: stateless counter hashes. A 32-bit key comes from the seed (``seed_key``).
 ``quantize_stochastic`` draws u for element j from the top 24 bits of _hash32(key ^ j * 0x9E3779B9).
 Inside the solvers every step t has its own key ``_step_key(key, t)`` and every coordinate of the step
-its own random bits, ``_lane_hash(step key, counter)`` (murmur3's 32-bit finalizer of
-key + counter * 0x9E3779B9, computed in 32-bit lanes so it vectorizes): independent per coordinate
+its own random bits, ``_lane_hash(step key, counter)`` (lowbias32 of key + counter * 0x9E3779B9,
+computed in 32-bit lanes so it vectorizes): independent per coordinate
 and per step, never shared through a table (a shared table of uniforms read through shifted windows
 is unbiased only on average over seeds: within one run a constant move drifts all coordinates
 together). ``_lane_uniform`` turns the bits into u on [0, 1) with 24 bits for the float-lane update;
@@ -42,9 +42,6 @@ _S8 = np.uint64(8)
 _C1 = np.uint64(0x7FEB352D)
 _C2 = np.uint64(0x846CA68B)
 _GOLDEN = np.uint64(0x9E3779B9)
-_F1 = np.uint64(0x85EBCA6B)
-_F2 = np.uint64(0xC2B2AE35)
-_S13 = np.uint64(13)
 _UNIT24 = 1.0 / (1 << 24)
 
 
@@ -161,16 +158,10 @@ def _float_dtype(dtype):
 
 @njit(cache=True, inline="always")
 def _lane_hash(key, counter):
-    """32 random bits (uint64 below 2**32) for ``counter`` under a step key: murmur3's fmix32 of
+    """32 random bits (uint64 below 2**32) for ``counter`` under a step key: _hash32 of
     key + counter * 0x9E3779B9 (mod 2**32). halp_core.int_lanes computes the same function in
     vector lanes; tests/reference.py has its NumPy twin."""
-    h = (key + np.uint64(counter) * _GOLDEN) & _M32
-    h ^= h >> _S16
-    h = (h * _F1) & _M32
-    h ^= h >> _S13
-    h = (h * _F2) & _M32
-    h ^= h >> _S16
-    return h
+    return _hash32(key + np.uint64(counter) * _GOLDEN)
 
 
 @njit(cache=True, inline="always")

@@ -47,7 +47,7 @@ from .fixed_point import _lane_hash, _lane_uniform
 
 LANES = 64                     # coordinates per vector block
 _GOLDEN = 0x9E3779B9
-_F1, _F2 = 0x85EBCA6B, 0xC2B2AE35
+_C1, _C2 = 0x7FEB352D, 0x846CA68B     # fixed_point._hash32 (lowbias32)
 # counters of the per-step scalar dithers: far above any coordinate counter (j // 2 < 2**30)
 _DITHER_C, _DITHER_SH, _DITHER_VG = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 
@@ -143,14 +143,14 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         with cgutils.for_range(builder, n_blocks) as loop:
             b = loop.index
             k_l, x_l, vg_hi, vg_lo = load(0, b), load(1, b), load(2, b), load(3, b)
-            # random bits: fmix32(key + (b * LANES / P + lane) * golden), one slot per coordinate
+            # random bits: _hash32(key + (b * LANES / P + lane) * golden), a slot per coordinate
             first = builder.trunc(builder.mul(b, ir.Constant(b.type, h32.count)), i32)
             h = builder.add(key_v, builder.mul(builder.add(splat(first, h32), iota),
                                                const(h32, _GOLDEN)))
             h = builder.xor(h, builder.lshr(h, const(h32, 16)))
-            h = builder.mul(h, const(h32, _F1))
-            h = builder.xor(h, builder.lshr(h, const(h32, 13)))
-            h = builder.mul(h, const(h32, _F2))
+            h = builder.mul(h, const(h32, _C1))
+            h = builder.xor(h, builder.lshr(h, const(h32, 15)))
+            h = builder.mul(h, const(h32, _C2))
             h = builder.xor(h, builder.lshr(h, const(h32, 16)))
             rnd = builder.and_(builder.zext(builder.bitcast(h, slots), vl),
                                const(vl, width.one - 1))

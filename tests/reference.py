@@ -30,14 +30,8 @@ GOLDEN = np.uint64(0x9E3779B9)
 
 
 def lane_hash(key, counter):
-    """fmix32(key + counter * 0x9E3779B9 mod 2**32), the per-coordinate random bits (uint64)."""
-    h = (np.uint64(key) + np.asarray(counter, dtype=np.uint64) * GOLDEN) & M32
-    h ^= h >> np.uint64(16)
-    h = (h * np.uint64(0x85EBCA6B)) & M32
-    h ^= h >> np.uint64(13)
-    h = (h * np.uint64(0xC2B2AE35)) & M32
-    h ^= h >> np.uint64(16)
-    return h
+    """hash32(key + counter * 0x9E3779B9 mod 2**32), the per-coordinate random bits (uint64)."""
+    return hash32(np.uint64(key) + np.asarray(counter, dtype=np.uint64) * GOLDEN)
 
 
 def lane_uniform(key, counter):
