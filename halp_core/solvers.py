@@ -249,11 +249,11 @@ class LowPrecisionSolver(Solver):
     def _float32_error(self, x_scale, w, r):
         """A bound (up to a small factor) on the float32 pass's error in ||g||: 2^-20 mean_i
         ||x_i|| (|r_i| + ||x_i|| ||w||), the rounding of the dot products, derivatives and sums."""
-        if self._row_norms is None:   # once per solver, 4096 rows at a time
+        if self._row_norms is None:   # once per solver, 512 rows at a time (little memory)
             Xq = self.problem.Xq
             self._row_norms = np.concatenate([
-                np.sqrt(np.square(Xq[i:i + 4096], dtype=np.float64).sum(axis=1))
-                for i in range(0, Xq.shape[0], 4096)])
+                np.sqrt(np.square(Xq[i:i + 512], dtype=np.float64).sum(axis=1))
+                for i in range(0, Xq.shape[0], 512)])
         norms = x_scale * self._row_norms
         r_size = np.abs(r) if r.ndim == 1 else np.sqrt(np.sum(r * r, axis=1))
         return 2.0 ** -20 * float(np.mean(norms * (r_size + norms * np.linalg.norm(w))))
