@@ -265,8 +265,12 @@ class HalpSolver(LowPrecisionSolver):
     f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
     strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
     problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
-    the mu of each epoch.
+    the mu of each epoch. Multinomial problems: the anchor's class mean is removed after every
+    epoch (``_end_epoch``; ``remove_class_mean = False`` on an instance turns it off, for
+    comparisons).
     """
+
+    remove_class_mean = True
 
     def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, threads, mu="auto"):
         self.auto = isinstance(mu, str)
@@ -314,7 +318,7 @@ class HalpSolver(LowPrecisionSolver):
         section 4)."""
         before = self.center.copy() if self.auto else None
         self.center += self.scale * self._k
-        if self.multinomial:
+        if self.multinomial and self.remove_class_mean:
             self.center -= self.center.mean(axis=1, keepdims=True)
         if self.auto:
             self._offset = self.center - before

@@ -1,7 +1,7 @@
 """Reproduce the HALP paper's experiments as one command, with CSV trajectories, interactive plotly
 HTML figures and a markdown summary of the measured numbers.
 
-    python -m halp_bench.reproduce [--quick] [--out DIR] [--mnist-path FILE] [--seeds N]
+    python -m halp_bench.reproduce [--quick | --tiny] [--out DIR] [--mnist-path FILE] [--seeds N]
 
 Experiments (every solver of one problem solves the same 8-bit data, so f* is common), each run
 with ``Settings.seeds`` seeds (0..N-1: sampling and rounding; the data are fixed):
@@ -34,7 +34,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +96,10 @@ class Settings:
         """The test suite's size: seconds per experiment, three seeds."""
         return cls(mnist_rows=500, mnist_epochs=10, sweep_epochs=60, mlp_rows=2000, mlp_epochs=3,
                    seeds=3)
+
+
+SIZES = {"--quick": Settings.quick, "--tiny": Settings.tiny}
+"""Command-line flags of the smaller sizes (the default is the full run)."""
 
 
 def label(solver, precision):
@@ -263,9 +267,10 @@ def convex_runs(convex):
 
 def command(settings):
     """The command line that runs ``settings`` (without --out)."""
-    quick = " --quick" if settings.mnist_rows == QUICK_MNIST_ROWS else ""
+    size = next((f" {flag}" for flag, make in SIZES.items()
+                 if replace(make(), seeds=settings.seeds) == settings), "")
     seeds = "" if settings.seeds == Settings.seeds else f" --seeds {settings.seeds}"
-    return f"python -m halp_bench.reproduce{quick}{seeds}"
+    return f"python -m halp_bench.reproduce{size}{seeds}"
 
 
 def summary(convex, sweep, mlp_frame, settings, run):
@@ -397,16 +402,20 @@ def reproduce(out, settings, mnist_path=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m halp_bench.reproduce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="CI size: the first rows of MNIST only")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="CI size: the first rows of MNIST only")
+    size.add_argument("--tiny", action="store_true",
+                      help="the test suite's size (seconds per experiment, 3 seeds)")
     parser.add_argument("--out", default="results-reproduction", help="output folder")
     parser.add_argument("--mnist-path", default=None, help="a local mnist.pkl.gz")
-    parser.add_argument("--seeds", type=int, default=Settings.seeds,
-                        help=f"seeds per run (default {Settings.seeds}; figures and verdicts "
-                             "use the median over them)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"seeds per run (default {Settings.seeds}, --tiny 3; figures and "
+                             "verdicts use the median over them)")
     args = parser.parse_args(argv)
-    if args.seeds < 1:
+    if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be >= 1")
-    settings = Settings.quick() if args.quick else Settings()
-    settings.seeds = args.seeds
+    settings = Settings.quick() if args.quick else Settings.tiny() if args.tiny else Settings()
+    if args.seeds is not None:
+        settings.seeds = args.seeds
     print(reproduce(args.out, settings, args.mnist_path))
