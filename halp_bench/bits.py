@@ -12,7 +12,8 @@ problem: kind, n, d, lam, cond, noise; one step, data width and mu setting):
   (a seed that never gets there, or diverged, counts as infinitely many);
 * the measured requirement is the smallest b of the sweep such that HALP-b and every wider b of
   the sweep pass (so one lucky width below a failing one does not count); "none" when even the
-  widest (16) fails: no b <= 16 suffices.
+  widest (16) fails: no b <= 16 suffices. When the narrowest width of the sweep (4) passes, the
+  requirement is "that or fewer".
 
 A grid point where SVRG itself does not reach TARGET within the run has no measurement (it is
 left out and counted). A point whose budget FACTOR x SVRG's epochs exceeds the epochs run is
@@ -23,7 +24,9 @@ The prediction is ``halp_core.bit_budget.bits_for(kappa, d)`` with the run's kap
 mu_min the smallest Hessian eigenvalue at w*, computed by the sweep's worker with
 ``halp_core.bit_budget.smallest_curvature``) and d its number of weights. It agrees when
 |measured - predicted| <= 1; a "none" agrees with a prediction of 16 bits or more (the sweep
-cannot tell 17 from 20). Outputs: ``requirement.csv`` (the table), ``runs.csv`` (one row per
+cannot tell 17 from 20), and a measurement at the narrowest width with any prediction up to one
+bit above it. The same comparison is made for ``calibrated`` (``bits_for`` with the constant
+``halp_core.bit_budget.CALIBRATION``, read off this sweep: in sample). Outputs: ``requirement.csv`` (the table), ``runs.csv`` (one row per
 run: the sweep summary it was computed from), ``record.json`` (commands, rule, machine, version,
 agreement) and ``requirement.png`` (the figure).
 """
@@ -37,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from halp_core import fixed_point
-from halp_core.bit_budget import RULE, bits_for
+from halp_core.bit_budget import CALIBRATION, RULE, bits_for
 
 from . import sweep
 from .machine import cpu_description
@@ -49,8 +52,8 @@ POINT = ("problem", "n", "d", "lam", "noise", "cond", "step_factor", "data_bits"
 SETTINGS = {"mu_min": "μ = μ_min (the paper's bit centering)", "auto": "μ = \"auto\""}
 """HALP's mu settings the table distinguishes, with their labels."""
 COLUMNS = ("problem", "d", "lam", "cond", "n", "kind", "mu", "kappa", "kappa_sqrt_d", "predicted",
-           "measured", "difference", "agrees", "svrg_epochs", "budget", "epochs_run", "censored",
-           "seeds")
+           "measured", "difference", "agrees", "calibrated", "calibrated_agrees", "svrg_epochs",
+           "budget", "epochs_run", "censored", "seeds")
 
 
 def _epochs(values):
@@ -106,6 +109,7 @@ def requirement(frame, target=TARGET, factor=FACTOR):
         d = int(point[POINT.index("d")])
         weights = d   # least squares and binary logistic: one weight per feature
         predicted = bits_for(max(kappa, 1.0), weights)
+        calibrated = bits_for(max(kappa, 1.0), weights, CALIBRATION)
         for setting, runs_of in halp.groupby("setting", sort=True):
             per_bits = runs_of.groupby(runs_of["precision"].astype(int))["reached_epoch"]
             passing = {b: _epochs(v.to_numpy(dtype=float)) <= budget for b, v in per_bits}
@@ -115,17 +119,20 @@ def requirement(frame, target=TARGET, factor=FACTOR):
                 if not passing[b]:
                     break
                 measured = float(b)
-            widest = widths[-1]
-            if np.isnan(measured):
-                agrees = predicted >= widest
-            else:
-                agrees = abs(measured - predicted) <= 1
+            def agrees(guess, measured=measured, narrowest=widths[0], widest=widths[-1]):
+                if np.isnan(measured):
+                    return guess >= widest
+                if measured == narrowest:
+                    return guess <= narrowest + 1
+                return abs(measured - guess) <= 1
             rows.append(dict(
                 problem=point[0], d=d, lam=float(point[POINT.index("lam")]),
                 cond=float(point[POINT.index("cond")]), n=int(point[1]),
                 kind=runs_of["kind"].iloc[0], mu=setting, kappa=kappa,
                 kappa_sqrt_d=kappa * np.sqrt(weights), predicted=predicted, measured=measured,
-                difference=measured - predicted, agrees=bool(agrees), svrg_epochs=svrg_epochs,
+                difference=measured - predicted, agrees=bool(agrees(predicted)),
+                calibrated=calibrated, calibrated_agrees=bool(agrees(calibrated)),
+                svrg_epochs=svrg_epochs,
                 budget=budget, epochs_run=epochs_run, censored=bool(budget > epochs_run),
                 seeds=int(runs_of["seed"].nunique())))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -133,16 +140,21 @@ def requirement(frame, target=TARGET, factor=FACTOR):
 
 
 def agreement(table):
-    """{mu setting: dict(points, agree, share, none, over, under)}: how often the prediction
-    agrees (within one bit), how many points no b <= 16 suffices for, and how many measured
-    more than one bit above / below the prediction."""
+    """{mu setting: dict(points, agree, share, none, over, under, median_difference,
+    calibrated_agree)}: how often the prediction agrees (within one bit), how many points no
+    b <= 16 suffices for, how many measured more than one bit above / below the prediction (and
+    do not agree), the median of measured - predicted, and how often the calibrated rule
+    agrees."""
     out = {}
     for setting, part in table.groupby("mu", sort=True):
         diff = part["difference"]
+        off = ~part["agrees"]
         out[setting] = dict(points=int(len(part)), agree=int(part["agrees"].sum()),
                             share=float(part["agrees"].mean()),
                             none=int(part["measured"].isna().sum()),
-                            over=int((diff > 1).sum()), under=int((diff < -1).sum()))
+                            over=int((off & (diff > 1)).sum()), under=int((off & (diff < -1)).sum()),
+                            median_difference=float(diff.median()),
+                            calibrated_agree=int(part["calibrated_agrees"].sum()))
     return out
 
 
@@ -165,6 +177,8 @@ def requirement_figure(table, path):
         grid = np.arange(lo, hi + 1)
         ax.fill_between(grid, grid - 1, grid + 1, color="0.9", label="within one bit")
         ax.plot(grid, grid, color="0.5", lw=1)
+        ax.plot(grid, grid - 5, color="0.5", lw=1, ls="--",
+                label="5 bits below (≈ the calibrated rule)")
         for kind, marker in (("least_squares", "o"), ("logistic", "s")):
             sub = part[part["kind"] == kind]
             y = sub["measured"].fillna(top)
