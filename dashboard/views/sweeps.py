@@ -33,12 +33,14 @@ def _bits_section():
     """The shipped predicted-vs-measured bit requirement (`data.BITS_COMMAND`), shown below any sweep."""
     st.header("HALP's bit requirement: predicted against measured")
     path = data.bits_file()
+    if not path.exists() and not path.is_symlink():
+        st.info(f"No bit-requirement table at `{path}` yet: run the `sweeps/bits-needed-*.toml` "
+                f"sweeps, then `{data.BITS_COMMAND}`.")
+        return
     table, problems = data.load_bits(path)
     for problem in problems:
         st.warning(problem)
     if table is None:
-        st.info(f"No bit-requirement table yet: run the `sweeps/bits-needed-*.toml` sweeps, then "
-                f"`{data.BITS_COMMAND}`.")
         return
     st.markdown("Predicted: the smallest b with 2^(b−1) − 1 ≥ κ√d (`halp_core.bits_needed`). Measured: the "
                 "smallest b from which HALP-b reaches f − f* ≤ 1e-10 within 2× SVRG's epochs (medians over "
