@@ -137,12 +137,23 @@ def _hessian_operator(problem, w, project):
     return scipy.sparse.linalg.LinearOperator((size, size), matvec=matvec, dtype=np.float64)
 
 
-def _smallest_eigenvalue(op, size, upper):
+def _linear_hessian(problem, w):
+    """The Hessian X^T diag(c_i) X / n + lam I of a least-squares (c_i = 1) or binary logistic
+    (c_i = sigma_i (1 - sigma_i) at w) problem, formed densely in one product (d x d)."""
+    weights = np.ones(problem.n)
+    if problem.kind == "logistic":
+        sigma = 1.0 / (1.0 + np.exp(-(problem.X @ w)))
+        weights = sigma * (1.0 - sigma)
+    return (problem.X.T * weights) @ problem.X / problem.n + problem.lam * np.eye(problem.d)
+
+
+def _smallest_eigenvalue(op, size, upper, dense=None):
     """Smallest eigenvalue of the symmetric PSD operator ``op`` (size x size) whose spectrum
-    lies below ``upper``: dense for size <= DENSE_MAX_D, else Lanczos on upper I - op."""
+    lies below ``upper``: dense for size <= DENSE_MAX_D (``dense()`` builds the matrix when
+    given, else op applied to the identity), else Lanczos on upper I - op."""
     if size <= DENSE_MAX_D:
-        dense = op.matmat(np.eye(size))
-        return float(np.linalg.eigvalsh(0.5 * (dense + dense.T))[0])
+        matrix = dense() if dense is not None else op.matmat(np.eye(size))
+        return float(np.linalg.eigvalsh(0.5 * (matrix + matrix.T))[0])
     flipped = scipy.sparse.linalg.LinearOperator(
         (size, size), matvec=lambda v: upper * v - op.matvec(v), dtype=np.float64)
     top = scipy.sparse.linalg.eigsh(flipped, k=1, which="LA", tol=1e-12,
@@ -169,7 +180,7 @@ def smallest_curvature(problem, *, method="auto"):
     if kind == "least_squares":
         zero = np.zeros(problem.weight_shape)
         value = _smallest_eigenvalue(_hessian_operator(problem, zero, False), size,
-                                     problem.L_max)
+                                     problem.L_max, lambda: _linear_hessian(problem, zero))
         source = "exact: smallest eigenvalue of X^T X / n + lam"
     elif method == "bound" or (kind == "multinomial" and method == "auto"):
         value = lam
@@ -177,8 +188,9 @@ def smallest_curvature(problem, *, method="auto"):
                   if kind == "multinomial" else "lower bound: lam")
     else:
         project = kind == "multinomial"
-        value = _smallest_eigenvalue(_hessian_operator(problem, problem.w_star, project), size,
-                                     problem.L_max)
+        value = _smallest_eigenvalue(
+            _hessian_operator(problem, problem.w_star, project), size, problem.L_max,
+            None if project else lambda: _linear_hessian(problem, problem.w_star))
         source = ("exact: smallest Hessian eigenvalue at w* on zero-class-mean weights"
                   if project else "exact: smallest Hessian eigenvalue at w*")
     if not value > 0:
