@@ -267,9 +267,9 @@ def convex_runs(convex):
 
 def command(settings):
     """The command line that runs ``settings`` (without --out)."""
-    size = next((f" {flag}" for flag, make in SIZES.items()
-                 if replace(make(), seeds=settings.seeds) == settings), "")
-    seeds = "" if settings.seeds == Settings.seeds else f" --seeds {settings.seeds}"
+    size, default = next(((f" {flag}", make()) for flag, make in SIZES.items()
+                          if replace(make(), seeds=settings.seeds) == settings), ("", Settings()))
+    seeds = "" if settings.seeds == default.seeds else f" --seeds {settings.seeds}"
     return f"python -m halp_bench.reproduce{size}{seeds}"
 
 
