@@ -49,8 +49,11 @@ mu_min, the smallest Hessian eigenvalue (``smallest_curvature``):
   L2 term curves it. ``method="centered"`` gives the smallest eigenvalue on the weights of zero
   class mean (at w*), the curvature left once those directions are removed.
 
-Dense eigenvalues for d <= DENSE_MAX_D weights; above that, Lanczos (scipy.sparse.linalg.eigsh)
-on Hessian-vector products at w*, never a dense d x d matrix.
+Features that are zero in every sample (MNIST's border pixels) are left out of mu_min and d
+(``live_features``): their weights stay exactly 0 in every solver, so they are no part of the
+requirement, although their lam-only curvature would otherwise set mu_min. Dense eigenvalues for
+d <= DENSE_MAX_D weights; above that, Lanczos (scipy.sparse.linalg.eigsh) on Hessian-vector
+products at w*, never a dense d x d matrix.
 """
 
 import math
@@ -80,7 +83,8 @@ class BitBudget:
     this library offers is predicted to converge linearly); kappa: L_max / mu_min;
     L_max: largest per-sample smoothness (units of f / ||w||^2); mu_min: the curvature used
     (same units); mu_source: how mu_min was had ("exact: ...", "lower bound: lam", "given");
-    d: number of weights (d x C for multinomial); rule: the rule applied (RULE);
+    d: number of weights of the live features (``live_features``; times C for multinomial);
+    rule: the rule applied (RULE);
     calibrated_bits: the same rule with the constant CALIBRATION (the measured typical need
     with mu = mu_min, in sample: module docstring).
     """
@@ -117,34 +121,52 @@ def bits_for(kappa, d, constant=1.0):
     return bits
 
 
-def _hessian_operator(problem, w, project):
-    """The Hessian of ``problem`` at w as a LinearOperator on flattened weights; with
-    ``project`` (multinomial), restricted to zero class mean: P H P + L_max (I - P)."""
+def live_features(problem):
+    """Boolean mask (d,) of the features with a nonzero value in some sample of the data the
+    solvers see. A feature that is zero in every sample is inert: its block of the Hessian is
+    lam I, decoupled from the rest, its weights are 0 at the optimum, and every solver started
+    at 0 keeps them exactly 0 (their gradient is lam w_j, and HALP rounds a zero move to zero),
+    so it takes no part in the bit requirement."""
+    return np.asarray(problem.X != 0).any(axis=0)
+
+
+def _hessian_operator(problem, w, project, live):
+    """The Hessian of ``problem`` at w as a LinearOperator on the flattened weights of the
+    ``live`` features; with ``project`` (multinomial), restricted to zero class mean:
+    P H P + L_max (I - P)."""
     shape = problem.weight_shape
-    size = int(np.prod(shape))
+    part = (int(live.sum()),) + tuple(shape[1:])
+    size = int(np.prod(part))
     shift = problem.L_max
 
     def center(v):
         return v - v.mean(axis=1, keepdims=True)
 
+    def hessp(v):
+        full = np.zeros(shape)
+        full[live] = v
+        return problem.hessp(w, full)[live]
+
     def matvec(v):
-        v = np.asarray(v, dtype=np.float64).reshape(shape)
+        v = np.asarray(v, dtype=np.float64).reshape(part)
         if not project:
-            return problem.hessp(w, v).ravel()
+            return hessp(v).ravel()
         inside = center(v)
-        return (center(problem.hessp(w, inside)) + shift * (v - inside)).ravel()
+        return (center(hessp(inside)) + shift * (v - inside)).ravel()
 
     return scipy.sparse.linalg.LinearOperator((size, size), matvec=matvec, dtype=np.float64)
 
 
-def _linear_hessian(problem, w):
+def _linear_hessian(problem, w, live):
     """The Hessian X^T diag(c_i) X / n + lam I of a least-squares (c_i = 1) or binary logistic
-    (c_i = sigma_i (1 - sigma_i) at w) problem, formed densely in one product (d x d)."""
+    (c_i = sigma_i (1 - sigma_i) at w) problem on its ``live`` features, formed densely in one
+    product."""
     weights = np.ones(problem.n)
     if problem.kind == "logistic":
         sigma = 1.0 / (1.0 + np.exp(-(problem.X @ w)))
         weights = sigma * (1.0 - sigma)
-    return (problem.X.T * weights) @ problem.X / problem.n + problem.lam * np.eye(problem.d)
+    X = problem.X[:, live]
+    return (X.T * weights) @ X / problem.n + problem.lam * np.eye(X.shape[1])
 
 
 def _smallest_eigenvalue(op, size, upper, dense=None):
@@ -176,11 +198,15 @@ def smallest_curvature(problem, *, method="auto"):
     kind, lam = problem.kind, problem.lam
     if method == "centered" and kind != "multinomial":
         raise ValueError(f"method='centered' applies to multinomial problems only, not {kind}")
-    size = int(np.prod(problem.weight_shape))
+    live = live_features(problem)
+    if not live.any():
+        raise ValueError(f"{problem.name}: every feature is zero in every sample: nothing to "
+                         f"learn, no bit requirement")
+    size = int(live.sum()) * int(np.prod(problem.weight_shape[1:]))
     if kind == "least_squares":
         zero = np.zeros(problem.weight_shape)
-        value = _smallest_eigenvalue(_hessian_operator(problem, zero, False), size,
-                                     problem.L_max, lambda: _linear_hessian(problem, zero))
+        value = _smallest_eigenvalue(_hessian_operator(problem, zero, False, live), size,
+                                     problem.L_max, lambda: _linear_hessian(problem, zero, live))
         source = "exact: smallest eigenvalue of X^T X / n + lam"
     elif method == "bound" or (kind == "multinomial" and method == "auto"):
         value = lam
@@ -189,8 +215,8 @@ def smallest_curvature(problem, *, method="auto"):
     else:
         project = kind == "multinomial"
         value = _smallest_eigenvalue(
-            _hessian_operator(problem, problem.w_star, project), size, problem.L_max,
-            None if project else lambda: _linear_hessian(problem, problem.w_star))
+            _hessian_operator(problem, problem.w_star, project, live), size, problem.L_max,
+            None if project else lambda: _linear_hessian(problem, problem.w_star, live))
         source = ("exact: smallest Hessian eigenvalue at w* on zero-class-mean weights"
                   if project else "exact: smallest Hessian eigenvalue at w*")
     if not value > 0:
@@ -219,7 +245,7 @@ def bits_needed(problem, *, mu_min="auto", max_bits=fixed_point.MAX_BITS):
         mu, source = smallest_curvature(problem, method=mu_min)
     else:
         mu, source = _validate.real(mu_min, "mu_min", positive=True), "given"
-    d = int(np.prod(problem.weight_shape))
+    d = int(live_features(problem).sum()) * int(np.prod(problem.weight_shape[1:]))
     kappa = max(problem.L_max / mu, 1.0)
     bits = bits_for(kappa, d)
     return BitBudget(bits=bits, fits=bits <= max_bits, kappa=problem.L_max / mu,

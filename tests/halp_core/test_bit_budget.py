@@ -52,7 +52,9 @@ def test_multinomial_curvature_is_lam_along_class_means():
     w = 0.1 * rng.standard_normal(prob.weight_shape)
     np.testing.assert_allclose(prob.hessp(w, v), prob.lam * v, rtol=1e-12, atol=1e-15)
     budget = bits_needed(prob)
-    assert budget.mu_min == prob.lam and budget.d == prob.d * prob.n_classes
+    live = bit_budget.live_features(prob)
+    assert live.sum() == prob.d - 3                    # three pixels are 0 in every image
+    assert budget.mu_min == prob.lam and budget.d == live.sum() * prob.n_classes
     assert budget.bits == 20 and not budget.fits      # kappa ~ 1.15e4, kappa sqrt(640) ~ 2.9e5
 
 
@@ -81,3 +83,16 @@ def test_bad_input_is_named():
         bits_needed(flat)
     with pytest.raises(ValueError, match="kappa"):
         bits_for(0.5, 3)
+
+
+def test_features_zero_in_every_sample_are_left_out():
+    """A zero column adds a lam-only direction, decoupled from the rest: it would set mu_min to lam,
+    but its weight stays exactly 0, so it is left out of mu_min and d."""
+    prob = datasets.synthetic_least_squares(200, 6, lam=1e-3, noise=0.1, seed=0, data_bits=None)
+    X = np.hstack([prob.X, np.zeros((prob.n, 1))])
+    padded = problems.LeastSquares(X, prob.y, prob.lam, data_bits=None)
+    assert padded.hessp(np.zeros(7), np.eye(7)[6]) == pytest.approx(prob.lam * np.eye(7)[6])
+    assert smallest_curvature(padded)[0] == pytest.approx(smallest_curvature(prob)[0])
+    assert smallest_curvature(padded)[0] > 10 * prob.lam and bits_needed(padded).d == 6
+    with pytest.raises(ValueError, match="every feature is zero"):
+        bits_needed(problems.LeastSquares(np.zeros((3, 2)), np.ones(3), 1.0, data_bits=None))
