@@ -11,7 +11,8 @@ from . import _numba_cache
 
 _numba_cache.configure()  # before any kernel module is imported
 
-from . import datasets, fixed_point, kernels, problems, registry, trajectory  # noqa: E402
+from . import bit_budget, datasets, fixed_point, kernels, problems, registry, trajectory  # noqa: E402
+from .bit_budget import BitBudget, bits_needed  # noqa: E402
 from .datasets import CacheWarning  # noqa: E402
 from .problems import (  # noqa: E402
     BinaryLogistic, LeastSquares, Multinomial, Problem, Quantization, QuantizationWarning)
@@ -21,7 +22,8 @@ from .trajectory import Result  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "SAMPLING", "SOLVERS", "BinaryLogistic", "CacheWarning", "LeastSquares", "Multinomial",
-    "Problem", "Quantization", "QuantizationWarning", "Result", "datasets", "fixed_point",
-    "kernels", "make_solver", "problems", "registry", "solve", "trajectory",
+    "SAMPLING", "SOLVERS", "BinaryLogistic", "BitBudget", "CacheWarning", "LeastSquares",
+    "Multinomial", "Problem", "Quantization", "QuantizationWarning", "Result", "bit_budget",
+    "bits_needed", "datasets", "fixed_point", "kernels", "make_solver", "problems", "registry",
+    "solve", "trajectory",
 ]

@@ -64,15 +64,18 @@ def synthetic_least_squares(n, d, *, lam, noise, seed, data_bits=8, cond=1.0):
     return LeastSquares(X, y, lam, data_bits=data_bits, name=f"lsq-{n}x{d}")
 
 
-def synthetic_logistic(n, d, *, lam, seed, data_bits=8):
+def synthetic_logistic(n, d, *, lam, seed, data_bits=8, cond=1.0):
     """Binary logistic regression on Gaussian data, labels in {-1, +1}.
 
-    X (n, d) ~ N(0, I); w_true ~ N(0, 4 I / d); y = +1 with probability sigmoid(x^T w_true).
+    X (n, d) ~ N(0, I) (cond = 1, the default) or, for cond > 1, rows ~ N(0, Sigma) with
+    Sigma's eigenvalues log-spaced in [1/cond, 1] as in :func:`synthetic_least_squares`;
+    w_true ~ N(0, 4 I / d); y = +1 with probability sigmoid(x^T w_true).
     Arguments as in :func:`synthetic_least_squares`.
     """
     n, d = _check_common(n, d, lam, seed, data_bits)
+    cond = _validate.real(cond, "cond", minimum=1)
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
+    X = rng.standard_normal((n, d)) if cond == 1.0 else _spectrum_features(rng, n, d, cond)
     w_true = 2.0 * rng.standard_normal(d) / np.sqrt(d)
     p = 1.0 / (1.0 + np.exp(-(X @ w_true)))
     y = np.where(rng.random(n) < p, 1.0, -1.0)

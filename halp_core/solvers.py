@@ -317,8 +317,12 @@ class HalpSolver(LowPrecisionSolver):
     f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
     strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
     problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
-    the mu of each epoch.
+    the mu of each epoch. Multinomial problems: the anchor's class mean is removed after every
+    epoch (``_end_epoch``; ``remove_class_mean = False`` on an instance turns it off, for
+    comparisons).
     """
+
+    remove_class_mean = True
 
     def __init__(self, problem, bits, step, sampling, seed, steps_per_epoch, threads, mu="auto"):
         self.auto = isinstance(mu, str)
@@ -358,11 +362,18 @@ class HalpSolver(LowPrecisionSolver):
         return True
 
     def _end_epoch(self):
-        """w~ <- w~ + s k; the offset restarts at 0 next epoch."""
-        offset = self.scale * self._k
-        self.center += offset
+        """w~ <- w~ + s k; the offset restarts at 0 next epoch. Multinomial: then the anchor's
+        class mean is removed, w~ <- w~ - mean_c(w~) (exact: every score of a sample moves by
+        the same x_i^T m, so the softmax is unchanged; the L2 term only falls; the optimum has zero
+        class mean). The stochastic rounding of the offset puts error into the class-mean
+        directions, which get no curvature from the softmax, only lam (docs/design.md
+        section 4)."""
+        before = self.center.copy() if self.auto else None
+        self.center += self.scale * self._k
+        if self.multinomial and self.remove_class_mean:
+            self.center -= self.center.mean(axis=1, keepdims=True)
         if self.auto:
-            self._offset = offset
+            self._offset = self.center - before
         self._k[...] = 0
 
 

@@ -7,6 +7,7 @@ and one row per history row (epoch 0..E). Each file's columns are the sweep para
 order, by the Parquet metadata key `halp.params`, a JSON list), the run's facts and its history.
 """
 
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -246,3 +247,49 @@ def timings(runs):
     last = last[last["epoch"] > 0].assign(per_epoch=lambda t: t["seconds"] / t["epoch"])
     return (last.groupby(["machine", "solver", "precision"])["per_epoch"]
             .agg(runs="size", median_s="median", max_s="max").reset_index())
+
+
+# ---- HALP's bit requirement, predicted against measured (shipped: docs/bits/) ----------------
+
+BITS_TABLE = ROOT / "docs" / "bits" / "requirement.csv"
+"""The shipped predicted-vs-measured table (`python -m halp_bench.bits`; $HALP_BITS overrides)."""
+BITS_COMMAND = "python -m halp_bench.bits SWEEP_DIR [SWEEP_DIR ...] --out docs/bits"
+BITS_COLUMNS = ("kind", "d", "lam", "mu", "kappa", "predicted", "measured", "agrees")
+BITS_NUMBERS = ("d", "lam", "kappa", "predicted", "measured")
+
+
+def bits_file():
+    """The bit-requirement table to read: $HALP_BITS (empty counts as unset), else the shipped one."""
+    return files.env_path("HALP_BITS", BITS_TABLE)
+
+
+def load_bits(path):
+    """(table, problems): the predicted-vs-measured table at `path` (None when unusable), and a list
+    of readable problems naming the file. `measured` empty means no width of the sweep sufficed."""
+    data, problem = files.read_bytes(path)
+    if problem:
+        return None, [problem]
+    try:
+        table = pd.read_csv(io.BytesIO(data), index_col=False)
+    except (ValueError, MemoryError) as exc:
+        return None, [f"{path} could not be read as CSV: {exc}"]
+    missing = [c for c in BITS_COLUMNS if c not in table.columns]
+    if missing:
+        return None, [f"{path} lacks the columns {', '.join(missing)}"]
+    for column in BITS_NUMBERS:
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    table["agrees"] = table["agrees"].astype(str).str.lower() == "true"
+    bad = table[["kappa", "predicted"]].isna().any(axis=1)
+    problems = ([f"{path}: {int(bad.sum())} row(s) without a number in kappa or predicted; left out"]
+                if bad.any() else [])
+    table = table[~bad].reset_index(drop=True)
+    return (table if not table.empty else None), problems
+
+
+def bits_agreement(table):
+    """One row per mu setting: grid points, how many the prediction got within one bit, and how
+    many no width of the sweep sufficed for."""
+    return (table.groupby("mu", sort=True)
+            .agg(points=("agrees", "size"), within_one_bit=("agrees", "sum"),
+                 none_sufficed=("measured", lambda m: int(m.isna().sum())))
+            .reset_index())

@@ -65,3 +65,36 @@ def _transparent(colour):
     """The hex `colour` as rgba at 20% opacity (a band's fill)."""
     r, g, b = plotly.colors.hex_to_rgb(colour)
     return f"rgba({r},{g},{b},0.2)"
+
+
+def bits_figure(table, widest=16):
+    """Measured against predicted bits, one panel per HALP mu setting, one marker per grid point
+    (colour: log10 κ; circle least squares, square logistic), the diagonal with its one-bit band;
+    a point no width ≤ `widest` sufficed for is drawn at widest + 1 (table: `data.sweeps.load_bits`)."""
+    from plotly.subplots import make_subplots
+
+    settings = sorted(table["mu"].unique())
+    fig = make_subplots(rows=1, cols=len(settings), shared_yaxes=True,
+                        subplot_titles=[f"μ = {s}" if s == "auto" else f"μ = {s.replace('mu_min', 'μ_min')}"
+                                        for s in settings])
+    top = widest + 1
+    hi = max(top, int(table["predicted"].max())) + 1
+    diagonal = np.arange(2, hi + 1)
+    for c, setting in enumerate(settings, start=1):
+        part = table[table["mu"] == setting]
+        fig.add_trace(go.Scatter(x=np.r_[diagonal, diagonal[::-1]], y=np.r_[diagonal + 1, diagonal[::-1] - 1],
+                                 fill="toself", fillcolor="rgba(0,0,0,0.08)", line_width=0,
+                                 name="within one bit", showlegend=c == 1, hoverinfo="skip"), row=1, col=c)
+        for kind, symbol in (("least_squares", "circle"), ("logistic", "square")):
+            sub = part[part["kind"] == kind]
+            fig.add_trace(go.Scatter(
+                x=sub["predicted"], y=sub["measured"].fillna(top), mode="markers",
+                marker=dict(symbol=symbol, size=10, color=np.log10(sub["kappa"]), colorscale="Viridis",
+                            cmin=0.5, cmax=5.5, line=dict(width=1, color="black"),
+                            colorbar=dict(title="log10 κ") if c == 1 else None, showscale=c == 1),
+                name=kind.replace("_", " "), legendgroup=kind, showlegend=c == 1,
+                text=[f"d = {d:g}, λ = {lam:g}, κ = {k:.3g}" for d, lam, k in
+                      zip(sub["d"], sub["lam"], sub["kappa"])]), row=1, col=c)
+        fig.update_xaxes(title_text="predicted bits (2^(b−1) − 1 ≥ κ√d)", range=[1.5, hi + 0.5], row=1, col=c)
+    fig.update_yaxes(title_text=f"measured bits ({top}: none ≤ {widest})", range=[1.5, top + 0.5], row=1, col=1)
+    return layout(fig, title="HALP's bit requirement: measured against predicted", height=480)

@@ -29,6 +29,27 @@ st.title("Sweeps")
 st.markdown("Every run of a parameter sweep: how many epochs each setting needs to reach a target "
             "f − f* (median over seeds), how f − f* falls over the seeds, and each run's summary.")
 
+def _bits_section():
+    """The shipped predicted-vs-measured bit requirement (`data.BITS_COMMAND`), shown below any sweep."""
+    st.header("HALP's bit requirement: predicted against measured")
+    path = data.bits_file()
+    if not path.exists() and not path.is_symlink():
+        st.info(f"No bit-requirement table at `{path}` yet: run the `sweeps/bits-needed-*.toml` "
+                f"sweeps, then `{data.BITS_COMMAND}`.")
+        return
+    table, problems = data.load_bits(path)
+    for problem in problems:
+        st.warning(problem)
+    if table is None:
+        return
+    st.markdown("Predicted: the smallest b with 2^(b−1) − 1 ≥ κ√d (`halp_core.bits_needed`). Measured: the "
+                "smallest b from which HALP-b reaches f − f* ≤ 1e-10 within 2× SVRG's epochs (medians over "
+                "seeds). Details and the rule: `docs/bits.md`.")
+    ui.plot(figures.bits_figure(table), key="sw_bits")
+    st.dataframe(data.bits_agreement(table), hide_index=True)
+    st.caption(f"Read from `{path}`.")
+
+
 default = data.sweep_dir()
 chosen = st.sidebar.text_input("Sweep folder", value="", key="sw_folder",
                                placeholder=str(default or "DIR"),
@@ -38,6 +59,7 @@ folder = chosen.strip() or default
 if folder is None:
     st.info("No sweep folder yet.")
     st.markdown(HOW_TO)
+    _bits_section()
     st.stop()
 
 sweep, summary = _load(str(folder), data.fingerprint(folder))
@@ -50,6 +72,7 @@ if sweep.spec:
 if summary.empty:
     st.info("No runs in this folder yet.")
     st.markdown(HOW_TO)
+    _bits_section()
     st.stop()
 
 st.header("Epochs to a target")
@@ -90,3 +113,5 @@ st.download_button("Download the summary (CSV)", summary.to_csv(index=False), fi
 st.header("Timings by machine")
 st.markdown("Solver seconds per epoch (each run's total over its epochs); compare only within a machine.")
 st.dataframe(data.timings(sweep.runs), hide_index=True)
+
+_bits_section()

@@ -1,14 +1,16 @@
 """Reproduce the HALP paper's experiments as one command, with CSV trajectories, interactive plotly
 HTML figures and a markdown summary of the measured numbers.
 
-    python -m halp_bench.reproduce [--quick] [--out DIR] [--mnist-path FILE]
+    python -m halp_bench.reproduce [--quick | --tiny] [--out DIR] [--mnist-path FILE] [--seeds N]
 
-Experiments (every solver of one problem solves the same 8-bit data, so f* is common):
+Experiments (every solver of one problem solves the same 8-bit data, so f* is common), each run
+with ``Settings.seeds`` seeds (0..N-1: sampling and rounding; the data are fixed):
 
 * ``lsq``: synthetic least squares (1000 x 50, lam 1e-2), step 0.5 / L_max;
   ``mnist``: multinomial logistic regression on MNIST (50000 x 784, 10 classes, lam 1e-3),
-  step 1 / L_max. Solvers: SGD and SVRG (fp64), LP-SGD, LP-SVRG and HALP (mu="auto") at 8 and 16
-  bits. -> ``convex.csv``, ``convex_<problem>.html``.
+  ``mnist-binary``: binary logistic regression on MNIST (digits 5-9 against 0-4, lam 1e-3), both
+  step 1 / L_max. Solvers: SGD and SVRG (fp64), LP-SGD and LP-SVRG at CONVEX_BITS, HALP
+  (mu="auto") at HALP_BITS. -> ``convex.csv``, ``convex_<problem>.html``.
 * mu sweep: 8-bit HALP with fixed mu = mu_min x 2^j (mu_min the smallest Hessian eigenvalue) and
   mu="auto" on two least-squares problems of different conditioning: epochs to f - f* <= 1e-10 and
   saturated updates. -> ``mu_sweep.csv``, ``mu_sweep.html``.
@@ -17,8 +19,12 @@ Experiments (every solver of one problem solves the same 8-bit data, so f* is co
 * ``summary.md``: the numbers above and what they show; ``run.json``: the command, its wall time
   and the machine it ran on (CPU model, logical CPUs, vector instruction set).
 
+Seeds, not anecdotes: every CSV has a ``seed`` column; every figure draws the median over seeds
+with a 5-95% band (``band``), every table and verdict of the summary reads medians over seeds
+(``medians``), and one rule (``tracks``) decides every verdict.
+
 ``--quick`` (for CI, a few minutes) uses the first QUICK_MNIST_ROWS (convex, 30 epochs) and
-QUICK_MLP_ROWS (MLP) MNIST training rows.
+QUICK_MLP_ROWS (MLP) MNIST training rows; ``Settings.tiny()`` is the test suite's size.
 Reference optima of MNIST problems take minutes of L-BFGS; they are cached in
 ``datasets.data_dir() / "reference"``, keyed by a hash of the problem's data and lam.
 HTML figures load plotly.js from a ``plotly.min.js`` written beside them (no network needed).
@@ -28,31 +34,35 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from halp_core import datasets, registry
-from halp_core.problems import Multinomial
+from halp_core.bit_budget import smallest_curvature
+from halp_core.problems import BinaryLogistic, Multinomial
 
 from .. import contenders, mlp
 from ..machine import cpu_description
-from .figures import convex_figure, mlp_figure, mu_sweep_figure, write_html
+from .figures import band, convex_figure, mlp_figure, mu_sweep_figure, write_html
 
-__all__ = ["Settings", "convex_figure", "main", "mlp_figure", "mu_sweep_figure", "reproduce",
-           "summary", "write_html"]
+__all__ = ["Settings", "band", "convex_figure", "main", "medians", "mlp_figure", "mu_sweep_figure",
+           "reproduce", "summary", "write_html"]
 
 TOL = 1e-10
 TRACK_FACTOR = 2.0   # HALP-b "tracks SVRG": final f - f* <= TRACK_FACTOR x SVRG's, or both <= TOL
 QUICK_MNIST_ROWS = 2000
 QUICK_MLP_ROWS = 10000
 CONVEX_BITS = (8, 16)
+HALP_BITS = (8, 10, 12, 16)
+MNIST_LAM = 1e-3
 CONVEX_SOLVERS = (tuple((name, "fp64") for name in registry.names("full"))
-                  + tuple((name, bits) for name in registry.names("low") for bits in CONVEX_BITS))
+                  + tuple((name, bits) for name in registry.names("low")
+                          for bits in (HALP_BITS if name == "halp" else CONVEX_BITS)))
 """(solver, precision) of the convex experiments: every registered solver, full precision in fp64,
-low precision at CONVEX_BITS bits."""
+HALP at HALP_BITS bits and the other low-precision solvers at CONVEX_BITS bits."""
 MLP_METHODS = tuple((method, f"{method}-{'fp32' if registry.spec(method).family == 'full' else 8}")
                     for method in mlp.METHODS)
 """(method, label) of the MLP runs: float32 for full precision, 8 bits otherwise."""
@@ -75,10 +85,21 @@ class Settings:
     mlp_hidden: int = 64
     mlp_step: float = 0.02
     mlp_mu: float = 3.0
+    seeds: int = 5
 
     @classmethod
     def quick(cls):
         return cls(mnist_rows=QUICK_MNIST_ROWS, mnist_epochs=30, mlp_rows=QUICK_MLP_ROWS)
+
+    @classmethod
+    def tiny(cls):
+        """The test suite's size: seconds per experiment, three seeds."""
+        return cls(mnist_rows=500, mnist_epochs=10, sweep_epochs=60, mlp_rows=2000, mlp_epochs=3,
+                   seeds=3)
+
+
+SIZES = {"--quick": Settings.quick, "--tiny": Settings.tiny}
+"""Command-line flags of the smaller sizes (the default is the full run)."""
 
 
 def label(solver, precision):
@@ -114,42 +135,49 @@ def _reference_optimum(problem):
 
 
 def mnist_problems(settings, path=None):
-    """(convex problem, MLP problem) on MNIST with lam 1e-3; the first ``mnist_rows`` /
-    ``mlp_rows`` training rows (all when None). Both carry X_val, y_val."""
-    full = datasets.mnist(lam=1e-3, path=path)
+    """(convex problem, MLP problem, binary convex problem) on MNIST with lam MNIST_LAM; the first
+    ``mnist_rows`` / ``mlp_rows`` training rows (all when None). All carry X_val, y_val."""
+    full = datasets.mnist(lam=MNIST_LAM, path=path)
 
-    def rows(n):
-        if n is None:
+    def rows(n, binary=False):
+        if n is None and not binary:
             return full
+        n = full.n if n is None else n
+        if binary:
+            prob = BinaryLogistic(full.X[:n], np.where(full.labels[:n] >= 5, 1.0, -1.0),
+                                  full.lam, name=f"mnist-binary-{n}")
+            prob.X_val, prob.y_val = full.X_val, np.where(full.y_val >= 5, 1.0, -1.0)
+            return prob
         prob = Multinomial(full.X[:n], full.labels[:n], full.lam, n_classes=10,
                            name=f"mnist-{n}")
         prob.X_val, prob.y_val = full.X_val, full.y_val
         return prob
 
-    return rows(settings.mnist_rows), rows(settings.mlp_rows)
+    return rows(settings.mnist_rows), rows(settings.mlp_rows), rows(settings.mnist_rows, True)
 
 
 # ---- experiments -----------------------------------------------------------------------------
 
-def run_convex(name, problem, step, epochs):
-    """Every solver of CONVEX_SOLVERS on ``problem``; one tidy frame (history columns plus problem,
-    solver, precision, label, saturations, mu)."""
+def run_convex(name, problem, step, epochs, seeds=1):
+    """Every solver of CONVEX_SOLVERS on ``problem`` with seeds 0..seeds-1; one tidy frame
+    (history columns plus problem, solver, precision, label, seed, saturations)."""
     _reference_optimum(problem)
     frames = []
-    for solver, precision in CONVEX_SOLVERS:
-        tag = label(solver, precision)
-        kwargs = dict(mu="auto") if "mu" in registry.spec(solver).options else {}
+    for seed in range(seeds):
+        for solver, precision in CONVEX_SOLVERS:
+            tag = label(solver, precision)
+            kwargs = dict(mu="auto") if "mu" in registry.spec(solver).options else {}
 
-        def show(epoch, row, tag=tag):
-            if epoch % max(1, epochs // 5) == 0 or epoch == epochs:
-                _progress(f"[{name}] {tag:11s} epoch {epoch:3d}/{epochs}: "
-                          f"f - f* = {row['subopt']:.3e}  ({row['seconds']:.2f} s)")
+            def show(epoch, row, tag=tag, seed=seed):
+                if epoch % max(1, epochs // 5) == 0 or epoch == epochs:
+                    _progress(f"[{name} seed {seed}] {tag:11s} epoch {epoch:3d}/{epochs}: "
+                              f"f - f* = {row['subopt']:.3e}  ({row['seconds']:.2f} s)")
 
-        res = contenders.run(problem, (solver, precision), step=step, epochs=epochs, seed=0,
-                             callback=show, **kwargs)
-        hist = res.history.assign(problem=name, solver=solver, precision=str(precision),
-                                  label=tag, saturations=np.r_[0, res.saturations])
-        frames.append(hist)
+            res = contenders.run(problem, (solver, precision), step=step, epochs=epochs,
+                                 seed=seed, callback=show, **kwargs)
+            frames.append(res.history.assign(problem=name, solver=solver,
+                                             precision=str(precision), label=tag, seed=seed,
+                                             saturations=np.r_[0, res.saturations]))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -159,135 +187,181 @@ def epochs_to(subopt, tol=TOL):
     return int(hit[0]) if hit.size else None
 
 
-def run_mu_sweep(epochs):
-    """8-bit HALP on SWEEP_PROBLEMS with mu = f * mu_min for f in SWEEP_FACTORS, and mu="auto"."""
+def run_mu_sweep(epochs, seeds=1):
+    """8-bit HALP on SWEEP_PROBLEMS with mu = f * mu_min for f in SWEEP_FACTORS, and mu="auto",
+    seeds 0..seeds-1; one row per run."""
     rows = []
     for name, kw in SWEEP_PROBLEMS:
         prob = datasets.synthetic_least_squares(1000, 50, noise=0.1, **kw)
-        hessian = prob.X.T @ prob.X / prob.n + prob.lam * np.eye(prob.d)
-        mu_min = float(np.linalg.eigvalsh(hessian)[0])
+        mu_min = smallest_curvature(prob)[0]
         for factor in (*SWEEP_FACTORS, "auto"):
             mu = "auto" if factor == "auto" else factor * mu_min
-            res = contenders.run(prob, ("halp", 8), step=0.5 / prob.L_max, epochs=epochs, seed=0,
-                                 mu=mu)
-            sub = res.history.subopt.to_numpy()
-            rows.append(dict(problem=name, kappa=prob.L_max / mu_min, mu_min=mu_min,
-                             mu=str(factor if factor == "auto" else f"{mu:.4g}"),
-                             mu_factor=np.nan if factor == "auto" else factor,
-                             epochs_to_tol=epochs_to(sub), final_subopt=sub[-1],
-                             saturations=int(res.saturations.sum())))
+            for seed in range(seeds):
+                res = contenders.run(prob, ("halp", 8), step=0.5 / prob.L_max, epochs=epochs,
+                                     seed=seed, mu=mu)
+                sub = res.history.subopt.to_numpy()
+                rows.append(dict(problem=name, kappa=prob.L_max / mu_min, mu_min=mu_min,
+                                 mu=str(factor if factor == "auto" else f"{mu:.4g}"),
+                                 mu_factor=np.nan if factor == "auto" else factor, seed=seed,
+                                 epochs_to_tol=epochs_to(sub), final_subopt=sub[-1],
+                                 saturations=int(res.saturations.sum())))
             _progress(f"[mu sweep] {name} mu={rows[-1]['mu']}: epochs to {TOL:g} = "
-                      f"{rows[-1]['epochs_to_tol']}, saturated updates {rows[-1]['saturations']}")
+                      f"{[r['epochs_to_tol'] for r in rows[-seeds:]]} (seeds 0..{seeds - 1})")
     return pd.DataFrame(rows)
 
 
 def run_mlp(problem, settings):
-    """The MLP with each of MLP_METHODS; one frame (mlp.HISTORY_COLUMNS plus method, label)."""
+    """The MLP with each of MLP_METHODS and seeds 0..settings.seeds-1; one frame
+    (mlp.HISTORY_COLUMNS plus method, label, seed)."""
     frames = []
-    for method, tag in MLP_METHODS:
-        def show(epoch, row, tag=tag):
-            _progress(f"[mlp] {tag:9s} epoch {epoch}/{settings.mlp_epochs}: train loss "
-                      f"{row['train_loss']:.4f}, val accuracy {row['val_accuracy']:.4f}"
-                      f"  ({row['seconds']:.1f} s)")
+    for seed in range(settings.seeds):
+        for method, tag in MLP_METHODS:
+            def show(epoch, row, tag=tag, seed=seed):
+                _progress(f"[mlp seed {seed}] {tag:9s} epoch {epoch}/{settings.mlp_epochs}: "
+                          f"train loss {row['train_loss']:.4f}, val accuracy "
+                          f"{row['val_accuracy']:.4f}  ({row['seconds']:.1f} s)")
 
-        res = mlp.train(problem, method, hidden=settings.mlp_hidden, epochs=settings.mlp_epochs,
-                        step=settings.mlp_step, bits=8, mu=settings.mlp_mu, seed=0, callback=show)
-        frames.append(res.history.assign(method=method, label=tag))
+            res = mlp.train(problem, method, hidden=settings.mlp_hidden,
+                            epochs=settings.mlp_epochs, step=settings.mlp_step, bits=8,
+                            mu=settings.mlp_mu, seed=seed, callback=show)
+            frames.append(res.history.assign(method=method, label=tag, seed=seed))
     return pd.concat(frames, ignore_index=True)
 
 
 # ---- summary ---------------------------------------------------------------------------------
 
-def _final(frame, problem, tag, column="subopt"):
-    part = frame[(frame["problem"] == problem) & (frame["label"] == tag)]
-    return float(part[column].iloc[-1])
+def _seeded(frame):
+    """``frame`` with a ``seed`` column (a folder written before seeds were recorded: seed 0)."""
+    return frame if "seed" in frame.columns else frame.assign(seed=0)
 
 
-def _stall_factor(frame, problem, tag):
-    """How much f - f* fell over the second half of the epochs (mid / last)."""
-    sub = frame[(frame["problem"] == problem) & (frame["label"] == tag)]["subopt"].to_numpy()
-    return float(sub[len(sub) // 2] / sub[-1])
+def medians(frame, keys, columns, unreached=()):
+    """Median over seeds of per-run ``columns`` of ``frame`` (one row per run and seed), grouped
+    by ``keys`` (a list of column names); a DataFrame indexed by keys, with ``seeds`` (how many).
+    Columns in ``unreached`` (e.g. epochs to a tolerance) count a NaN (not reached) as infinitely
+    many, and a median that is infinite comes back as NaN (not reached by most seeds)."""
+    frame = _seeded(frame).copy()
+    for column in unreached:
+        frame[column] = frame[column].astype(float).fillna(np.inf)
+    out = frame.groupby(keys, sort=False)[list(columns)].median()
+    out = out.replace(np.inf, np.nan)
+    out["seeds"] = frame.groupby(keys, sort=False)["seed"].nunique()
+    return out
+
+
+def convex_runs(convex):
+    """One row per convex run (problem, label, seed): final subopt and grad_norm, ``stall``
+    (f - f* at the middle epoch over f - f* at the last: about 1 for a stalled solver), total
+    saturations and the solver seconds of the run."""
+    rows = []
+    for (problem, tag, seed), part in _seeded(convex).groupby(["problem", "label", "seed"],
+                                                              sort=False):
+        sub = part["subopt"].to_numpy()
+        rows.append(dict(problem=problem, label=tag, seed=seed, subopt=float(sub[-1]),
+                         grad_norm=float(part["grad_norm"].iloc[-1]),
+                         stall=float(sub[len(sub) // 2] / sub[-1]),
+                         saturations=float(part["saturations"].sum()),
+                         seconds=float(part["seconds"].iloc[-1])))
+    return pd.DataFrame(rows)
 
 
 def command(settings):
     """The command line that runs ``settings`` (without --out)."""
-    return f"python -m halp_bench.reproduce{' --quick' if settings.mnist_rows else ''}"
+    size, default = next(((f" {flag}", make()) for flag, make in SIZES.items()
+                          if replace(make(), seeds=settings.seeds) == settings), ("", Settings()))
+    seeds = "" if settings.seeds == default.seeds else f" --seeds {settings.seeds}"
+    return f"python -m halp_bench.reproduce{size}{seeds}"
 
 
 def summary(convex, sweep, mlp_frame, settings, run):
-    """The markdown summary: tables of final numbers and the verdicts they support.
+    """The markdown summary: tables of medians over seeds and the verdicts they support.
 
     convex, sweep, mlp_frame: the frames of run_convex (all problems), run_mu_sweep and run_mlp;
-    run: the run record (see run_record). The verdicts follow one rule (``tracks``), stated in the
-    summary; "fell over the last half" is f - f* at the middle epoch over f - f* at the last (about
-    1 for a stalled solver).
+    run: the run record (see run_record). Every number is a median over the seeds (``medians``);
+    every verdict follows one rule (``tracks``) applied to those medians, stated in the summary;
+    "fell over the last half" is f - f* at the middle epoch over f - f* at the last (about 1 for a
+    stalled solver), a median over seeds too.
     """
+    seeds = int(_seeded(convex)["seed"].nunique())
     lines = ["# HALP reproduction: measured results", "",
              f"Produced by `{run['command']}` in {seconds_text(run['wall_seconds'])} s of wall time "
              f"on {run['machine']}. Every number below is read from the CSV files beside this "
-             "summary (one run, seed 0).", "",
-             f"Rule for the verdicts: HALP-b *tracks SVRG* on a problem when its final f − f* is at "
-             f"most {TRACK_FACTOR:g}× SVRG-fp64's, or when both are at most {TOL:g}.", ""]
+             f"summary and is the median over {seeds} seed(s) (0..{seeds - 1}: sampling and "
+             "rounding; the data are fixed); the figures draw the median with a 5–95% band.", "",
+             f"Rule for the verdicts, applied to the medians: HALP-b *tracks SVRG* on a problem "
+             f"when its median final f − f* is at most {TRACK_FACTOR:g}× SVRG-fp64's, or when both "
+             f"are at most {TOL:g}.", ""]
+    finals = medians(convex_runs(convex), ["problem", "label"],
+                     ("subopt", "grad_norm", "stall", "saturations", "seconds"))
     for problem in dict.fromkeys(convex["problem"]):
         part = convex[convex["problem"] == problem]
         epochs = int(part["epoch"].max())
-        lines += [f"## {problem}: f − f* after {epochs} epochs", "",
+        rows = finals.loc[problem]
+        lines += [f"## {problem}: f − f* after {epochs} epochs (median of {int(rows['seeds'].min())} "
+                  "seeds)", "",
                   "| solver | f − f* | ‖∇f‖ | f − f* fell over the last half | saturated updates "
                   "| solver seconds |", "| --- | --- | --- | --- | --- | --- |"]
-        for tag in dict.fromkeys(part["label"]):
-            part_run = part[part["label"] == tag]
-            lines.append(f"| {tag} | {_final(convex, problem, tag):.2e} | "
-                         f"{_final(convex, problem, tag, 'grad_norm'):.2e} | "
-                         f"{_stall_factor(convex, problem, tag):.3g}× | "
-                         f"{int(part_run['saturations'].sum())} | "
-                         f"{seconds_text(part_run['seconds'].iloc[-1])} |")
+        for tag, row in rows.iterrows():
+            lines.append(f"| {tag} | {row.subopt:.2e} | {row.grad_norm:.2e} | {row.stall:.3g}× | "
+                         f"{row.saturations:.0f} | {seconds_text(row.seconds)} |")
         lines.append("")
-        svrg = _final(convex, problem, "svrg-fp64")
-        for bits in (8, 16):
-            halp = _final(convex, problem, f"halp-{bits}")
-            lp = {t: _final(convex, problem, f"{t}-{bits}") for t in ("lp-sgd", "lp-svrg")}
-            stall = {t: _stall_factor(convex, problem, f"{t}-{bits}") for t in lp}
-            verdict = "tracks SVRG" if tracks(halp, svrg) else "does NOT track SVRG"
-            lines.append(
-                f"- **{bits} bits**: HALP-{bits} {verdict}: f − f* = {halp:.2e} (it fell "
-                f"{_stall_factor(convex, problem, f'halp-{bits}'):.3g}× over the last half of the "
-                f"epochs) against SVRG's {svrg:.2e}, while LP-SGD-{bits} ends at "
-                f"{lp['lp-sgd']:.2e} (it fell "
-                f"{stall['lp-sgd']:.3g}× over the last half of the epochs) and LP-SVRG-{bits} at "
-                f"{lp['lp-svrg']:.2e} ({stall['lp-svrg']:.3g}×).")
+        svrg = rows.loc["svrg-fp64", "subopt"]
+        for bits in sorted({int(p) for s, p in CONVEX_SOLVERS if s == "halp"}):
+            halp = rows.loc[f"halp-{bits}"]
+            verdict = "tracks SVRG" if tracks(halp.subopt, svrg) else "does NOT track SVRG"
+            text = (f"- **{bits} bits**: HALP-{bits} {verdict}: f − f* = {halp.subopt:.2e} (it "
+                    f"fell {halp.stall:.3g}× over the last half of the epochs) against SVRG's "
+                    f"{svrg:.2e}")
+            lp = [t for t in ("lp-sgd", "lp-svrg") if f"{t}-{bits}" in rows.index]
+            if lp:
+                text += ", while " + " and ".join(
+                    f"{t.upper()}-{bits} ends at {rows.loc[f'{t}-{bits}', 'subopt']:.2e} "
+                    f"({rows.loc[f'{t}-{bits}', 'stall']:.3g}×)" for t in lp)
+            lines.append(text + ".")
         lines.append("")
-    lines += ["## μ robustness (HALP-8, least squares)", "",
+    table = medians(sweep, ["problem", "mu"], ("kappa", "mu_factor", "epochs_to_tol",
+                                               "final_subopt", "saturations"),
+                    unreached=("epochs_to_tol",))
+    lines += [f"## μ robustness (HALP-8, least squares, median of {int(table['seeds'].min())} "
+              "seeds)", "",
               "| problem | κ | μ | μ / μ_min | epochs to 1e-10 | final f − f* | saturated updates |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
-    for row in sweep.itertuples():
-        factor = "auto" if row.mu == "auto" else f"{row.mu_factor:g}"
-        reached = "—" if pd.isna(row.epochs_to_tol) else int(row.epochs_to_tol)
-        lines.append(f"| {row.problem} | {row.kappa:.0f} | {row.mu} | {factor} | {reached} | "
-                     f"{row.final_subopt:.1e} | {row.saturations} |")
+    for (name, mu), row in table.iterrows():
+        factor = "auto" if mu == "auto" else f"{row.mu_factor:g}"
+        reached = "—" if pd.isna(row.epochs_to_tol) else f"{row.epochs_to_tol:g}"
+        lines.append(f"| {name} | {row.kappa:.0f} | {mu} | {factor} | {reached} | "
+                     f"{row.final_subopt:.1e} | {row.saturations:.0f} |")
     lines.append("")
-    for name, part in sweep.groupby("problem", sort=False):
-        fixed = part[(part["mu"] != "auto") & part["epochs_to_tol"].notna()]
-        auto = part.loc[part["mu"] == "auto", "epochs_to_tol"].iloc[0]
+    for name, part in table.groupby(level="problem", sort=False):
+        part = part.droplevel("problem")
+        fixed = part[(part.index != "auto") & part["epochs_to_tol"].notna()]
+        auto = part.loc["auto", "epochs_to_tol"]
         if fixed.empty:
-            lines.append(f"- {name}: no fixed μ of the sweep reached 1e-10.")
+            lines.append(f"- {name}: no fixed μ of the sweep reached 1e-10 (median over seeds).")
             continue
-        best = fixed.loc[fixed["epochs_to_tol"].idxmin()]
+        best = fixed["epochs_to_tol"].idxmin()
+        best_epochs = fixed.loc[best, "epochs_to_tol"]
         auto_text = "did not reach 1e-10" if pd.isna(auto) else (
-            f"needed {int(auto)} epochs ({auto / best.epochs_to_tol:.2f}× the best)")
-        lines.append(f"- {name}: best fixed μ = {best.mu} ({best.mu_factor:g} μ_min) needed "
-                     f"{int(best.epochs_to_tol)} epochs; μ = \"auto\" {auto_text}.")
+            f"needed {auto:g} epochs ({auto / best_epochs:.2f}× the best)")
+        lines.append(f"- {name}: best fixed μ = {best} ({fixed.loc[best, 'mu_factor']:g} μ_min) "
+                     f"needed {best_epochs:g} epochs; μ = \"auto\" {auto_text}.")
+    mlp_runs = _seeded(mlp_frame).groupby(["label", "seed"], sort=False).agg(
+        train_loss=("train_loss", "last"), val_accuracy=("val_accuracy", "last"),
+        best_accuracy=("val_accuracy", "max"), saturations=("saturations", "sum"),
+        seconds=("seconds", "last")).reset_index()
+    mlp_table = medians(mlp_runs, ["label"], ("train_loss", "val_accuracy", "best_accuracy",
+                                              "saturations", "seconds"))
     lines += ["", f"## MLP on MNIST (hidden {settings.mlp_hidden}, step {settings.mlp_step}, "
-              f"HALP μ = {settings.mlp_mu})", "",
+              f"HALP μ = {settings.mlp_mu}; median of {int(mlp_table['seeds'].min())} seeds)", "",
               "| method | final training loss | final validation accuracy | best validation "
               "accuracy | saturated updates | training seconds |", "| --- | --- | --- | --- | --- | --- |"]
-    for tag, part in mlp_frame.groupby("label", sort=False):
-        lines.append(f"| {tag} | {part['train_loss'].iloc[-1]:.4f} | "
-                     f"{part['val_accuracy'].iloc[-1]:.4f} | {part['val_accuracy'].max():.4f} | "
-                     f"{int(part['saturations'].sum())} | "
-                     f"{seconds_text(part['seconds'].iloc[-1])} |")
-    final = mlp_frame.groupby("label", sort=False)["val_accuracy"].last()
+    for tag, row in mlp_table.iterrows():
+        lines.append(f"| {tag} | {row.train_loss:.4f} | {row.val_accuracy:.4f} | "
+                     f"{row.best_accuracy:.4f} | {row.saturations:.0f} | "
+                     f"{seconds_text(row.seconds)} |")
+    final = mlp_table["val_accuracy"]
     relation = ">=" if final["halp-8"] >= final["lp-sgd-8"] else "<"
-    lines += ["", f"- HALP-8's final validation accuracy {final['halp-8']:.4f} {relation} "
+    lines += ["", f"- HALP-8's median final validation accuracy {final['halp-8']:.4f} {relation} "
               f"LP-SGD-8's {final['lp-sgd-8']:.4f} (SGD-fp32: {final['sgd-fp32']:.4f}).", ""]
     return "\n".join(lines)
 
@@ -300,13 +374,14 @@ def reproduce(out, settings, mnist_path=None):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lsq = datasets.synthetic_least_squares(1000, 50, lam=1e-2, noise=0.1, seed=0)
-    frames = [run_convex("lsq", lsq, 0.5 / lsq.L_max, settings.lsq_epochs)]
-    mnist_convex, mnist_mlp = mnist_problems(settings, mnist_path)
-    frames.append(run_convex("mnist", mnist_convex, 1.0 / mnist_convex.L_max,
-                             settings.mnist_epochs))
+    frames = [run_convex("lsq", lsq, 0.5 / lsq.L_max, settings.lsq_epochs, settings.seeds)]
+    mnist_convex, mnist_mlp, mnist_binary = mnist_problems(settings, mnist_path)
+    for name, prob in (("mnist", mnist_convex), ("mnist-binary", mnist_binary)):
+        frames.append(run_convex(name, prob, 1.0 / prob.L_max, settings.mnist_epochs,
+                                 settings.seeds))
     convex = pd.concat(frames, ignore_index=True)
     convex.to_csv(out / "convex.csv", index=False)
-    sweep = run_mu_sweep(settings.sweep_epochs)
+    sweep = run_mu_sweep(settings.sweep_epochs, settings.seeds)
     sweep.to_csv(out / "mu_sweep.csv", index=False)
     mlp_frame = run_mlp(mnist_mlp, settings)
     mlp_frame.to_csv(out / "mlp.csv", index=False)
@@ -327,10 +402,20 @@ def reproduce(out, settings, mnist_path=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m halp_bench.reproduce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="CI size: the first rows of MNIST only")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="CI size: the first rows of MNIST only")
+    size.add_argument("--tiny", action="store_true",
+                      help="the test suite's size (seconds per experiment, 3 seeds)")
     parser.add_argument("--out", default="results-reproduction", help="output folder")
     parser.add_argument("--mnist-path", default=None, help="a local mnist.pkl.gz")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"seeds per run (default {Settings.seeds}, --tiny 3; figures and "
+                             "verdicts use the median over them)")
     args = parser.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be >= 1")
+    settings = Settings.quick() if args.quick else Settings.tiny() if args.tiny else Settings()
+    if args.seeds is not None:
+        settings.seeds = args.seeds
     print(reproduce(args.out, settings, args.mnist_path))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from halp_core import solve
+from halp_core.bit_budget import smallest_curvature
 
 from ..machine import cpu_description
 from . import storage
@@ -30,17 +31,12 @@ def problem(name, params, data_bits):
 
 @functools.lru_cache(maxsize=4)
 def mu_min(name, params, data_bits):
-    """Smallest eigenvalue of the Hessian at w* (float64), for least squares and binary logistic
-    problems with d <= KAPPA_MAX_D; NaN otherwise."""
+    """Smallest eigenvalue of the Hessian at w* (float64, ``halp_core.bit_budget``'s), for least
+    squares and binary logistic problems with d <= KAPPA_MAX_D; NaN otherwise."""
     prob = problem(name, params, data_bits)
     if prob.kind not in ("least_squares", "logistic") or prob.d > KAPPA_MAX_D:
         return np.nan
-    weights = np.ones(prob.n)
-    if prob.kind == "logistic":
-        sigma = 1.0 / (1.0 + np.exp(-(prob.X @ prob.w_star)))
-        weights = sigma * (1.0 - sigma)
-    hessian = (prob.X.T * weights) @ prob.X / prob.n + prob.lam * np.eye(prob.d)
-    return float(np.linalg.eigvalsh(hessian)[0])
+    return smallest_curvature(prob)[0]
 
 
 @functools.lru_cache(maxsize=1)

@@ -61,7 +61,8 @@ PROBLEMS = {
         {"n": "int", "d": "int", "lam": "real0", "noise": "real0", "cond": "cond"},
         {"cond": 1.0}, "least_squares"),
     "synthetic_logistic": ProblemKind(
-        datasets.synthetic_logistic, {"n": "int", "d": "int", "lam": "real0"}, {}, "logistic"),
+        datasets.synthetic_logistic,
+        {"n": "int", "d": "int", "lam": "real0", "cond": "cond"}, {"cond": 1.0}, "logistic"),
     "digits": ProblemKind(datasets.digits, {"lam": "real0"}, {}, "multinomial", seeded=False),
 }
 """Problems a spec may name (``halp_core.datasets`` constructors)."""

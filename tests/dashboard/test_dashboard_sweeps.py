@@ -214,6 +214,7 @@ def page(monkeypatch, tmp_path):
     """AppTest of the Sweeps page reading $HALP_SWEEPS = the given folder (None: unset, and no
     default folder)."""
     monkeypatch.setattr(data, "DEFAULT", tmp_path / "no-sweeps-results")
+    monkeypatch.setenv("HALP_BITS", str(tmp_path / "no-bits.csv"))  # the bit section: tested below
 
     def render(folder):
         if folder is None:
@@ -300,3 +301,42 @@ def test_sidebar_folder_overrides_the_environment(page, folder, tmp_path):
     at = page(tmp_path)
     at.sidebar.text_input(key="sw_folder").set_value(str(folder)).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+# ---- HALP's bit requirement (the shipped docs/bits/requirement.csv) -------------------------------
+
+
+def test_bits_table_reads_the_shipped_file_and_draws_one_marker_per_point():
+    table, problems = data.load_bits(data.BITS_TABLE)
+    assert not problems and len(table) >= 40 and set(table["mu"]) == {"auto", "mu_min"}
+    agreement = data.bits_agreement(table).set_index("mu")
+    assert (agreement["points"] == 20).all()
+    assert agreement.loc["mu_min", "within_one_bit"] == table[table["mu"] == "mu_min"]["agrees"].sum()
+    fig = figures.bits_figure(table)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert sum(len(t.x) for t in markers) == len(table)
+    assert fig.layout.title.text.startswith("HALP's bit requirement")
+
+
+def test_bits_reader_names_a_bad_file(tmp_path):
+    bad = tmp_path / "requirement.csv"
+    bad.write_text("kind,d\nleast_squares,10\n")
+    table, problems = data.load_bits(bad)
+    assert table is None and "lacks the columns" in problems[0] and str(bad) in problems[0]
+    table, problems = data.load_bits(tmp_path / "missing.csv")
+    assert table is None and "cannot be read" in problems[0]
+    rows = pd.read_csv(data.BITS_TABLE).astype({"kappa": object})
+    rows.loc[0, "kappa"] = "x"
+    rows.to_csv(bad, index=False)
+    table, problems = data.load_bits(bad)
+    assert len(table) == len(rows) - 1 and "left out" in problems[0]
+
+
+def test_page_shows_the_bit_requirement(page, folder, monkeypatch):
+    monkeypatch.setenv("HALP_BITS", str(data.BITS_TABLE))
+    at = page(folder)
+    fig = chart(at, "HALP's bit requirement")
+    assert sum(len(array(t["x"])) for t in fig["data"] if t.get("mode") == "markers") >= 40
+    assert len(at.dataframe[-1].value) == 2 and not at.warning
+    at = page(None)
+    assert chart(at, "HALP's bit requirement")

@@ -74,6 +74,8 @@ def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
             z, _ = lp_epoch(np.zeros_like(k), scale, a, r, step / scale * g, prob.lam, step, idx,
                             kind, key, step0, bits)
             center = center + scale * z
+            if kind == "multinomial":   # the anchor's class mean is removed (exact)
+                center = center - center.mean(axis=1, keepdims=True)
     if solver in ("sgd", "svrg"):
         return w
     return center if solver == "halp" else scale * k
