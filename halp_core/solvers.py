@@ -29,7 +29,7 @@ SAMPLING = ("uniform", "permutation")
 # Per-step saturation counts of the float32 LP kernels are exact up to 2**24.
 _MAX_F32_COORDS = 2**24
 # The low-precision solvers' full gradient switches from float32 to float64 when ||g|| falls
-# below this many times the float32 pass's error bound (LowPrecisionSolver._float32_error).
+# below this many times the float32 pass's measured error (LowPrecisionSolver._full_grad).
 FLOAT32_MARGIN = 1e3
 
 _KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
@@ -229,34 +229,35 @@ class LowPrecisionSolver(Solver):
         self._g = np.zeros(problem.weight_shape)
         self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
-        self._row_norms = None                           # ||Xq_i||, for _float32_error
+        self._f32_error = None                           # measured ||g32 - g64||, _full_grad
+        self._exact = False                              # full gradient in float64 from now on
         self._rounding = fixed_point.make_rounding(self.seed, bits, self.compute_dtype)
         self._step_count = 0
         self.scale = self._initial_scale(scale)
-        self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
-        self._full_grad(problem.Xq[:1], problem.x_scale, self.w, self._a[:1].copy(),
-                        self._r[:1].copy(), self._g.copy())
+        self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing, both passes
+        for dtype in (np.float32, np.float64):
+            Solver._full_grad(self, problem.Xq[:1], problem.x_scale, self.w.astype(dtype),
+                              self._a[:1].copy(), self._r[:1].copy(), self._g.copy())
 
     def _full_grad(self, X, x_scale, w, a, r, g):
-        """The full-gradient pass on the narrow data. First with the anchor rounded to float32
-        (int8 rows convert to float32 lanes, twice float64's width; partial sums go to the float64
-        gradient every epochs.FLUSH_ROWS rows); then, once ||g|| is within FLOAT32_MARGIN of what
-        float32 can resolve, again in float64, so the anchor's gradient stays exact to the end."""
-        super()._full_grad(X, x_scale, w.astype(np.float32), a, r, g)
-        if np.linalg.norm(g) < FLOAT32_MARGIN * self._float32_error(x_scale, w, r):
-            super()._full_grad(X, x_scale, w, a, r, g)
+        """The full-gradient pass on the narrow data, with the anchor rounded to float32 (int8
+        rows convert to float32 lanes, twice float64's width; partial sums go to the float64
+        gradient every epochs.FLUSH_ROWS rows) while that is accurate enough, in float64 after.
 
-    def _float32_error(self, x_scale, w, r):
-        """A bound (up to a small factor) on the float32 pass's error in ||g||: 2^-20 mean_i
-        ||x_i|| (|r_i| + ||x_i|| ||w||), the rounding of the dot products, derivatives and sums."""
-        if self._row_norms is None:   # once per solver, 512 rows at a time (little memory)
-            Xq = self.problem.Xq
-            self._row_norms = np.concatenate([
-                np.sqrt(np.square(Xq[i:i + 512], dtype=np.float64).sum(axis=1))
-                for i in range(0, Xq.shape[0], 512)])
-        norms = x_scale * self._row_norms
-        r_size = np.abs(r) if r.ndim == 1 else np.sqrt(np.sum(r * r, axis=1))
-        return 2.0 ** -20 * float(np.mean(norms * (r_size + norms * np.linalg.norm(w))))
+        The float32 pass's error is measured, not guessed: the first pass runs both ways and
+        keeps ||g32 - g64||. Once ||g|| falls below FLOAT32_MARGIN times that error, both run
+        again (the error shrinks with the residuals, so it is measured anew), and when ||g|| is
+        still that small every later pass is float64 only: the anchor's gradient stays exact to
+        the end, and HALP reaches SVRG-fp64's floor."""
+        if self._exact:
+            super()._full_grad(X, x_scale, w, a, r, g)
+            return
+        super()._full_grad(X, x_scale, w.astype(np.float32), a, r, g)
+        if self._f32_error is None or np.linalg.norm(g) < FLOAT32_MARGIN * self._f32_error:
+            g32 = g.copy()
+            super()._full_grad(X, x_scale, w, a, r, g)
+            self._f32_error = float(np.linalg.norm(g32 - g))
+            self._exact = bool(np.linalg.norm(g) < FLOAT32_MARGIN * self._f32_error)
 
     def _initial_scale(self, scale):
         if scale is not None:
