@@ -43,7 +43,7 @@ SUITE_RUN = ".venv/bin/asv run HEAD^! -b '^(?!bench_peers)'"
 # docs/performance.md: the integer-lane step (PERF_COMMIT) against the commit before it
 # (PERF_BEFORE), both measured on one machine on one day
 PERF_MACHINE = "vm-avx512-vnni"
-PERF_COMMIT = "PERFCOMMIT"
+PERF_COMMIT = "f86b5711"
 PERF_BEFORE = "8d96dcec"
 PERF_RUN = ("HALP_BENCH_NO_DASHBOARD=1 HALP_BENCH_PROFILE=full ./run bench "
             "-b 'bench_(speedup|epoch|bandwidth|threads|kernels)'")
@@ -82,6 +82,8 @@ def machine_label(machine=MACHINE):
     """'machine `vm` (AMD EPYC, 2 CPUs, ISA not recorded)' from results/<machine>/machine.json."""
     info = json.loads((RESULTS / machine / "machine.json").read_text())
     cpu = info["cpu"]
+    if "logical CPUs" in cpu:   # ./run bench's cpu_description: model, CPU count and ISA already
+        return f"machine `{machine}` ({cpu})"
     isa = next((name for key, name in (("avx512", "AVX-512"), ("avx-512", "AVX-512"),
                                        ("avx2", "AVX2")) if key in cpu.lower()),
                "ISA not recorded")
