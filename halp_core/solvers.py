@@ -252,7 +252,11 @@ class LowPrecisionSolver(Solver):
         if self._exact:
             super()._full_grad(X, x_scale, w, a, r, g)
             return
-        super()._full_grad(X, x_scale, w.astype(np.float32), a, r, g)
+        with np.errstate(over="ignore"):   # an anchor beyond float32's range: float64 below
+            super()._full_grad(X, x_scale, w.astype(np.float32), a, r, g)
+        if not np.isfinite(g).all():
+            super()._full_grad(X, x_scale, w, a, r, g)
+            return
         if self._f32_error is None or np.linalg.norm(g) < FLOAT32_MARGIN * self._f32_error:
             g32 = g.copy()
             super()._full_grad(X, x_scale, w, a, r, g)
@@ -294,7 +298,18 @@ class LowPrecisionSolver(Solver):
         anchor = self.w
         self._full_grad(self.problem.Xq, self.problem.x_scale, anchor, self._a_anchor, self._r,
                         self._g)
+        if self._gradient_overflowed():
+            return False
         self._vg[...] = (self.step / self.scale) * (self._g - self.problem.lam * anchor)
+        return True
+
+    def _gradient_overflowed(self):
+        """True when the anchor's full gradient is not finite: the run has diverged, and the
+        iterate is made NaN so that solve() reports it (a RuntimeWarning, Result.diverged_epoch)
+        and stops, instead of rounding NaN moves into integers."""
+        if np.isfinite(self._g).all():
+            return False
+        self.scale = np.nan
         return True
 
     def _end_epoch(self):
@@ -348,6 +363,10 @@ class HalpSolver(LowPrecisionSolver):
         epoch's mu, new scale."""
         p = self.problem
         self._full_grad(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
+        if self._gradient_overflowed():
+            self.center[...] = np.nan
+            self.mus.append(self._mu)
+            return False
         if self.auto:
             if self._offset is not None:
                 self._mu = bit_centering.next_mu(self._mu, self._g_prev, self._g, self._offset,

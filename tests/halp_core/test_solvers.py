@@ -264,3 +264,35 @@ def test_anchor_gradient_is_float32_far_from_the_optimum_and_float64_near_it(mon
         s.run_epoch()
     assert s._exact and dtypes[-2:] == [f64, f64]   # exact for good once near the optimum
     assert prob.suboptimality(s.w) <= 1e-20
+
+
+def test_anchor_beyond_float32_range_uses_float64_and_overflow_is_a_loud_divergence():
+    """A diverging HALP run grows its anchor past float32's range long before float64's: the
+    float32 pass then overflows and the float64 one gives the gradient (it used to crash the
+    auto-mu update with 'g_new contains NaN'). When even float64 overflows, the iterate becomes
+    NaN, and solve() reports the divergence and stops."""
+    prob = datasets.synthetic_least_squares(200, 8, lam=1e-2, noise=0.1, seed=1)
+    s = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max)
+    s.run_epoch()
+    s.center[...] = 1e35
+    s.run_epoch()
+    assert np.isfinite(s._g).all() and np.isfinite(s.w).all()
+    assert np.isfinite(s.mus[-1])   # the auto rule ran on a finite gradient
+    s.center[...] = 1e306
+    s.run_epoch()
+    assert np.isnan(s.w).all()
+    lp = make_solver(prob, "lp-svrg", precision=8, step=0.5 / prob.L_max)
+    lp.scale = 1e306 / 127
+    lp._k[...] = 127
+    lp.run_epoch()
+    assert np.isnan(lp.w).all()
+
+
+def test_diverging_halp_with_a_coarse_grid_is_reported_not_raised():
+    """HALP-4 on an ill-conditioned problem (kappa about 1e4, 16-bit data) diverges; solve must
+    warn and record it, whatever precision the anchor's gradient pass ran in."""
+    prob = datasets.synthetic_least_squares(2000, 40, lam=1e-3, noise=0.1, seed=0, data_bits=16,
+                                            cond=1e4)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = solve(prob, "halp", precision=4, step=0.5 / prob.L_max, epochs=60, seed=0)
+    assert res.diverged_epoch is not None
