@@ -146,9 +146,11 @@ def asv_factor_flags(out, machine, base, head, factor):
                             only_changed=False, sort="default")
     flags = {}
     for line in buf.getvalue().splitlines():
-        m = re.search(re.escape(BENCH) + r"\('(\w+)', '(\w+)'\)", line)
-        if m:
-            flags[f"dtype={m.group(1)}, level={m.group(2)}"] = line.lstrip().startswith("+")
+        cells = [c.strip() for c in line.split("|")]
+        m = re.fullmatch(re.escape(BENCH) + r"\('(\w+)', '(\w+)'\)", cells[5]) if len(cells) > 5 else None
+        key = m and f"dtype={m.group(1)}, level={m.group(2)}"
+        if key in (SLOWED, CONTROL):
+            flags[key] = cells[1] == "+"
     return flags
 
 
