@@ -8,8 +8,8 @@ ratio at CONFIDENCE:
 * regression:  the interval lies above 1 (the change is significant) AND ratio >= threshold;
 * improvement: the interval lies below 1 AND ratio <= 1 / threshold;
 * no change:   anything else, also a ratio or an interval that is NaN (nothing to decide on);
-* acknowledged: a regression or improvement that `acknowledged.toml` declares for a commit of
-  the compared range (applied by the callers, `apply_acknowledged`);
+* acknowledged: a regression or improvement that `benchmarks/acknowledged.toml` declares for a
+  commit of the compared range (applied by the callers through `acknowledged.find`);
 * failed: a side did not produce a value (applied by the callers).
 
 The threshold is a minimum effect: MIN_EFFECT, or, where earlier results of the same machine
@@ -147,11 +147,3 @@ def history_threshold(values, min_effect=MIN_EFFECT, z=NOISE_Z):
     spread = stats.median_abs_deviation(np.log(v), scale="normal")
     return float(max(min_effect, math.exp(z * spread)))
 
-
-def apply_acknowledged(verdicts, acknowledged):
-    """Verdicts with every regression or improvement where `acknowledged` is True replaced by
-    "acknowledged" (arrays of equal shape, or scalars)."""
-    v = np.asarray(verdicts, dtype=object)
-    ack = np.asarray(acknowledged, dtype=bool)
-    out = np.where(ack & ((v == REGRESSION) | (v == IMPROVEMENT)), ACKNOWLEDGED, v).astype(object)
-    return str(out) if out.ndim == 0 else out
