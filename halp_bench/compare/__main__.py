@@ -63,7 +63,8 @@ def gate(args):
     env = head_file.stem.split("-", 1)[1]
     b, h = asv_results.read(base_file, names), asv_results.read(head_file, names)
     units = _units(results)
-    earlier = history.earlier_values(args.history or repo / "results", machine, env, names, exclude=(head,))
+    earlier = history.earlier_values(args.history or repo / "results", machine, env, names, exclude=(head,),
+                                      before=run.commit_time_ms(repo, head))
     keys = {(bench, params, m.version) for (bench, params), m in h.items()}
     rows = judge.judge(b, h, units, history.thresholds(keys, earlier),
                        acknowledged.load(repo / acknowledged.ACK_FILE), run.commits_between(repo, base, head))

@@ -2,8 +2,9 @@
 machine (as conbench's lookback), through `rule.history_threshold`.
 
 Earlier results are the asv result files `<results>/<machine>/<hash8>-<env>.json` of the same
-environment name (the gate's), ordered by their commit time (`date`); only values of the same
-benchmark version count. HEAD's own file, if there is one, is left out.
+environment name (the gate's) whose commit time (`date`) is before HEAD's, ordered by it; only
+values of the same benchmark version count. HEAD's own file, if there is one, is left out. The
+History page uses the same definition: the values of a series before the judged commit.
 """
 
 import json
@@ -13,10 +14,11 @@ from pathlib import Path
 from halp_bench.compare import asv_results, rule
 
 
-def earlier_values(results_dir, machine, env, names=None, exclude=()):
+def earlier_values(results_dir, machine, env, names=None, exclude=(), before=None):
     """{(benchmark, params key, version): [values, oldest first]} of ok results in
     `<results_dir>/<machine>/*-<env>.json`, leaving out commits whose hash starts with an entry of
-    `exclude`. names: benchmarks.json's param names (see asv_results.read). Files that cannot be
+    `exclude` and files whose `date` (asv: commit time in ms) is not below `before` (None: no
+    limit). names: benchmarks.json's param names (see asv_results.read). Files that cannot be
     read raise asv_results.ResultFileError (the history is part of the decision)."""
     folder = Path(results_dir) / machine
     files = sorted(folder.glob(f"*-{env}.json")) if folder.is_dir() else []
@@ -29,9 +31,11 @@ def earlier_values(results_dir, machine, env, names=None, exclude=()):
             date = json.loads(path.read_text()).get("date") or 0
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise asv_results.ResultFileError(f"{path}: cannot be read as JSON ({exc})") from None
-        dated.append((date, path))
+        date = float(date) if isinstance(date, (int, float)) else 0.0
+        if before is None or date < before:
+            dated.append((date, path))
     out = defaultdict(list)
-    for _, path in sorted(dated, key=lambda t: (float(t[0]) if isinstance(t[0], (int, float)) else 0, t[1].name)):
+    for _, path in sorted(dated, key=lambda t: (t[0], t[1].name)):
         for (bench, params), m in asv_results.read(path, names).items():
             if m.status == asv_results.OK:
                 out[(bench, params, m.version)].append(m.value)

@@ -66,6 +66,11 @@ def resolve(repo, ref):
         raise GateError(f"not a commit of {repo}: {ref!r}") from None
 
 
+def commit_time_ms(repo, commit):
+    """Commit time of `commit` in milliseconds since the epoch (asv's `date` of a result file)."""
+    return 1000.0 * int(git(repo, "show", "-s", "--format=%ct", commit))
+
+
 def commits_between(repo, base, head):
     """Full hashes of BASE..HEAD (commits reachable from HEAD but not BASE, HEAD included)."""
     out = git(repo, "rev-list", f"{base}..{head}")

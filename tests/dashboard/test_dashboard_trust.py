@@ -183,6 +183,21 @@ def test_step_detection_on_50000_rows_runs_only_where_a_step_can_be(steps_spy):
     assert not set(found["benchmark"]) & infinite
 
 
+def test_gate_verdicts_on_50000_rows_compute_history_thresholds_only_where_flagged(monkeypatch):
+    """The History page's verdicts (the gate's rule): vectorized at the default threshold; the
+    history threshold is computed only for series with a flagged change."""
+    frame, stepped, _ = synthetic_frame()
+    frame["ci_low"], frame["ci_high"] = 0.99 * frame["value"], 1.01 * frame["value"]
+    calls = []
+    monkeypatch.setattr(history, "_thresholds", lambda v: calls.append(len(v)) or np.full(len(v), 1.1))
+    judged = history.verdicts(frame)
+    flagged = judged[judged["verdict"] == "regression"]
+    assert set(flagged["benchmark"]) == stepped and (flagged["head_commit"] == f"{13:08x}").all()
+    assert (judged["verdict"] == "no change").sum() == len(judged) - len(stepped)
+    assert np.isfinite(judged["ratio"]).all()     # infinite values never enter a ratio
+    assert len(calls) == len(stepped)
+
+
 def test_infinite_values_never_reach_detect_steps(steps_spy):
     frame, _, _ = synthetic_frame(series=3, commits=6, stepped=0, infinite=3)
     frame.loc[frame["order"] == 0, "value"] = math.inf  # inf first, then 2 finite values, then inf
