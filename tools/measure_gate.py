@@ -72,13 +72,14 @@ def commit_file(repo, rel, text, message, parent):
     return git(repo, "rev-parse", "HEAD")
 
 
-def scratch_repo(tmp, factors):
-    """Clone of HEAD with C1 and S_f commits; returns (clone, {condition: commit}, C0)."""
+def scratch_repo(tmp, factors, share_envs=True):
+    """Clone of HEAD with C1 and S_f commits; returns (clone, {condition: commit}, C0).
+    share_envs: the clone uses this repository's asv environments (.asv) instead of building its own."""
     clone = Path(tmp) / "repo"
     subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(clone)], check=True)
     git(clone, "config", "user.email", "gate@example.invalid")
     git(clone, "config", "user.name", "gate measurement")
-    if (ROOT / ".asv").is_dir():
+    if share_envs and (ROOT / ".asv").is_dir():
         os.symlink(ROOT / ".asv", clone / ".asv")
     c0 = git(clone, "rev-parse", "HEAD")
     source = (clone / KERNELS).read_text()
