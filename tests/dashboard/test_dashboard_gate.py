@@ -11,7 +11,7 @@ from compare_fixtures import ENV, MACHINE, noisy, write_result
 from dashboard_helpers import ROOT
 from dashboard_helpers.memory import CAP, run_capped
 
-from dashboard.data import history
+from dashboard.data import gate, history
 from dashboard.figures import history as figures
 from dashboard.results import SERIES, load_results
 from halp_bench.compare import acknowledged, asv_results, judge, report, rule
@@ -40,15 +40,15 @@ def frame_of(folder):
 
 def test_the_page_and_the_gate_give_the_same_verdicts(tmp_path):
     folder = results_dir(tmp_path, STEP_UP_AND_BACK)
-    judged = history.verdicts(frame_of(folder))
+    judged = gate.verdicts(frame_of(folder))
     names = asv_results.param_names(folder)
     for i, (base, head) in enumerate(zip(COMMITS, COMMITS[1:]), 1):
         b, h = (asv_results.read(asv_results.commit_file(folder, MACHINE, c), names) for c in (base, head))
         earlier = gate_history.earlier_values(folder, MACHINE, ENV, names, exclude=(head,), before=1000 * i)
         thresholds = gate_history.thresholds({(k[0], k[1], m.version) for k, m in h.items()}, earlier)
-        gate = {r.params: r.verdict for r in judge.judge(b, h, thresholds=thresholds)}
+        by_gate = {r.params: r.verdict for r in judge.judge(b, h, thresholds=thresholds)}
         page = judged[judged["head_commit"] == head[:8]].set_index("params")["verdict"].to_dict()
-        assert page == gate, (base, head)
+        assert page == by_gate, (base, head)
     f32 = judged[judged["params"] == "dtype=float32, level=L2"]["verdict"].tolist()
     assert f32 == [rule.NO_CHANGE] * 3 + [rule.REGRESSION, rule.IMPROVEMENT]
     assert (judged[judged["params"] == "dtype=int8, level=L2"]["verdict"] == rule.NO_CHANGE).all()
@@ -59,7 +59,7 @@ def test_acknowledged_changes_show_as_such(tmp_path):
     path = tmp_path / "acknowledged.toml"
     path.write_text(f'[[change]]\ncommit = "{COMMITS[4][:8]}"\nbenchmark = ".*Dot.*"\n'
                     'reason = "two passes on purpose"\n')
-    judged = history.verdicts(frame_of(folder), acknowledged.load(path))
+    judged = gate.verdicts(frame_of(folder), acknowledged.load(path))
     row = judged[judged["head_commit"] == COMMITS[4][:8]].set_index("params").loc["dtype=float32, level=L2"]
     assert row["verdict"] == rule.ACKNOWLEDGED and "two passes on purpose" in row["note"]
     assert (judged["verdict"] == rule.IMPROVEMENT).sum() == 1     # the change back is not declared
@@ -78,24 +78,24 @@ def test_the_threshold_is_the_series_own_noise(tmp_path):
                           "commit": [f"{i:040x}" for i in range(13)], "value": centers})
     frame["commit_short"] = frame["commit"].str[:8]
     frame["ci_low"], frame["ci_high"] = 0.999 * frame["value"], 1.001 * frame["value"]
-    judged = history.verdicts(frame)
+    judged = gate.verdicts(frame)
     last = judged.iloc[-1]
     assert last["threshold"] == rule.history_threshold(centers[:-1]) > 1.2
     assert (last["verdict"] == rule.NO_CHANGE) == (last["ratio"] < last["threshold"])
-    assert list(judged.columns) == history.VERDICT_COLUMNS and set(SERIES) <= set(judged.columns)
+    assert list(judged.columns) == gate.VERDICT_COLUMNS and set(SERIES) <= set(judged.columns)
 
 
 def test_gate_report_reader(tmp_path):
-    assert history.gate_report(tmp_path) == (None, None, None)
+    assert gate.gate_report(tmp_path) == (None, None, None)
     row = judge.Row("b.t", "", "seconds", 1.0, 2.0, 2.0, 1.9, 2.1, 1.1, "default", 5, 5, rule.REGRESSION)
     info = {"base": "a" * 40, "head": "b" * 40, "machine": MACHINE, "rounds": 4, "date": "now"}
     (tmp_path / "report.json").write_text(report.to_json([row], info, 1))
-    summary, rows, problem = history.gate_report(tmp_path)
+    summary, rows, problem = gate.gate_report(tmp_path)
     assert problem is None and summary["exit_code"] == 1 and rows["verdict"].tolist() == [rule.REGRESSION]
     (tmp_path / "report.json").write_text(json.dumps({"rows": []}))
-    assert "not a report of ./run compare" in history.gate_report(tmp_path)[2]
+    assert "not a report of ./run compare" in gate.gate_report(tmp_path)[2]
     (tmp_path / "report.json").write_text("{")
-    assert "not valid JSON" in history.gate_report(tmp_path)[2]
+    assert "not valid JSON" in gate.gate_report(tmp_path)[2]
 
 
 def test_history_page_shows_the_gates_report_and_the_rules_verdicts(tmp_path):

@@ -20,7 +20,7 @@ from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
 
 from dashboard import ui
-from dashboard.data import history
+from dashboard.data import gate, history
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
 
@@ -189,8 +189,8 @@ def test_gate_verdicts_on_50000_rows_compute_history_thresholds_only_where_flagg
     frame, stepped, _ = synthetic_frame()
     frame["ci_low"], frame["ci_high"] = 0.99 * frame["value"], 1.01 * frame["value"]
     calls = []
-    monkeypatch.setattr(history, "_thresholds", lambda v: calls.append(len(v)) or np.full(len(v), 1.1))
-    judged = history.verdicts(frame)
+    monkeypatch.setattr(gate, "_thresholds", lambda v: calls.append(len(v)) or np.full(len(v), 1.1))
+    judged = gate.verdicts(frame)
     flagged = judged[judged["verdict"] == "regression"]
     assert set(flagged["benchmark"]) == stepped and (flagged["head_commit"] == f"{13:08x}").all()
     assert (judged["verdict"] == "no change").sum() == len(judged) - len(stepped)

@@ -220,3 +220,20 @@ def test_json_report_has_no_nan_and_markdown_escapes_pipes():
     assert "x=a\\|b" in report.markdown([row], info, 2)
     assert report.value_text(1.5e-3, "seconds") == "1.5 ms" and report.value_text(2e9, "bytes") == "2 GB"
     assert judge.exit_code([]) == judge.EXIT_FAILED
+
+
+def test_the_ci_recipe_runs_the_gate_and_posts_its_markdown():
+    import yaml
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    flow = yaml.safe_load((root / "docs" / "ci" / "regression-gate.yml").read_text())
+    assert "pull_request" in flow[True] and flow["permissions"]["pull-requests"] == "write"
+    steps = flow["jobs"]["gate"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    gate_step = next(s for s in steps if "./run compare" in s.get("run", ""))
+    assert "pull_request.base.sha" in gate_step["run"] and "pull_request.head.sha" in gate_step["run"]
+    assert "--out compare-results" in gate_step["run"] and 'echo "code=$?"' in gate_step["run"]
+    post = next(s for s in steps if "createComment" in s.get("with", {}).get("script", ""))
+    assert "compare-results/report.md" in post["with"]["script"]
+    assert steps[-1]["if"] == "steps.gate.outputs.code != '0'"
+    assert not (root / ".github" / "workflows" / "regression-gate.yml").exists()   # a recipe, not active here
