@@ -202,6 +202,9 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--machine", default=None, help="asv machine (default: as ./run compare names it)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "gate-measurement.json")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="copy every run's reports and asv result files to KEEP/run<i>-<condition> "
+                        "(to judge other rules on the same files later)")
     args = p.parse_args(argv)
     machine = args.machine or run.machine_name()
     run.check_machine(machine)
@@ -221,6 +224,8 @@ def main(argv=None):
         for i, cond in enumerate(order):
             rec = gate_run(clone, c0, commits[cond], Path(tmp) / f"run{i}", machine, args.rounds)
             runs.append({"condition": cond, **rec})
+            if args.keep:
+                shutil.copytree(Path(tmp) / f"run{i}", args.keep / f"run{i}-{cond}")
             print(f"[{i + 1}/{len(order)}] {cond}: exit {rec['exit_code']} "
                   f"{rec['gate'][SLOWED]['ratio']:.3f} {rec['gate'][SLOWED]['verdict']} / "
                   f"{rec['gate'][CONTROL]['verdict']}; asv -f1.1 {rec['asv_f1_1']} -f1.5 {rec['asv_f1_5']}; "
