@@ -24,7 +24,7 @@ def history_figure(rows, regressions, unit, verdicts=None):
     rows: `data.history.series` output (ok and other rows; only ok rows are drawn), x is the commit
     order with the short hashes as tick labels; points of an older benchmark version are drawn
     apart ('older version' traces). regressions: `data.history.step_regressions` rows of these series
-    (first_bad is marked with a red ×). verdicts: `data.gate.verdicts` rows of these series; the
+    (first_bad is marked with a red ×). verdicts: `dashboard.gate.verdicts` rows of these series; the
     head commit of each regression and acknowledged change is marked (VERDICT_MARKERS).
     """
     fig = go.Figure()

@@ -9,7 +9,7 @@ from dashboard.figures import history as figures
 from dashboard.results import commit_choices
 
 try:
-    from dashboard.data import gate
+    from dashboard import gate
 except ImportError:   # halp_bench is not importable: no gate verdicts
     gate = None
 

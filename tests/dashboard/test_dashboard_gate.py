@@ -11,7 +11,8 @@ from compare_fixtures import ENV, MACHINE, noisy, write_result
 from dashboard_helpers import ROOT
 from dashboard_helpers.memory import CAP, run_capped
 
-from dashboard.data import gate, history
+from dashboard import gate
+from dashboard.data import history
 from dashboard.figures import history as figures
 from dashboard.results import SERIES, load_results
 from halp_bench.compare import acknowledged, asv_results, judge, report, rule

@@ -20,7 +20,8 @@ from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
 
 from dashboard import ui
-from dashboard.data import gate, history
+from dashboard import gate
+from dashboard.data import history
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
 

@@ -19,7 +19,7 @@ from halp_bench.compare import acknowledged as ack
 from halp_bench.compare import rule
 from halp_bench.compare.report import SCHEMA
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 GATE_DIR = ROOT / "compare-results"
 """Where the History page looks for the gate's report.json when $HALP_COMPARE is unset
 (`./run compare`'s default --out)."""
