@@ -164,4 +164,3 @@ def compare_commits(frame, commit_a, commit_b, factor=1.1):
     out["significant"] = significant & ok_a & ok_b & ~infinite
     out["change"] = change
     return out.sort_values("ratio", ascending=False, na_position="last").reset_index(drop=True)
-
