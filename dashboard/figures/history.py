@@ -13,13 +13,19 @@ BAND = "rgba(99, 110, 250, 0.15)"
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0)
 
 
-def history_figure(rows, regressions, unit):
+VERDICT_MARKERS = {"regression": dict(symbol="triangle-up", size=13, color="orange"),
+                   "acknowledged": dict(symbol="diamond", size=12, color="grey")}
+"""Markers of the gate rule's verdicts on the history figure (trace names: 'gate rule: <verdict>')."""
+
+
+def history_figure(rows, regressions, unit, verdicts=None):
     """Value per commit for each series of one benchmark, with 99% bands and detected regressions.
 
     rows: `data.history.series` output (ok and other rows; only ok rows are drawn), x is the commit
     order with the short hashes as tick labels; points of an older benchmark version are drawn
     apart ('older version' traces). regressions: `data.history.step_regressions` rows of these series
-    (first_bad is marked with a red ×).
+    (first_bad is marked with a red ×). verdicts: `dashboard.gate.verdicts` rows of these series; the
+    head commit of each regression and acknowledged change is marked (VERDICT_MARKERS).
     """
     fig = go.Figure()
     ok = rows[rows["status"] == "ok"]
@@ -47,6 +53,14 @@ def history_figure(rows, regressions, unit):
         fig.add_scatter(x=hit["order"], y=hit["value"], mode="markers", name="regression (first bad commit)",
                         marker=dict(symbol="x", size=14, color="red"), showlegend=False,
                         hovertemplate=f"regression ×{reg['ratio']:.2f}<extra></extra>")
+    marked = verdicts[verdicts["verdict"].isin(list(VERDICT_MARKERS))] if verdicts is not None else []
+    for verdict, part in (marked.groupby("verdict") if len(marked) else []):
+        hit = ok.merge(part[["machine", "env", "params", "head_commit", "ratio"]],
+                       left_on=["machine", "env", "params", "commit_short"],
+                       right_on=["machine", "env", "params", "head_commit"])
+        fig.add_scatter(x=hit["order"], y=hit["value"], mode="markers", name=f"gate rule: {verdict}",
+                        marker=VERDICT_MARKERS[verdict], customdata=hit[["ratio"]],
+                        hovertemplate=f"{verdict} ×%{{customdata[0]:.2f}}<extra></extra>")
     ticks = rows.drop_duplicates("order").sort_values("order")
     fig.update_xaxes(tickvals=ticks["order"], ticktext=ticks["commit_short"], title="commit (oldest → newest)")
     return layout(fig, title="History", yaxis_title=unit or "value", hovermode="closest", legend=LEGEND_BELOW,

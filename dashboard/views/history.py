@@ -1,11 +1,17 @@
 """History and regressions: every benchmark over commits, asv's step detection, two-commit comparison."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import benchmarks, ui
 from dashboard.data import history as data
 from dashboard.figures import history as figures
 from dashboard.results import commit_choices
+
+try:
+    from dashboard import gate
+except ImportError:   # halp_bench is not importable: no gate verdicts
+    gate = None
 
 res, stamp = ui.load()
 frame = res.frame
@@ -29,12 +35,22 @@ unit = rows["unit"].iloc[0] if not rows.empty else ""
 threshold = st.slider("Step-detection threshold (relative jump to report)", 0.0, 0.5, 0.05, 0.01,
                       key="hi_threshold")
 regressions = ui.step_regressions(frame, stamp, threshold)
+acks, ack_problem, judged = [], None, None
+if gate is not None:
+    try:
+        acks = gate.ack.load(gate.ACK_FILE)
+    except ValueError as exc:
+        ack_problem = str(exc)
+    judged = gate.verdicts(frame, acks)
 mine = regressions[(regressions["benchmark"] == benchmark) & regressions["params"].isin(rows["params"])
                    & regressions["machine"].isin(rows["machine"])]
 if rows.empty:
     st.info("Nothing selected.")
 else:
-    ui.plot(figures.history_figure(rows, mine, unit), key="history")
+    mine_judged = None if judged is None else judged[
+        (judged["benchmark"] == benchmark) & judged["params"].isin(rows["params"])
+        & judged["machine"].isin(rows["machine"])]
+    ui.plot(figures.history_figure(rows, mine, unit, mine_judged), key="history")
     values = rows[["machine", "env", "params", "commit", "date", "version", "status", "value", "ci_low", "ci_high"]]
     with st.expander("Values, with commit links"):
         st.dataframe(ui.with_links(values, prefix), hide_index=True, column_config=ui.link_config())
@@ -47,6 +63,41 @@ name_filter = st.text_input("Filter benchmarks (substring)", key="hi_filter")
 shown = regressions[regressions["benchmark"].str.contains(name_filter, regex=False)]
 st.metric("Regressions found", len(shown))
 st.dataframe(shown, hide_index=True)
+
+st.subheader("Verdicts of the gate's rule")
+if gate is None:
+    st.info("The gate's verdicts need the halp_bench package (`./run setup` installs it).")
+else:
+    rule = gate.rule
+    st.markdown("Every change from one measured commit to the next, judged by the rule of `./run compare` "
+                f"(docs/benchmarks.md, \"Regression gate\"): {rule.RULE_TEXT}. These result files hold asv's "
+                "summary statistics, not samples, so the ratio's interval spans the two stored 99% "
+                "intervals (none for track_ benchmarks or quick runs: no change). Changes declared in "
+                f"`{gate.ack.ACK_FILE}` are shown as acknowledged.")
+    if ack_problem:
+        st.warning(ack_problem)
+    judged_shown = judged[judged["benchmark"].str.contains(name_filter, regex=False)]
+    left, mid, right = st.columns(3)
+    left.metric("Regressions (gate rule)", int((judged_shown["verdict"] == rule.REGRESSION).sum()))
+    mid.metric("Improvements (gate rule)", int((judged_shown["verdict"] == rule.IMPROVEMENT).sum()))
+    right.metric("Acknowledged", int((judged_shown["verdict"] == rule.ACKNOWLEDGED).sum()))
+    st.dataframe(judged_shown[judged_shown["verdict"] != rule.NO_CHANGE], hide_index=True)
+
+    gate_folder = gate.gate_dir()
+    summary, gate_rows, gate_problem = gate.gate_report(gate_folder)
+    st.subheader("Latest gate run")
+    if gate_problem:
+        st.warning(gate_problem)
+    elif summary is None:
+        st.info(f"No gate report in `{gate_folder}`: `./run compare BASE HEAD` writes one there "
+                "(or set HALP_COMPARE to its --out folder).")
+    else:
+        st.markdown(f"`./run compare {str(summary['base'])[:8]} {str(summary['head'])[:8]}` on "
+                    f"`{summary['machine']}`, {summary['rounds']} rounds, {summary['date']}: exit code "
+                    f"{summary['exit_code']}.")
+        found = gate_rows["verdict"] if "verdict" in gate_rows else pd.Series(dtype=object)
+        st.metric("Gate verdicts: regressions", int((found == rule.REGRESSION).sum()))
+        st.dataframe(gate_rows, hide_index=True)
 
 st.subheader("Not reached")
 st.markdown("Series whose newest value is infinite: asv stored `Infinity`, e.g. a time to a target the "

@@ -20,6 +20,7 @@ from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
 
 from dashboard import ui
+from dashboard import gate
 from dashboard.data import history
 from dashboard.pages import PAGES
 from dashboard.results import COLUMNS, SERIES, load_results
@@ -181,6 +182,21 @@ def test_step_detection_on_50000_rows_runs_only_where_a_step_can_be(steps_spy):
     assert set(missed["benchmark"]) == infinite and missed["last_finite"].notna().all()
     assert np.isfinite(history.latest_vs_baseline(frame)["ratio"]).all()
     assert not set(found["benchmark"]) & infinite
+
+
+def test_gate_verdicts_on_50000_rows_compute_history_thresholds_only_where_flagged(monkeypatch):
+    """The History page's verdicts (the gate's rule): vectorized at the default threshold; the
+    history threshold is computed only for series with a flagged change."""
+    frame, stepped, _ = synthetic_frame()
+    frame["ci_low"], frame["ci_high"] = 0.99 * frame["value"], 1.01 * frame["value"]
+    calls = []
+    monkeypatch.setattr(gate, "_thresholds", lambda v: calls.append(len(v)) or np.full(len(v), 1.1))
+    judged = gate.verdicts(frame)
+    flagged = judged[judged["verdict"] == "regression"]
+    assert set(flagged["benchmark"]) == stepped and (flagged["head_commit"] == f"{13:08x}").all()
+    assert (judged["verdict"] == "no change").sum() == len(judged) - len(stepped)
+    assert np.isfinite(judged["ratio"]).all()     # infinite values never enter a ratio
+    assert len(calls) == len(stepped)
 
 
 def test_infinite_values_never_reach_detect_steps(steps_spy):

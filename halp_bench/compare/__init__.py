@@ -1,0 +1,8 @@
+"""Regression gate: `./run compare BASE HEAD` builds both commits with asv, runs the benchmarks with
+rounds interleaved and judges each benchmark with one statistical rule.
+
+Modules: rule (the decision rule, shared with the dashboard's History page), acknowledged (the
+declared expected changes), asv_results (reading asv result files), history (thresholds from a
+benchmark's own earlier results), run (building and running both commits with asv), judge (rows
+and exit code), report (text, Markdown, JSON), __main__ (the command line).
+"""
