@@ -124,3 +124,16 @@ def test_halp_ending_above_its_start_is_loud(name):
                                             r"1.2 x its start .*more bits"):
         res = solve(prob, "halp", precision=4, step=0.5 / prob.L_max, epochs=10, seed=0)
     assert res.diverged
+
+
+def test_saturation_at_the_float64_floor_is_not_divergence():
+    """A HALP run that has converged to float64's floor sizes its grid from a gradient of
+    rounding noise and may clamp most updates of an epoch; f - f* does not move, so solve must not
+    call it diverged (it did: 53% clamped at f - f* = 1e-29, epoch 262 of this run)."""
+    prob = datasets.synthetic_least_squares(5000, 10, lam=1e-3, noise=0.1, seed=0, data_bits=16,
+                                            cond=1e4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = solve(prob, "halp", precision=15, step=0.5 / prob.L_max, epochs=300, seed=3)
+    assert res.diverged_epoch is None and res.history["subopt"].iloc[-1] < 1e-20
+    assert max(res.saturations[100:]) > 0.5 * prob.n * prob.d   # the case it guards against
