@@ -51,6 +51,24 @@ def sweep_dir():
     return DEFAULT if DEFAULT.is_dir() else None
 
 
+def sweep_folders(root):
+    """The sweeps under ``root`` (a Path): [root] when it holds a spec.toml itself (or is not a
+    folder: the loader names the problem), else its sub-folders that hold one, newest first
+    (`./run sweep SPEC --out sweeps-results/NAME` keeps several side by side); [root] when none
+    does."""
+    root = Path(root)
+    if (root / SPEC).exists() or not root.is_dir():
+        return [root]
+    found = []
+    for sub in root.iterdir():
+        try:
+            if sub.is_dir() and (sub / SPEC).is_file():
+                found.append((sub.stat().st_mtime, sub))
+        except OSError:   # a folder that vanished or cannot be read is simply not offered
+            continue
+    return [sub for _, sub in sorted(found, key=lambda item: (-item[0], item[1].name))] or [root]
+
+
 @dataclass
 class Sweep:
     """One sweep folder: its spec text ("" when missing), every history row of its readable runs

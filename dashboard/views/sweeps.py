@@ -14,7 +14,8 @@ HOW_TO = f"""
 {data.COMMAND}
 ```
 
-Then type DIR into the sidebar, set `HALP_SWEEPS=DIR`, or use `--out sweeps-results` (read by default).
+Then type DIR into the sidebar, set `HALP_SWEEPS=DIR`, or use `--out sweeps-results/NAME` (the
+sweeps in `sweeps-results/` are offered by default).
 """
 
 
@@ -56,6 +57,11 @@ chosen = st.sidebar.text_input("Sweep folder", value="", key="sw_folder",
                                help="A folder written by `python -m halp_bench.sweep SPEC --out DIR`; "
                                     "empty: $HALP_SWEEPS, else sweeps-results/.")
 folder = chosen.strip() or default
+if folder is not None:   # a folder of several sweeps (sweeps-results/NAME): pick one
+    options = data.sweep_folders(folder)
+    folder = options[0] if len(options) == 1 else st.sidebar.selectbox(
+        "Sweep", options, format_func=lambda path: path.name, key="sw_pick",
+        help="The sweeps in this folder, newest first.")
 if folder is None:
     st.info("No sweep folder yet.")
     st.markdown(HOW_TO)

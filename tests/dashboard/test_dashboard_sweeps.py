@@ -3,6 +3,7 @@
 page in AppTest on that folder, with no folder, an empty folder and a folder with faulty parts."""
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -340,3 +341,21 @@ def test_page_shows_the_bit_requirement(page, folder, monkeypatch):
     assert len(at.dataframe[-1].value) == 2 and not at.warning
     at = page(None)
     assert chart(at, "HALP's bit requirement")
+
+
+def test_a_folder_of_sweeps_offers_each_newest_first(page, tmp_path):
+    """`./run sweep SPEC --out sweeps-results/NAME` keeps sweeps side by side: the default folder
+    then holds no spec.toml itself, and the page offers its sweeps instead of a warning."""
+    root = tmp_path / "sweeps-results"
+    older = write_sweep(root / "older")
+    newer = write_sweep(root / "newer")
+    os.utime(older / "spec.toml")
+    os.utime(older, (1, 1))
+    (root / "notes").mkdir()
+    assert data.sweep_folders(root) == [newer, older]
+    assert data.sweep_folders(newer) == [newer]
+    assert data.sweep_folders(tmp_path / "missing") == [tmp_path / "missing"]
+    at = page(root)
+    assert not at.warning
+    assert [str(o) for o in at.sidebar.selectbox(key="sw_pick").options] == ["newer", "older"]
+    assert any(str(newer) in c.value for c in at.caption)
