@@ -11,6 +11,7 @@ Nothing here raises on bad input: a malformed or unexpected file becomes a warni
 import ast
 import itertools
 import math
+import numbers
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -454,6 +455,23 @@ def latest(frame):
         return frame
     newest = frame.groupby(["machine", "env", "benchmark"])["order"].transform("max")
     return frame[frame["order"] == newest]
+
+
+def mixed_key(value):
+    """Sort key of one value of a column that may mix numbers and strings (one result file writes
+    a parameter as a number, another as a name): numbers (and strings that read as one) first in
+    numeric order, then the other strings."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return (0, float(value), "")
+    try:
+        return (0, float(str(value)), str(value))
+    except ValueError:
+        return (1, 0.0, str(value))
+
+
+def mixed_order(values):
+    """``mixed_key`` over a column: pass as ``sort_values(..., key=mixed_order)``."""
+    return values.map(mixed_key)
 
 
 def newest_ok(frame, benchmark, needed=()):

@@ -9,7 +9,7 @@ import pandas as pd
 from halp_core import registry
 
 from dashboard.benchmarks import EPOCH_GBPS, FRACTION, GOAL_SOLVER, PARAM_NAMES, READ_GBPS, THREAD_TIME
-from dashboard.results import newest_ok, precision_label
+from dashboard.results import mixed_key, mixed_order, newest_ok, precision_label
 
 READ_LABEL = "read kernel (limit)"
 """`solver` value of the read-kernel rows of `bandwidth`."""
@@ -43,7 +43,7 @@ def bandwidth(frame):
     if not parts:
         return pd.DataFrame(columns=BANDWIDTH_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["machine", "env", "solver", "size_mb"]).reset_index(drop=True)
+    return out.sort_values(["machine", "env", "solver", "size_mb"], key=mixed_order).reset_index(drop=True)
 
 
 def fraction_of_read(frame, goal=GOAL_FRACTION):
@@ -54,14 +54,14 @@ def fraction_of_read(frame, goal=GOAL_FRACTION):
     if rows is None:
         return pd.DataFrame(columns=FRACTION_COLUMNS)
     out = rows.assign(fraction=rows["value"], meets_goal=rows["value"] >= goal)[FRACTION_COLUMNS]
-    return out.sort_values(["machine", "env", "solver", "size_mb"]).reset_index(drop=True)
+    return out.sort_values(["machine", "env", "solver", "size_mb"], key=mixed_order).reset_index(drop=True)
 
 
 def goal(fractions, solver=GOAL_SOLVER):
     """The goal's rows of `fraction_of_read` output: `solver` (HALP-8) per machine × env × size.
     Columns: GOAL_COLUMNS."""
     rows = fractions[fractions["solver"] == solver]
-    return rows[GOAL_COLUMNS].sort_values(["machine", "env", "size_mb"]).reset_index(drop=True)
+    return rows[GOAL_COLUMNS].sort_values(["machine", "env", "size_mb"], key=mixed_order).reset_index(drop=True)
 
 
 def thread_scaling(frame):
@@ -92,7 +92,7 @@ def thread_scaling(frame):
     )
     single = both["threads"] == 1  # t(1) / t(1) is 1 exactly, whatever the interval of t(1)
     both.loc[single & both["speedup"].notna(), ["speedup_low", "speedup_high"]] = 1.0
-    out = both[SCALING_COLUMNS].sort_values(["machine", "env", "label", "threads"])
+    out = both[SCALING_COLUMNS].sort_values(["machine", "env", "label", "threads"], key=mixed_order)
     for col in ("seconds", "ci_low", "ci_high", "speedup", "speedup_low", "speedup_high"):
         out[col] = out[col].astype("float64")
     return out.reset_index(drop=True)
@@ -104,9 +104,11 @@ def seconds_table(scaling):
     index = ["machine", "env", "commit_short", "label"]
     if scaling.empty:
         return pd.DataFrame(columns=index)
-    table = scaling.pivot_table(index=index, columns="threads", values="seconds", aggfunc="first")
-    table = table[sorted(table.columns)]
-    table.columns = [f"{t} thread" + ("s" if t != 1 else "") for t in table.columns]
+    # thread counts as text: a file that writes them as names ("2") joins the one that writes 2
+    threads = scaling.assign(threads=scaling["threads"].map(str))
+    table = threads.pivot_table(index=index, columns="threads", values="seconds", aggfunc="first")
+    table = table[sorted(table.columns, key=mixed_key)]
+    table.columns = [f"{t} thread" + ("s" if t != "1" else "") for t in table.columns]
     return table.reset_index()
 
 

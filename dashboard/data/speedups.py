@@ -8,7 +8,7 @@ import pandas as pd
 from halp_core import registry
 
 from dashboard.benchmarks import EPOCH_TIME, PARAM_NAMES, SPEEDUP, SPEEDUP_METHODS
-from dashboard.results import newest_ok
+from dashboard.results import mixed_order, newest_ok
 
 BASELINE_SOLVERS = {registry.spec(registry.spec(m).baseline).label: m for m in SPEEDUP_METHODS}
 """Label of a full-precision baseline solver -> the low-precision method track_speedup compares with
@@ -63,4 +63,5 @@ def speedups(frame, method, baseline):
     parts = [p for p in (ratio_speedups(frame, method, baseline), _epoch_time_speedups(frame, method, baseline))
              if not p.empty]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SPEEDUP_COLUMNS)
-    return out.sort_values(["machine", "env", "measure", "size_mb", "bits"]).reset_index(drop=True)
+    return (out.sort_values(["machine", "env", "measure", "size_mb", "bits"], key=mixed_order)
+            .reset_index(drop=True))

@@ -3,10 +3,11 @@
 import plotly.express as px
 
 from dashboard.figures._style import env_dash, facet_titles, layout, machines_sorted, with_errors
+from dashboard.results import mixed_key, mixed_order
 
 
 def _speedup_lines(table, x, color, log_x, title):
-    table = with_errors(table, "speedup", "speedup_low", "speedup_high").sort_values(x)
+    table = with_errors(table, "speedup", "speedup_low", "speedup_high").sort_values(x, key=mixed_order)
     fig = px.line(table, x=x, y="speedup", color=color, symbol="measure", facet_col="machine",
                   line_dash=env_dash(table),
                   category_orders=machines_sorted(table), markers=True, log_x=log_x,
@@ -24,7 +25,7 @@ def speedup_by_bits_figure(table):
     """
     table = table.assign(size=table["size_mb"].astype(str) + " MB")
     fig = _speedup_lines(table, "bits", "size", False, "Speedup vs bit width")
-    fig.update_xaxes(tickvals=sorted(table["bits"].unique()))
+    fig.update_xaxes(tickvals=sorted(table["bits"].unique(), key=mixed_key))
     return fig
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import benchmarks, ui
 from dashboard.data import performance as data
 from dashboard.figures import performance as figures
+from dashboard.results import mixed_order
 
 res, stamp = ui.load()
 
@@ -74,7 +75,7 @@ if scaling.empty:
     st.info(f"No `{benchmarks.THREAD_TIME}` results yet: run `asv run ... --bench bench_threads` "
             "(docs/benchmarks.md).")
     st.stop()
-precisions = list(dict.fromkeys(scaling.sort_values("threads")["precision"].astype(str)))
+precisions = list(dict.fromkeys(scaling.sort_values("threads", key=mixed_order)["precision"].astype(str)))
 chosen = st.multiselect("Precisions", precisions, default=precisions, key="pf_precisions",
                         format_func=lambda p: f"{p}-bit" if p.isdigit() else p)
 scaling = scaling[scaling["precision"].astype(str).isin(chosen)]
