@@ -124,7 +124,7 @@ def run_asv(repo, base, head, work, machine, rounds, bench=(), log=None, timeout
         raise GateError(f"BASE and HEAD are the same commit ({base[:8]}): nothing to compare")
     if rounds < 2:
         raise GateError(f"rounds must be at least 2 (they alternate the commits), got {rounds}")
-    work = Path(work)
+    work = Path(work).resolve()   # asv reads HASHFILE: and its config from its own directory
     work.mkdir(parents=True, exist_ok=True)
     config = private_config(repo, work)
     hashes = work / "hashes.txt"

@@ -3,6 +3,8 @@ and the command line's exit codes (`python -m halp_bench.compare --no-run` on fi
 
 import json
 import math
+import subprocess
+from pathlib import Path
 
 import pytest
 from compare_fixtures import DOT, ENV, MACHINE, git_repo, noisy, write_result
@@ -237,3 +239,24 @@ def test_the_ci_recipe_runs_the_gate_and_posts_its_markdown():
     assert "compare-results/report.md" in post["with"]["script"]
     assert steps[-1]["if"] == "steps.gate.outputs.code != '0'"
     assert not (root / ".github" / "workflows" / "regression-gate.yml").exists()   # a recipe, not active here
+
+
+def test_run_asv_names_its_files_by_absolute_path(tmp_path, monkeypatch):
+    """The default output folder is relative (compare-results/): asv must still find the hash file
+    and the private config, so both reach it as absolute paths (a relative HASHFILE: made asv say
+    'is not a file' and the gate exit 2)."""
+    seen = {}
+
+    def fake_run(cmd, **kw):
+        seen["cmd"] = cmd
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(run.subprocess, "run", fake_run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "asv.conf.json").write_text(
+        (Path(__file__).resolve().parents[2] / "asv.conf.json").read_text())
+    run.run_asv(tmp_path, "a" * 40, "b" * 40, Path("compare-results") / "asv", MACHINE, 2)
+    hashfile = Path(seen["cmd"][-1].removeprefix("HASHFILE:"))
+    config = Path(seen["cmd"][seen["cmd"].index("--config") + 1])
+    assert hashfile.is_absolute() and hashfile.is_file()
+    assert config.is_absolute() and config.is_file()
