@@ -94,7 +94,9 @@ def check_combo(solver, precision):
     entry's precisions (before the registry: sgd/svrg in fp64/fp32, the others in int bits)."""
     reg = registry()
     if reg is not None and solver in reg.SPECS:
-        defined = precision in reg.SPECS[solver].precisions
+        known = (reg.precisions(solver) if hasattr(reg, "precisions")   # float formats too
+                 else reg.SPECS[solver].precisions)
+        defined = precision in known
     else:
         defined = ((solver in FULL_SOLVERS and precision in FLOAT_PRECISIONS)
                    or (solver in LOW_SOLVERS and isinstance(precision, int)))

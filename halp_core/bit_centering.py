@@ -33,20 +33,31 @@ in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, 
 
 import numpy as np
 
-from . import _validate
+from . import _validate, float_formats
 from .problems import Problem
 
 HEADROOM = 2.0
 
 
+def grid_top(precision):
+    """The largest offset, in units of the scale s, that a grid of ``precision`` is sized for:
+    2^(b-1) - 1 for b-bit fixed point (an int), ``float_formats.top(name)`` for a float format
+    (a name: the largest power of two it holds, at most 2^15, the largest finite value above it
+    being headroom)."""
+    if isinstance(precision, str):
+        return float_formats.top(precision)
+    return 2 ** (precision - 1) - 1
+
+
 def grid_scale(g_norm, mu, bits):
-    """Scale s = ||g~|| / (mu (2^(bits-1) - 1)) of the b-bit offset grid centred on an anchor whose
-    full gradient has norm ``g_norm`` (float >= 0), so the offset reaches ||g~|| / mu per
-    coordinate; mu: float > 0 (units of f / ||w||^2); bits: int. None when g_norm is 0 (the anchor
-    is exactly stationary: no grid is needed)."""
+    """Scale s = ||g~|| / (mu top) of the offset grid centred on an anchor whose full gradient has
+    norm ``g_norm`` (float >= 0), so the offset reaches ||g~|| / mu per coordinate; mu: float > 0
+    (units of f / ||w||^2); bits: int (top = 2^(bits-1) - 1) or a float format's name (top =
+    ``grid_top(name)``). None when g_norm is 0 (the anchor is exactly stationary: no grid is
+    needed)."""
     if g_norm == 0.0:
         return None
-    return g_norm / (mu * (2 ** (bits - 1) - 1))
+    return g_norm / (mu * grid_top(bits))
 
 
 def initial_mu(problem):

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _validate, fixed_point
 from ._cache_dir import CacheWarning, data_dir  # noqa: F401  (part of datasets' API)
-from .problems import BinaryLogistic, LeastSquares, Multinomial
+from .problems import BinaryLogistic, LeastSquares, Multinomial, check_data_bits
 
 
 def _check_common(n, d, lam, seed, data_bits):
@@ -32,8 +32,7 @@ def _check_common(n, d, lam, seed, data_bits):
     n, d = _validate.integer(n, "n", 1), _validate.integer(d, "d", 1)
     _validate.real(lam, "lam", minimum=0)
     fixed_point.check_seed(seed)
-    if data_bits is not None:
-        fixed_point.check_bits(data_bits)
+    check_data_bits(data_bits)
     _validate.memory(8 * (4 * n * d + 3 * d * d), f"a synthetic data set of {n} x {d}")
     return n, d
 
@@ -52,7 +51,7 @@ def synthetic_least_squares(n, d, *, lam, noise, seed, data_bits=8, cond=1.0):
     eigenvectors), so the Hessian X^T X / n + lam I has condition number about
     (1 + lam) / (1/cond + lam). y = X w_true + noise * N(0, 1), w_true ~ N(0, I / d).
     n, d: ints >= 1; lam: finite >= 0; noise: finite >= 0; seed: int >= 0 (required, so the data
-    are reproducible); data_bits: 2..16 or None; cond: finite >= 1.
+    are reproducible); data_bits: 2..16, a float format name ("bf16", ...) or None; cond: finite >= 1.
     """
     n, d = _check_common(n, d, lam, seed, data_bits)
     noise = _validate.real(noise, "noise", minimum=0)
@@ -179,13 +178,12 @@ def mnist(*, lam, binary=False, data_bits=8, path=None):
     binary=False: multinomial logistic over the 10 digits. binary=True: binary logistic,
     y = +1 for digits 5..9 and -1 for 0..4. The validation split (10000 rows) is attached as
     ``problem.X_val`` / ``problem.y_val`` (same label convention, full precision).
-    lam: finite >= 0; binary: bool; data_bits: 2..16 or None; path: local mnist.pkl.gz or None.
+    lam: finite >= 0; binary: bool; data_bits: 2..16, a float format name or None; path: local mnist.pkl.gz or None.
     """
     _validate.real(lam, "lam", minimum=0)
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be True or False, got {binary!r}")
-    if data_bits is not None:
-        fixed_point.check_bits(data_bits)
+    check_data_bits(data_bits)
     (X, y), (X_val, y_val), _ = load_mnist_arrays(path)
     if binary:
         prob = BinaryLogistic(X, np.where(y >= 5, 1.0, -1.0), lam, data_bits=data_bits,

@@ -37,8 +37,11 @@ _step_key(seed key, step0 + t), and every coordinate its own random bits under i
 import numpy as np
 from numba import config, njit, prange, set_num_threads
 
-from .fixed_point import (_epoch_key as epoch_key, _lane_uniform as lane_uniform,
-                          _round_offset as round_offset, _step_key as step_key)
+from .fixed_point import (_epoch_key as epoch_key, _lane_hash as lane_hash,
+                          _lane_uniform as lane_uniform, _round_offset as round_offset,
+                          _step_key as step_key)
+from .float_formats import (NO_FORMAT, _data_row as data_row, _data_value as data_value,
+                            _decode as decode, _encode_stochastic as encode_stochastic)
 from .int_lanes import _lane_step as lane_step, _vg_lanes as vg_lanes
 from .kernels import FAST, _prefetch_row as prefetch_row, _vector_dot as vector_dot
 from .losses import _dloss as dloss, _softmax_minus_onehot as softmax_minus_onehot
@@ -55,11 +58,12 @@ FLUSH_ROWS = 256
 
 
 @njit(cache=True, fastmath=FAST)
-def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
+def _grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
     r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
-    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    X (n, d) float32/float64/int8/int16, or uint16/uint8 patterns of the float format x_format
+    (decoded a row at a time), with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
     w (d,) float; acc (d,) float, the dtype of the gradient. The dot products and the row sums
     run in w's dtype (float32 w: 16 int8 or float32 columns per AVX-512 vector), the sums added
     into acc every FLUSH_ROWS rows, so float32 rounding accumulates over at most that many rows.
@@ -67,14 +71,16 @@ def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
     d = X.shape[1]
     G = w.dtype.type
     part = np.zeros(d, dtype=w.dtype)   # rows summed in w's dtype, FLUSH_ROWS at a time
+    decoded = np.empty(d, dtype=w.dtype)
     for i in range(lo, hi):
-        a = x_scale * np.float64(vector_dot(X[i], w))
+        xi = data_row(X, i, x_format, decoded)
+        a = x_scale * np.float64(vector_dot(xi, w))
         r = dloss(kind, a, y[i])
         a_out[i] = a
         r_out[i] = r
         rc = G(r)
         for j in range(d):
-            part[j] += rc * G(X[i, j])
+            part[j] += rc * G(xi[j])
         if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
             for j in range(d):
                 acc[j] += part[j]
@@ -82,12 +88,13 @@ def _grad_rows_linear(X, x_scale, y, w, kind, lo, hi, a_out, r_out, acc):
 
 
 @njit(cache=True, fastmath=FAST)
-def _grad_rows_multinomial(X, x_scale, labels, WT, lo, hi, a_out, r_out, accT):
+def _grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_out, accT):
     """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
     r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and accT += r_i X[i] per class
     ((C, d), the gradient transposed).
 
-    X (n, d) float/int with scale x_scale; labels (n,) int64; WT (C, d) float, the weights
+    X (n, d) float/int or float-format patterns (x_format) with scale x_scale; labels (n,)
+    int64; WT (C, d) float, the weights
     transposed, so that each class is one vectorized dot and one axpy over d; a_out, r_out (n, C).
     Rows are summed in WT's dtype and added into accT every FLUSH_ROWS rows (as the linear pass).
     """
@@ -95,14 +102,16 @@ def _grad_rows_multinomial(X, x_scale, labels, WT, lo, hi, a_out, r_out, accT):
     G = WT.dtype.type
     a_scale = a_out.dtype.type(x_scale)
     part = np.zeros((C, d), dtype=WT.dtype)
+    decoded = np.empty(d, dtype=WT.dtype)
     for i in range(lo, hi):
+        xi = data_row(X, i, x_format, decoded)
         for c in range(C):
-            a_out[i, c] = a_scale * vector_dot(X[i], WT[c])
+            a_out[i, c] = a_scale * vector_dot(xi, WT[c])
         softmax_minus_onehot(a_out[i], labels[i], r_out[i])
         for c in range(C):
             rc = G(r_out[i, c])
             for j in range(d):
-                part[c, j] += rc * G(X[i, j])
+                part[c, j] += rc * G(xi[j])
         if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
             for c in range(C):
                 for j in range(d):
@@ -111,18 +120,18 @@ def _grad_rows_multinomial(X, x_scale, labels, WT, lo, hi, a_out, r_out, accT):
 
 
 @njit(cache=True, parallel=True)
-def _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc):
+def _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc):
     n, blocks = X.shape[0], acc.shape[0]
     for b in prange(blocks):
-        _grad_rows_linear(X, x_scale, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
+        _grad_rows_linear(X, x_scale, x_format, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
                          a_out, r_out, acc[b])
 
 
 @njit(cache=True, parallel=True)
-def _grad_blocks_multinomial(X, x_scale, labels, WT, a_out, r_out, accT):
+def _grad_blocks_multinomial(X, x_scale, x_format, labels, WT, a_out, r_out, accT):
     n, blocks = X.shape[0], accT.shape[0]
     for b in prange(blocks):
-        _grad_rows_multinomial(X, x_scale, labels, WT, b * n // blocks, (b + 1) * n // blocks,
+        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, b * n // blocks, (b + 1) * n // blocks,
                               a_out, r_out, accT[b])
 
 
@@ -147,10 +156,12 @@ def _check_blocks(blocks):
                          f"(NUMBA_NUM_THREADS), got {blocks}")
 
 
-def _full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1):
+def _full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1,
+                      x_format=NO_FORMAT):
     """Full gradient of a linear model, caching per-sample margins and loss derivatives.
 
-    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]), or the bit
+    patterns of a float format (x_format: its float_formats.FormatParams); y (n,) float64;
     w (d,) float. Writes a_out[i] = x_i^T w, r_out[i] = l'(a_i, y_i) (float64, (n,)) and
     g_out = (1/n) sum_i r_i x_i + lam w (dtype of g_out, (d,)). blocks: row blocks summed
     separately, one thread each (see the section comment).
@@ -159,18 +170,20 @@ def _full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1
     n, d = X.shape
     acc = np.zeros((blocks, d), dtype=g_out.dtype)
     if blocks == 1:
-        _grad_rows_linear(X, x_scale, y, w, kind, 0, n, a_out, r_out, acc[0])
+        _grad_rows_linear(X, x_scale, x_format, y, w, kind, 0, n, a_out, r_out, acc[0])
     else:
         set_num_threads(blocks)
-        _grad_blocks_linear(X, x_scale, y, w, kind, a_out, r_out, acc)
+        _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc)
     _finish_grad(acc, x_scale / n, lam, w, g_out)
 
 
-def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1):
+def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1,
+                           x_format=NO_FORMAT):
     """Full gradient of multinomial logistic regression, caching per-sample scores and
     softmax(a_i) - e_{y_i}.
 
-    X (n, d) float/int with scale x_scale; labels (n,) int64; W (d, C) float. Writes
+    X (n, d) float/int (or float-format patterns, x_format) with scale x_scale; labels (n,)
+    int64; W (d, C) float. Writes
     a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
     (d, C). blocks: as in _full_grad_linear.
     """
@@ -179,10 +192,10 @@ def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, bloc
     WT = np.ascontiguousarray(W.T)
     accT = np.zeros((blocks,) + WT.shape, dtype=g_out.dtype)
     if blocks == 1:
-        _grad_rows_multinomial(X, x_scale, labels, WT, 0, n, a_out, r_out, accT[0])
+        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, 0, n, a_out, r_out, accT[0])
     else:
         set_num_threads(blocks)
-        _grad_blocks_multinomial(X, x_scale, labels, WT, a_out, r_out, accT)
+        _grad_blocks_multinomial(X, x_scale, x_format, labels, WT, a_out, r_out, accT)
     _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)
 
 
@@ -350,4 +363,105 @@ def _lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx,
                     sat += F(1) if clamped else F(0)
                 sat_c = np.int64(sat)
             saturated += sat_c
+    return saturated
+
+
+# ---- low precision in a float format: LP-SGD, LP-SVRG, HALP with bf16 / fp16 / fp8 iterates ----
+
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, alpha, idx, kind,
+                      key, step0):
+    """One LP-SGD / LP-SVRG / HALP epoch on a linear model whose iterate is stored in a float
+    format: k (d,) uint16/uint8 bit patterns of k_format (float_formats.FormatParams), the
+    iterate w = center + s decode(k).
+
+    Per step i, as _lp_epoch_linear in grid units: c = l'(a_i + s_x s (x_i . k)) - r_i, then
+    k <- SR(k - (a lam k + (a c s_x / s) xq_i + vg)), SR the format's stochastic rounding
+    (float_formats._encode_stochastic: unbiased, saturating at the largest finite value) with
+    the coordinate's 32 random bits _lane_hash(_step_key(key, step0 + t), j). The target is
+    formed in float32 (relative error 2^-24, far below the format's 2^-(M+1)).
+
+    Xd (n, d): fixed-point int8/int16 data or float-format patterns (x_format) with scale x_scale;
+    y, a, r (n,) float64; vg (d,) float32 (a / s) v; idx (T,) int64; key: the seed key.
+    Returns the number of saturated coordinate updates.
+    """
+    F = np.float32
+    d = k.shape[0]
+    x = np.empty(d, dtype=np.float32)    # the sampled row, decoded
+    kd = np.empty(d, dtype=np.float32)   # the iterate, decoded once per step
+    shrink = F(alpha * lam)
+    dot_scale = x_scale * s
+    grid_coef = alpha * x_scale / s
+    saturated = 0
+    T = idx.shape[0]
+    for t in range(T):
+        i = idx[t]
+        if t + 1 < T:
+            prefetch_row(Xd, idx[t + 1])
+        dot = F(0)
+        for j in range(d):
+            xj = data_value(Xd[i, j], x_format)
+            kj = decode(k[j], k_format)
+            x[j] = xj
+            kd[j] = kj
+            dot += xj * kj
+        c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
+        coef = F(grid_coef * c)
+        key_t = step_key(key, step0 + t)
+        sat = F(0)   # counted in F, as in _lp_epoch_linear
+        for j in range(d):
+            kj = kd[j]
+            p, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + vg[j]),
+                                           np.uint32(lane_hash(key_t, j)), k_format)
+            k[j] = p
+            sat += F(1) if clamped else F(0)
+        saturated += np.int64(sat)
+    return saturated
+
+
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R, VG, lam, alpha,
+                           idx, key, step0):
+    """One LP-SGD / LP-SVRG / HALP epoch on a multinomial model whose iterate K (d, C) is stored
+    transposed, KT (C, d), as bit patterns of k_format; each class row steps as in
+    _lpf_epoch_linear with coefficient p_c - R[i, c] and the random bits of its own key
+    _step_key(key, (step0 + t) C + c). labels (n,) int64; A, R (n, C) float64; VG (d, C)
+    float32. Returns the number of saturated coordinate updates."""
+    F = np.float32
+    C, d = KT.shape
+    x = np.empty(d, dtype=np.float32)
+    KD = np.empty((C, d), dtype=np.float32)
+    VGT = np.ascontiguousarray(VG.T)
+    scores = np.empty(C, dtype=np.float64)
+    p = np.empty(C, dtype=np.float64)
+    shrink = F(alpha * lam)
+    dot_scale = x_scale * s
+    grid_coef = alpha * x_scale / s
+    saturated = 0
+    T = idx.shape[0]
+    for t in range(T):
+        i = idx[t]
+        if t + 1 < T:
+            prefetch_row(Xd, idx[t + 1])
+        for j in range(d):
+            x[j] = data_value(Xd[i, j], x_format)
+        for c in range(C):
+            dot = F(0)
+            for j in range(d):
+                kj = decode(KT[c, j], k_format)
+                KD[c, j] = kj
+                dot += x[j] * kj
+            scores[c] = A[i, c] + dot_scale * np.float64(dot)
+        softmax_minus_onehot(scores, labels[i], p)
+        for c in range(C):
+            coef = F(grid_coef * (p[c] - R[i, c]))
+            key_tc = step_key(key, (step0 + t) * C + c)
+            sat = F(0)
+            for j in range(d):
+                kj = KD[c, j]
+                q, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + VGT[c, j]),
+                                               np.uint32(lane_hash(key_tc, j)), k_format)
+                KT[c, j] = q
+                sat += F(1) if clamped else F(0)
+            saturated += np.int64(sat)
     return saturated

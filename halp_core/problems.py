@@ -20,7 +20,7 @@ import scipy.optimize
 import scipy.sparse.linalg
 from scipy.special import expit, logsumexp, softmax
 
-from . import _validate, fixed_point
+from . import _validate, fixed_point, float_formats, registry
 from ._cache_dir import CacheWarning, data_dir
 from .losses import _logistic_loss
 
@@ -43,7 +43,9 @@ class Quantization:
     """What quantizing the data X (n, d) to ``bits`` bits with one scale lost
     (``Problem.quantization``).
 
-    bits: data bits; scale: value of one integer step (``x_scale``); relative_error:
+    bits: data bits, or the name of the float format; scale: value of one integer step
+    (``x_scale``; for a float format the power of two the stored values are multiplied by);
+    relative_error:
     ||X - Xq * scale||_F / ||X||_F (0 for X = 0); zeroed_share: share of X's nonzero entries
     that became 0 (in [0, 1]); zeroed_columns: indices of the columns with a nonzero entry in X
     and none in Xq (features the solvers no longer see).
@@ -62,7 +64,7 @@ class Quantization:
         norm = float(np.linalg.norm(X))
         error = float(np.linalg.norm(X - dequantized)) / norm if norm > 0 else 0.0
         nonzero = X != 0
-        kept = Xq != 0
+        kept = dequantized != 0
         count = int(nonzero.sum())
         share = int((nonzero & ~kept).sum()) / count if count else 0.0
         lost = np.flatnonzero(nonzero.any(axis=0) & ~kept.any(axis=0))
@@ -80,7 +82,8 @@ class Quantization:
         """One sentence: what was lost, and the fixes."""
         cols = ", ".join(map(str, self.zeroed_columns[:10]))
         cols += ", ..." if len(self.zeroed_columns) > 10 else ""
-        return (f"{self.bits}-bit data quantization (one scale {self.scale:.3g} for all of X) has "
+        what = f"{self.bits}-bit" if isinstance(self.bits, int) else self.bits
+        return (f"{what} data quantization (one scale {self.scale:.3g} for all of X) has "
                 f"relative error {self.relative_error:.1%}, zeroed {self.zeroed_share:.1%} of the "
                 f"nonzero entries and {len(self.zeroed_columns)} of {d} columns"
                 + (f" ({cols})" if cols else "") + "; every solver sees this quantized copy. "
@@ -89,18 +92,33 @@ class Quantization:
                 "precision)")
 
 
+def check_data_bits(data_bits):
+    """Validate a problem's data precision: None (float64), an int number of fixed-point bits
+    (2..16) or the name of a registered float format ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2");
+    return it (int, str or None)."""
+    if data_bits is None:
+        return None
+    if isinstance(data_bits, str):
+        return registry.format_spec(data_bits).name
+    return fixed_point.check_bits(data_bits)
+
+
 class Problem(abc.ABC):
     """Base class of the three objectives.
 
     Arguments: X (n, d) and y (n,) finite real arrays (n, d >= 1); lam: L2 strength, a finite
     number >= 0; data_bits: 2..16 (quantize X with one scale, max|X| / (2^(b-1) - 1), rounding
-    to nearest) or None (keep X in float64); name: str or None.
+    to nearest), a float format name ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2": X / x_scale rounded
+    to nearest in that format, x_scale the power of two of ``float_formats.data_scale``) or None
+    (keep X in float64); name: str or None.
 
     Attributes (shapes with n samples, d features, C classes):
       X (n, d) float64: the data every solver sees (the dequantized ``Xq * x_scale`` when
         ``data_bits`` is set); y (n,): targets; lam: L2 strength (>= 0); kind: "least_squares",
-        "logistic" or "multinomial"; weight_shape: (d,) or (d, C); Xq (n, d) int8/int16 or None;
-        x_scale: float, value of one integer step of Xq (1.0 without quantization);
+        "logistic" or "multinomial"; weight_shape: (d,) or (d, C); Xq (n, d) int8/int16 (fixed
+        point), uint16/uint8 bit patterns (a float format) or None; x_scale: float, value of one
+        integer step of Xq (1.0 without quantization); x_format: the kernels' FormatParams of a
+        float-format Xq (float_formats.NO_FORMAT otherwise);
         quantization: a :class:`Quantization` report of what the b-bit copy lost (None without
         quantization). A QuantizationWarning is issued when that loss is large (relative error
         above 10%, more than half of the nonzero entries zeroed, or a nonzero column zeroed): an
@@ -119,11 +137,19 @@ class Problem(abc.ABC):
         self.lam = _validate.real(lam, "lam", minimum=0)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {name!r}")
-        self.data_bits = None if data_bits is None else fixed_point.check_bits(data_bits)
+        self.data_bits = check_data_bits(data_bits)
         self.y = self._check_labels(y)
         self.quantization = None
+        self.x_format = float_formats.NO_FORMAT
         if self.data_bits is None:
             self.Xq, self.x_scale, self.X = None, 1.0, X
+        elif isinstance(self.data_bits, str):
+            name = self.data_bits
+            self.x_scale = float_formats.data_scale(float(np.abs(X).max()), name)
+            self.Xq, _ = float_formats.encode(X / self.x_scale, name)
+            self.x_format = float_formats.params(name)
+            self.X = float_formats.decode(self.Xq, name) * self.x_scale
+            self.quantization = Quantization._measure(X, self.Xq, self.x_scale, name, self.X)
         else:
             top = 2 ** (self.data_bits - 1) - 1
             peak = float(np.abs(X).max())

@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from . import _validate, bit_centering, epochs, fixed_point, registry, trajectory
+from . import _validate, bit_centering, epochs, fixed_point, float_formats, registry, trajectory
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
-from .registry import BITS, FLOAT_PRECISIONS, SolverSpec
+from .registry import FLOAT_PRECISIONS, LOW, SolverSpec
 from .trajectory import Result
 
 FULL_PRECISION = {"fp64": np.float64, "fp32": np.float32}
@@ -47,7 +47,7 @@ def _whole(value, name, minimum):
 
 def check_precision(solver, precision):
     """Validate a (solver, precision) pair against the registry; return a numpy float dtype (full
-    precision) or an int number of bits (low precision)."""
+    precision), an int number of bits (fixed point) or a registered float format's name."""
     entry = registry.spec(solver)
     if entry.family == "full":
         if isinstance(precision, str) and precision in entry.precisions:
@@ -57,8 +57,11 @@ def check_precision(solver, precision):
                          f"precision={precision!r}" + (f" (for b bits use {' or '.join(low)})"
                                                        if low else ""))
     if isinstance(precision, str):
+        if precision in registry.FORMATS:
+            return precision
         raise ValueError(f"{solver} is a low-precision solver: precision must be an int number "
-                         f"of bits ({fixed_point.MIN_BITS}..{fixed_point.MAX_BITS}), got {precision!r}")
+                         f"of bits ({fixed_point.MIN_BITS}..{fixed_point.MAX_BITS}) or a float "
+                         f"format ({', '.join(map(repr, registry.FORMATS))}), got {precision!r}")
     return fixed_point.check_bits(precision)
 
 
@@ -147,10 +150,10 @@ class Solver:
         p = self.problem
         if self.multinomial:
             epochs._full_grad_multinomial(X, x_scale, self.labels, w, p.lam, a, r, g,
-                                         blocks=self.threads)
+                                         blocks=self.threads, x_format=p.x_format)
         else:
             epochs._full_grad_linear(X, x_scale, p.y, w, p.lam, self.kind, a, r, g,
-                                    blocks=self.threads)
+                                    blocks=self.threads, x_format=p.x_format)
 
 
 class FullPrecisionSolver(Solver):
@@ -204,10 +207,13 @@ class FullPrecisionSolver(Solver):
 
 
 class LowPrecisionSolver(Solver):
-    """``lp-sgd`` and ``lp-svrg``: the iterate w = s k lives on a fixed b-bit grid of scale s.
+    """``lp-sgd`` and ``lp-svrg``: the iterate w = s k lives on a fixed low-precision grid of
+    scale s: k is a b-bit integer (fixed point) or a value of a float format (bf16, fp16, fp8),
+    stored as its bit pattern and rounded stochastically at every store.
 
     Default scale: the finest grid whose range covers twice the largest |w*| coordinate,
-    s = 2 max|w*| / (2^(b-1) - 1) (it uses the reference optimum, so it favours the baseline).
+    s = 2 max|w*| / top with top = 2^(b-1) - 1 (fixed point) or the format's
+    ``bit_centering.grid_top`` (it uses the reference optimum, so it favours the baseline).
     """
 
     def __init__(self, problem, name, bits, step, sampling, seed, steps_per_epoch, threads,
@@ -216,22 +222,30 @@ class LowPrecisionSolver(Solver):
         if problem.Xq is None:
             raise ValueError(f"{name} reads quantized data: build the problem with data_bits set "
                              f"(it was built with data_bits=None)")
+        self.format = bits if isinstance(bits, str) else None   # a float format's name, or None
+        if self.format is None and problem.Xq.dtype.kind == "u":
+            raise ValueError(f"{name} at {bits} bits reads fixed-point data, but this problem "
+                             f"carries {problem.data_bits} data: build it with an int data_bits, "
+                             f"or run {name} with precision={problem.data_bits!r}")
         self.bits = bits
-        self.top = 2 ** (bits - 1) - 1
+        self.top = bit_centering.grid_top(bits)
         self.compute_dtype = np.dtype(np.float32)   # grid-unit arithmetic, every width
         size = int(np.prod(problem.weight_shape))
         if size > _MAX_F32_COORDS:
             raise ValueError(f"{name} handles at most {_MAX_F32_COORDS} weight coordinates (its "
                              f"kernels count saturations per step in float32); this problem has "
                              f"{size}")
-        self._k = np.zeros(problem.weight_shape, dtype=fixed_point.storage_dtype(bits))
+        self._k = np.zeros(problem.weight_shape, dtype=float_formats.storage_dtype(bits)
+                           if self.format else fixed_point.storage_dtype(bits))
         self._vg = np.zeros(problem.weight_shape, dtype=self.compute_dtype)
         self._g = np.zeros(problem.weight_shape)
         self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
         self._f32_error = None                           # measured ||g32 - g64||, _full_grad
         self._exact = False                              # full gradient in float64 from now on
-        self._rounding = fixed_point.make_rounding(self.seed, bits, self.compute_dtype)
+        self._rounding = (fixed_point.seed_key(self.seed) if self.format else
+                          fixed_point.make_rounding(self.seed, bits, self.compute_dtype))
+        self._k_format = float_formats.params(bits) if self.format else None
         self._step_count = 0
         self.scale = self._initial_scale(scale)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing, both passes
@@ -269,16 +283,24 @@ class LowPrecisionSolver(Solver):
         peak = float(np.abs(self.problem.w_star).max())
         return 2.0 * peak / self.top if peak > 0 else 1.0 / self.top
 
+    def _k_values(self):
+        """The stored iterate k as float64 values (grid units), ``weight_shape``."""
+        if self.format:
+            return float_formats.decode(self._k, self.format)
+        return self._k.astype(np.float64)
+
     @property
     def w(self):
         """Current iterate s k, float64 copy of ``weight_shape``."""
-        return self.scale * self._k.astype(np.float64)
+        return self.scale * self._k_values()
 
     def _inner(self, idx):
         p = self.problem
         k = np.ascontiguousarray(self._k.T) if self.multinomial else self._k
 
         def run(chunk, first):   # the multinomial kernel steps the rows of K^T (one per class)
+            if self.format:
+                return self._float_format_steps(k, chunk, self._step_count + first)
             kernel_args = (p.Xq, p.x_scale, self.labels if self.multinomial else p.y, k,
                            self.scale, self._a, self._r, self._vg, p.lam, self.step, chunk)
             if self.multinomial:
@@ -292,6 +314,18 @@ class LowPrecisionSolver(Solver):
             self._k[...] = k.T
         self._step_count += idx.shape[0]
         return int(sat)
+
+    def _float_format_steps(self, k, chunk, step0):
+        """The inner steps ``chunk`` on an iterate stored in a float format (k: the patterns, K^T
+        for multinomial models); returns the saturation count."""
+        p = self.problem
+        head = (p.Xq, p.x_format, p.x_scale)
+        tail = (self.scale, self._a, self._r, self._vg, p.lam, self.step, chunk)
+        if self.multinomial:
+            return epochs._lpf_epoch_multinomial(*head, self.labels, k, self._k_format, *tail,
+                                                 self._rounding, step0)
+        return epochs._lpf_epoch_linear(*head, p.y, k, self._k_format, *tail, self.kind,
+                                        self._rounding, step0)
 
     def _begin_epoch(self):
         """LP-SVRG: anchor w~ = s k, full gradient g~ there, v = g~ - lam w~ (center stays 0)."""
@@ -356,7 +390,7 @@ class HalpSolver(LowPrecisionSolver):
     @property
     def w(self):
         """Current iterate w~ + s k, float64 copy of ``weight_shape``."""
-        return self.center + self.scale * self._k.astype(np.float64)
+        return self.center + self.scale * self._k_values()
 
     def _begin_epoch(self):
         """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), (auto) the
@@ -389,7 +423,7 @@ class HalpSolver(LowPrecisionSolver):
         directions, which get no curvature from the softmax, only lam (docs/design.md
         section 4)."""
         before = self.center.copy() if self.auto else None
-        self.center += self.scale * self._k
+        self.center += self.scale * self._k_values()
         if self.multinomial and self.remove_class_mean:
             self.center -= self.center.mean(axis=1, keepdims=True)
         if self.auto:
@@ -420,11 +454,11 @@ def _build_halp(problem, bits, step, sampling, seed, steps_per_epoch, threads, m
 for _spec in (
         SolverSpec("sgd", "SGD", "full", FLOAT_PRECISIONS, None, False, (), _build_full("sgd")),
         SolverSpec("svrg", "SVRG", "full", FLOAT_PRECISIONS, None, True, (), _build_full("svrg")),
-        SolverSpec("lp-sgd", "LP-SGD", "low", BITS, "sgd", False, ("scale",),
+        SolverSpec("lp-sgd", "LP-SGD", "low", LOW, "sgd", False, ("scale",),
                    _build_fixed_grid("lp-sgd")),
-        SolverSpec("lp-svrg", "LP-SVRG", "low", BITS, "svrg", True, ("scale",),
+        SolverSpec("lp-svrg", "LP-SVRG", "low", LOW, "svrg", True, ("scale",),
                    _build_fixed_grid("lp-svrg")),
-        SolverSpec("halp", "HALP", "low", BITS, "svrg", True, ("mu",), _build_halp)):
+        SolverSpec("halp", "HALP", "low", LOW, "svrg", True, ("mu",), _build_halp)):
     registry.register(_spec)
 
 SOLVERS = registry.names()

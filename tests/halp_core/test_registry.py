@@ -15,7 +15,7 @@ from halp_core import datasets, registry, solve
 
 def _pairs_are_registered(pairs):
     for solver, precision in pairs:
-        assert precision in registry.spec(solver).precisions, (solver, precision)
+        assert precision in registry.precisions(solver), (solver, precision)
 
 
 def test_benchmark_parameter_values_are_registered():
@@ -29,7 +29,7 @@ def test_benchmark_parameter_values_are_registered():
     assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
     methods, bits, baselines, _ = bench_speedup.Speedup.params
     for method in methods:
-        assert set(baselines) <= set(registry.spec(registry.spec(method).baseline).precisions)
+        assert set(baselines) <= set(registry.precisions(registry.spec(method).baseline))
         _pairs_are_registered((method, b) for b in bits)
     _pairs_are_registered(bench_bandwidth.SOLVER_LABELS.values())
     _pairs_are_registered(bench_peers.OUR_SETTINGS.values())
