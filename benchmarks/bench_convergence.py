@@ -3,7 +3,9 @@
 Problems (``common.CONV_SPECS``; all with 8-bit data shared by every solver, uniform sampling,
 seed 0, T = n inner steps per epoch, HALP with the fixed mu = lam, passed explicitly
 (the library's default is mu="auto" since issue 11; this suite keeps mu = lam so that its series
-stay comparable across commits), lp-sgd/lp-svrg on their default grid):
+stay comparable across commits), lp-sgd/lp-svrg on their default grid; the low-precision solvers
+at fixed-point bits and with a float-format iterate (bf16, fp16, fp8-e4m3, fp8-e5m2) on the same
+8-bit data, so every curve of a problem is measured against one f*):
   lsq       synthetic least squares, 4096 x 32, Hessian spectrum over 3 decades, lam 0.05;
   logistic  synthetic binary logistic, 4096 x 32, lam 0.1;
   digits    scikit-learn digits, multinomial (1797 x 64, 10 classes), lam 0.01.

@@ -1,11 +1,13 @@
 """Seconds per epoch of every solver x precision x problem size.
 
 Problem: synthetic least squares with EPOCH_D = 1024 features and size_mb MiB of float32 data
-(n = size_mb * 256 rows; 8-bit quantized data as every comparison uses), step 0.25 / L_max,
+(n = size_mb * 256 rows; 8-bit quantized data, or for a float-format precision such as "bf16" or
+"fp8-e4m3" the data in that format: ``common.epoch_data_bits``), step 0.25 / L_max,
 uniform sampling, seed 0 (see ``common``). One timed call is exactly one ``run_epoch()``: a full
 gradient for the SVRG types plus n inner steps. The solver is built, compiled and run for one
 epoch before the first timed call and kept for the process, so later calls continue its run.
-Solver/precision pairs the API does not define (svrg at 8 bits, halp in fp32, ...) are skipped.
+Solver/precision pairs the API does not define (svrg at 8 bits, halp in fp32, ...) are skipped,
+and so are the float formats on commits before them.
 """
 
 from . import common
@@ -29,7 +31,7 @@ class EpochTime:
         key = (solver, precision, size_mb)
         if key not in _CACHE:
             _CACHE.clear()
-            prob = common.load_epoch_problem(paths, size_mb)
+            prob = common.load_epoch_problem(paths, size_mb, precision)
             _CACHE[key] = common.build_solver(prob, solver, precision, common.epoch_step(prob))
         self.solver = _CACHE[key]
 

@@ -3,7 +3,8 @@ measured inside one process with the two contenders interleaved (machine noise h
 
 ``track_speedup(method, bits, baseline, size_mb)`` = median epoch time of ``method`` at ``bits``
 / median epoch time of its baseline in ``baseline`` precision, on the same problem (the one of
-bench_epoch), same step, seed and sampling:
+bench_epoch: int8 data for fixed-point bits, the format's own data for a float format such as
+"bf16", so HALP-bf16 and SVRG-fp32 share one bf16 copy of the data), same step, seed and sampling:
   method 'halp'   -> baseline solver 'svrg';
   method 'lp-sgd' -> baseline solver 'sgd'
 (the registry entries' ``baseline``: ``BASELINE_SOLVER``, from ``common.baselines``).
@@ -49,7 +50,7 @@ def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS
 
 
 class Speedup:
-    params = [["halp", "lp-sgd"], [4, 8, 16], ["fp32", "fp64"], list(SIZES_MB)]
+    params = [["halp", "lp-sgd"], [4, 8, 16, *common.FORMATS], ["fp32", "fp64"], list(SIZES_MB)]
     param_names = ["method", "bits", "baseline", "size_mb"]
     unit = "ratio"
     setup_cache = common.epoch_problem_files
@@ -59,7 +60,8 @@ class Speedup:
         return 1
 
     def setup(self, paths, method, bits, baseline, size_mb):
-        prob = common.load_epoch_problem(paths, size_mb)
+        common.check_combo(method, bits)   # the float formats skip on commits before them
+        prob = common.load_epoch_problem(paths, size_mb, bits)
         step = common.epoch_step(prob)
         self.low = common.build_solver(prob, method, bits, step, threads=self.threads())
         self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step,

@@ -66,8 +66,12 @@ def kernels():
 # The solvers of commits before halp_core.registry (and the first values of every solver parameter).
 FULL_SOLVERS = ("sgd", "svrg")
 LOW_SOLVERS = ("lp-sgd", "lp-svrg", "halp")
-# Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point.
-PRECISIONS = ("fp64", "fp32", 16, 8, 4)
+# The float formats of the low-precision solvers (halp_core.registry.FORMATS, whose names these
+# are; commits before them skip every benchmark that takes one).
+FORMATS = ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2")
+# Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point, then
+# the float formats' names (appended: the old values keep their positions).
+PRECISIONS = ("fp64", "fp32", 16, 8, 4) + FORMATS
 FLOAT_PRECISIONS = ("fp64", "fp32")
 BITS = (16, 8, 4)
 
@@ -115,8 +119,14 @@ def baselines():
 
 def memory_solver(precision):
     """The solver measured at a precision when only the precision is a parameter: SVRG in
-    floating point, HALP in fixed point (the paper's comparison)."""
+    floating point, HALP in fixed point and in a float format (the paper's comparison)."""
     return "svrg" if precision in FLOAT_PRECISIONS else "halp"
+
+
+def registered_formats():
+    """The float formats of the measured commit's registry (names, registration order); () on
+    commits before them."""
+    return tuple(getattr(registry(), "FORMATS", None) or ())
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,52 +141,71 @@ EPOCH_STEP_FACTOR = 0.25       # step = EPOCH_STEP_FACTOR / L_max for every solv
 EPOCH_SAMPLING = "uniform"
 SIZES_MB = (1, 10, 100, 400)
 MEMORY_SIZE_MB = 400           # peakmem_solve runs at the largest size
+EPOCH_DATA_BITS = 8            # data of the fixed-point and full-precision runs (int8)
 
 
 def epoch_rows(size_mb):
     return size_mb * 2**20 // (4 * EPOCH_D)
 
 
-def make_epoch_problem(size_mb):
-    """Synthetic least squares, ``epoch_rows(size_mb)`` x EPOCH_D, 8-bit data, with its
-    reference optimum and L_max already computed (lp-sgd / lp-svrg size their grid from w*)."""
+def epoch_data_bits(precision):
+    """The data precision of the epoch problem a run at ``precision`` reads, and its baseline
+    with it (one data copy per comparison): a float format's own data (bf16 data for "bf16", fp8
+    data for the fp8 formats), EPOCH_DATA_BITS (int8) for fixed point and fp32 / fp64."""
+    return precision if precision in FORMATS else EPOCH_DATA_BITS
+
+
+def make_epoch_problem(size_mb, data_bits=EPOCH_DATA_BITS):
+    """Synthetic least squares, ``epoch_rows(size_mb)`` x EPOCH_D, with its data in
+    ``data_bits`` (8: int8; a format name: that format), its reference optimum and L_max already
+    computed (lp-sgd / lp-svrg size their grid from w*)."""
     prob = api().datasets.synthetic_least_squares(
-        epoch_rows(size_mb), EPOCH_D, lam=EPOCH_LAM, noise=EPOCH_NOISE, seed=EPOCH_SEED)
+        epoch_rows(size_mb), EPOCH_D, lam=EPOCH_LAM, noise=EPOCH_NOISE, seed=EPOCH_SEED,
+        **({} if data_bits == EPOCH_DATA_BITS else {"data_bits": data_bits}))
     prob.L_max, prob.w_star, prob.f_star  # noqa: B018 (computed once, cached on the problem)
     return prob
 
 
 def epoch_problem_files(_self=None):
-    """``setup_cache`` shared by EpochTime, Speedup and Memory (one key: this function).
+    """``setup_cache`` shared by EpochTime, Speedup, Memory, Bandwidth and ThreadScaling (one
+    key: this function).
 
     Building the 400 MiB problem takes ~15 s (random data, a d x d rotation, quantization, the
     closed-form optimum); unpickling it takes well under a second. So each size is built once
-    per ``asv run`` and pickled into asv's cache folder, and each benchmark process loads only
-    the size it measures. Returns {size_mb: absolute path}."""
+    per ``asv run``, with int8 data and with its data in each float format of the measured
+    commit, and pickled into asv's cache folder; each benchmark process loads only the problem
+    it measures. Returns {(size_mb, data_bits): absolute path}."""
     import pickle
 
     paths = {}
-    for size_mb in SIZES_MB:
-        path = os.path.abspath(f"epoch-problem-{size_mb}mb.pickle")
-        with open(path, "wb") as f:
-            pickle.dump(make_epoch_problem(size_mb), f, protocol=pickle.HIGHEST_PROTOCOL)
-        paths[size_mb] = path
+    for data_bits in (EPOCH_DATA_BITS,) + tuple(f for f in FORMATS if f in registered_formats()):
+        for size_mb in SIZES_MB:
+            path = os.path.abspath(f"epoch-problem-{size_mb}mb-{data_bits}.pickle")
+            with open(path, "wb") as f:
+                pickle.dump(make_epoch_problem(size_mb, data_bits), f,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            paths[(size_mb, data_bits)] = path
     return paths
 
 
 _LOADED = {}
 
 
-def load_epoch_problem(paths, size_mb):
-    """The problem of ``size_mb`` from ``epoch_problem_files``' pickle (cached per process; a
-    process measures one size, so only one is kept)."""
-    if size_mb not in _LOADED:
+def load_epoch_problem(paths, size_mb, precision=None):
+    """The problem of ``size_mb`` from ``epoch_problem_files``' pickles, with the data a run at
+    ``precision`` reads (``epoch_data_bits``; None: int8). Cached per process (a process measures
+    one problem, so only one is kept); NotImplementedError (skipped) when the measured commit
+    has no such data."""
+    key = (size_mb, epoch_data_bits(precision))
+    if key not in _LOADED:
         import pickle
 
+        if key not in paths:
+            raise NotImplementedError(f"no {key[1]!r} data in this commit of halp_core")
         _LOADED.clear()
-        with open(paths[size_mb], "rb") as f:
-            _LOADED[size_mb] = pickle.load(f)
-    return _LOADED[size_mb]
+        with open(paths[key], "rb") as f:
+            _LOADED[key] = pickle.load(f)
+    return _LOADED[key]
 
 
 def epoch_step(prob):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import types
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,8 @@ from asv import util as asv_util
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import (bench_bandwidth, bench_convergence, bench_kernels, bench_speedup,  # noqa: E402
-                        bench_threads, common)
+from benchmarks import (bench_bandwidth, bench_convergence, bench_epoch,  # noqa: E402
+                        bench_kernels, bench_memory, bench_speedup, bench_threads, common)
 
 from dashboard.benchmarks import PARAM_NAMES  # noqa: E402
 
@@ -81,13 +82,17 @@ def test_contract_names_and_params(discovered):
         assert discovered[name]["param_names"] == param_names, name
     speed = discovered["bench_speedup.Speedup.track_speedup"]
     assert speed["unit"] == "ratio"
-    assert speed["params"] == [["'halp'", "'lp-sgd'"], ["4", "8", "16"], ["'fp32'", "'fp64'"],
-                               [repr(s) for s in common.SIZES_MB]]
+    formats = [repr(f) for f in common.FORMATS]                       # appended after the bits
+    assert speed["params"] == [["'halp'", "'lp-sgd'"], ["4", "8", "16", *formats],
+                               ["'fp32'", "'fp64'"], [repr(s) for s in common.SIZES_MB]]
     epoch = discovered["bench_epoch.EpochTime.time_epoch"]["params"]
-    assert epoch[1] == ["'fp64'", "'fp32'", "16", "8", "4"]          # mixed on purpose
+    assert epoch[1] == ["'fp64'", "'fp32'", "16", "8", "4", *formats]   # mixed on purpose
+    memory = discovered["bench_memory.Memory.peakmem_solve"]["params"]
+    assert memory[0] == epoch[1]
     assert min(common.SIZES_MB) <= 1 and max(common.SIZES_MB) >= 400
     conv = discovered["bench_convergence.Convergence.track_subopt"]["params"]
     assert conv[0] == ["'lsq'", "'logistic'", "'digits'"]
+    assert conv[2] == epoch[1]
     assert conv[3] == ["1", "2", "4", "8", "16", "32"]
     target = discovered["bench_convergence.Convergence.track_epochs_to_target"]["params"]
     assert target[3] == ["'1e-06'", "'1e-10'"]
@@ -124,7 +129,7 @@ def test_bandwidth_figures_on_a_small_problem(monkeypatch):
     from halp_core import datasets
 
     prob = datasets.synthetic_least_squares(512, 64, lam=0.1, noise=0.1, seed=0)
-    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb: prob)
+    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb, precision=None: prob)
     bench = bench_bandwidth.Bandwidth()
     bench.setup(None, "halp-8", 1)
     assert bench.solver.bytes_per_epoch == 2 * 512 * 64   # int8 data: full gradient + n rows
@@ -144,6 +149,61 @@ def test_thread_counts_beyond_numba_skip():
         bench.setup(None, "svrg", "fp32", numba.config.NUMBA_NUM_THREADS + 1)
     with pytest.raises(NotImplementedError):
         bench.setup(None, "halp", "fp32", 1)
+
+
+def _small_problems(monkeypatch, sizes=(1,)):
+    """epoch_problem_files on problems of 256 x 16 (one per size and data precision), written to
+    the current folder as asv's setup_cache would."""
+    monkeypatch.setattr(common, "SIZES_MB", sizes)
+    monkeypatch.setattr(common, "EPOCH_D", 16)
+    monkeypatch.setattr(common, "epoch_rows", lambda size_mb: 256 * size_mb)
+    common._LOADED.clear()
+    return common.epoch_problem_files()
+
+
+def test_a_format_comparison_shares_one_copy_of_the_format_data(monkeypatch, tmp_path):
+    """Speedup at a float format builds both contenders on one problem whose data are in that
+    format (HALP-bf16 and SVRG-fp32 with bf16 data); at fixed-point bits on the int8 problem."""
+    monkeypatch.chdir(tmp_path)
+    paths = _small_problems(monkeypatch)
+    assert set(paths) == {(1, bits) for bits in (8, *common.FORMATS)}
+    dtypes = {"bf16": np.uint16, "fp16": np.uint16, "fp8-e4m3": np.uint8, "fp8-e5m2": np.uint8}
+    bench = bench_speedup.Speedup()
+    for bits in (8, *common.FORMATS):
+        bench.setup(paths, "halp", bits, "fp32", 1)
+        assert bench.low.problem is bench.base.problem
+        assert bench.low.problem.data_bits == bits
+        assert bench.low.problem.Xq.dtype == dtypes.get(bits, np.int8)
+        assert 0 < bench.track_speedup(paths, "halp", bits, "fp32", 1) < 1e3
+    epoch = bench_epoch.EpochTime()
+    epoch.setup(paths, "lp-sgd", "fp8-e5m2", 1)
+    assert epoch.solver.problem.data_bits == "fp8-e5m2"
+    epoch.setup(paths, "sgd", "fp32", 1)
+    assert epoch.solver.problem.data_bits == 8
+    with pytest.raises(NotImplementedError):   # no such pair
+        epoch.setup(paths, "svrg", "bf16", 1)
+
+
+def test_formats_skip_on_commits_before_them(monkeypatch, tmp_path):
+    """A commit whose registry has no float formats (or no registry): the setup_cache writes the
+    int8 problems only, and every benchmark at a format skips (NotImplementedError) instead of
+    failing."""
+    monkeypatch.chdir(tmp_path)
+    for old in (None, types.SimpleNamespace(SPECS={}, names=lambda family=None: ())):
+        monkeypatch.setattr(common, "registry", lambda old=old: old)
+        assert common.registered_formats() == ()
+        paths = _small_problems(monkeypatch)
+        assert set(paths) == {(1, 8)}
+        for bits in common.FORMATS:
+            with pytest.raises(NotImplementedError):
+                common.check_combo("halp", bits)
+            with pytest.raises(NotImplementedError):
+                common.load_epoch_problem(paths, 1, bits)
+            with pytest.raises(NotImplementedError):
+                bench_speedup.Speedup().setup(paths, "lp-sgd", bits, "fp32", 1)
+            with pytest.raises(NotImplementedError):
+                bench_memory.Memory().setup(paths, bits)
+        assert common.load_epoch_problem(paths, 1, 8).data_bits == 8
 
 
 # --- measuring helpers ---------------------------------------------------------------------

@@ -21,12 +21,13 @@ def _pairs_are_registered(pairs):
 def test_benchmark_parameter_values_are_registered():
     """Literal parameter lists stay literal (old results keep their names); their values must be
     registered solvers and precisions."""
-    precisions = set(registry.FLOAT_PRECISIONS) | set(registry.BITS)
+    precisions = set(registry.FLOAT_PRECISIONS) | set(registry.low_precisions())
     assert set(common.SOLVERS) <= set(registry.names())
     assert set(common.FULL_SOLVERS) == set(registry.names("full"))
     assert set(common.LOW_SOLVERS) == set(registry.names("low"))
     assert set(common.PRECISIONS) <= precisions and set(common.BITS) <= set(registry.BITS)
     assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
+    assert common.FORMATS == tuple(registry.FORMATS) == common.registered_formats()
     methods, bits, baselines, _ = bench_speedup.Speedup.params
     for method in methods:
         assert set(baselines) <= set(registry.precisions(registry.spec(method).baseline))
@@ -75,7 +76,7 @@ def test_a_registered_solver_is_solved_listed_and_benchmarked(toy, monkeypatch):
     importlib.reload(common)
     importlib.reload(bench_epoch)
     assert bench_epoch.EpochTime.params[0] == before + ["toy-gd"]
-    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb: prob)
+    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb, precision=None: prob)
     bench = bench_epoch.EpochTime()
     for precision in ("fp64", "fp32"):
         bench.setup(None, "toy-gd", precision, 1)
