@@ -19,7 +19,7 @@ _CACHE = {}
 class EpochTime:
     params = [list(SOLVERS), list(PRECISIONS), list(SIZES_MB)]
     param_names = ["solver", "precision", "size_mb"]
-    setup_cache = common.epoch_problem_files
+    setup_cache = common.format_problem_files
     timeout = 900
     warmup_time = 0.0          # build_solver already ran one epoch
     repeat = (2, 5, 3.0)       # per round: 2..5 samples, ~3 s (two rounds: 4..10 samples)

@@ -19,7 +19,7 @@ MEMORY_EPOCHS = 2
 class Memory:
     params = [list(PRECISIONS)]
     param_names = ["precision"]
-    setup_cache = common.epoch_problem_files
+    setup_cache = common.format_problem_files
     timeout = 900
 
     def setup(self, paths, precision):

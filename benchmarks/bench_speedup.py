@@ -53,7 +53,7 @@ class Speedup:
     params = [["halp", "lp-sgd"], [4, 8, 16, *common.FORMATS], ["fp32", "fp64"], list(SIZES_MB)]
     param_names = ["method", "bits", "baseline", "size_mb"]
     unit = "ratio"
-    setup_cache = common.epoch_problem_files
+    setup_cache = common.format_problem_files
     timeout = 900
 
     def threads(self):

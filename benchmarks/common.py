@@ -167,24 +167,37 @@ def make_epoch_problem(size_mb, data_bits=EPOCH_DATA_BITS):
 
 
 def epoch_problem_files(_self=None):
-    """``setup_cache`` shared by EpochTime, Speedup, Memory, Bandwidth and ThreadScaling (one
-    key: this function).
+    """``setup_cache`` shared by EpochTime, Speedup and Memory (one key: this function).
 
     Building the 400 MiB problem takes ~15 s (random data, a d x d rotation, quantization, the
     closed-form optimum); unpickling it takes well under a second. So each size is built once
-    per ``asv run``, with int8 data and with its data in each float format of the measured
-    commit, and pickled into asv's cache folder; each benchmark process loads only the problem
-    it measures. Returns {(size_mb, data_bits): absolute path}."""
+    per ``asv run`` and pickled into asv's cache folder, and each benchmark process loads only
+    the size it measures. Returns {size_mb: absolute path}."""
     import pickle
 
     paths = {}
-    for data_bits in (EPOCH_DATA_BITS,) + tuple(f for f in FORMATS if f in registered_formats()):
+    for size_mb in SIZES_MB:
+        path = os.path.abspath(f"epoch-problem-{size_mb}mb.pickle")
+        with open(path, "wb") as f:
+            pickle.dump(make_epoch_problem(size_mb), f, protocol=pickle.HIGHEST_PROTOCOL)
+        paths[size_mb] = path
+    return paths
+
+
+def format_problem_files(_self=None):
+    """``setup_cache`` of the suites that take a float format as a precision (EpochTime, Speedup,
+    Memory): ``epoch_problem_files`` (int8 data, keys size_mb), plus each size with its data in
+    each float format of the measured commit (keys (size_mb, format name)), pickled the same way.
+    (Bandwidth and ThreadScaling keep ``epoch_problem_files``: they measure no format.)"""
+    import pickle
+
+    paths = epoch_problem_files()
+    for name in (f for f in FORMATS if f in registered_formats()):
         for size_mb in SIZES_MB:
-            path = os.path.abspath(f"epoch-problem-{size_mb}mb-{data_bits}.pickle")
+            path = os.path.abspath(f"epoch-problem-{size_mb}mb-{name}.pickle")
             with open(path, "wb") as f:
-                pickle.dump(make_epoch_problem(size_mb, data_bits), f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            paths[(size_mb, data_bits)] = path
+                pickle.dump(make_epoch_problem(size_mb, name), f, protocol=pickle.HIGHEST_PROTOCOL)
+            paths[(size_mb, name)] = path
     return paths
 
 
@@ -192,16 +205,18 @@ _LOADED = {}
 
 
 def load_epoch_problem(paths, size_mb, precision=None):
-    """The problem of ``size_mb`` from ``epoch_problem_files``' pickles, with the data a run at
-    ``precision`` reads (``epoch_data_bits``; None: int8). Cached per process (a process measures
-    one problem, so only one is kept); NotImplementedError (skipped) when the measured commit
-    has no such data."""
-    key = (size_mb, epoch_data_bits(precision))
+    """The problem of ``size_mb`` from the pickles of ``epoch_problem_files`` or
+    ``format_problem_files``, with the data a run at ``precision`` reads (``epoch_data_bits``:
+    int8 for None, bit widths and fp32 / fp64, the format's own for a float format). Cached per
+    process (a process measures one problem, so only one is kept); NotImplementedError (skipped)
+    when the measured commit has no such data."""
+    data_bits = epoch_data_bits(precision)
+    key = size_mb if data_bits == EPOCH_DATA_BITS else (size_mb, data_bits)
     if key not in _LOADED:
         import pickle
 
         if key not in paths:
-            raise NotImplementedError(f"no {key[1]!r} data in this commit of halp_core")
+            raise NotImplementedError(f"no {data_bits!r} data in this commit of halp_core")
         _LOADED.clear()
         with open(paths[key], "rb") as f:
             _LOADED[key] = pickle.load(f)

@@ -32,7 +32,10 @@ PEER_PROBLEMS = {
 SOLVERS = registry.names()
 """Every registered solver, in registration order."""
 FULL_PRECISION_SOLVERS = registry.names("full")
-"""Solvers that take 'fp64' / 'fp32'; the others take a number of bits."""
+"""Solvers that take 'fp64' / 'fp32'; the others take a number of bits or a float format."""
+LOW_PRECISIONS = (4, 6, 8, 12, 16, *registry.FORMATS)
+"""Precisions the live panel offers the low-precision solvers: bit widths, then halp_core's float
+formats ('bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2')."""
 
 
 def takes_mu(solver):
@@ -49,7 +52,8 @@ def problem(name):
 def run(name, solver, precision, step, mu, epochs, seed=0, on_epoch=None):
     """Solve problem `name` with `solver` for `epochs` epochs; return its trajectory.
 
-    precision: 'fp64' / 'fp32' for sgd and svrg, an int number of bits for the others; step:
+    precision: 'fp64' / 'fp32' for sgd and svrg, an int number of bits or a float format name
+    ('bf16', ...) for the others; step:
     absolute step size α; mu: HALP's bit-centering constant (None or "auto": halp_core's
     automatic rule, the default; a number: fixed; ignored by other solvers);
     on_epoch(epoch, row): called after every epoch (progress display). Returns a DataFrame with

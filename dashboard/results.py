@@ -492,8 +492,27 @@ def commit_choices(frame):
 
 
 def precision_label(precision):
-    """Readable precision parameter: 'fp64' -> 'fp64', 8 -> '8-bit'."""
-    return f"{precision}-bit" if isinstance(precision, int) else str(precision)
+    """Readable precision parameter: 'fp64' -> 'fp64', 8 -> '8-bit', a float format's name as is
+    ('bf16', 'fp8-e4m3'); a width written as text ('8', as some files write it) reads as 8."""
+    if isinstance(precision, bool):
+        return str(precision)
+    return f"{precision}-bit" if isinstance(precision, int) or str(precision).isdigit() \
+        else str(precision)
+
+
+def precision_labels(values):
+    """``precision_label`` of each distinct value of `values` (parameter values that may mix bit
+    widths and names), in ``mixed_key`` order: bit widths in numeric order, then the names
+    ('4-bit', '8-bit', '16-bit', 'bf16', 'fp16', 'fp8-e4m3', ...)."""
+    return list(dict.fromkeys(precision_label(v) for v in sorted(set(values), key=mixed_key)))
+
+
+def run_order(table, label="label"):
+    """The distinct `label` values of `table` (rows with solver and precision columns) ordered by
+    solver, then precision in ``mixed_key`` order: 'halp 4-bit', 'halp 8-bit', 'halp 16-bit',
+    'halp bf16', ... instead of the text order that puts '16-bit' before '4-bit'."""
+    rows = table.drop_duplicates(label).sort_values(["solver", "precision"], key=mixed_order)
+    return rows[label].tolist()
 
 
 def commit_url_prefix(asv_conf):

@@ -5,7 +5,7 @@ are `dashboard.live`."""
 import pandas as pd
 
 from dashboard.benchmarks import EPOCHS_TO_TARGET, SECONDS, SUBOPT
-from dashboard.results import param_table, precision_label
+from dashboard.results import mixed_order, param_table, precision_label
 
 NEVER = 1e6
 """Sentinel epochs_to_target value of a target never reached."""
@@ -30,7 +30,9 @@ def _solver_rows(frame, benchmark, problem, value_name):
 
 
 def convergence(frame, problem):
-    """Suboptimality trajectories of every solver × precision on `problem` ('lsq', 'logistic', 'digits').
+    """Suboptimality trajectories of every solver × precision (bit widths and float formats such as
+'bf16') on `problem` ('lsq', 'logistic', 'digits'), sorted by solver, precision (bit widths in
+numeric order, then the formats: `results.mixed_key`) and epoch.
 
     Rows from track_subopt, with the matching track_seconds joined in. Columns: machine, env,
     commit, commit_short, order, label (e.g. 'halp 8-bit'), solver, precision, epoch,
@@ -46,19 +48,22 @@ def convergence(frame, problem):
                                                  pd.DataFrame(columns=key + ["seconds"]),
                                                  on=key, how="left")
     out["seconds"] = out["seconds"].astype("float64")
-    return out.drop(columns="params").sort_values(["label", "epoch"]).reset_index(drop=True)
+    return (out.drop(columns="params").sort_values(["solver", "precision", "epoch"], key=mixed_order)
+            .reset_index(drop=True))
 
 
 def epochs_to_target(frame, problem):
     """Epochs each solver × precision needed to reach each target on `problem`.
 
-    Columns: machine, env, commit, order, label, target (str, e.g. '1e-06'), epochs (float; NaN
-    where the target was never reached, i.e. asv stored the sentinel 1e6).
+    Columns: machine, env, commit, order, solver, precision, label, target (str, e.g. '1e-06'),
+    epochs (float; NaN where the target was never reached, i.e. asv stored the sentinel 1e6);
+    sorted like `convergence`.
     """
+    cols = ["machine", "env", "commit", "order", "solver", "precision", "label", "target", "epochs"]
     rows = _solver_rows(frame, EPOCHS_TO_TARGET, problem, "epochs")
     if rows.empty:
-        return pd.DataFrame(columns=["machine", "env", "commit", "order", "label", "target", "epochs"])
-    rows = rows[["machine", "env", "commit", "order", "label", "target", "epochs"]].copy()
+        return pd.DataFrame(columns=cols)
+    rows = rows.sort_values(["solver", "precision", "target"], key=mixed_order)[cols].copy()
     rows["epochs"] = rows["epochs"].where(rows["epochs"] < NEVER)
     rows["target"] = rows["target"].astype(str)
     return rows.reset_index(drop=True)

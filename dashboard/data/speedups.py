@@ -1,7 +1,9 @@
 """Tables of the Speedups page: low-precision solvers against their full-precision baseline, from
 the tidy frame of `results.load_results` (plain pandas, no Streamlit).
 
-Ratios are new / old as asv stores them; a speedup is old / new, so above 1 is faster.
+Ratios are new / old as asv stores them; a speedup is old / new, so above 1 is faster. The `bits`
+column holds the low-precision side's precision as asv stores it: a bit width (int) or a float
+format's name ('bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'), sorted with `results.mixed_key`.
 """
 
 import pandas as pd
@@ -30,8 +32,17 @@ def ratio_speedups(frame, method, baseline):
                        speedup_high=1.0 / rows["ci_low"])[SPEEDUP_COLUMNS]
 
 
+def is_low_precision(precision):
+    """Whether a precision parameter value is a low-precision one: a bit width (int) or the name of
+    a float format of halp_core's registry ('bf16', ...), not 'fp32' / 'fp64'."""
+    return (isinstance(precision, int) and not isinstance(precision, bool)) or \
+        precision in registry.FORMATS
+
+
 def _epoch_time_speedups(frame, method, baseline):
-    """Speedups from time_epoch: baseline epoch time / low-precision epoch time, same commit and size.
+    """Speedups from time_epoch: baseline epoch time / low-precision epoch time, same commit and size
+(a float format's epochs read the problem with its data in that format, the baseline's the int8
+one: its float32 / float64 copy runs at the same speed either way).
 
     The interval [base_low / lp_high, base_high / lp_low] is conservative: it holds whenever both
     epoch times lie in their 99% intervals.
@@ -41,7 +52,7 @@ def _epoch_time_speedups(frame, method, baseline):
         return pd.DataFrame(columns=SPEEDUP_COLUMNS)
     full = registry.spec(method).baseline
     key = ["machine", "env", "commit_short", "size_mb"]
-    low = rows[(rows["solver"] == method) & rows["precision"].map(lambda p: isinstance(p, int))]
+    low = rows[(rows["solver"] == method) & rows["precision"].map(is_low_precision)]
     base = rows[(rows["solver"] == full) & (rows["precision"] == baseline)]
     both = low.rename(columns={"precision": "bits"}).merge(base[key + ["value", "ci_low", "ci_high"]],
                                                           on=key, suffixes=("", "_base"))
@@ -51,7 +62,8 @@ def _epoch_time_speedups(frame, method, baseline):
 
 
 def speedups(frame, method, baseline):
-    """Speedups of `method` ('halp' or 'lp-sgd') over its full-precision baseline at precision
+    """Speedups of `method` ('halp' or 'lp-sgd') at each bit width and float format over its
+    full-precision baseline at precision
     `baseline` ('fp32' / 'fp64'): its registry baseline (SVRG for halp, SGD for lp-sgd); each
     machine × env's newest commit.
 

@@ -13,7 +13,8 @@ frame = res.frame
 
 st.title("Convergence")
 st.markdown(f"f − f* after each epoch (`{benchmarks.SUBOPT}`) against epochs and against solver time "
-            f"(`{benchmarks.SECONDS}`), for every solver and precision.")
+            f"(`{benchmarks.SECONDS}`), for every solver and precision: fp64 / fp32, bit widths, and float "
+            "formats (bf16, fp16, fp8) as the low-precision solvers' iterate, all on the problem's 8-bit data.")
 
 problems = data.problems(frame)
 if not problems:
@@ -51,7 +52,8 @@ with st.form("live"):
     name = st.selectbox("Problem", list(live.PROBLEMS), key="lv_problem")
     left, right = st.columns(2)
     solver = left.selectbox("Solver", live.SOLVERS, index=live.SOLVERS.index("halp"), key="lv_solver")
-    bits = right.select_slider("Bits (low-precision solvers)", [4, 6, 8, 12, 16], value=8, key="lv_bits")
+    bits = right.select_slider("Bits or float format (low-precision solvers)", live.LOW_PRECISIONS, value=8,
+                               key="lv_bits", format_func=precision_label)
     full = left.radio("Precision (sgd, svrg)", ["fp64", "fp32"], horizontal=True, key="lv_full")
     step_factor = right.number_input("Step α × L_max", min_value=1e-4, max_value=2.0, value=0.1,
                                      step=0.05, format="%.4f", key="lv_step")

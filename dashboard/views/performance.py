@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import benchmarks, ui
 from dashboard.data import performance as data
 from dashboard.figures import performance as figures
-from dashboard.results import mixed_order
+from dashboard.results import mixed_key, precision_label
 
 res, stamp = ui.load()
 
@@ -75,9 +75,9 @@ if scaling.empty:
     st.info(f"No `{benchmarks.THREAD_TIME}` results yet: run `asv run ... --bench bench_threads` "
             "(docs/benchmarks.md).")
     st.stop()
-precisions = list(dict.fromkeys(scaling.sort_values("threads", key=mixed_order)["precision"].astype(str)))
+precisions = sorted(set(scaling["precision"].astype(str)), key=mixed_key)   # bit widths, then names
 chosen = st.multiselect("Precisions", precisions, default=precisions, key="pf_precisions",
-                        format_func=lambda p: f"{p}-bit" if p.isdigit() else p)
+                        format_func=precision_label)
 scaling = scaling[scaling["precision"].astype(str).isin(chosen)]
 if scaling["speedup"].notna().any():
     ui.plot(figures.thread_speedup_figure(scaling), key="pf_threads")

@@ -1,4 +1,5 @@
-"""Speedups: low-precision solver vs its full-precision baseline, per bit width, size and machine."""
+"""Speedups: low-precision solver vs its full-precision baseline, per bit width or float format, size and
+machine."""
 
 import streamlit as st
 
@@ -13,7 +14,9 @@ frame = res.frame
 
 st.title("Speedups")
 st.markdown("Speedup of a low-precision solver over its full-precision baseline at each machine's "
-            "newest commit; above 1 the low-precision solver is faster.")
+            "newest commit, per bit width and float format (bf16, fp16, fp8); above 1 the low-precision "
+            "solver is faster. At a bit width both solvers read the problem's 8-bit data; at a float format, "
+            "one copy of the data in that format (the baseline its float32 / float64 conversion).")
 ui.require_results(res)
 
 left, right = st.columns(2)

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from dashboard_helpers import FIXTURES, MACHINES, array, fixture_commits, trace_names
+from dashboard_helpers import (FIXTURES, FORMAT_FACTORS, MACHINES, array, copy_fixtures_with_formats,
+                               fixture_commits, trace_names)
 
 from dashboard import benchmarks
 from dashboard.data import convergence, history, machines, overview, speedups
@@ -14,7 +15,7 @@ from dashboard.figures import machines as machines_fig
 from dashboard.figures import overview as overview_fig
 from dashboard.figures import performance as perf_figures
 from dashboard.figures import speedups as speedups_fig
-from dashboard.results import load_results
+from dashboard.results import load_results, run_order
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +87,50 @@ def test_speedup_figures_have_one_line_per_size_or_width_and_machine_facets(fram
     with_bars = [t for t in by_bits["data"] if t["name"] == f"1 MB, {timed}"]
     assert all(t["error_y"]["array"] is not None for t in with_bars)
     by_size = speedups_fig.speedup_by_size_figure(table).to_dict()
-    assert trace_names(by_size) == {f"{b} bits, {ratio}" for b in (4, 8, 16)} | {f"8 bits, {timed}"}
+    assert trace_names(by_size) == {f"{b}-bit, {ratio}" for b in (4, 8, 16)} | {f"8-bit, {timed}"}
     assert by_size["layout"]["xaxis"]["type"] == "log"
+
+
+@pytest.fixture(scope="module")
+def format_frame(tmp_path_factory):
+    """The fixtures with bf16 and fp8-e4m3 appended to the bit-width / precision parameters."""
+    return load_results([copy_fixtures_with_formats(tmp_path_factory.mktemp("formats") / "r")]).frame
+
+
+def test_speedups_show_float_formats_beside_the_bit_widths(format_frame):
+    table = speedups.speedups(format_frame, "halp", "fp32")
+    ratio = table[(table["measure"] == speedups.RATIO) & (table["machine"] == "fixture-zen5")
+                  & (table["size_mb"] == 8)]
+    assert list(ratio["bits"]) == [4, 8, 16, "bf16", "fp8-e4m3"]   # widths in order, then the formats
+    by = ratio.set_index("bits")["speedup"]
+    for name, factor in FORMAT_FACTORS.items():   # the format's ratio is the 8-bit one times factor
+        assert by[name] == pytest.approx(by[8] / factor)
+    timed = table[(table["measure"] == speedups.EPOCH_TIMES) & (table["machine"] == "fixture-zen5")]
+    assert list(timed["bits"]) == [8, "bf16", "fp8-e4m3"]
+    assert timed.set_index("bits")["speedup"]["bf16"] == pytest.approx(timed.set_index("bits")["speedup"][8] / 0.8)
+    order = ["4-bit", "8-bit", "16-bit", "bf16", "fp8-e4m3"]
+    by_bits = speedups_fig.speedup_by_bits_figure(table).to_dict()
+    assert by_bits["layout"]["xaxis"]["type"] == "category"
+    assert list(by_bits["layout"]["xaxis"]["categoryarray"]) == order
+    for trace in by_bits["data"]:   # every line runs left to right: widths, then formats
+        at = [order.index(x) for x in array(trace["x"])]
+        assert at == sorted(at) and len(at) >= 1
+    assert {x for t in by_bits["data"] for x in array(t["x"])} == set(order)
+    by_size = speedups_fig.speedup_by_size_figure(table).to_dict()
+    names = [t["name"] for t in by_size["data"] if t["name"].endswith(speedups.RATIO)]
+    assert list(dict.fromkeys(names)) == [f"{p}, {speedups.RATIO}" for p in order]
+
+
+def test_convergence_orders_float_formats_beside_the_bit_widths(format_frame):
+    table = convergence.convergence(format_frame, "lsq")
+    assert run_order(table) == ["halp 8-bit", "halp bf16", "halp fp8-e4m3", "svrg fp64"]
+    one = table[(table["machine"] == "fixture-zen5") & (table["order"] == table["order"].max())]
+    fig = convergence_fig.convergence_figure(one, "epoch").to_dict()
+    assert list(dict.fromkeys(t["name"] for t in fig["data"])) == run_order(one)
+    targets = convergence.epochs_to_target(format_frame, "lsq")
+    bars = convergence_fig.epochs_to_target_figure(targets).to_dict()
+    assert list(bars["layout"]["xaxis"]["categoryarray"]) == run_order(targets)
+    assert {"halp bf16", "halp fp8-e4m3"} <= {x for t in bars["data"] for x in array(t["x"])}
 
 
 def test_convergence_joins_seconds_and_labels_solvers(frame):

@@ -5,8 +5,9 @@ import time
 
 import pytest
 import streamlit as st
-from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, array, chart, charts, copy_fixtures_without,
-                               fixture_commits, synthetic_results, titles, trace_names)
+from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, ROOT, array, chart, charts,
+                               copy_fixtures_with_formats, copy_fixtures_without, fixture_commits,
+                               synthetic_results, titles, trace_names)
 from streamlit.testing.v1 import AppTest
 
 from dashboard import benchmarks, ui
@@ -70,8 +71,8 @@ def test_speedups_widgets_change_the_charts(results_env):
     assert fp64 > fp32
     at.radio(key="sp_solver").set_value("SGD").run()
     assert [h.value for h in at.header] == ["LP-SGD vs SGD fp64"]
-    assert {x for t in chart(at, "Speedup vs bit width")["data"] for x in array(t["x"])} == {8, 16}
-    assert trace_names(chart(at, "Speedup vs problem size")) == {f"{b} bits, {speedups.RATIO}" for b in (8, 16)}
+    assert {x for t in chart(at, "Speedup vs bit width")["data"] for x in array(t["x"])} == {"8-bit", "16-bit"}
+    assert trace_names(chart(at, "Speedup vs problem size")) == {f"{b}-bit, {speedups.RATIO}" for b in (8, 16)}
     at.multiselect(key="sp_machines").set_value(["fixture-zen5"]).run()
     assert len(chart(at, "Speedup vs bit width")["data"]) == 2
     no_exception(at)
@@ -151,6 +152,43 @@ def test_convergence_charts_follow_problem_and_commit(results_env):
     annotations = {a["text"] for a in chart(at, "Suboptimality vs epoch")["layout"]["annotations"]}
     assert annotations == {"fixture-zen5", "fixture-laptop"}  # the bare machine never ran commit 1
     no_exception(at)
+
+
+def test_float_formats_show_beside_the_bit_widths_on_every_page(monkeypatch, tmp_path):
+    """Results whose bit-width / precision parameters also hold float formats ('bf16', 'fp8-e4m3',
+    mixed with ints as asv writes them): the speedup and convergence charts show them after the
+    widths, and no page breaks on them."""
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(copy_fixtures_with_formats(tmp_path / "r")))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = no_exception(run_page("views/speedups.py"))
+    by_bits = chart(at, "Speedup vs bit width")
+    order = ["4-bit", "8-bit", "16-bit", "bf16", "fp8-e4m3"]
+    assert list(by_bits["layout"]["xaxis"]["categoryarray"]) == order
+    assert {x for t in by_bits["data"] for x in array(t["x"])} == set(order)
+    assert {f"bf16, {speedups.RATIO}", f"fp8-e4m3, {speedups.EPOCH_TIMES}"} <= trace_names(
+        chart(at, "Speedup vs problem size"))
+    at = no_exception(run_page("views/convergence.py"))
+    at.selectbox(key="cv_problem").select("lsq").run()
+    epoch = chart(at, "Suboptimality vs epoch")
+    assert [t["name"] for t in epoch["data"] if t["xaxis"] == "x"] == [
+        "halp 8-bit", "halp bf16", "halp fp8-e4m3", "svrg fp64"]
+    bars = chart(at, "Epochs to reach a target")
+    assert list(bars["layout"]["xaxis"]["categoryarray"]) == ["halp 8-bit", "halp bf16", "halp fp8-e4m3",
+                                                              "svrg fp64"]
+    for page in PAGES:
+        no_exception(run_page(page))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_the_shipped_results(monkeypatch, page):
+    """Every results page on the repository's own results/ (bit widths and float formats mixed in one
+    parameter, several machines and environments)."""
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(ROOT / "results"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    at = no_exception(run_page(page))
+    assert len(charts(at)) >= 1
 
 
 def test_history_chart_regressions_and_comparison(results_env):

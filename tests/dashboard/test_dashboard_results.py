@@ -8,7 +8,8 @@ import pytest
 from dashboard_helpers import FIXTURES, MACHINES, MALFORMED, copy_fixtures, fixture_commits
 
 from dashboard import results
-from dashboard.results import COLUMNS, commit_order, fingerprint, load_results, param_table
+from dashboard.results import (COLUMNS, commit_order, fingerprint, load_results, param_table, precision_label,
+                               precision_labels, run_order)
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +231,15 @@ def test_parse_param_and_commit_url(tmp_path):
     conf.write_text('{"show_commit_url": "https://x.invalid/c/"}')
     assert results.commit_url_prefix(conf) == "https://x.invalid/c/"
     assert results.commit_url_prefix(tmp_path / "missing.json") == ""
+
+
+def test_precision_labels_put_float_formats_after_the_bit_widths():
+    assert [precision_label(p) for p in (8, "8", "fp32", "bf16", "fp8-e4m3")] == \
+        ["8-bit", "8-bit", "fp32", "bf16", "fp8-e4m3"]
+    assert precision_labels([16, "fp8-e5m2", "bf16", 4, "8", 8, "fp16"]) == \
+        ["4-bit", "8-bit", "16-bit", "bf16", "fp16", "fp8-e5m2"]
+    runs = pd.DataFrame({"solver": ["halp", "halp", "halp", "halp", "svrg", "halp"],
+                         "precision": [16, "bf16", 4, 8, "fp32", "fp8-e4m3"]})
+    runs["label"] = runs["solver"] + " " + runs["precision"].map(precision_label)
+    assert run_order(runs) == ["halp 4-bit", "halp 8-bit", "halp 16-bit", "halp bf16", "halp fp8-e4m3",
+                               "svrg fp32"]

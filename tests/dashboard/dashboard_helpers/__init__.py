@@ -53,6 +53,61 @@ def copy_fixtures_without(dest, prefixes):
     return dest
 
 
+FORMAT_FACTORS = {"bf16": 0.8, "fp8-e4m3": 0.6}
+"""Float formats `copy_fixtures_with_formats` adds, and the factor on the 8-bit value each copies."""
+FORMAT_BENCHMARKS = {"bench_speedup.Speedup.track_speedup": 1, "bench_epoch.EpochTime.time_epoch": 1,
+                     "bench_convergence.Convergence.track_subopt": 2,
+                     "bench_convergence.Convergence.track_seconds": 2,
+                     "bench_convergence.Convergence.track_epochs_to_target": 2}
+"""Benchmark -> index of its bit-width / precision parameter (the one the float formats extend)."""
+_SCALED = {"result", "stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"}
+
+
+def _append_values(values, shape, dim, source, factors):
+    """`values` (a flat list over the parameter grid `shape`) with one new slice per factor appended
+    along `dim`: the slice at index `source` times the factor (None and NaN stay as they are)."""
+    grid = np.array(values, dtype=object).reshape(shape)
+    base = np.take(grid, [source], axis=dim)
+    scale = np.vectorize(lambda v, f: v * f if isinstance(v, (int, float)) and v is not None else v,
+                         otypes=[object])
+    slices = [grid] + [base if f is None else scale(base, f) for f in factors]
+    return np.concatenate(slices, axis=dim).reshape(-1).tolist()
+
+
+def copy_fixtures_with_formats(dest, formats=FORMAT_FACTORS):
+    """Copy the fixture results to `dest` with float formats appended to the bit-width / precision
+    parameter of the speedup, epoch-time and convergence benchmarks (FORMAT_BENCHMARKS), as asv
+    writes them: "'bf16'" after "4", "8", "16". Each format's values are those at 8 bits times its
+    factor in `formats` (a smaller ratio / time: faster); f − f* and epoch counts are copied as they
+    are. Returns dest."""
+    dest = copy_fixtures(dest)
+    for path in [dest / "benchmarks.json", *dest.glob("*/*-existing*.json")]:
+        data = json.loads(path.read_text())
+        if "results" not in data:   # benchmarks.json: the parameter lists only
+            for name, dim in FORMAT_BENCHMARKS.items():
+                data[name]["params"][dim] += [repr(f) for f in formats]
+            path.write_text(json.dumps(data))
+            continue
+        columns = data["result_columns"]
+        for name, dim in FORMAT_BENCHMARKS.items():
+            entry = data["results"].get(name)
+            if not entry:
+                continue
+            params = entry[columns.index("params")]
+            shape = [len(p) for p in params]
+            source = params[dim].index("8")
+            timing = "seconds" not in name and "subopt" not in name and "epochs" not in name
+            factors = [f if timing else None for f in formats.values()]
+            for i, column in enumerate(columns):
+                if i < len(entry) and isinstance(entry[i], list) and column != "params" \
+                        and len(entry[i]) == int(np.prod(shape)):
+                    entry[i] = _append_values(entry[i], shape, dim, source,
+                                              factors if column in _SCALED else [None] * len(factors))
+            params[dim] = params[dim] + [repr(f) for f in formats]
+        path.write_text(json.dumps(data))
+    return dest
+
+
 def synthetic_results(dest, machines=2, commits=26):
     """Write an asv results directory of machines × commits result files cloned from the fixtures.
 
