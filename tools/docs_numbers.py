@@ -445,10 +445,10 @@ TARGETS = (
 )
 
 
-def target_values(commit=PERF_COMMIT):
-    """[(label, {size: speedup}, goal)] of TARGETS at ``commit``."""
+def target_values(commit=PERF_COMMIT, targets=TARGETS):
+    """[(label, {size: speedup}, goal)] of ``targets`` (TARGETS' form) at ``commit``."""
     out = []
-    for label, bench, key, sizes, goal in TARGETS:
+    for label, bench, key, sizes, goal in targets:
         values = asv_values(perf_file(commit), f"bench_speedup.{bench}.track_speedup")
         out.append((label, {size: 1.0 / values[(*key, size)] for size in sizes}, goal))
     return out
@@ -465,6 +465,40 @@ def targets():
     return [*table(("target", "goal", "speedup (1 / track_speedup)", "verdict"), rows), "",
             f"*A target is met when every size listed reaches it; \"was\": commit {PERF_BEFORE}, "
             f"the same benchmarks on the same machine.*", source_line(perf_file(), PERF_RUN)]
+
+
+# The float formats' targets (issue: "HALP-bf16 and LP-SGD-bf16 epochs >= 1.5x faster than their
+# float32 counterparts with bf16 data; fp8 >= 2x"): (method, format, least speedup) against the
+# registry baseline in fp32, out of cache. At a format bench_speedup runs both contenders on one
+# copy of the problem's data in that format (benchmarks/common.py, epoch_data_bits).
+FORMAT_GOALS = (("halp", "bf16", 1.5), ("lp-sgd", "bf16", 1.5), ("halp", "fp8-e4m3", 2.0),
+                ("halp", "fp8-e5m2", 2.0), ("lp-sgd", "fp8-e4m3", 2.0), ("lp-sgd", "fp8-e5m2", 2.0))
+FORMAT_COMMIT = "8cb05a77"
+FORMAT_RUN = (".venv/bin/asv run --machine vm-avx512-vnni "
+              "-b '^bench_(epoch|speedup|convergence|memory)' COMMIT^!")
+
+
+def format_target_rows():
+    """FORMAT_GOALS in TARGETS' form, labelled from the registry (e.g. "HALP-bf16 vs SVRG-fp32,
+    bf16 data, out of cache")."""
+    from halp_core import registry
+
+    return tuple((f"{run_label(m, f)} vs {run_label(registry.spec(m).baseline, 'fp32')}, {f} data, "
+                  f"out of cache", "Speedup", (m, f, "fp32"), (100, 400), goal)
+                 for m, f, goal in FORMAT_GOALS)
+
+
+def format_targets():
+    rows = []
+    for label, speed, goal in target_values(FORMAT_COMMIT, format_target_rows()):
+        cells = ", ".join(f"{s} MiB: {v:.2f}x" for s, v in speed.items())
+        rows.append([label, f"{goal:g}x", cells, "met" if min(speed.values()) >= goal
+                     else "not met"])
+    return [*table(("target", "goal", "speedup (1 / track_speedup)", "verdict"), rows), "",
+            "*At a float format both contenders read one copy of the problem's data in that "
+            "format (the baseline its float32 conversion); a target is met when every size "
+            "listed reaches it.*",
+            source_line(perf_file(FORMAT_COMMIT), FORMAT_RUN.replace("COMMIT", FORMAT_COMMIT))]
 
 
 def epoch_times():
@@ -706,7 +740,8 @@ BLOCKS = {**MEASURED, "bits-agreement": bits_agreement, "bits-table": bits_table
           "setup-time": setup_time, "reproduction-time": reproduction_time,
           "reproduction-convex": reproduction_convex, "reproduction-sweep": reproduction_sweep,
           "reproduction-mlp": reproduction_mlp, "reproduction-full": reproduction_full,
-          "speedup": speedup, "targets": targets, "epoch-times": epoch_times,
+          "speedup": speedup, "targets": targets, "format-targets": format_targets,
+          "epoch-times": epoch_times,
           "bandwidth": bandwidth, "threads": threads, "kernels": kernels,
           "convergence": convergence, "instructions": instructions, "bound": bound,
           "peak-memory": peak_memory, "peers": peers, "asv-run-times": asv_run_times,

@@ -14,6 +14,7 @@ from dashboard import benchmarks, ui
 from dashboard.data import performance as perf
 from dashboard.data import speedups
 from dashboard.figures.performance import IDEAL
+from dashboard.results import load_results, precision_labels
 
 
 @pytest.fixture
@@ -189,6 +190,20 @@ def test_page_renders_the_shipped_results(monkeypatch, page):
     st.cache_data.clear()
     at = no_exception(run_page(page))
     assert len(charts(at)) >= 1
+
+
+def test_shipped_speedups_show_every_measured_precision_in_order(monkeypatch):
+    """On the shipped results the Speedups chart's axis holds every bit width and float format the
+    newest results measured, widths first (whatever those results are)."""
+    monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(ROOT / "results"))
+    monkeypatch.delenv("HALP_RESULTS", raising=False)
+    st.cache_data.clear()
+    table = speedups.speedups(load_results([ROOT / "results"]).frame, "halp", "fp32")
+    at = no_exception(run_page("views/speedups.py"))
+    axis = chart(at, "Speedup vs bit width")["layout"]["xaxis"]
+    assert list(axis["categoryarray"]) == precision_labels(table["bits"])
+    widths = [label for label in axis["categoryarray"] if label.endswith("-bit")]
+    assert list(axis["categoryarray"][:len(widths)]) == widths
 
 
 def test_history_chart_regressions_and_comparison(results_env):
