@@ -332,7 +332,8 @@ def encode(x, name, *, rounding="nearest", seed=0):
     rounding = _validate.choice(rounding, "rounding", ("nearest", "stochastic"))
     x = _validate.real_array(x, "x", ndim=None, empty=True)
     _validate.finite(x, "x")
-    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    with np.errstate(over="ignore"):   # beyond float32: inf, which saturates like any large value
+        flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     out = np.empty(flat.shape, dtype=storage_dtype(name))
     key = fixed_point.seed_key(seed)
     clamped = _encode_array(flat, fmt, key, rounding == "stochastic", out)
