@@ -234,3 +234,41 @@ def test_the_module_is_the_one_list_of_names():
     for name, kind in SCHEDULES.items():
         for param, (default, check) in kind.params.items():
             assert check(default, param) == default    # every default passes its own check
+
+
+# ---- the solvers run epoch e at step * factor(e) ------------------------------------------------
+
+@pytest.mark.parametrize("solver,precision", [("sgd", "fp64"), ("svrg", "fp32"), ("halp", 8),
+                                              ("lp-sgd", "bf16"), ("halp", "fp16")])
+def test_solvers_follow_the_schedule(solver, precision):
+    """A step schedule halving every epoch gives the iterate of a run whose step is halved by
+    hand between epochs (for HALP the (alpha / s) g~ term included), bit for bit; a constant
+    schedule gives the plain run."""
+    from halp_core import datasets, make_solver, solve
+    prob = datasets.synthetic_least_squares(80, 6, lam=1e-2, noise=0.1, seed=2)
+    step = 0.3 / prob.L_max
+    planned = make_solver(prob, solver, precision=precision, step=step, seed=3, epochs=3,
+                          schedule={"name": "step", "every": 1, "gamma": 0.5})
+    by_hand = make_solver(prob, solver, precision=precision, step=step, seed=3)
+    for epoch in range(3):
+        assert planned.alpha == step * 0.5 ** epoch
+        planned.run_epoch()
+        by_hand.step = step * 0.5 ** epoch
+        by_hand.run_epoch()
+        assert np.array_equal(planned.w, by_hand.w)
+    plain = solve(prob, solver, precision=precision, step=step, epochs=2, seed=3)
+    constant = solve(prob, solver, precision=precision, step=step, epochs=2, seed=3,
+                     schedule="constant")
+    assert np.array_equal(plain.w, constant.w) and constant.settings["schedule"] == "constant"
+    cosine = solve(prob, solver, precision=precision, step=step, epochs=2, seed=3, schedule="cosine")
+    assert cosine.settings["schedule"].startswith("cosine") and not np.array_equal(cosine.w, plain.w)
+
+
+def test_make_solver_needs_the_run_length_for_a_schedule():
+    from halp_core import datasets, make_solver
+    prob = datasets.synthetic_least_squares(30, 4, lam=1e-2, noise=0.1, seed=2)
+    with pytest.raises(ValueError, match="needs epochs="):
+        make_solver(prob, "sgd", precision="fp64", step=0.01, schedule="cosine")
+    run = make_solver(prob, "sgd", precision="fp64", step=0.01,
+                      schedule=schedules.make_schedule("cosine", 4))
+    assert run.schedule.epochs == 4
