@@ -555,13 +555,14 @@ def _advice(run, cause):
     "clamped") in ``run``."""
     if cause == "float32":
         return "use precision='fp64' or rescale the data"
+    wider = "a wider format" if getattr(run, "format", None) else "more bits"
     if run.name == "halp":
         if cause == "clamped":
-            return "use more bits" if run.auto else "use mu='auto' or a smaller mu"
-        return ("use a smaller step or more bits" if run.auto
+            return f"use {wider}" if run.auto else "use mu='auto' or a smaller mu"
+        return (f"use a smaller step or {wider}" if run.auto
                 else f"use mu='auto' or a larger mu (mu={run.mu:g} here), or a smaller step")
     if cause == "clamped":
-        return f"use a larger scale (scale={run.scale:.3g} here) or more bits"
+        return f"use a larger scale (scale={run.scale:.3g} here) or {wider}"
     return "use a smaller step"
 
 
