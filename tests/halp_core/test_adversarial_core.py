@@ -226,7 +226,7 @@ PROBLEM_CASES = [
     ("data-bits-1", _ls_problem(data_bits=1), ValueError, "bits must be between 2 and 16"),
     ("data-bits-17", _ls_problem(data_bits=17), ValueError, "bits must be between 2 and 16"),
     ("data-bits-float", _ls_problem(data_bits=8.0), TypeError, "bits must be an int"),
-    ("data-bits-str", _ls_problem(data_bits="8"), TypeError, "bits must be an int"),
+    ("data-bits-str", _ls_problem(data_bits="8"), ValueError, "a float format .*got '8'"),
     ("data-bits-bool", _ls_problem(data_bits=True), TypeError, "bits must be an int"),
     ("name-int", _ls_problem(name=5), TypeError, "name must be a str"),
     ("logistic-01", lambda: BinaryLogistic(np.eye(3), [0.0, 1.0, 1.0], 0.1), ValueError,
