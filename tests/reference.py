@@ -220,6 +220,61 @@ def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, se
     return rows.reshape(k.shape), saturated
 
 
+# ---- float formats (halp_core.float_formats) -----------------------------------------------------
+
+def format_values(dtype):
+    """Every finite non-negative value of a float format, ascending (float64), from the format's
+    ml_dtypes / NumPy dtype (an independent definition of the format)."""
+    width = np.dtype(dtype).itemsize * 8
+    patterns = np.arange(2 ** (width - 1), dtype=np.uint64).astype(f"u{width // 8}")
+    with np.errstate(invalid="ignore"):    # NaN patterns
+        values = patterns.view(dtype).astype(np.float64)
+    return np.unique(values[np.isfinite(values)])
+
+
+def round_format_stochastic(v, r, dtype, mantissa_bits, bias):
+    """Stochastic rounding of float32 values v to the format (float64 results) with 32 random
+    bits r (uint32) each, as halp_core.float_formats._encode_stochastic decides: |v| between
+    neighbours lo < hi rounds up when, in the normal range (and everywhere for bias 127, whose
+    subnormals are float32's), the top D = 23 - M bits of r are at least 2^D (hi - |v|) /
+    (hi - lo), and in the subnormal range when (r >> 8) / 2^24 < (|v| - lo)
+    / (hi - lo). Values above the largest finite one saturate to it (NaN stays NaN)."""
+    grid = format_values(dtype)
+    a = np.abs(v.astype(np.float64))
+    i = np.clip(np.searchsorted(grid, a, side="right") - 1, 0, grid.size - 2)
+    lo, hi = grid[i], grid[i + 1]
+    frac = (a - lo) / (hi - lo)
+    drop = 23 - mantissa_bits
+    r = r.astype(np.uint64)
+    normal = (a >= 2.0 ** (1 - bias)) | (bias == 127)   # bias 127: float32's own subnormals
+    up_normal = (r >> np.uint64(32 - drop)).astype(np.float64) >= 2.0 ** drop * (1 - frac)
+    up_sub = (r >> np.uint64(8)).astype(np.float64) / 2.0 ** 24 < frac
+    out = np.where(np.where(normal, up_normal, up_sub), hi, lo)
+    out = np.where(frac == 0, lo, out)
+    out = np.where(a >= grid[-1], grid[-1], out)
+    return np.where(np.isnan(a), np.nan, np.copysign(out, v))
+
+
+def lpf_epoch_linear(xvals, x_scale, y, kvals, s, a, r, vg, lam, alpha, idx, kind, seed_key,
+                     step0, round_format):
+    """LP-SGD / LP-SVRG / HALP epoch with the iterate in a float format (halp_core.epochs.
+    _lpf_epoch_linear), on decoded values: xvals (n, d) and kvals (d,) float64; round_format(v,
+    r) the format's stochastic rounding (round_format_stochastic with the format bound). Step t's
+    coordinate j uses lane_hash(step_key(seed_key, step0 + t), j). Returns (new k values,
+    saturation count)."""
+    k = kvals.astype(np.float64).copy()
+    top = round_format(np.array([np.float32(3.4e38)]), np.zeros(1, np.uint32))[0]
+    saturated = 0
+    for t, i in enumerate(idx):
+        c = dloss(kind, a[i] + x_scale * s * float(xvals[i] @ k), y[i]) - r[i]
+        coef = np.float32(alpha * x_scale / s * c)
+        target = (k - (np.float32(alpha * lam) * k + coef * xvals[i] + vg)).astype(np.float32)
+        bits = lane_hash(step_key(seed_key, step0 + t), np.arange(k.size)).astype(np.uint32)
+        saturated += int(np.sum(np.abs(target.astype(np.float64)) > top))
+        k = round_format(target, bits)
+    return k, saturated
+
+
 # ---- halp_bench.mlp.scaling: low-precision gradients with loss scaling ------------------------
 
 def format_dtype(name):

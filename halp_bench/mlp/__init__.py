@@ -17,6 +17,9 @@ Methods (one epoch = T = n per-sample steps):
   steps K <- Q(K - (alpha / s_l)(grad f_i(W~ + s K) - grad f_i(W~) + G~)), then W~ <- W~ + s K.
   mu is a parameter (no strong convexity here to bound it).
 
+A learning-rate schedule (halp_core.schedules) sets each epoch's step: every step of epoch e
+(0-based) uses alpha_e = alpha * factor(e), HALP's (alpha_e / s_l) G~ term included.
+
 The per-sample loops are Numba kernels (``_sgd_epoch``, ``_lp_epoch``); full-data passes (the full
 gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the problem's X (the
 dequantized b-bit data when the problem has ``data_bits``) as float32.
@@ -26,13 +29,14 @@ as that format's bit patterns (``.lowfloat``, ``._offsets``); ``grad_format`` wi
 ``loss_scaling`` passes SGD's backpropagated gradients through a format (``.scaling``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
-from halp_core import _validate, bit_centering, fixed_point, registry, solvers, trajectory
+from halp_core import (
+    _validate, bit_centering, fixed_point, registry, schedules, solvers, trajectory)
 from halp_core.kernels import FAST
 from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
 from halp_core.problems import Multinomial
@@ -256,11 +260,14 @@ class MLPResult:
     """A training run: ``history`` (DataFrame with HISTORY_COLUMNS: epoch, passes (data passes so
     far), seconds (training time so far, evaluation excluded), train_loss f(W) on the training set,
     val_accuracy on the validation set, saturations (clamped updates that epoch)); ``weights``
-    [W1, W2] float32; ``settings`` the arguments used."""
+    [W1, W2] float32; ``settings`` the arguments used (``schedule``: its description);
+    ``steps`` the step alpha_e the kernels used in epoch e = 0, 1, ... (float, one per epoch
+    run)."""
 
     history: pd.DataFrame
     weights: list
     settings: dict
+    steps: list = field(default_factory=list)
 
 
 def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
@@ -288,22 +295,23 @@ def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
 
 
 def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, mu=1.0, seed=0,
-          callback=None, precision=None, grad_format=None, loss_scaling="none"):
+          schedule=None, callback=None, precision=None, grad_format=None, loss_scaling="none"):
     """Train the MLP on ``problem`` (datasets.mnist(): X (n, d), labels, X_val, y_val) and record
     loss and validation accuracy per epoch.
 
     method: "sgd" (float32), "lp-sgd" or "halp" (``bits``-bit weights / offsets); hidden: width H;
     epochs: int >= 1; step: alpha > 0; lam: L2 strength >= 0; mu: HALP's bit-centering constant
-    (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
-    callback(epoch, row) after each epoch. precision: the low-precision methods' number format,
-    an int number of bits (2..16) or a float format's name ("bf16", "fp16", "fp8-e4m3",
-    "fp8-e5m2"; halp_bench.mlp.lowfloat); ``bits`` is its older name (give one of the two).
-    grad_format: None (float32 gradients) or a float format through which method "sgd" passes
-    its backpropagated gradients, with loss_scaling "none", "static", "dynamic", "adaptive" or a
-    ``scaling.LossScaling`` (halp_bench.mlp.scaling; the history then has its GRAD_COLUMNS too).
-    Returns an :class:`MLPResult`. A diverging run (weights
-    or loss not finite, or the loss above 10x its start) raises one RuntimeWarning naming the epoch
-    and the fix and is recorded in ``history.attrs["diverged_epoch"]`` / ``["divergence"]``; a
+    (> 0); seed: initialisation, sampling (uniform with replacement) and rounding; schedule:
+    anything ``halp_core.schedules.make_schedule`` takes (None: constant), epoch e's (0-based)
+    step is step * factor(e); callback(epoch, row) after each epoch. precision: the
+    low-precision methods' number format, an int number of bits (2..16) or a float format's name
+    ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2"; halp_bench.mlp.lowfloat); ``bits`` is its older
+    name (give one of the two). grad_format: None (float32 gradients) or a float format through
+    which method "sgd" passes its backpropagated gradients, with loss_scaling "none", "static",
+    "dynamic", "adaptive" or a ``scaling.LossScaling`` (halp_bench.mlp.scaling; the history then
+    has its GRAD_COLUMNS too). Returns an :class:`MLPResult`. A diverging run (weights or loss
+    not finite, or the loss above 10x its start) raises one RuntimeWarning naming the epoch and
+    the fix and is recorded in ``history.attrs["diverged_epoch"]`` / ``["divergence"]``; a
     non-finite run stops there.
     """
     if precision is not None:
@@ -312,6 +320,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
                              f"bits={bits!r})")
         bits = precision
     bits = _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
+    schedule = schedules.make_schedule(schedule, epochs)
     from . import scaling   # noqa: PLC0415 (imports this package)
     grad_format, loss_scaling = scaling.check_grad_format(grad_format, loss_scaling, method)
     X = problem.X.astype(np.float32)
@@ -322,13 +331,14 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     weights = init_weights(problem.d, hidden, problem.n_classes, seed)
     rng = np.random.default_rng(seed)
     scratch = _scratch(*weights)
-    runner = _runner(X, labels, weights, method, bits, step, lam, mu, seed, scratch, grad_format,
+    runner = _runner(X, labels, weights, method, bits, lam, mu, seed, scratch, grad_format,
                      loss_scaling)
-    runner.run(np.zeros(0, dtype=np.int64))  # compile before timing
+    runner.run(np.zeros(0, dtype=np.int64), step)  # compile before timing
     saturations = []
 
     def run_epoch():
-        saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64)))
+        alpha = step * schedule.factor(len(saturations))
+        saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64), alpha))
 
     def evaluate(current):
         loss, _ = _loss_and_accuracy(current, X, labels, lam)
@@ -337,7 +347,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
 
     settings = dict(method=method, hidden=hidden, epochs=epochs, step=step, lam=lam,
                     bits=None if method == "sgd" else bits, mu=mu if method == "halp" else None,
-                    seed=seed, grad_format=grad_format,
+                    seed=seed, schedule=str(schedule), grad_format=grad_format,
                     loss_scaling=vars(loss_scaling).copy() if grad_format else None)
     record = trajectory.record(trajectory.timed_epochs(run_epoch, runner.weights, epochs),
                                evaluate, runner.weights(),
@@ -345,7 +355,8 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
                                settings=settings,
                                columns=HISTORY_COLUMNS + getattr(runner, "columns", ()),
                                check=_divergence_check(method, bits, mu), callback=callback)
-    return MLPResult(history=record.history, weights=record.state, settings=settings)
+    return MLPResult(history=record.history, weights=record.state, settings=settings,
+                     steps=runner.steps_used)
 
 
 def _divergence_check(method, bits, mu):
@@ -368,50 +379,55 @@ def _divergence_check(method, bits, mu):
     return check
 
 
-def _runner(X, labels, weights, method, precision, step, lam, mu, seed, scratch, grad_format,
+def _runner(X, labels, weights, method, precision, lam, mu, seed, scratch, grad_format,
             loss_scaling):
     """The training state of ``method``: float32 SGD (with low-precision gradients when
     grad_format is a format's name), or LP-SGD / HALP on b-bit integers or float-format
     patterns (precision an int or a name)."""
     from . import lowfloat, scaling   # noqa: PLC0415 (they import this package)
     if method == "sgd" and grad_format is not None:
-        return scaling.SgdLowGrad(X, labels, weights, step, lam, scratch, grad_format,
-                                  loss_scaling)
+        return scaling.SgdLowGrad(X, labels, weights, lam, scratch, grad_format, loss_scaling)
     if method == "sgd":
-        return _Sgd(X, labels, weights, step, lam, scratch)
+        return _Sgd(X, labels, weights, lam, scratch)
     low = lowfloat.LowFloat if isinstance(precision, str) else _LowPrecision
-    return low(X, labels, weights, method, precision, step, lam, mu, seed, scratch)
+    return low(X, labels, weights, method, precision, lam, mu, seed, scratch)
 
 
 class _Sgd:
-    """State of float32 SGD training: the weights [W1, W2], updated in place."""
+    """State of float32 SGD training: the weights [W1, W2], updated in place; ``steps_used`` the
+    step of each epoch run."""
 
-    def __init__(self, X, labels, weights, step, lam, scratch):
+    def __init__(self, X, labels, weights, lam, scratch):
         self.X, self.labels, self.W = X, labels, weights
-        self.step, self.lam, self.scratch = step, lam, scratch
+        self.lam, self.scratch = lam, scratch
+        self.steps_used = []
 
     def weights(self):
         """Current float32 weights [W1, W2] (copies)."""
         return [W.copy() for W in self.W]
 
-    def epoch(self, idx):
-        """One epoch of T = len(idx) steps; returns 0 (nothing saturates in float32)."""
-        self.run(idx)
+    def epoch(self, idx, alpha):
+        """One epoch of T = len(idx) steps of size alpha; returns 0 (nothing saturates in
+        float32)."""
+        self.steps_used.append(alpha)
+        self.run(idx, alpha)
         return 0
 
-    def run(self, idx):
-        """The steps idx (int64) of the Numba kernel, nothing else."""
-        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, self.step, idx,
+    def run(self, idx, alpha):
+        """The steps idx (int64) of size alpha of the Numba kernel, nothing else."""
+        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
                    *self.scratch)
 
 
 class _LowPrecision:
     """State of LP-SGD / HALP training: per layer the integer offset K, center C, scale s, the
-    float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches."""
+    float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches;
+    ``steps_used`` the step of each epoch run."""
 
-    def __init__(self, X, labels, weights, method, bits, step, lam, mu, seed, scratch):
+    def __init__(self, X, labels, weights, method, bits, lam, mu, seed, scratch):
         self.X, self.labels, self.method = X, labels, method
-        self.step, self.lam, self.mu, self.scratch = step, lam, mu, scratch
+        self.lam, self.mu, self.scratch = lam, mu, scratch
+        self.steps_used = []
         self.bits = bits
         self.top = bit_centering.grid_top(bits)
         self.W = [W.copy() for W in weights]
@@ -445,8 +461,9 @@ class _LowPrecision:
         """Current float32 weights [W1, W2] (copies)."""
         return [W.copy() for W in self.W]
 
-    def _center(self):
-        """HALP bit centering: full gradient at the anchor, new scales, offsets 0."""
+    def _center(self, alpha):
+        """HALP bit centering for an epoch of step alpha: full gradient at the anchor, new
+        scales, offsets 0, VG = (alpha / s) G~."""
         grads, *self.caches = _full_gradient(self.C, self.X, self.labels, self.lam)
         for layer, G in enumerate(grads):
             scale = bit_centering.grid_scale(float(np.linalg.norm(G)), self.mu, self.bits)
@@ -454,13 +471,15 @@ class _LowPrecision:
                 self.scales[layer] = scale
             self.K[layer][...] = 0
             self.W[layer][...] = self.C[layer]
-            self.VG[layer][...] = (self.step / self.scales[layer]) * G
+            self.VG[layer][...] = (alpha / self.scales[layer]) * G
 
-    def epoch(self, idx):
-        """One epoch of T = len(idx) steps; returns the number of saturated updates."""
+    def epoch(self, idx, alpha):
+        """One epoch of T = len(idx) steps of size alpha; returns the number of saturated
+        updates."""
+        self.steps_used.append(alpha)
         if self.method == "halp":
-            self._center()
-        sat = self.run(idx)
+            self._center(alpha)
+        sat = self.run(idx, alpha)
         if self.method == "halp":
             for layer in range(2):
                 self.C[layer] += self.scales[layer] * self._offset(self.K[layer])
@@ -468,11 +487,12 @@ class _LowPrecision:
                 self.K[layer][...] = 0
         return sat
 
-    def run(self, idx):
-        """The steps idx (int64) of the Numba kernel, nothing else; returns saturations."""
+    def run(self, idx, alpha):
+        """The steps idx (int64) of size alpha of the Numba kernel, nothing else; returns
+        saturations."""
         sat = _lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
                        self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
-                       self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
+                       self.VG[1], *self.caches, self.lam, alpha, idx, self.rounding,
                        self.steps, *self.scratch)
         self.steps += idx.shape[0]
         return int(sat)

@@ -52,7 +52,7 @@ from halp_core import _validate, float_formats, registry
 from halp_core.float_formats import _decode as decode, _encode_nearest as encode_nearest
 from halp_core.kernels import FAST
 
-from . import _forward_backward, _sgd_update
+from . import _forward_backward, _Sgd, _sgd_update
 
 POLICIES = ("none", "static", "dynamic", "adaptive")
 _CODE = {name: code for code, name in enumerate(POLICIES)}
@@ -152,7 +152,7 @@ def _layer_scale(amax, max_finite, margin):
     return s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _round_scaled(v, scale, fmt, counts, sums):
     """Round v (float32 array) in place to fmt at ``scale``: v <- RN(scale v) / scale; adds the
     nonzero and flushed entries to counts[2], counts[1] and their |v| to sums[3], sums[2];
@@ -243,15 +243,14 @@ def _sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, poli
         _sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
 
 
-class SgdLowGrad:
+class SgdLowGrad(_Sgd):
     """State of float32 SGD with low-precision gradients: the weights [W1, W2] (in place), the
-    scaler's state and the last epoch's GRAD_COLUMNS (``stats``)."""
+    scaler's state, ``steps_used`` and the last epoch's GRAD_COLUMNS (``stats``)."""
 
     columns = GRAD_COLUMNS
 
-    def __init__(self, X, labels, weights, step, lam, scratch, grad_format, scaling):
-        self.X, self.labels, self.W = X, labels, weights
-        self.step, self.lam, self.scratch = step, lam, scratch
+    def __init__(self, X, labels, weights, lam, scratch, grad_format, scaling):
+        super().__init__(X, labels, weights, lam, scratch)
         self.fmt = float_formats.params(grad_format)
         self.max_finite = float_formats.max_finite(grad_format)
         self.scaling = scaling
@@ -259,23 +258,22 @@ class SgdLowGrad:
                                0.0])
         self.stats = (0, 0, 0, 0.0, 0.0, math.nan, math.nan)
 
-    def weights(self):
-        """Current float32 weights [W1, W2] (copies)."""
-        return [W.copy() for W in self.W]
-
-    def epoch(self, idx):
-        """One epoch of T = len(idx) steps; sets ``stats``; returns 0 (no weight saturates)."""
-        counts, sums = self.run(idx)
+    def epoch(self, idx, alpha):
+        """One epoch of T = len(idx) steps of size alpha; sets ``stats``; returns 0 (no weight
+        saturates)."""
+        self.steps_used.append(alpha)
+        counts, sums = self.run(idx, alpha)
         T = max(idx.shape[0], 1)
         self.stats = (int(counts[0]), int(counts[1]), int(counts[2]), float(sums[2]),
                       float(sums[3]), float(2.0 ** (sums[0] / T)), float(2.0 ** (sums[1] / T)))
         return 0
 
-    def run(self, idx):
-        """The steps idx (int64) of the Numba kernel; returns (counts, sums) of these steps."""
+    def run(self, idx, alpha):
+        """The steps idx (int64) of size alpha of the Numba kernel; returns (counts, sums) of
+        these steps."""
         counts, sums = np.zeros(3, np.int64), np.zeros(4)
         sc = self.scaling
-        _sgd_lowgrad_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, self.step, idx,
+        _sgd_lowgrad_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
                            self.fmt, self.max_finite, _CODE[sc.policy], sc.backoff, sc.growth,
                            sc.interval, sc.margin, self.state, counts, sums, *self.scratch)
         return counts, sums

@@ -38,10 +38,10 @@ def test_lp_epoch_in_a_float_format_rounds_each_store_next_to_its_target(name, m
     X = rng.random((n, D)).astype(np.float32)
     labels = rng.integers(0, C, n).astype(np.int64)
     weights = list(_net(5))
-    state = lowfloat.LowFloat(X, labels, weights, method, name, alpha, lam, mu, 9,
+    state = lowfloat.LowFloat(X, labels, weights, method, name, lam, mu, 9,
                               mlp._scratch(*weights))
     if method == "halp":
-        state._center()
+        state._center(alpha)
     for K, W, Cn, s in zip(state.K, state.W, state.C, state.scales):
         K[...] = float_formats.encode(rng.standard_normal(K.shape) * 4, name)[0]
         W[...] = Cn + np.float32(s) * state._offset(K)
@@ -58,7 +58,7 @@ def test_lp_epoch_in_a_float_format_rounds_each_store_next_to_its_target(name, m
         d1 = (W2[:-1] @ d2) * (z1 > 0)
         t1 = (1 - alpha * lam) * k1 - alpha / s1 * (np.outer(xa, d1) - np.outer(xa, D1t[i])) - VG1
         t2 = (1 - alpha * lam) * k2 - alpha / s2 * (np.outer(h, d2) - np.outer(Ht[i], D2t[i])) - VG2
-        assert state.run(np.array([i])) == 0
+        assert state.run(np.array([i]), alpha) == 0
         for K, target, W, Cn, s in zip(state.K, (t1, t2), state.W, state.C, state.scales):
             got = float_formats.decode(K, name)
             # one of the two format values around the target (1e-4 of a gap: float32 target)
@@ -72,9 +72,9 @@ def test_halp_scale_uses_the_formats_grid_top():
     X = rng.random((20, D)).astype(np.float32)
     labels = rng.integers(0, C, 20).astype(np.int64)
     weights = list(_net())
-    state = lowfloat.LowFloat(X, labels, weights, "halp", "fp8-e4m3", 0.05, 0.01, 2.0, 0,
+    state = lowfloat.LowFloat(X, labels, weights, "halp", "fp8-e4m3", 0.01, 2.0, 0,
                               mlp._scratch(*weights))
-    state._center()
+    state._center(0.05)
     grads, *_ = mlp._full_gradient(weights, X, labels, 0.01)
     for G, s in zip(grads, state.scales):
         assert s == pytest.approx(np.linalg.norm(G) / (2.0 * bit_centering.grid_top("fp8-e4m3")))

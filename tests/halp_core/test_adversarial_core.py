@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_problems
 
 from halp_bench import mlp, peers
 from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, solve
@@ -396,10 +397,7 @@ PEER_CASES = [
 @pytest.fixture(scope="module")
 def tiny_digits():
     """A small multinomial problem with a validation split, for mlp.train."""
-    rng = np.random.default_rng(0)
-    prob = Multinomial(rng.random((30, 4)), rng.integers(0, 3, 30), 0.1, n_classes=3)
-    prob.X_val, prob.y_val = rng.random((10, 4)), rng.integers(0, 3, 10)
-    return prob
+    return tiny_problems.mlp_problem()
 
 
 def _train(problem=None, **kw):
@@ -408,13 +406,7 @@ def _train(problem=None, **kw):
 
 
 def _with_split(X_val=None, y_val=None):
-    def build():
-        rng = np.random.default_rng(0)
-        prob = Multinomial(rng.random((30, 4)), rng.integers(0, 3, 30), 0.1, n_classes=3)
-        prob.X_val = rng.random((10, 4)) if X_val is None else X_val
-        prob.y_val = rng.integers(0, 3, 10) if y_val is None else y_val
-        return prob
-    return build
+    return lambda: tiny_problems.mlp_problem(X_val, y_val)
 
 
 MLP_CASES = [
