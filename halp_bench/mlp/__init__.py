@@ -99,15 +99,20 @@ def _scratch(W1, W2):
 def _sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
     """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
     int64 sample order; the rest are ``_scratch`` buffers."""
-    d = X.shape[1]
     shrink = np.float32(alpha * lam)   # not 1 - alpha lam: see halp_core.epochs
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
-        i = idx[t]
-        xa[:d] = X[i]
-        xa[d] = 1
-        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
         _sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p):
+    """Sample i's forward and backward pass: xa = [X[i]; 1], then ``_forward_backward``."""
+    d = X.shape[1]
+    xa[:d] = X[i]
+    xa[d] = 1
+    _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
@@ -168,7 +173,6 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     Returns the number of saturated (clamped) coordinate updates.
     """
     key, bounds = rounding
-    d = X.shape[1]
     m1 = K1.size
     shrink = np.float32(alpha * lam)
     coef1 = np.float32(alpha / s1)
@@ -176,9 +180,7 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     saturated = 0
     for t in range(idx.shape[0]):
         i = idx[t]
-        xa[:d] = X[i]
-        xa[d] = 1
-        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p)
         key_t = fixed_point._step_key(key, step0 + t)
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, key_t, 0,
                                bounds)

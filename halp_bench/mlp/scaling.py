@@ -52,7 +52,7 @@ from halp_core import _validate, float_formats, registry
 from halp_core.float_formats import _decode as decode, _encode_nearest as encode_nearest
 from halp_core.kernels import FAST
 
-from . import _forward_backward, _Sgd, _sgd_update
+from . import _sample_pass, _Sgd, _sgd_update
 
 POLICIES = ("none", "static", "dynamic", "adaptive")
 _CODE = {name: code for code, name in enumerate(POLICIES)}
@@ -219,14 +219,10 @@ def _sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, poli
     float64 [scale, clean steps since the last change] (dynamic updates it; carried between
     epochs); counts (3,) int64, sums (4,) float64: accumulated (see _round_backprop); the rest are
     mlp._scratch buffers."""
-    d = X.shape[1]
     shrink = np.float32(alpha * lam)
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
-        i = idx[t]
-        xa[:d] = X[i]
-        xa[d] = 1
-        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
         over = _round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, state[0], margin,
                                counts, sums)
         if over:
