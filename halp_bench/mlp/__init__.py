@@ -25,7 +25,7 @@ gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the pro
 dequantized b-bit data when the problem has ``data_bits``) as float32.
 
 Float formats (docs/loss-scaling.md): ``precision="fp16"`` etc. stores LP-SGD's / HALP's offsets
-as that format's bit patterns (``.lowfloat``, ``._offsets``); ``grad_format`` with
+as that format's bit patterns (``.lowfloat``; ``offset_value`` / ``store``); ``grad_format`` with
 ``loss_scaling`` passes SGD's backpropagated gradients through a format (``.scaling``).
 """
 
@@ -33,15 +33,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from halp_core import (
     _validate, bit_centering, fixed_point, registry, schedules, solvers, trajectory)
+from halp_core.float_formats import _decode as decode, _encode_stochastic as encode_stochastic
 from halp_core.kernels import FAST
 from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
 from halp_core.problems import Multinomial
-
-from . import _offsets
 
 METHODS = ("sgd", "lp-sgd", "halp")
 """The registry solvers (halp_core.registry) the MLP has its own version of; a method's data passes
@@ -129,6 +129,55 @@ def _sgd_update(W1, W2, xa, h, d1, d2, shrink, a):
             W2[j, c] -= shrink * W2[j, c] + ah * d2[c]
 
 
+# ---- offsets of LP-SGD / HALP: b-bit integers or a float format's bit patterns ------------------
+#
+# _lp_layer reads and stores its offsets K through offset_value / store, compiled for the type of
+# ``spec`` (Numba overloads): fixed point, K int8 / int16 and spec the (lo, hi) float32 bounds of
+# fixed_point.make_rounding, a store rounds k - move with the uniform _lane_uniform(key, counter)
+# (fixed_point._round_offset, clamped); a float format (.lowfloat), K its uint16 / uint8 bit
+# patterns and spec its float_formats.params(name) (a NamedTuple), a store rounds k - move with
+# the 32 random bits _lane_hash(key, counter) (float_formats._encode_stochastic: unbiased,
+# saturating at the largest finite value). They live in this file so that Numba's cache of the
+# kernels that inline them is invalidated with them.
+
+def _is_format(spec):
+    """A float format's kernel constants (a NamedTuple) rather than fixed-point bounds."""
+    return isinstance(spec, types.BaseNamedTuple)
+
+
+def offset_value(k, spec):
+    """The stored offset entry k as a float32 number of grid units. Numba only."""
+
+
+@overload(offset_value)
+def _offset_value(k, spec):
+    if _is_format(spec):
+        return lambda k, spec: decode(k, spec)
+    return lambda k, spec: np.float32(k)
+
+
+def store(kf, move, key, counter, spec):
+    """Round the target kf - move (float32 grid units; kf the current value) stochastically with
+    the random bits of ``counter`` under ``key``; returns (what K stores, its float32 value,
+    whether it saturated). Numba only."""
+
+
+@overload(store)
+def _store(kf, move, key, counter, spec):
+    if _is_format(spec):
+        def to_format(kf, move, key, counter, spec):
+            p, clamped = encode_stochastic(kf - move,
+                                           np.uint32(fixed_point._lane_hash(key, counter)), spec)
+            return p, decode(p, spec), clamped
+        return to_format
+
+    def to_integer(kf, move, key, counter, spec):
+        u = np.float32(fixed_point._lane_uniform(key, counter))
+        k, clamped = fixed_point._round_offset(kf, move, u, spec)
+        return np.int32(k), np.float32(k), clamped
+    return to_integer
+
+
 @njit(cache=True, fastmath=FAST, inline="always")
 def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds):
     """Round one layer's step in grid units and refresh its float weights; returns saturations.
@@ -137,7 +186,7 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
     gradient difference is outer(a, d) - outer(a_t, d_t); VG (m, q) = (alpha / s) G~ (grid units);
     coef = alpha / s; coordinate (j, c) draws its uniform from counter first + j * q + c under the
     step key ``key`` (fixed_point._lane_uniform). With ``bounds`` a float format's kernel constants
-    (float_formats.params), K holds that format's bit patterns instead (._offsets, .lowfloat).
+    (float_formats.params), K holds that format's bit patterns instead (offset_value, store).
     """
     sf = np.float32(s)
     saturated = np.int32(0)
@@ -147,9 +196,9 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
         atj = coef * a_t[j]
         base = j * q_cols
         for c in range(q_cols):
-            kf = _offsets.offset_value(K[j, c], bounds)
+            kf = offset_value(K[j, c], bounds)
             move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            k, value, clamped = _offsets.store(kf, move, key, first + base + c, bounds)
+            k, value, clamped = store(kf, move, key, first + base + c, bounds)
             K[j, c] = k
             W[j, c] = Cn[j, c] + sf * value
             saturated += np.int32(clamped)

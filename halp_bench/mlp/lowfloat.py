@@ -7,7 +7,7 @@ W_l = C_l + s_l decode(K_l), and every store K <- SR(K - move) is rounded stocha
 ``float_formats._encode_stochastic`` (unbiased, saturating at the largest finite value, which is
 counted as a saturation) with coordinate (j, c)'s 32 random bits
 ``fixed_point._lane_hash(step key, first + j q + c)``, the counters of layer 2 following layer 1's
-(halp_bench.mlp._offsets). LP-SGD starts from the initial weights rounded to nearest.
+(mlp.offset_value, mlp.store). LP-SGD starts from the initial weights rounded to nearest.
 The grid top of the scales is ``bit_centering.grid_top(name)`` (the largest power of two of the
 format, at most 2^15): LP-SGD's s_l = SCALE_RANGE max |W_l(0)| / top, HALP's
 s_l = ||G~_l|| / (mu top); HALP keeps its float32 anchor C_l.

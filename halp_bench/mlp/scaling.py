@@ -207,7 +207,9 @@ def _round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, scale, margin, coun
     return over
 
 
-@njit(cache=True, fastmath=FAST)
+# Not cached: it inlines kernels of mlp/__init__.py, whose edits Numba's cache of this file would
+# not see (compiling it takes a few seconds).
+@njit(fastmath=FAST)
 def _sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, policy, backoff,
                        growth, interval, margin, state, counts, sums, xa, z1, h, d1, d2, scores,
                        p):
