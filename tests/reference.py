@@ -273,3 +273,50 @@ def lpf_epoch_linear(xvals, x_scale, y, kvals, s, a, r, vg, lam, alpha, idx, kin
         saturated += int(np.sum(np.abs(target.astype(np.float64)) > top))
         k = round_format(target, bits)
     return k, saturated
+
+
+# ---- halp_bench.mlp.scaling: low-precision gradients with loss scaling ------------------------
+
+def format_dtype(name):
+    """The ml_dtypes (or NumPy) dtype of the registered float format ``name``."""
+    import ml_dtypes
+
+    from halp_core import registry
+
+    ref = registry.format_spec(name).reference
+    return np.dtype(getattr(ml_dtypes, ref, None) or ref)
+
+
+def adaptive_scale(amax, max_finite, margin):
+    """2^(floor(log2(max_finite / amax)) - margin), halved once if amax times it exceeds
+    max_finite; exponent clipped to [-64, 64]; 1 for amax = 0."""
+    if amax == 0:
+        return 1.0
+    e = min(max(np.floor(np.log2(max_finite / amax)) - margin, -64), 64)
+    s = 2.0 ** e
+    return s / 2 if amax * s > max_finite else s
+
+
+def round_scaled(v, scale, name, max_finite):
+    """RN_name(scale v) / scale with ml_dtypes' round to nearest (v float32); overflowing entries
+    saturate at +-max_finite. Returns (values float32, overflowed, flushed, nonzero)."""
+    x = (np.asarray(v, np.float32) * np.float32(scale)).astype(np.float32)
+    q = x.astype(format_dtype(name)).astype(np.float32)
+    bad = ~np.isfinite(q) | (np.abs(q) > max_finite)
+    q = np.where(bad, np.sign(x) * np.float32(max_finite), q).astype(np.float32)
+    r = (q * np.float32(1.0 / scale)).astype(np.float32)
+    nonzero = v != 0
+    return r, bool(bad.any()), int(np.sum(nonzero & (r == 0))), int(np.sum(nonzero))
+
+
+def round_backprop(z1, W2, d2, name, max_finite, policy, scale, margin):
+    """The MLP's low-precision backward step (halp_bench.mlp.scaling._round_backprop): d2 rounded
+    at its scale, d1 = (W2[:H] d2) * (z1 > 0) from the rounded d2 (float32), rounded at its own.
+    Returns (d2, d1, overflowed, flushed, nonzero, (S_2, S_1))."""
+    adaptive = policy == "adaptive"
+    s2 = adaptive_scale(float(np.max(np.abs(d2))), max_finite, margin) if adaptive else scale
+    r2, o2, f2, n2 = round_scaled(d2, s2, name, max_finite)
+    d1 = ((W2[:-1].astype(np.float32) @ r2) * (z1 > 0)).astype(np.float32)
+    s1 = adaptive_scale(float(np.max(np.abs(d1))), max_finite, margin) if adaptive else scale
+    r1, o1, f1, n1 = round_scaled(d1, s1, name, max_finite)
+    return r2, r1, o2 or o1, f2 + f1, n2 + n1, (s2, s1)
