@@ -11,19 +11,21 @@ from . import _numba_cache
 
 _numba_cache.configure()  # before any kernel module is imported
 
-from . import bit_budget, datasets, fixed_point, kernels, problems, registry, trajectory  # noqa: E402
+from . import (  # noqa: E402
+    bit_budget, datasets, fixed_point, kernels, problems, registry, schedules, trajectory)
 from .bit_budget import BitBudget, bits_needed  # noqa: E402
 from .datasets import CacheWarning  # noqa: E402
 from .problems import (  # noqa: E402
     BinaryLogistic, LeastSquares, Multinomial, Problem, Quantization, QuantizationWarning)
+from .schedules import SCHEDULES, make_schedule  # noqa: E402
 from .solvers import SAMPLING, SOLVERS, make_solver, solve  # noqa: E402
 from .trajectory import Result  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SAMPLING", "SOLVERS", "BinaryLogistic", "BitBudget", "CacheWarning", "LeastSquares",
-    "Multinomial", "Problem", "Quantization", "QuantizationWarning", "Result", "bit_budget",
-    "bits_needed", "datasets", "fixed_point", "kernels", "make_solver", "problems", "registry",
-    "solve", "trajectory",
+    "SAMPLING", "SCHEDULES", "SOLVERS", "BinaryLogistic", "BitBudget", "CacheWarning",
+    "LeastSquares", "Multinomial", "Problem", "Quantization", "QuantizationWarning", "Result",
+    "bit_budget", "bits_needed", "datasets", "fixed_point", "kernels", "make_schedule",
+    "make_solver", "problems", "registry", "schedules", "solve", "trajectory",
 ]

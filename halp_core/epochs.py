@@ -412,7 +412,7 @@ def _lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, a
         for j in range(d):
             kj = kd[j]
             p, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + vg[j]),
-                                           np.uint32(lane_hash(key_t, j)), k_format)
+                                           lane_hash(key_t, j), k_format)
             k[j] = p
             sat += F(1) if clamped else F(0)
         saturated += np.int64(sat)
@@ -460,7 +460,7 @@ def _lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R,
             for j in range(d):
                 kj = KD[c, j]
                 q, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + VGT[c, j]),
-                                               np.uint32(lane_hash(key_tc, j)), k_format)
+                                               lane_hash(key_tc, j), k_format)
                 KT[c, j] = q
                 sat += F(1) if clamped else F(0)
             saturated += np.int64(sat)

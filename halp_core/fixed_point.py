@@ -30,7 +30,7 @@ halp_core.int_lanes uses one byte per coordinate.
 import numpy as np
 from numba import njit
 
-from . import _validate
+from . import _validate, u32
 
 MIN_BITS = 2
 MAX_BITS = 16
@@ -158,10 +158,16 @@ def _float_dtype(dtype):
 
 @njit(cache=True, inline="always")
 def _lane_hash(key, counter):
-    """32 random bits (uint64 below 2**32) for ``counter`` under a step key: _hash32 of
-    key + counter * 0x9E3779B9 (mod 2**32). halp_core.int_lanes computes the same function in
-    vector lanes; tests/reference.py has its NumPy twin."""
-    return _hash32(key + np.uint64(counter) * _GOLDEN)
+    """32 random bits (uint32) for ``counter`` under a step key: _hash32 of
+    key + counter * 0x9E3779B9 (mod 2**32), in 32-bit arithmetic (halp_core.u32) so that loops
+    over coordinates vectorize in 32-bit lanes. halp_core.int_lanes computes the same function in
+    its own vector lanes; tests/reference.py has its NumPy twin."""
+    x = u32.add(key, u32.mul(counter, 0x9E3779B9))
+    x = u32.xor(x, u32.shr(x, 16))
+    x = u32.mul(x, 0x7FEB352D)
+    x = u32.xor(x, u32.shr(x, 15))
+    x = u32.mul(x, 0x846CA68B)
+    return u32.xor(x, u32.shr(x, 16))
 
 
 @njit(cache=True, inline="always")

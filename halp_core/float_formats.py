@@ -41,7 +41,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from . import _validate, fixed_point, registry
+from . import _validate, fixed_point, registry, u32
 
 TOP_CAP = 2 ** 15
 
@@ -50,37 +50,54 @@ class FormatParams(NamedTuple):
     """Kernel constants of one format (all derived from its registry entry).
 
     drop: D = 23 - M, float32 mantissa bits dropped; rebias: (127 - B) << 23; min_normal32: the
-    float32 pattern of the smallest normal value 2^(1-B); max_pattern, nan_pattern: the format's
+    float32 pattern of the smallest normal value 2^(1-B) (0 when the format's subnormals are
+    float32's, B = 127: no separate subnormal branch); sub_limit: 2^M, the first normal pattern
+    (0 likewise); max_pattern, nan_pattern: the format's
     largest finite magnitude and its NaN; inf_pattern: +inf (or a value above every pattern when
-    the format has none); sign_shift: E + M; subnormal: 1 when the format's subnormals lie above
-    float32's (B < 127); up: 2^(B-1+M) (float32, 0 without subnormal branch); down: 2^(1-B-M)."""
+    the format has none); sign_shift: E + M; up: 2^(B-1+M) (0 without a subnormal branch);
+    down: 2^(1-B-M)."""
 
     drop: int
     rebias: int
     min_normal32: int
+    sub_limit: int
     max_pattern: int
     nan_pattern: int
     inf_pattern: int
     sign_shift: int
-    subnormal: int
     up: float
     down: float
+
+
+class TopHalfParams(NamedTuple):
+    """Kernel constants of a format that is the top 16 bits of a float32 (bf16: 8 exponent bits,
+    bias 127, 7 mantissa bits). Its own type, so that Numba compiles the short forms: decode is a
+    16-bit shift, stochastic rounding adds 16 random bits to the float32 pattern and keeps the top
+    half (the same rounding as the general form, bit for bit)."""
+
+    max_pattern: int
+    nan_pattern: int
 
 
 NO_FORMAT = FormatParams(0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0.0)
 """``FormatParams`` of fixed-point (integer) data: unused, integers convert directly."""
 
 
-def params(name):
-    """The ``FormatParams`` of the registered format ``name`` (ValueError for another name)."""
+def params(name, general=False):
+    """The kernel constants of the registered format ``name`` (ValueError for another name):
+    ``TopHalfParams`` for a float32's top half (bf16) unless ``general``, ``FormatParams``
+    otherwise."""
     entry = registry.format_spec(name)
     m, b = entry.mantissa_bits, entry.bias
+    if not general and (entry.exponent_bits, m, b) == (8, 7, 127):
+        return TopHalfParams(entry.max_pattern, entry.nan_pattern)
     sub = b < 127
     return FormatParams(
-        drop=23 - m, rebias=(127 - b) << 23, min_normal32=(128 - b) << 23,
+        drop=23 - m, rebias=(127 - b) << 23, min_normal32=(128 - b) << 23 if sub else 0,
+        sub_limit=1 << m if sub else 0,
         max_pattern=entry.max_pattern, nan_pattern=entry.nan_pattern,
         inf_pattern=entry.inf_pattern if entry.inf_pattern is not None else 1 << 16,
-        sign_shift=entry.exponent_bits + m, subnormal=int(sub),
+        sign_shift=entry.exponent_bits + m,
         up=float(2.0 ** (b - 1 + m)) if sub else 0.0, down=float(2.0 ** (1 - b - m)))
 
 
@@ -116,67 +133,137 @@ _SIGN = np.uint32(0x80000000)
 _MAG = np.uint32(0x7FFFFFFF)
 _EXP32 = np.uint32(0x7F800000)
 _UNIT24 = np.float32(1.0 / (1 << 24))
+_INF32 = int(np.float32(np.inf).view(np.uint32))
+_NAN32 = int(np.float32(np.nan).view(np.uint32))
+
+
+@njit(cache=True, inline="always")
+def _pick(cond, a, b):
+    """a if cond else b for uint32 a, b, in arithmetic (a select without a branch; written as a
+    conditional expression it trips Numba's IR checks once inlined twice)."""
+    return u32.xor(b, u32.and_(u32.xor(a, b), u32.sub(0, np.int32(cond))))
 
 
 @njit(cache=True, inline="always")
 def _finish(p, mag, sign, fmt):
     """Saturate the magnitude pattern p (uint32), give NaN input the format's NaN and attach the
-    sign; returns (pattern, clamped)."""
-    clamped = p > np.uint32(fmt.max_pattern)
-    p = min(p, np.uint32(fmt.max_pattern))
-    if mag > _EXP32:
-        p = np.uint32(fmt.nan_pattern)
-    return p | (sign << np.uint32(fmt.sign_shift)), clamped
+    sign; returns (pattern as uint32, clamped). Selects, no branches, so that the callers' loops
+    vectorize."""
+    top = np.uint32(fmt.max_pattern)
+    clamped = p > top
+    p = top if clamped else p
+    p = np.uint32(fmt.nan_pattern) if mag > _EXP32 else p
+    return u32.or_(p, u32.shl(sign, fmt.sign_shift)), clamped
 
 
 @njit(cache=True, inline="always")
-def _encode_stochastic(v, r, fmt):
-    """Stochastically round float32 v to the format ``fmt`` (FormatParams) with 32 random bits r
-    (uint32); returns (pattern as uint32, clamped: whether |v| was above the largest finite
-    value)."""
+def _encode_stochastic_general(v, r, fmt):
+    """_encode_stochastic for FormatParams."""
     bits = np.float32(v).view(np.uint32)
-    sign = bits >> np.uint32(31)
-    mag = bits & _MAG
-    drop = np.uint32(fmt.drop)
-    p = np.uint32((mag - np.uint32(fmt.rebias) + (np.uint32(r) >> (np.uint32(32) - drop))) >> drop)
-    if fmt.subnormal and mag < np.uint32(fmt.min_normal32):
-        x = np.float32(abs(np.float32(v))) * np.float32(fmt.up)
-        whole = np.floor(x)
-        u = np.float32(np.uint32(r) >> np.uint32(8)) * _UNIT24
-        p = np.uint32(whole) + np.uint32(u < x - whole)
+    sign = u32.shr(bits, 31)
+    mag = u32.and_(bits, _MAG)
+    normal = u32.shr(u32.add(u32.sub(mag, fmt.rebias), u32.shr(r, 32 - fmt.drop)), fmt.drop)
+    x = np.float32(abs(np.float32(v))) * np.float32(fmt.up)
+    whole = np.floor(x)
+    u = np.float32(np.int32(u32.shr(r, 8))) * _UNIT24
+    sub = u32.add(np.int32(whole), np.int32(u < x - whole))
+    # fmt.min_normal32 is 0 for a format without a subnormal branch: the select never takes it
+    p = sub if mag < np.uint32(fmt.min_normal32) else normal
     return _finish(p, mag, sign, fmt)
 
 
 @njit(cache=True, inline="always")
+def _encode_nearest_general(v, fmt):
+    """_encode_nearest for FormatParams."""
+    bits = np.float32(v).view(np.uint32)
+    sign = u32.shr(bits, 31)
+    mag = u32.and_(bits, _MAG)
+    lsb = u32.and_(u32.shr(mag, fmt.drop), 1)
+    half = u32.add(u32.sub(u32.shl(1, fmt.drop - 1), 1), lsb)
+    normal = u32.shr(u32.add(u32.sub(mag, fmt.rebias), half), fmt.drop)
+    sub = u32.add(np.int32(np.rint(np.float32(abs(np.float32(v))) * np.float32(fmt.up))), 0)
+    p = sub if mag < np.uint32(fmt.min_normal32) else normal
+    return _finish(p, mag, sign, fmt)
+
+
+@njit(cache=True, inline="always")
+def _decode_general(pattern, fmt):
+    """_decode for FormatParams."""
+    p = u32.add(pattern, 0)
+    sign = u32.shl(u32.shr(p, fmt.sign_shift), 31)
+    pm = u32.and_(p, u32.sub(u32.shl(1, fmt.sign_shift), 1))
+    normal = u32.or_(u32.add(u32.shl(pm, fmt.drop), fmt.rebias), sign)
+    sub = u32.or_(np.float32(np.float32(np.int32(pm)) * np.float32(fmt.down)).view(np.uint32),
+                  sign)
+    # subnormal patterns lie below 1 << M; fmt.sub_limit is 0 without a subnormal branch
+    out = _pick(pm < np.uint32(fmt.sub_limit), sub, normal)
+    is_inf = np.int32(pm == np.uint32(fmt.inf_pattern))
+    special = u32.or_(u32.sub(_NAN32, u32.mul(is_inf, _NAN32 - _INF32)), sign)
+    out = _pick(pm > np.uint32(fmt.max_pattern), special, out)
+    return np.uint32(out).view(np.float32)
+
+
+@njit(cache=True, inline="always")
+def _top_half_finish(q, mag, fmt):
+    """Saturate / NaN for a top-half pattern q (uint32, sign included) of the float32 whose
+    magnitude bits are ``mag``; returns (pattern, clamped)."""
+    sign = u32.and_(q, 0x8000)
+    clamped = u32.and_(q, 0x7FFF) > np.uint32(fmt.max_pattern)
+    q = u32.or_(sign, fmt.max_pattern) if clamped else q
+    q = u32.or_(sign, fmt.nan_pattern) if mag > _EXP32 else q
+    return q, clamped
+
+
+def _encode_stochastic(v, r, fmt):
+    """Stochastically round float32 v to the format ``fmt`` (kernel constants from ``params``)
+    with 32 random bits r (uint32); returns (pattern as uint32, clamped: whether |v| was above
+    the largest finite value). Numba only."""
+
+
 def _encode_nearest(v, fmt):
     """Round float32 v to the nearest value of ``fmt``, ties to even; returns (pattern as
-    uint32, clamped)."""
-    bits = np.float32(v).view(np.uint32)
-    sign = bits >> np.uint32(31)
-    mag = bits & _MAG
-    drop = np.uint32(fmt.drop)
-    lsb = (mag >> drop) & np.uint32(1)
-    half = (np.uint32(1) << (drop - np.uint32(1))) - np.uint32(1) + lsb
-    p = np.uint32((mag - np.uint32(fmt.rebias) + half) >> drop)
-    if fmt.subnormal and mag < np.uint32(fmt.min_normal32):
-        p = np.uint32(np.rint(np.float32(abs(np.float32(v))) * np.float32(fmt.up)))
-    return _finish(p, mag, sign, fmt)
+    uint32, clamped). Numba only."""
 
 
-@njit(cache=True, inline="always")
 def _decode(pattern, fmt):
-    """The float32 value of the bit pattern ``pattern`` (uint8/uint16/uint32) of ``fmt``."""
-    p = np.uint32(pattern)
-    sign = (p >> np.uint32(fmt.sign_shift)) & np.uint32(1)
-    pm = p & ((np.uint32(1) << np.uint32(fmt.sign_shift)) - np.uint32(1))
-    out = np.uint32(((pm << np.uint32(fmt.drop)) + np.uint32(fmt.rebias))
-                    | (sign << np.uint32(31))).view(np.float32)
-    if fmt.subnormal and pm < (np.uint32(1) << np.uint32(23 - fmt.drop)):
-        out = np.float32(pm) * np.float32(fmt.down) * (np.float32(-1) if sign else np.float32(1))
-    if pm > np.uint32(fmt.max_pattern):
-        out = np.float32(np.inf) if pm == np.uint32(fmt.inf_pattern) else np.float32(np.nan)
-        out = -out if sign else out
-    return out
+    """The float32 value of the bit pattern ``pattern`` (uint8/uint16/uint32) of ``fmt``. Numba
+    only."""
+
+
+def _top_half(fmt):
+    return isinstance(fmt, types.BaseNamedTuple) and fmt.instance_class is TopHalfParams
+
+
+@overload(_encode_stochastic, inline="always")
+def _encode_stochastic_impl(v, r, fmt):
+    if not _top_half(fmt):
+        return lambda v, r, fmt: _encode_stochastic_general(v, r, fmt)
+
+    def top_half(v, r, fmt):
+        bits = np.float32(v).view(np.uint32)
+        q = u32.shr(u32.add(bits, u32.shr(r, 16)), 16)
+        return _top_half_finish(q, u32.and_(bits, _MAG), fmt)
+    return top_half
+
+
+@overload(_encode_nearest, inline="always")
+def _encode_nearest_impl(v, fmt):
+    if not _top_half(fmt):
+        return lambda v, fmt: _encode_nearest_general(v, fmt)
+
+    def top_half(v, fmt):
+        bits = np.float32(v).view(np.uint32)
+        half = u32.add(0x7FFF, u32.and_(u32.shr(bits, 16), 1))
+        q = u32.shr(u32.add(bits, half), 16)
+        return _top_half_finish(q, u32.and_(bits, _MAG), fmt)
+    return top_half
+
+
+@overload(_decode, inline="always")
+def _decode_impl(pattern, fmt):
+    if not _top_half(fmt):
+        return lambda pattern, fmt: _decode_general(pattern, fmt)
+    return lambda pattern, fmt: np.uint32(u32.shl(pattern, 16)).view(np.float32)
 
 
 def _data_value(x, fmt):
@@ -216,7 +303,7 @@ def _encode_array(x, fmt, key, stochastic, out):
     for j in range(x.shape[0]):
         v = np.float32(x[j])
         if stochastic:
-            p, c = _encode_stochastic(v, np.uint32(fixed_point._lane_hash(key, j)), fmt)
+            p, c = _encode_stochastic(v, fixed_point._lane_hash(key, j), fmt)
         else:
             p, c = _encode_nearest(v, fmt)
         out[j] = p
@@ -245,7 +332,8 @@ def encode(x, name, *, rounding="nearest", seed=0):
     rounding = _validate.choice(rounding, "rounding", ("nearest", "stochastic"))
     x = _validate.real_array(x, "x", ndim=None, empty=True)
     _validate.finite(x, "x")
-    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    with np.errstate(over="ignore"):   # beyond float32: inf, which saturates like any large value
+        flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     out = np.empty(flat.shape, dtype=storage_dtype(name))
     key = fixed_point.seed_key(seed)
     clamped = _encode_array(flat, fmt, key, rounding == "stochastic", out)

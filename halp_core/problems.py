@@ -99,7 +99,10 @@ def check_data_bits(data_bits):
     if data_bits is None:
         return None
     if isinstance(data_bits, str):
-        return registry.format_spec(data_bits).name
+        if data_bits not in registry.FORMATS:
+            raise ValueError(f"data_bits must be an int number of bits (2..16), a float format "
+                             f"({', '.join(registry.FORMATS)}) or None, got {data_bits!r}")
+        return data_bits
     return fixed_point.check_bits(data_bits)
 
 

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from . import _validate, bit_centering, epochs, fixed_point, float_formats, registry, trajectory
+from . import (_validate, bit_centering, epochs, fixed_point, float_formats, registry,
+               schedules, trajectory)
 from .losses import LEAST_SQUARES, LOGISTIC
 from .problems import Problem
 from .registry import FLOAT_PRECISIONS, LOW, SolverSpec
@@ -104,6 +105,15 @@ class Solver:
         self.saturations = []
         self._rng = np.random.default_rng(self.seed)
         self._pool = None   # Hogwild! threads, started on first use (threads > 1)
+        self.schedule = None   # a schedules.Schedule (make_solver sets it), None: constant step
+
+    @property
+    def alpha(self):
+        """The step of the current epoch: ``step`` times the schedule's factor for epoch
+        ``epochs_done`` (``step`` itself without a schedule)."""
+        if self.schedule is None:
+            return self.step
+        return self.step * self.schedule.factor(self.epochs_done)
 
     @property
     def passes_per_epoch(self):
@@ -187,9 +197,9 @@ class FullPrecisionSolver(Solver):
         def run(chunk, first):
             if self.multinomial:
                 epochs._fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
-                                            self.step, chunk)
+                                            self.alpha, chunk)
             else:
-                epochs._fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.step,
+                epochs._fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.alpha,
                                        chunk, self.kind)
             return 0
 
@@ -302,7 +312,7 @@ class LowPrecisionSolver(Solver):
             if self.format:
                 return self._float_format_steps(k, chunk, self._step_count + first)
             kernel_args = (p.Xq, p.x_scale, self.labels if self.multinomial else p.y, k,
-                           self.scale, self._a, self._r, self._vg, p.lam, self.step, chunk)
+                           self.scale, self._a, self._r, self._vg, p.lam, self.alpha, chunk)
             if self.multinomial:
                 return epochs._lp_epoch_multinomial(*kernel_args, self._rounding,
                                                     self._step_count + first)
@@ -320,7 +330,7 @@ class LowPrecisionSolver(Solver):
         for multinomial models); returns the saturation count."""
         p = self.problem
         head = (p.Xq, p.x_format, p.x_scale)
-        tail = (self.scale, self._a, self._r, self._vg, p.lam, self.step, chunk)
+        tail = (self.scale, self._a, self._r, self._vg, p.lam, self.alpha, chunk)
         if self.multinomial:
             return epochs._lpf_epoch_multinomial(*head, self.labels, k, self._k_format, *tail,
                                                  self._rounding, step0)
@@ -334,7 +344,7 @@ class LowPrecisionSolver(Solver):
                         self._g)
         if self._gradient_overflowed():
             return False
-        self._vg[...] = (self.step / self.scale) * (self._g - self.problem.lam * anchor)
+        self._vg[...] = (self.alpha / self.scale) * (self._g - self.problem.lam * anchor)
         return True
 
     def _gradient_overflowed(self):
@@ -412,7 +422,7 @@ class HalpSolver(LowPrecisionSolver):
             return False  # w~ is exactly optimal: nothing to do this epoch
         self.scale = scale
         self._k[...] = 0
-        self._vg[...] = (self.step / self.scale) * self._g
+        self._vg[...] = (self.alpha / self.scale) * self._g
         return True
 
     def _end_epoch(self):
@@ -466,12 +476,15 @@ SOLVERS = registry.names()
 
 
 def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampling="uniform",
-                seed=0, steps_per_epoch=None, threads=1):
+                seed=0, steps_per_epoch=None, threads=1, schedule=None, epochs=None):
     """Build a ready-to-run solver (validated, allocated and compiled).
 
     problem: a Problem (halp_core.datasets); solver: one of SOLVERS; precision: "fp64"/"fp32" for
-    sgd and svrg, an int number of bits (2..16) for lp-sgd, lp-svrg and halp; step: absolute step
-    size alpha > 0; mu: halp's bit-centering constant, "auto" (the default, also what None means:
+    sgd and svrg, an int number of bits (2..16) or a float format ("bf16", "fp16", "fp8-e4m3",
+    "fp8-e5m2": the iterate stored in that format, rounded stochastically) for lp-sgd, lp-svrg
+    and halp; step: absolute step size alpha > 0 (epoch e runs at alpha times the schedule's
+    factor); schedule: a learning-rate policy, anything ``schedules.make_schedule`` takes (None:
+    constant), over ``epochs`` epochs (needed for a schedule unless it is a Schedule already); mu: halp's bit-centering constant, "auto" (the default, also what None means:
     chosen every epoch, see halp_core.bit_centering) or a float > 0; scale: fixed grid scale of
     lp-sgd / lp-svrg (default 2 max|w*| / (2^(b-1) - 1)); sampling: "uniform" (with replacement)
     or "permutation" (one shuffle per epoch); seed: int for sampling and stochastic rounding;
@@ -489,7 +502,15 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     for name in options:
         if name not in entry.options:
             raise ValueError(f"{solver} takes no {name} ({_OPTION_MEANING[name]})")
-    return entry.build(problem, kind, step, sampling, seed, steps_per_epoch, threads, **options)
+    if schedule is not None and epochs is None:
+        if not isinstance(schedule, schedules.Schedule):
+            raise ValueError("a schedule needs epochs= (the run's length: cosine and the "
+                             "factor checks depend on it), or a Schedule from make_schedule")
+        epochs = schedule.epochs
+    plan = None if schedule is None else schedules.make_schedule(schedule, epochs)
+    run = entry.build(problem, kind, step, sampling, seed, steps_per_epoch, threads, **options)
+    run.schedule = plan
+    return run
 
 
 _OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
@@ -534,13 +555,14 @@ def _advice(run, cause):
     "clamped") in ``run``."""
     if cause == "float32":
         return "use precision='fp64' or rescale the data"
+    wider = "a wider format" if getattr(run, "format", None) else "more bits"
     if run.name == "halp":
         if cause == "clamped":
-            return "use more bits" if run.auto else "use mu='auto' or a smaller mu"
-        return ("use a smaller step or more bits" if run.auto
+            return f"use {wider}" if run.auto else "use mu='auto' or a smaller mu"
+        return (f"use a smaller step or {wider}" if run.auto
                 else f"use mu='auto' or a larger mu (mu={run.mu:g} here), or a smaller step")
     if cause == "clamped":
-        return f"use a larger scale (scale={run.scale:.3g} here) or more bits"
+        return f"use a larger scale (scale={run.scale:.3g} here) or {wider}"
     return "use a smaller step"
 
 
@@ -577,10 +599,11 @@ def _divergence(run, epoch, w, loss, start_loss, w_prev):
 
 
 def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, sampling="uniform",
-          seed=0, steps_per_epoch=None, threads=1, callback=None):
+          seed=0, steps_per_epoch=None, threads=1, schedule=None, callback=None):
     """Run ``solver`` for ``epochs`` epochs and record its trajectory.
 
-    Arguments as in :func:`make_solver`, plus epochs (int >= 1) and an optional
+    Arguments as in :func:`make_solver` (a ``schedule`` spans the ``epochs`` of the run), plus
+    epochs (int >= 1) and an optional
     ``callback(epoch, row)`` called after each epoch with that epoch's history row (a dict), e.g.
     for progress display. Returns a :class:`Result`. ``history`` has one row for the start and one
     per epoch: epoch, passes (data passes so far), seconds (solver time so far, evaluation
@@ -602,8 +625,9 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
                         f"{type(callback).__name__}")
     run = make_solver(problem, solver, precision=precision, step=step, mu=mu, scale=scale,
                       sampling=sampling, seed=seed, steps_per_epoch=steps_per_epoch,
-                      threads=threads)
+                      threads=threads, schedule=schedule, epochs=epochs)
     settings = dict(problem=problem.name, solver=solver, precision=run.precision, step=run.step,
+                    schedule=str(run.schedule) if run.schedule is not None else "constant",
                     sampling=sampling, seed=run.seed, steps_per_epoch=run.steps_per_epoch,
                     threads=run.threads, mu=getattr(run, "mu", None),
                     scale=run.scale if "scale" in registry.spec(solver).options else None)

@@ -218,3 +218,105 @@ def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, se
                                         alpha * x_scale / s * coefs[c], alpha * lam, keys[c], bits)
             saturated += sat
     return rows.reshape(k.shape), saturated
+
+
+# ---- float formats (halp_core.float_formats) -----------------------------------------------------
+
+def format_values(dtype):
+    """Every finite non-negative value of a float format, ascending (float64), from the format's
+    ml_dtypes / NumPy dtype (an independent definition of the format)."""
+    width = np.dtype(dtype).itemsize * 8
+    patterns = np.arange(2 ** (width - 1), dtype=np.uint64).astype(f"u{width // 8}")
+    with np.errstate(invalid="ignore"):    # NaN patterns
+        values = patterns.view(dtype).astype(np.float64)
+    return np.unique(values[np.isfinite(values)])
+
+
+def round_format_stochastic(v, r, dtype, mantissa_bits, bias):
+    """Stochastic rounding of float32 values v to the format (float64 results) with 32 random
+    bits r (uint32) each, as halp_core.float_formats._encode_stochastic decides: |v| between
+    neighbours lo < hi rounds up when, in the normal range (and everywhere for bias 127, whose
+    subnormals are float32's), the top D = 23 - M bits of r are at least 2^D (hi - |v|) /
+    (hi - lo), and in the subnormal range when (r >> 8) / 2^24 < (|v| - lo)
+    / (hi - lo). Values above the largest finite one saturate to it (NaN stays NaN)."""
+    grid = format_values(dtype)
+    a = np.abs(v.astype(np.float64))
+    i = np.clip(np.searchsorted(grid, a, side="right") - 1, 0, grid.size - 2)
+    lo, hi = grid[i], grid[i + 1]
+    frac = (a - lo) / (hi - lo)
+    drop = 23 - mantissa_bits
+    r = r.astype(np.uint64)
+    normal = (a >= 2.0 ** (1 - bias)) | (bias == 127)   # bias 127: float32's own subnormals
+    up_normal = (r >> np.uint64(32 - drop)).astype(np.float64) >= 2.0 ** drop * (1 - frac)
+    up_sub = (r >> np.uint64(8)).astype(np.float64) / 2.0 ** 24 < frac
+    out = np.where(np.where(normal, up_normal, up_sub), hi, lo)
+    out = np.where(frac == 0, lo, out)
+    out = np.where(a >= grid[-1], grid[-1], out)
+    return np.where(np.isnan(a), np.nan, np.copysign(out, v))
+
+
+def lpf_epoch_linear(xvals, x_scale, y, kvals, s, a, r, vg, lam, alpha, idx, kind, seed_key,
+                     step0, round_format):
+    """LP-SGD / LP-SVRG / HALP epoch with the iterate in a float format (halp_core.epochs.
+    _lpf_epoch_linear), on decoded values: xvals (n, d) and kvals (d,) float64; round_format(v,
+    r) the format's stochastic rounding (round_format_stochastic with the format bound). Step t's
+    coordinate j uses lane_hash(step_key(seed_key, step0 + t), j). Returns (new k values,
+    saturation count)."""
+    k = kvals.astype(np.float64).copy()
+    top = round_format(np.array([np.float32(3.4e38)]), np.zeros(1, np.uint32))[0]
+    saturated = 0
+    for t, i in enumerate(idx):
+        c = dloss(kind, a[i] + x_scale * s * float(xvals[i] @ k), y[i]) - r[i]
+        coef = np.float32(alpha * x_scale / s * c)
+        target = (k - (np.float32(alpha * lam) * k + coef * xvals[i] + vg)).astype(np.float32)
+        bits = lane_hash(step_key(seed_key, step0 + t), np.arange(k.size)).astype(np.uint32)
+        saturated += int(np.sum(np.abs(target.astype(np.float64)) > top))
+        k = round_format(target, bits)
+    return k, saturated
+
+
+# ---- halp_bench.mlp.scaling: low-precision gradients with loss scaling ------------------------
+
+def format_dtype(name):
+    """The ml_dtypes (or NumPy) dtype of the registered float format ``name``."""
+    import ml_dtypes
+
+    from halp_core import registry
+
+    ref = registry.format_spec(name).reference
+    return np.dtype(getattr(ml_dtypes, ref, None) or ref)
+
+
+def adaptive_scale(amax, max_finite, margin):
+    """2^(floor(log2(max_finite / amax)) - margin), halved once if amax times it exceeds
+    max_finite; exponent clipped to [-64, 64]; 1 for amax = 0."""
+    if amax == 0:
+        return 1.0
+    e = min(max(np.floor(np.log2(max_finite / amax)) - margin, -64), 64)
+    s = 2.0 ** e
+    return s / 2 if amax * s > max_finite else s
+
+
+def round_scaled(v, scale, name, max_finite):
+    """RN_name(scale v) / scale with ml_dtypes' round to nearest (v float32); overflowing entries
+    saturate at +-max_finite. Returns (values float32, overflowed, flushed, nonzero)."""
+    x = (np.asarray(v, np.float32) * np.float32(scale)).astype(np.float32)
+    q = x.astype(format_dtype(name)).astype(np.float32)
+    bad = ~np.isfinite(q) | (np.abs(q) > max_finite)
+    q = np.where(bad, np.sign(x) * np.float32(max_finite), q).astype(np.float32)
+    r = (q * np.float32(1.0 / scale)).astype(np.float32)
+    nonzero = v != 0
+    return r, bool(bad.any()), int(np.sum(nonzero & (r == 0))), int(np.sum(nonzero))
+
+
+def round_backprop(z1, W2, d2, name, max_finite, policy, scale, margin):
+    """The MLP's low-precision backward step (halp_bench.mlp.scaling._round_backprop): d2 rounded
+    at its scale, d1 = (W2[:H] d2) * (z1 > 0) from the rounded d2 (float32), rounded at its own.
+    Returns (d2, d1, overflowed, flushed, nonzero, (S_2, S_1))."""
+    adaptive = policy == "adaptive"
+    s2 = adaptive_scale(float(np.max(np.abs(d2))), max_finite, margin) if adaptive else scale
+    r2, o2, f2, n2 = round_scaled(d2, s2, name, max_finite)
+    d1 = ((W2[:-1].astype(np.float32) @ r2) * (z1 > 0)).astype(np.float32)
+    s1 = adaptive_scale(float(np.max(np.abs(d1))), max_finite, margin) if adaptive else scale
+    r1, o1, f1, n1 = round_scaled(d1, s1, name, max_finite)
+    return r2, r1, o2 or o1, f2 + f1, n2 + n1, (s2, s1)

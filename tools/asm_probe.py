@@ -29,6 +29,10 @@ def stats(asm):
         # and arithmetic shifts), 32-bit lanes for int16 ones (dword shifts)
         "word_lane_ops": len(re.findall(r"\bvpmullw\b|\bvpsraw\b", asm)),
         "dword_shifts": len(re.findall(r"\bvpsrad\b", asm)),
+        # float formats (halp_core.float_formats): bit patterns in 32-bit lanes (halp_core.u32),
+        # never 64-bit multiplies
+        "dword_multiplies": len(re.findall(r"\bvpmulld\b", asm)),
+        "qword_multiplies": len(re.findall(r"\bvpmullq\b", asm)),
         "vector_loops": [len(body) for _, body in vector_loops(asm)],
     }
 
@@ -63,17 +67,24 @@ def main():
                                       ("halp", 8, {"mu": 0.1}), ("halp", 16, {"mu": 0.1}),
                                       ("lp-sgd", 8, {"scale": 0.01})]:
             make_solver(prob, solver, precision=precision, step=1e-3, **kw).run_epoch()
+    for fmt in ("bf16", "fp8-e4m3"):   # a float-format iterate on data in the same format
+        for prob in (datasets.synthetic_least_squares(200, 64, lam=1e-2, noise=0.1, seed=0,
+                                                      data_bits=fmt),
+                     datasets.digits(lam=1e-3, data_bits=fmt)):
+            make_solver(prob, "halp", precision=fmt, step=1e-3).run_epoch()
     a8 = np.ones(64, dtype=np.int8)
     kernels._dot(a8, a8)
     kernels._dot(np.ones(64, np.float32), np.ones(64, np.float32))
     asms = {}
     for name in ("_fp_epoch_linear", "_lp_epoch_linear", "_grad_rows_linear",
-                 "_fp_epoch_multinomial", "_lp_epoch_multinomial", "_grad_rows_multinomial"):
+                 "_fp_epoch_multinomial", "_lp_epoch_multinomial", "_grad_rows_multinomial",
+                 "_lpf_epoch_linear", "_lpf_epoch_multinomial"):
         kernel = getattr(epochs, name)
         for sig, asm in kernel.inspect_asm().items():
             # the iterate: w (float kernels' third argument, the gradient's fourth) or k
             iterate = ("w", sig[2]) if name.startswith("_fp_") else (
-                ("k", sig[3]) if name.startswith("_lp_") else ("w", sig[3]))
+                ("k", sig[3]) if name.startswith("_lp_") else
+                ("k", sig[4]) if name.startswith("_lpf_") else ("w", sig[4]))
             asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
     for sig, asm in kernels._dot.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm

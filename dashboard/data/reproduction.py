@@ -98,6 +98,23 @@ def _table(path, attr):
     return table, problems
 
 
+def final_table(convex):
+    """Median over seeds of each run's final f − f* (its last epoch) from a convex.csv table: one
+    row per solver label in file order (fixed-point and float-format rows side by side), a
+    ``precision`` column ("fp64", "8", "bf16", ...; "" when the file has none) and one column per
+    problem (NaN where a label did not run on it)."""
+    seeded = convex if "seed" in convex.columns else convex.assign(seed=0)
+    last = (seeded.sort_values("epoch", kind="stable")
+            .groupby(["problem", "label", "seed"], sort=False).tail(1))
+    table = last.groupby(["label", "problem"], sort=False)["subopt"].median().unstack("problem")
+    table = table.reindex(index=list(dict.fromkeys(convex["label"])),
+                          columns=list(dict.fromkeys(convex["problem"])))
+    precision = (convex.drop_duplicates("label").set_index("label")["precision"].astype(str)
+                 if "precision" in convex.columns else pd.Series("", index=table.index))
+    table.insert(0, "precision", precision.reindex(table.index).fillna(""))
+    return table.rename_axis("solver").reset_index()
+
+
 def load(folder):
     """Read a reproduction folder into a :class:`Reproduction`; never raises on a missing,
     unreadable or malformed file (each is listed in ``problems``, naming the file)."""

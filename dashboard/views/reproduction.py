@@ -46,8 +46,10 @@ def _chart(make, name, key):
 
 st.title("Reproduction")
 st.markdown("The HALP paper's experiments rerun with `halp_core`: convex problems (synthetic least "
-            "squares, MNIST multinomial logistic regression) with SGD, SVRG, LP-SGD, LP-SVRG and HALP "
-            "at 8 and 16 bits, a μ sweep of HALP's bit centering, and a small MLP on MNIST. "
+            "squares, MNIST multinomial and binary logistic regression) with SGD, SVRG, LP-SGD, "
+            "LP-SVRG and HALP in fixed point (8 to 16 bits) and LP-SGD and HALP in the float formats "
+            "bf16, fp16, fp8-e4m3 and fp8-e5m2 (all on the same 8-bit data), a μ sweep of HALP's bit "
+            "centering, and a small MLP on MNIST. "
             "The shipped folder is a `--quick` sample; run the command for the full sizes:")
 st.markdown(COMMAND)
 
@@ -71,10 +73,17 @@ st.header("Summary")
 if rep.summary:
     st.markdown(rep.summary)
 
-if rep.convex is not None and figures is not None:
+if rep.convex is not None:
     st.header("Convex problems")
+    st.markdown("Final f − f* of every run, median over seeds: fixed-point rows (precision in bits) "
+                "and float-format rows (bf16, fp16, fp8) side by side.")
+    finals = data.final_table(rep.convex)
+    problems = [c for c in finals.columns if c not in ("solver", "precision")]
+    st.dataframe(finals.assign(**{p: finals[p].map(lambda v: "—" if v != v else f"{v:.2e}")
+                                  for p in problems}), hide_index=True)
+if rep.convex is not None and figures is not None:
     st.markdown("f − f* and ‖∇f‖ on a log scale against epochs and against solver seconds. HALP uses "
-                "μ = \"auto\"; dotted lines are 16-bit runs.")
+                "μ = \"auto\"; dotted lines are 16-bit runs, dashed lines float-format runs.")
     for problem in dict.fromkeys(rep.convex["problem"]):
         _chart(lambda: figures.convex_figure(rep.convex, problem), data.TABLES["convex"], f"convex_{problem}")
 

@@ -17,18 +17,28 @@ Methods (one epoch = T = n per-sample steps):
   steps K <- Q(K - (alpha / s_l)(grad f_i(W~ + s K) - grad f_i(W~) + G~)), then W~ <- W~ + s K.
   mu is a parameter (no strong convexity here to bound it).
 
+A learning-rate schedule (halp_core.schedules) sets each epoch's step: every step of epoch e
+(0-based) uses alpha_e = alpha * factor(e), HALP's (alpha_e / s_l) G~ term included.
+
 The per-sample loops are Numba kernels (``_sgd_epoch``, ``_lp_epoch``); full-data passes (the full
 gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the problem's X (the
 dequantized b-bit data when the problem has ``data_bits``) as float32.
+
+Float formats (docs/loss-scaling.md): ``precision="fp16"`` etc. stores LP-SGD's / HALP's offsets
+as that format's bit patterns (``.lowfloat``; ``offset_value`` / ``store``); ``grad_format`` with
+``loss_scaling`` passes SGD's backpropagated gradients through a format (``.scaling``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
-from halp_core import _validate, bit_centering, fixed_point, registry, solvers, trajectory
+from halp_core import (
+    _validate, bit_centering, fixed_point, registry, schedules, solvers, trajectory)
+from halp_core.float_formats import _decode as decode, _encode_stochastic as encode_stochastic
 from halp_core.kernels import FAST
 from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
 from halp_core.problems import Multinomial
@@ -89,22 +99,83 @@ def _scratch(W1, W2):
 def _sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
     """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
     int64 sample order; the rest are ``_scratch`` buffers."""
-    d = X.shape[1]
     shrink = np.float32(alpha * lam)   # not 1 - alpha lam: see halp_core.epochs
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
-        i = idx[t]
-        xa[:d] = X[i]
-        xa[d] = 1
-        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
-        for j in range(W1.shape[0]):
-            ax = a * xa[j]
-            for c in range(W1.shape[1]):
-                W1[j, c] -= shrink * W1[j, c] + ax * d1[c]
-        for j in range(W2.shape[0]):
-            ah = a * h[j]
-            for c in range(W2.shape[1]):
-                W2[j, c] -= shrink * W2[j, c] + ah * d2[c]
+        _sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
+        _sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p):
+    """Sample i's forward and backward pass: xa = [X[i]; 1], then ``_forward_backward``."""
+    d = X.shape[1]
+    xa[:d] = X[i]
+    xa[d] = 1
+    _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _sgd_update(W1, W2, xa, h, d1, d2, shrink, a):
+    """One sample's float32 SGD update in place: W1 -= shrink W1 + a outer(xa, d1), W2 -= shrink
+    W2 + a outer(h, d2) (shrink = a lam)."""
+    for j in range(W1.shape[0]):
+        ax = a * xa[j]
+        for c in range(W1.shape[1]):
+            W1[j, c] -= shrink * W1[j, c] + ax * d1[c]
+    for j in range(W2.shape[0]):
+        ah = a * h[j]
+        for c in range(W2.shape[1]):
+            W2[j, c] -= shrink * W2[j, c] + ah * d2[c]
+
+
+# ---- offsets of LP-SGD / HALP: b-bit integers or a float format's bit patterns ------------------
+#
+# _lp_layer reads and stores its offsets K through offset_value / store, compiled for the type of
+# ``spec`` (Numba overloads): fixed point, K int8 / int16 and spec the (lo, hi) float32 bounds of
+# fixed_point.make_rounding, a store rounds k - move with the uniform _lane_uniform(key, counter)
+# (fixed_point._round_offset, clamped); a float format (.lowfloat), K its uint16 / uint8 bit
+# patterns and spec its float_formats.params(name) (a NamedTuple), a store rounds k - move with
+# the 32 random bits _lane_hash(key, counter) (float_formats._encode_stochastic: unbiased,
+# saturating at the largest finite value). They live in this file so that Numba's cache of the
+# kernels that inline them is invalidated with them.
+
+def _is_format(spec):
+    """A float format's kernel constants (a NamedTuple) rather than fixed-point bounds."""
+    return isinstance(spec, types.BaseNamedTuple)
+
+
+def offset_value(k, spec):
+    """The stored offset entry k as a float32 number of grid units. Numba only."""
+
+
+@overload(offset_value)
+def _offset_value(k, spec):
+    if _is_format(spec):
+        return lambda k, spec: decode(k, spec)
+    return lambda k, spec: np.float32(k)
+
+
+def store(kf, move, key, counter, spec):
+    """Round the target kf - move (float32 grid units; kf the current value) stochastically with
+    the random bits of ``counter`` under ``key``; returns (what K stores, its float32 value,
+    whether it saturated). Numba only."""
+
+
+@overload(store)
+def _store(kf, move, key, counter, spec):
+    if _is_format(spec):
+        def to_format(kf, move, key, counter, spec):
+            p, clamped = encode_stochastic(kf - move,
+                                           np.uint32(fixed_point._lane_hash(key, counter)), spec)
+            return p, decode(p, spec), clamped
+        return to_format
+
+    def to_integer(kf, move, key, counter, spec):
+        u = np.float32(fixed_point._lane_uniform(key, counter))
+        k, clamped = fixed_point._round_offset(kf, move, u, spec)
+        return np.int32(k), np.float32(k), clamped
+    return to_integer
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
@@ -114,7 +185,8 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
     K (m, q) integers of scale s around center Cn (float32); W = Cn + s K (updated); the step's
     gradient difference is outer(a, d) - outer(a_t, d_t); VG (m, q) = (alpha / s) G~ (grid units);
     coef = alpha / s; coordinate (j, c) draws its uniform from counter first + j * q + c under the
-    step key ``key`` (fixed_point._lane_uniform).
+    step key ``key`` (fixed_point._lane_uniform). With ``bounds`` a float format's kernel constants
+    (float_formats.params), K holds that format's bit patterns instead (offset_value, store).
     """
     sf = np.float32(s)
     saturated = np.int32(0)
@@ -124,12 +196,11 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
         atj = coef * a_t[j]
         base = j * q_cols
         for c in range(q_cols):
-            kf = np.float32(K[j, c])
+            kf = offset_value(K[j, c], bounds)
             move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            u = np.float32(fixed_point._lane_uniform(key, first + base + c))
-            k, clamped = fixed_point._round_offset(kf, move, u, bounds)
-            K[j, c] = np.int32(k)
-            W[j, c] = Cn[j, c] + sf * k
+            k, value, clamped = store(kf, move, key, first + base + c, bounds)
+            K[j, c] = k
+            W[j, c] = Cn[j, c] + sf * value
             saturated += np.int32(clamped)
     return saturated
 
@@ -144,12 +215,13 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     centers (zeros for LP-SGD); W1, W2 float32 = C + s K on entry; s1, s2 the layers' scales;
     VG1, VG2 float32 (alpha / s) G~ (zeros for LP-SGD); H_t (n, H + 1), D1_t (n, H), D2_t (n, C)
     float32: each sample's activations and deltas at the anchor (zeros for LP-SGD); idx (T,) int64;
-    rounding: ``fixed_point.make_rounding(seed, bits, np.float32)``; step0: the global number of the
-    first step (step t's key is _step_key(seed key, step0 + t)). Layer 2's counters follow layer 1's.
+    rounding: ``fixed_point.make_rounding(seed, bits, np.float32)``, or (seed key,
+    float_formats.params(name)) with K1, K2 uint16/uint8 patterns of that float format
+    (.lowfloat); step0: the global number of the first step (step t's key is
+    _step_key(seed key, step0 + t)). Layer 2's counters follow layer 1's.
     Returns the number of saturated (clamped) coordinate updates.
     """
     key, bounds = rounding
-    d = X.shape[1]
     m1 = K1.size
     shrink = np.float32(alpha * lam)
     coef1 = np.float32(alpha / s1)
@@ -157,9 +229,7 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     saturated = 0
     for t in range(idx.shape[0]):
         i = idx[t]
-        xa[:d] = X[i]
-        xa[d] = 1
-        _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p)
         key_t = fixed_point._step_key(key, step0 + t)
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, key_t, 0,
                                bounds)
@@ -241,14 +311,18 @@ class MLPResult:
     """A training run: ``history`` (DataFrame with HISTORY_COLUMNS: epoch, passes (data passes so
     far), seconds (training time so far, evaluation excluded), train_loss f(W) on the training set,
     val_accuracy on the validation set, saturations (clamped updates that epoch)); ``weights``
-    [W1, W2] float32; ``settings`` the arguments used."""
+    [W1, W2] float32; ``settings`` the arguments used (``schedule``: its description);
+    ``steps`` the step alpha_e the kernels used in epoch e = 0, 1, ... (float, one per epoch
+    run)."""
 
     history: pd.DataFrame
     weights: list
     settings: dict
+    steps: list = field(default_factory=list)
 
 
 def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
+    """Validate train's arguments; returns the precision (int bits or a float format's name)."""
     _validate.instance(problem, Multinomial, "problem")
     if not (hasattr(problem, "X_val") and hasattr(problem, "y_val")):
         raise ValueError("problem has no validation split (X_val, y_val); use datasets.mnist()")
@@ -267,23 +341,39 @@ def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
     _validate.real(mu, "mu", positive=True)
     fixed_point.check_seed(seed)
     if method != "sgd":
-        fixed_point.check_bits(bits)
+        return solvers.check_precision(method, bits)
+    return bits
 
 
 def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, mu=1.0, seed=0,
-          callback=None):
+          schedule=None, callback=None, precision=None, grad_format=None, loss_scaling="none"):
     """Train the MLP on ``problem`` (datasets.mnist(): X (n, d), labels, X_val, y_val) and record
     loss and validation accuracy per epoch.
 
     method: "sgd" (float32), "lp-sgd" or "halp" (``bits``-bit weights / offsets); hidden: width H;
     epochs: int >= 1; step: alpha > 0; lam: L2 strength >= 0; mu: HALP's bit-centering constant
-    (> 0); seed: initialisation, sampling (uniform with replacement) and rounding;
-    callback(epoch, row) after each epoch. Returns an :class:`MLPResult`. A diverging run (weights
-    or loss not finite, or the loss above 10x its start) raises one RuntimeWarning naming the epoch
-    and the fix and is recorded in ``history.attrs["diverged_epoch"]`` / ``["divergence"]``; a
+    (> 0); seed: initialisation, sampling (uniform with replacement) and rounding; schedule:
+    anything ``halp_core.schedules.make_schedule`` takes (None: constant), epoch e's (0-based)
+    step is step * factor(e); callback(epoch, row) after each epoch. precision: the
+    low-precision methods' number format, an int number of bits (2..16) or a float format's name
+    ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2"; halp_bench.mlp.lowfloat); ``bits`` is its older
+    name (give one of the two). grad_format: None (float32 gradients) or a float format through
+    which method "sgd" passes its backpropagated gradients, with loss_scaling "none", "static",
+    "dynamic", "adaptive" or a ``scaling.LossScaling`` (halp_bench.mlp.scaling; the history then
+    has its GRAD_COLUMNS too). Returns an :class:`MLPResult`. A diverging run (weights or loss
+    not finite, or the loss above 10x its start) raises one RuntimeWarning naming the epoch and
+    the fix and is recorded in ``history.attrs["diverged_epoch"]`` / ``["divergence"]``; a
     non-finite run stops there.
     """
-    _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
+    if precision is not None:
+        if bits != 8:
+            raise ValueError(f"give precision or bits, not both (got precision={precision!r}, "
+                             f"bits={bits!r})")
+        bits = precision
+    bits = _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed)
+    schedule = schedules.make_schedule(schedule, epochs)
+    from . import scaling   # noqa: PLC0415 (imports this package)
+    grad_format, loss_scaling = scaling.check_grad_format(grad_format, loss_scaling, method)
     X = problem.X.astype(np.float32)
     labels = problem.labels
     X_val = np.asarray(problem.X_val, dtype=np.float32)
@@ -292,35 +382,39 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     weights = init_weights(problem.d, hidden, problem.n_classes, seed)
     rng = np.random.default_rng(seed)
     scratch = _scratch(*weights)
-    runner = (_Sgd(X, labels, weights, step, lam, scratch) if method == "sgd" else
-              _LowPrecision(X, labels, weights, method, bits, step, lam, mu, seed, scratch))
-    runner.run(np.zeros(0, dtype=np.int64))  # compile before timing
+    runner = _runner(X, labels, weights, method, bits, lam, mu, seed, scratch, grad_format,
+                     loss_scaling)
+    runner.run(np.zeros(0, dtype=np.int64), step)  # compile before timing
     saturations = []
 
     def run_epoch():
-        saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64)))
+        alpha = step * schedule.factor(len(saturations))
+        saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64), alpha))
 
     def evaluate(current):
         loss, _ = _loss_and_accuracy(current, X, labels, lam)
         _, acc = _loss_and_accuracy(current, X_val, y_val, lam)
-        return loss, acc, saturations[-1] if saturations else 0
+        return loss, acc, saturations[-1] if saturations else 0, *getattr(runner, "stats", ())
 
     settings = dict(method=method, hidden=hidden, epochs=epochs, step=step, lam=lam,
                     bits=None if method == "sgd" else bits, mu=mu if method == "halp" else None,
-                    seed=seed)
+                    seed=seed, schedule=str(schedule), grad_format=grad_format,
+                    loss_scaling=vars(loss_scaling).copy() if grad_format else None)
     record = trajectory.record(trajectory.timed_epochs(run_epoch, runner.weights, epochs),
                                evaluate, runner.weights(),
                                passes_per_epoch=1 + registry.spec(method).variance_reduced,
-                               settings=settings, columns=HISTORY_COLUMNS,
+                               settings=settings,
+                               columns=HISTORY_COLUMNS + getattr(runner, "columns", ()),
                                check=_divergence_check(method, bits, mu), callback=callback)
-    return MLPResult(history=record.history, weights=record.state, settings=settings)
+    return MLPResult(history=record.history, weights=record.state, settings=settings,
+                     steps=runner.steps_used)
 
 
 def _divergence_check(method, bits, mu):
     """The MLP's divergence rule for ``trajectory.record``: an epoch diverged when its weights or
     training loss are not finite or its loss exceeds solvers.GROWTH times the start's (the MLP's
     loss is not convex, so the variance-reduced 1.2x rule of ``solve`` does not apply)."""
-    label = "fp32" if method == "sgd" else f"{bits} bits"
+    label = "fp32" if method == "sgd" else bits if isinstance(bits, str) else f"{bits} bits"
     fix = "use a smaller step" + (f" or a larger mu (mu={mu:g} here)" if method == "halp" else "")
 
     def check(epoch, state, row, first, previous):
@@ -336,39 +430,57 @@ def _divergence_check(method, bits, mu):
     return check
 
 
-class _Sgd:
-    """State of float32 SGD training: the weights [W1, W2], updated in place."""
+def _runner(X, labels, weights, method, precision, lam, mu, seed, scratch, grad_format,
+            loss_scaling):
+    """The training state of ``method``: float32 SGD (with low-precision gradients when
+    grad_format is a format's name), or LP-SGD / HALP on b-bit integers or float-format
+    patterns (precision an int or a name)."""
+    from . import lowfloat, scaling   # noqa: PLC0415 (they import this package)
+    if method == "sgd" and grad_format is not None:
+        return scaling.SgdLowGrad(X, labels, weights, lam, scratch, grad_format, loss_scaling)
+    if method == "sgd":
+        return _Sgd(X, labels, weights, lam, scratch)
+    low = lowfloat.LowFloat if isinstance(precision, str) else _LowPrecision
+    return low(X, labels, weights, method, precision, lam, mu, seed, scratch)
 
-    def __init__(self, X, labels, weights, step, lam, scratch):
+
+class _Sgd:
+    """State of float32 SGD training: the weights [W1, W2], updated in place; ``steps_used`` the
+    step of each epoch run."""
+
+    def __init__(self, X, labels, weights, lam, scratch):
         self.X, self.labels, self.W = X, labels, weights
-        self.step, self.lam, self.scratch = step, lam, scratch
+        self.lam, self.scratch = lam, scratch
+        self.steps_used = []
 
     def weights(self):
         """Current float32 weights [W1, W2] (copies)."""
         return [W.copy() for W in self.W]
 
-    def epoch(self, idx):
-        """One epoch of T = len(idx) steps; returns 0 (nothing saturates in float32)."""
-        self.run(idx)
+    def epoch(self, idx, alpha):
+        """One epoch of T = len(idx) steps of size alpha; returns 0 (nothing saturates in
+        float32)."""
+        self.steps_used.append(alpha)
+        self.run(idx, alpha)
         return 0
 
-    def run(self, idx):
-        """The steps idx (int64) of the Numba kernel, nothing else."""
-        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, self.step, idx,
+    def run(self, idx, alpha):
+        """The steps idx (int64) of size alpha of the Numba kernel, nothing else."""
+        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
                    *self.scratch)
 
 
 class _LowPrecision:
     """State of LP-SGD / HALP training: per layer the integer offset K, center C, scale s, the
-    float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches."""
+    float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches;
+    ``steps_used`` the step of each epoch run."""
 
-    def __init__(self, X, labels, weights, method, bits, step, lam, mu, seed, scratch):
+    def __init__(self, X, labels, weights, method, bits, lam, mu, seed, scratch):
         self.X, self.labels, self.method = X, labels, method
-        self.step, self.lam, self.mu, self.scratch = step, lam, mu, scratch
+        self.lam, self.mu, self.scratch = lam, mu, scratch
+        self.steps_used = []
         self.bits = bits
-        self.top = 2 ** (bits - 1) - 1
-        dtype = fixed_point.storage_dtype(bits)
-        self.K = [np.zeros(W.shape, dtype=dtype) for W in weights]
+        self.top = bit_centering.grid_top(bits)
         self.W = [W.copy() for W in weights]
         n, H, C = X.shape[0], weights[1].shape[0] - 1, weights[1].shape[1]
         self.VG = [np.zeros(W.shape, dtype=np.float32) for W in weights]
@@ -378,20 +490,31 @@ class _LowPrecision:
         else:
             self.C = [np.zeros(W.shape, dtype=np.float32) for W in weights]
             self.scales = [SCALE_RANGE * float(np.abs(W).max()) / self.top for W in weights]
-            for K, W, s in zip(self.K, self.W, self.scales):
-                K[...] = fixed_point.quantize(W, bits, s)[0]
-                W[...] = s * K
+        self._grid(weights, seed)
         self.caches = (np.zeros((n, H + 1), np.float32), np.zeros((n, H), np.float32),
                        np.zeros((n, C), np.float32))
-        self.rounding = fixed_point.make_rounding(seed, bits, np.float32)
         self.steps = 0
+
+    def _grid(self, weights, seed):
+        """The offsets K (b-bit integers; LP-SGD: W rounded onto its grid) and the rounding."""
+        self.K = [np.zeros(W.shape, dtype=fixed_point.storage_dtype(self.bits)) for W in weights]
+        self.rounding = fixed_point.make_rounding(seed, self.bits, np.float32)
+        if self.method != "halp":
+            for K, W, s in zip(self.K, self.W, self.scales):
+                K[...] = fixed_point.quantize(W, self.bits, s)[0]
+                W[...] = s * K
+
+    def _offset(self, K):
+        """A layer's offset K in grid units (float32 or integers)."""
+        return K
 
     def weights(self):
         """Current float32 weights [W1, W2] (copies)."""
         return [W.copy() for W in self.W]
 
-    def _center(self):
-        """HALP bit centering: full gradient at the anchor, new scales, offsets 0."""
+    def _center(self, alpha):
+        """HALP bit centering for an epoch of step alpha: full gradient at the anchor, new
+        scales, offsets 0, VG = (alpha / s) G~."""
         grads, *self.caches = _full_gradient(self.C, self.X, self.labels, self.lam)
         for layer, G in enumerate(grads):
             scale = bit_centering.grid_scale(float(np.linalg.norm(G)), self.mu, self.bits)
@@ -399,25 +522,28 @@ class _LowPrecision:
                 self.scales[layer] = scale
             self.K[layer][...] = 0
             self.W[layer][...] = self.C[layer]
-            self.VG[layer][...] = (self.step / self.scales[layer]) * G
+            self.VG[layer][...] = (alpha / self.scales[layer]) * G
 
-    def epoch(self, idx):
-        """One epoch of T = len(idx) steps; returns the number of saturated updates."""
+    def epoch(self, idx, alpha):
+        """One epoch of T = len(idx) steps of size alpha; returns the number of saturated
+        updates."""
+        self.steps_used.append(alpha)
         if self.method == "halp":
-            self._center()
-        sat = self.run(idx)
+            self._center(alpha)
+        sat = self.run(idx, alpha)
         if self.method == "halp":
             for layer in range(2):
-                self.C[layer] += self.scales[layer] * self.K[layer]
+                self.C[layer] += self.scales[layer] * self._offset(self.K[layer])
                 self.W[layer][...] = self.C[layer]
                 self.K[layer][...] = 0
         return sat
 
-    def run(self, idx):
-        """The steps idx (int64) of the Numba kernel, nothing else; returns saturations."""
+    def run(self, idx, alpha):
+        """The steps idx (int64) of size alpha of the Numba kernel, nothing else; returns
+        saturations."""
         sat = _lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
                        self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
-                       self.VG[1], *self.caches, self.lam, self.step, idx, self.rounding,
+                       self.VG[1], *self.caches, self.lam, alpha, idx, self.rounding,
                        self.steps, *self.scratch)
         self.steps += idx.shape[0]
         return int(sat)

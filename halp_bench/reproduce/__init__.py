@@ -10,7 +10,10 @@ with ``Settings.seeds`` seeds (0..N-1: sampling and rounding; the data are fixed
   ``mnist``: multinomial logistic regression on MNIST (50000 x 784, 10 classes, lam 1e-3),
   ``mnist-binary``: binary logistic regression on MNIST (digits 5-9 against 0-4, lam 1e-3), both
   step 1 / L_max. Solvers: SGD and SVRG (fp64), LP-SGD and LP-SVRG at CONVEX_BITS, HALP
-  (mu="auto") at HALP_BITS. -> ``convex.csv``, ``convex_<problem>.html``.
+  (mu="auto") at HALP_BITS (fixed point), and FORMAT_SOLVERS (LP-SGD, HALP) in every float format
+  of ``registry.FORMATS`` (bf16, fp16, fp8-e4m3, fp8-e5m2), all on the problem's one 8-bit data
+  copy. -> ``convex.csv``, ``convex_<problem>.html``; per problem and format, what rounding w* to
+  the format costs (``format_floors``) -> ``formats.csv``.
 * mu sweep: 8-bit HALP with fixed mu = mu_min x 2^j (mu_min the smallest Hessian eigenvalue) and
   mu="auto" on two least-squares problems of different conditioning: epochs to f - f* <= 1e-10 and
   saturated updates. -> ``mu_sweep.csv``, ``mu_sweep.html``.
@@ -21,7 +24,8 @@ with ``Settings.seeds`` seeds (0..N-1: sampling and rounding; the data are fixed
 
 Seeds, not anecdotes: every CSV has a ``seed`` column; every figure draws the median over seeds
 with a 5-95% band (``band``), every table and verdict of the summary reads medians over seeds
-(``medians``), and one rule (``tracks``) decides every verdict.
+(``medians``), and one rule (``verdict``: tracks SVRG, stalls, or does not track) decides every
+verdict.
 
 ``--quick`` (for CI, a few minutes) uses the first QUICK_MNIST_ROWS (convex, 30 epochs) and
 QUICK_MLP_ROWS (MLP) MNIST training rows; ``Settings.tiny()`` is the test suite's size.
@@ -40,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from halp_core import datasets, registry
+from halp_core import datasets, float_formats, make_solver, registry
 from halp_core.bit_budget import smallest_curvature
 from halp_core.problems import BinaryLogistic, Multinomial
 
@@ -48,8 +52,9 @@ from .. import contenders, mlp
 from ..machine import cpu_description
 from .figures import band, convex_figure, mlp_figure, mu_sweep_figure, write_html
 
-__all__ = ["Settings", "band", "convex_figure", "main", "medians", "mlp_figure", "mu_sweep_figure",
-           "reproduce", "summary", "write_html"]
+__all__ = ["Settings", "band", "convex_figure", "format_floors", "format_table", "main", "medians",
+           "mlp_figure", "mu_sweep_figure", "reproduce", "summary", "verdict", "verdict_lines",
+           "write_html"]
 
 TOL = 1e-10
 TRACK_FACTOR = 2.0   # HALP-b "tracks SVRG": final f - f* <= TRACK_FACTOR x SVRG's, or both <= TOL
@@ -58,14 +63,26 @@ QUICK_MLP_ROWS = 10000
 CONVEX_BITS = (8, 16)
 HALP_BITS = (8, 10, 12, 16)
 MNIST_LAM = 1e-3
+FORMAT_SOLVERS = ("lp-sgd", "halp")
+"""Low-precision solvers the convex experiments also run in every float format of
+``registry.FORMATS`` (bf16, fp16, fp8-e4m3, fp8-e5m2), on the same 8-bit data as every other row."""
+STALL_FACTOR = 2.0   # a run that does not track SVRG "stalls" when f - f* fell less than this
 CONVEX_SOLVERS = (tuple((name, "fp64") for name in registry.names("full"))
                   + tuple((name, bits) for name in registry.names("low")
-                          for bits in (HALP_BITS if name == "halp" else CONVEX_BITS)))
+                          for bits in (HALP_BITS if name == "halp" else CONVEX_BITS))
+                  + tuple((name, fmt) for name in FORMAT_SOLVERS for fmt in registry.FORMATS))
 """(solver, precision) of the convex experiments: every registered solver, full precision in fp64,
-HALP at HALP_BITS bits and the other low-precision solvers at CONVEX_BITS bits."""
-MLP_METHODS = tuple((method, f"{method}-{'fp32' if registry.spec(method).family == 'full' else 8}")
-                    for method in mlp.METHODS)
-"""(method, label) of the MLP runs: float32 for full precision, 8 bits otherwise."""
+HALP at HALP_BITS bits and the other low-precision solvers at CONVEX_BITS bits (fixed point), then
+FORMAT_SOLVERS in every float format."""
+MLP_FORMATS = ()
+"""Float formats (names of ``registry.FORMATS``) of the MLP's low-precision methods, beside 8 bits:
+the place for MLP format rows once ``halp_bench.mlp`` trains in a format (``mlp.train(...,
+bits=name)``); empty until then."""
+MLP_METHODS = tuple((method, precision) for method in mlp.METHODS
+                    for precision in (("fp32",) if registry.spec(method).family == "full"
+                                      else (8, *MLP_FORMATS)))
+"""(method, precision) of the MLP runs: float32 for full precision, 8 bits (and MLP_FORMATS)
+otherwise; each run is labelled ``label(method, precision)``, e.g. "halp-8"."""
 SWEEP_FACTORS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 # (name, synthetic_least_squares keyword arguments) of the mu sweep
 SWEEP_PROBLEMS = (("lsq-kappa140", dict(lam=1e-2, seed=0, cond=1.0)),
@@ -123,6 +140,31 @@ def tracks(halp, svrg, factor=TRACK_FACTOR, floor=TOL):
     return halp <= factor * svrg or max(halp, svrg) <= floor
 
 
+VERDICTS = ("tracks SVRG", "stalls", "does NOT track SVRG")
+
+
+def verdict(subopt, stall, svrg):
+    """The verdict on one low-precision run (medians over seeds), one of VERDICTS: "tracks SVRG"
+    when ``tracks(subopt, svrg)``; otherwise "stalls" when its f - f* fell less than STALL_FACTOR
+    times over the last half of the epochs (``stall``: f - f* at the middle epoch over the last),
+    else "does NOT track SVRG" (still falling, slower than SVRG)."""
+    if tracks(subopt, svrg):
+        return VERDICTS[0]
+    return VERDICTS[1] if stall < STALL_FACTOR else VERDICTS[2]
+
+
+def title(solver, precision):
+    """Display name of a solver run from the registry's label, e.g. 'HALP-8', 'LP-SGD-bf16'."""
+    return f"{registry.spec(solver).label}-{precision}"
+
+
+RULE = (f"a low-precision run *tracks SVRG* on a problem when its median final f − f* is at most "
+        f"{TRACK_FACTOR:g}× SVRG-fp64's, or when both are at most {TOL:g}; otherwise it *stalls* "
+        f"when its median f − f* fell less than {STALL_FACTOR:g}× over the last half of the "
+        "epochs, and else it *does NOT track SVRG* (still falling, more slowly).")
+"""The verdict rule (``verdict``) in words, as the summary and docs state it."""
+
+
 # ---- problems --------------------------------------------------------------------------------
 
 def _reference_optimum(problem):
@@ -170,7 +212,7 @@ def run_convex(name, problem, step, epochs, seeds=1):
 
             def show(epoch, row, tag=tag, seed=seed):
                 if epoch % max(1, epochs // 5) == 0 or epoch == epochs:
-                    _progress(f"[{name} seed {seed}] {tag:11s} epoch {epoch:3d}/{epochs}: "
+                    _progress(f"[{name} seed {seed}] {tag:15s} epoch {epoch:3d}/{epochs}: "
                               f"f - f* = {row['subopt']:.3e}  ({row['seconds']:.2f} s)")
 
             res = contenders.run(problem, (solver, precision), step=step, epochs=epochs,
@@ -179,6 +221,26 @@ def run_convex(name, problem, step, epochs, seeds=1):
                                              precision=str(precision), label=tag, seed=seed,
                                              saturations=np.r_[0, res.saturations]))
     return pd.concat(frames, ignore_index=True)
+
+
+def format_floors(name, problem, step):
+    """What holding w* in each float format costs LP-SGD: one row per format of registry.FORMATS
+    with problem (``name``), format, mantissa_bits M, relative_precision 2^-(M+1) (half the gap
+    between neighbouring normal values, relative to their size), scale (LP-SGD's default scale s
+    of that format on ``problem``, step ``step``), rel_error ||w - w*|| / ||w*|| and
+    floor_subopt f(w) - f* of w = s k, k = w* / s rounded to the nearest value of the format
+    (coordinate-wise): about the lowest f - f* an iterate stored in that format can reach."""
+    rows = []
+    w_star = problem.w_star
+    for fmt, entry in registry.FORMATS.items():
+        scale = make_solver(problem, "lp-sgd", precision=fmt, step=step).scale
+        patterns, _ = float_formats.encode(w_star / scale, fmt)
+        w = scale * float_formats.decode(patterns, fmt)
+        rows.append(dict(problem=name, format=fmt, mantissa_bits=entry.mantissa_bits,
+                         relative_precision=2.0 ** -(entry.mantissa_bits + 1), scale=scale,
+                         rel_error=float(np.linalg.norm(w - w_star) / np.linalg.norm(w_star)),
+                         floor_subopt=float(problem.suboptimality(w))))
+    return pd.DataFrame(rows)
 
 
 def epochs_to(subopt, tol=TOL):
@@ -215,14 +277,16 @@ def run_mlp(problem, settings):
     (mlp.HISTORY_COLUMNS plus method, label, seed)."""
     frames = []
     for seed in range(settings.seeds):
-        for method, tag in MLP_METHODS:
+        for method, precision in MLP_METHODS:
+            tag = label(method, precision)
             def show(epoch, row, tag=tag, seed=seed):
                 _progress(f"[mlp seed {seed}] {tag:9s} epoch {epoch}/{settings.mlp_epochs}: "
                           f"train loss {row['train_loss']:.4f}, val accuracy "
                           f"{row['val_accuracy']:.4f}  ({row['seconds']:.1f} s)")
 
             res = mlp.train(problem, method, hidden=settings.mlp_hidden,
-                            epochs=settings.mlp_epochs, step=settings.mlp_step, bits=8,
+                            epochs=settings.mlp_epochs, step=settings.mlp_step,
+                            bits=8 if precision == "fp32" else precision,
                             mu=settings.mlp_mu, seed=seed, callback=show)
             frames.append(res.history.assign(method=method, label=tag, seed=seed))
     return pd.concat(frames, ignore_index=True)
@@ -273,14 +337,15 @@ def command(settings):
     return f"python -m halp_bench.reproduce{size}{seeds}"
 
 
-def summary(convex, sweep, mlp_frame, settings, run):
+def summary(convex, sweep, mlp_frame, settings, run, formats=None):
     """The markdown summary: tables of medians over seeds and the verdicts they support.
 
     convex, sweep, mlp_frame: the frames of run_convex (all problems), run_mu_sweep and run_mlp;
-    run: the run record (see run_record). Every number is a median over the seeds (``medians``);
-    every verdict follows one rule (``tracks``) applied to those medians, stated in the summary;
-    "fell over the last half" is f - f* at the middle epoch over f - f* at the last (about 1 for a
-    stalled solver), a median over seeds too.
+    run: the run record (see run_record); formats: the frame of format_floors (all problems), or
+    None (no floors in the float-format section). Every number is a median over the seeds
+    (``medians``); every verdict follows one rule (``verdict``) applied to those medians, stated in
+    the summary; "fell over the last half" is f - f* at the middle epoch over f - f* at the last
+    (about 1 for a stalled solver), a median over seeds too.
     """
     seeds = int(_seeded(convex)["seed"].nunique())
     lines = ["# HALP reproduction: measured results", "",
@@ -288,9 +353,12 @@ def summary(convex, sweep, mlp_frame, settings, run):
              f"on {run['machine']}. Every number below is read from the CSV files beside this "
              f"summary and is the median over {seeds} seed(s) (0..{seeds - 1}: sampling and "
              "rounding; the data are fixed); the figures draw the median with a 5–95% band.", "",
-             f"Rule for the verdicts, applied to the medians: HALP-b *tracks SVRG* on a problem "
-             f"when its median final f − f* is at most {TRACK_FACTOR:g}× SVRG-fp64's, or when both "
-             f"are at most {TOL:g}.", ""]
+             f"Rule for the verdicts, applied to the medians: {RULE}", "",
+             "Every solver of one problem reads the same 8-bit copy of its data (fixed-point and "
+             "float-format rows alike), so every row of a problem solves the same f*. Float-format "
+             f"rows ({', '.join(registry.FORMATS)}) store the iterate (LP-SGD) or the offset from "
+             "the anchor (HALP, re-centred every epoch) as that format's bit patterns, rounded "
+             "stochastically.", ""]
     finals = medians(convex_runs(convex), ["problem", "label"],
                      ("subopt", "grad_norm", "stall", "saturations", "seconds"))
     for problem in dict.fromkeys(convex["problem"]):
@@ -306,10 +374,10 @@ def summary(convex, sweep, mlp_frame, settings, run):
                          f"{row.saturations:.0f} | {seconds_text(row.seconds)} |")
         lines.append("")
         svrg = rows.loc["svrg-fp64", "subopt"]
-        for bits in sorted({int(p) for s, p in CONVEX_SOLVERS if s == "halp"}):
+        for bits in HALP_BITS:
             halp = rows.loc[f"halp-{bits}"]
-            verdict = "tracks SVRG" if tracks(halp.subopt, svrg) else "does NOT track SVRG"
-            text = (f"- **{bits} bits**: HALP-{bits} {verdict}: f − f* = {halp.subopt:.2e} (it "
+            said = verdict(halp.subopt, halp.stall, svrg)
+            text = (f"- **{bits} bits**: HALP-{bits} {said}: f − f* = {halp.subopt:.2e} (it "
                     f"fell {halp.stall:.3g}× over the last half of the epochs) against SVRG's "
                     f"{svrg:.2e}")
             lp = [t for t in ("lp-sgd", "lp-svrg") if f"{t}-{bits}" in rows.index]
@@ -319,6 +387,7 @@ def summary(convex, sweep, mlp_frame, settings, run):
                     f"({rows.loc[f'{t}-{bits}', 'stall']:.3g}×)" for t in lp)
             lines.append(text + ".")
         lines.append("")
+    lines += _format_section(convex, formats)
     table = medians(sweep, ["problem", "mu"], ("kappa", "mu_factor", "epochs_to_tol",
                                                "final_subopt", "saturations"),
                     unreached=("epochs_to_tol",))
@@ -366,6 +435,90 @@ def summary(convex, sweep, mlp_frame, settings, run):
     return "\n".join(lines)
 
 
+FORMAT_NOTE = ("*Floor*: f − f* of w* rounded to the nearest value LP-SGD's iterate can hold in "
+               "the format (its default scale), about the lowest f − f* an iterate stored in the "
+               "format can reach; HALP's iterate is a float64 anchor plus the stored offset, "
+               "re-centred every epoch, so its offset needs only relative precision and has no such "
+               "floor.")
+"""What the floor column of ``format_table`` is, in words."""
+
+
+def _format_section(convex, formats):
+    """The summary's float-format section: ``format_table`` and ``verdict_lines``."""
+    table = format_table(convex, formats)
+    if not table:
+        return []
+    return ["## Float formats: where they converge and where they stall", "",
+            "Median final f − f* over the seeds with the verdict of the rule above and, in "
+            "brackets, how far f − f* fell over the last half of the epochs; the fp64 rows hold "
+            "SGD-fp64 and SVRG-fp64 (no verdict). M: the format's stored mantissa bits. "
+            + FORMAT_NOTE, "", *table, "", *verdict_lines(convex), ""]
+
+
+def format_table(convex, formats=None):
+    """Markdown lines of the float-format table: per problem, a fp64 row (SGD-fp64 and SVRG-fp64,
+    the baselines of FORMAT_SOLVERS) and one row per float format that ran, with its relative
+    precision 2^-(M+1), its floor (``formats``: format_floors frames, or None: "—") and each of
+    FORMAT_SOLVERS' median final f − f* over seeds with its ``verdict`` and how far f − f* fell
+    over the last half ("tracks SVRG: 1.2e-24 (1e+12×)"). [] when no float-format run is in
+    ``convex`` (a convex.csv frame)."""
+    present = [fmt for fmt in registry.FORMATS
+               if any(label(s, fmt) in set(convex["label"]) for s in FORMAT_SOLVERS)]
+    if not present:
+        return []
+    finals = medians(convex_runs(convex), ["problem", "label"], ("subopt", "stall"))
+    floors = (formats.set_index(["problem", "format"])["floor_subopt"] if formats is not None
+              else pd.Series(dtype=float))
+    baselines = [registry.spec(s).baseline for s in FORMAT_SOLVERS]
+    rows = []
+    for problem in dict.fromkeys(convex["problem"]):
+        svrg = finals.loc[(problem, "svrg-fp64"), "subopt"]
+        ref = [finals.loc[(problem, label(b, "fp64"))] for b in baselines]
+        rows.append([problem, "fp64", f"2^-53 = {2.0 ** -53:.1e}", "—",
+                     *(f"{r.subopt:.2e} ({r.stall:.3g}×)" for r in ref)])
+        for fmt in present:
+            m = registry.format_spec(fmt).mantissa_bits
+            cells = [problem, fmt, f"2^-{m + 1} = {2.0 ** -(m + 1):.1e}",
+                     f"{floors[(problem, fmt)]:.1e}" if (problem, fmt) in floors.index else "—"]
+            for solver in FORMAT_SOLVERS:
+                key = (problem, label(solver, fmt))
+                row = finals.loc[key] if key in finals.index else None
+                cells.append("—" if row is None else f"{verdict(row.subopt, row.stall, svrg)}: "
+                             f"{row.subopt:.2e} ({row.stall:.3g}×)")
+            rows.append(cells)
+    return _markdown_table(["problem", "format", "relative precision 2^-(M+1)", "floor",
+                            *(registry.spec(s).label for s in FORMAT_SOLVERS)], rows)
+
+
+def _markdown_table(header, rows):
+    """Lines of a markdown table with ``header`` (list of str) and ``rows`` (lists of str)."""
+    return ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |",
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def verdict_lines(convex):
+    """One markdown line per problem of ``convex`` (a convex.csv frame, with its problem, label,
+    solver, epoch, subopt and seed columns): which low-precision runs track SVRG, stall or do not
+    track it, by ``verdict`` on the medians over seeds."""
+    finals = medians(convex_runs(convex), ["problem", "label"], ("subopt", "stall"))
+    solvers = convex.drop_duplicates("label").set_index("label")["solver"]
+    lines = []
+    for problem in dict.fromkeys(convex["problem"]):
+        rows = finals.loc[problem]
+        svrg = rows.loc["svrg-fp64", "subopt"]
+        said = {}
+        for tag, row in rows.iterrows():
+            solver = solvers[tag]
+            if registry.spec(solver).family != "low":
+                continue
+            precision = tag[len(solver) + 1:]
+            said.setdefault(verdict(row.subopt, row.stall, svrg), []).append(
+                title(solver, precision))
+        lines.append(f"- {problem}: " + "; ".join(f"{v}: {', '.join(said[v])}"
+                                                  for v in VERDICTS if v in said) + ".")
+    return lines
+
+
 # ---- command line ----------------------------------------------------------------------------
 
 def reproduce(out, settings, mnist_path=None):
@@ -374,13 +527,18 @@ def reproduce(out, settings, mnist_path=None):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lsq = datasets.synthetic_least_squares(1000, 50, lam=1e-2, noise=0.1, seed=0)
-    frames = [run_convex("lsq", lsq, 0.5 / lsq.L_max, settings.lsq_epochs, settings.seeds)]
     mnist_convex, mnist_mlp, mnist_binary = mnist_problems(settings, mnist_path)
-    for name, prob in (("mnist", mnist_convex), ("mnist-binary", mnist_binary)):
-        frames.append(run_convex(name, prob, 1.0 / prob.L_max, settings.mnist_epochs,
-                                 settings.seeds))
+    frames, floors = [], []
+    for name, prob, step, epochs in (
+            ("lsq", lsq, 0.5 / lsq.L_max, settings.lsq_epochs),
+            ("mnist", mnist_convex, 1.0 / mnist_convex.L_max, settings.mnist_epochs),
+            ("mnist-binary", mnist_binary, 1.0 / mnist_binary.L_max, settings.mnist_epochs)):
+        frames.append(run_convex(name, prob, step, epochs, settings.seeds))
+        floors.append(format_floors(name, prob, step))
     convex = pd.concat(frames, ignore_index=True)
     convex.to_csv(out / "convex.csv", index=False)
+    formats = pd.concat(floors, ignore_index=True)
+    formats.to_csv(out / "formats.csv", index=False)
     sweep = run_mu_sweep(settings.sweep_epochs, settings.seeds)
     sweep.to_csv(out / "mu_sweep.csv", index=False)
     mlp_frame = run_mlp(mnist_mlp, settings)
@@ -392,9 +550,10 @@ def reproduce(out, settings, mnist_path=None):
     run = dict(command=command(settings), wall_seconds=round(time.perf_counter() - start, 1),
                machine=cpu_description())
     (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
-    text = summary(convex, sweep, mlp_frame, settings, run)
+    text = summary(convex, sweep, mlp_frame, settings, run, formats)
     (out / "summary.md").write_text(text)
-    _progress(f"wrote {out}/summary.md, run.json, convex.csv, mu_sweep.csv, mlp.csv and the HTML "
+    _progress(f"wrote {out}/summary.md, run.json, convex.csv, formats.csv, mu_sweep.csv, mlp.csv "
+              f"and the HTML "
               f"figures in {seconds_text(run['wall_seconds'])} s")
     return text
 

@@ -9,6 +9,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from halp_core import registry
+
 LOW, HIGH = 0.05, 0.95
 """The band's quantiles over seeds."""
 
@@ -63,8 +65,7 @@ def convex_figure(frame, problem):
             stats = band(part, ["epoch"], y, floor=1e-32).sort_values("epoch")
             for c, x in enumerate((stats["epoch"], seconds.loc[stats["epoch"]].to_numpy()),
                                   start=1):
-                for trace in _band_traces(go, x, stats, tag, colors[tag],
-                                          "dot" if tag.endswith("-16") else "solid",
+                for trace in _band_traces(go, x, stats, tag, colors[tag], line_dash(tag),
                                           showlegend=(r, c) == (1, 1)):
                     fig.add_trace(trace, row=r, col=c)
     fig.update_yaxes(type="log", exponentformat="power")
@@ -73,6 +74,14 @@ def convex_figure(frame, problem):
     fig.update_layout(title=f"{problem}: suboptimality and gradient norm (median and 5–95% over "
                             f"seeds)", height=750)
     return fig
+
+
+def line_dash(tag):
+    """Line style of a convex run labelled ``tag``: "dash" for a float format (e.g. 'halp-bf16'),
+    "dot" for 16 bits, "solid" otherwise."""
+    if any(tag.endswith(f"-{fmt}") for fmt in registry.FORMATS):
+        return "dash"
+    return "dot" if tag.endswith("-16") else "solid"
 
 
 def mu_sweep_figure(sweep):

@@ -308,6 +308,18 @@ def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
         assert not out["exceptions"], (page, out["exceptions"])
 
 
+def reproduction_page(monkeypatch):
+    """The Reproduction page run by AppTest on the shipped docs/reproduction/, with a cold cache;
+    fails on an exception."""
+    monkeypatch.setenv("HALP_REPRODUCTION", str(REPRODUCTION))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page("views/reproduction.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(monkeypatch):
     """When the reproduction's MLP figure raises on a folder's data, the page warns (naming
     mlp.csv) and still draws the rest."""
@@ -317,15 +329,34 @@ def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(monkeypatch):
         raise KeyError("label")
 
     monkeypatch.setattr(reproduction.reproduce, "mlp_figure", fails)
-    monkeypatch.setenv("HALP_REPRODUCTION", str(REPRODUCTION))
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
-    at.switch_page("views/reproduction.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = reproduction_page(monkeypatch)
     assert any(w.value.startswith("mlp.csv: the figure could not be drawn from this data (KeyError")
                for w in at.warning), [w.value for w in at.warning]
     assert len(at.get("plotly_chart")) >= 3  # convex problems and the mu sweep
+
+
+def test_reproduction_page_shows_float_format_rows_beside_fixed_point(monkeypatch):
+    """On the shipped sample, the page's table of final f − f* holds the float-format rows (LP-SGD
+    and HALP in every registered format) beside the fixed-point ones, each the median over seeds
+    of the run's final f − f* (checked against halp_bench.reproduce.convex_runs), and each convex
+    figure draws them as dashed lines."""
+    from halp_core import registry
+
+    from halp_bench import reproduce
+
+    at = reproduction_page(monkeypatch)
+    table = at.dataframe[0].value.set_index("solver")
+    formats = [reproduce.label(s, f) for s in reproduce.FORMAT_SOLVERS for f in registry.FORMATS]
+    assert {"halp-8", "lp-sgd-8", *formats} <= set(table.index)
+    assert table.loc["halp-bf16", "precision"] == "bf16" and table.loc["halp-8", "precision"] == "8"
+    finals = reproduce.convex_runs(pd.read_csv(REPRODUCTION / "convex.csv")).groupby(
+        ["problem", "label"])["subopt"].median()
+    for (problem, tag), value in finals.items():
+        assert table.loc[tag, problem] == f"{value:.2e}", (problem, tag)
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    lsq = next(s for s in specs if s["layout"]["title"]["text"].startswith("lsq:"))
+    dashes = {t["name"]: t["line"]["dash"] for t in lsq["data"] if t.get("name")}
+    assert all(dashes[tag] == "dash" for tag in formats) and dashes["halp-8"] == "solid"
 
 
 def test_sidebar_lists_at_most_200_problems(tmp_path, monkeypatch):

@@ -6,9 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import reference as ref
+import tiny_problems
 
 from halp_bench import mlp
-from halp_core import datasets, fixed_point
+from halp_core import datasets, fixed_point, schedules
 from halp_core.problems import Multinomial
 
 D, H, C = 12, 7, 4
@@ -205,3 +206,64 @@ def test_needs_a_validation_split():
     prob = Multinomial(rng.random((20, 3)), rng.integers(0, 2, 20), 0.1)
     with pytest.raises(ValueError, match="validation split"):
         mlp.train(prob, "sgd")
+
+
+# ---- learning-rate schedules (halp_core.schedules) ------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_problems.mlp_problem()
+
+
+def _tiny_run(problem, method, **kw):
+    return mlp.train(problem, method, **(dict(hidden=5, epochs=3, step=0.1, mu=1.0) | kw))
+
+
+def _same_run(a, b):
+    """Bit-for-bit the same trajectory and final weights (training time aside)."""
+    return (a.history.drop(columns="seconds").equals(b.history.drop(columns="seconds"))
+            and all(np.array_equal(u, v) for u, v in zip(a.weights, b.weights)))
+
+
+@pytest.mark.parametrize("method", mlp.METHODS)
+def test_constant_schedule_is_no_schedule(tiny, method):
+    plain = _tiny_run(tiny, method)
+    for schedule in ("constant", {"name": "step", "every": 1, "gamma": 1.0}):
+        assert _same_run(plain, _tiny_run(tiny, method, schedule=schedule))
+    assert plain.steps == [0.1] * 3
+    assert plain.settings["schedule"] == plain.history.attrs["schedule"] == "constant"
+
+
+@pytest.mark.parametrize("method", mlp.METHODS)
+def test_a_schedule_sets_each_epochs_step(tiny, method):
+    spec = {"name": "step", "every": 1, "gamma": 0.5}
+    run = _tiny_run(tiny, method, schedule=spec)
+    plain = _tiny_run(tiny, method)
+    assert run.steps == [0.1 * f for f in schedules.factors(spec, 3)] == [0.1, 0.05, 0.025]
+    assert run.settings["schedule"] == "step(every=1, gamma=0.5)"
+    # epoch 0 has factor 1: the same first epoch as without a schedule, then the paths part
+    columns = ["train_loss", "val_accuracy", "saturations"]
+    assert run.history.loc[:1, columns].equals(plain.history.loc[:1, columns])
+    assert run.history.train_loss.iloc[2] != plain.history.train_loss.iloc[2]
+    assert not any(np.array_equal(u, v) for u, v in zip(run.weights, plain.weights))
+
+
+@pytest.mark.parametrize("method", mlp.METHODS)
+def test_the_kernels_take_the_scaled_step(tiny, method):
+    """A one-epoch run whose schedule starts at low = 1/4 is the run with a quarter of the step,
+    bit for bit (HALP's (alpha / s) G~ term included)."""
+    spec = {"name": "triangular", "period": 2, "low": 0.25}
+    scheduled = _tiny_run(tiny, method, epochs=1, step=0.1, schedule=spec)
+    quarter = _tiny_run(tiny, method, epochs=1, step=0.1 * 0.25)
+    assert scheduled.steps == quarter.steps == [0.1 * 0.25]
+    assert _same_run(scheduled, quarter)
+
+
+@pytest.mark.parametrize("schedule, error, match", [
+    ("warmup", ValueError, "unknown schedule 'warmup'; known: constant"),
+    ({"name": "cosine", "floor": 2.0}, ValueError, "floor must be in"),
+    (0.5, TypeError, "schedule must be None, a name"),
+])
+def test_bad_schedule(tiny, schedule, error, match):
+    with pytest.raises(error, match=match):
+        mlp.train(tiny, "sgd", hidden=5, epochs=2, schedule=schedule)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_problems
 
 from halp_bench import mlp, peers
 from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, solve
@@ -225,7 +226,7 @@ PROBLEM_CASES = [
     ("data-bits-1", _ls_problem(data_bits=1), ValueError, "bits must be between 2 and 16"),
     ("data-bits-17", _ls_problem(data_bits=17), ValueError, "bits must be between 2 and 16"),
     ("data-bits-float", _ls_problem(data_bits=8.0), TypeError, "bits must be an int"),
-    ("data-bits-str", _ls_problem(data_bits="8"), TypeError, "bits must be an int"),
+    ("data-bits-str", _ls_problem(data_bits="8"), ValueError, "a float format .*got '8'"),
     ("data-bits-bool", _ls_problem(data_bits=True), TypeError, "bits must be an int"),
     ("name-int", _ls_problem(name=5), TypeError, "name must be a str"),
     ("logistic-01", lambda: BinaryLogistic(np.eye(3), [0.0, 1.0, 1.0], 0.1), ValueError,
@@ -396,10 +397,7 @@ PEER_CASES = [
 @pytest.fixture(scope="module")
 def tiny_digits():
     """A small multinomial problem with a validation split, for mlp.train."""
-    rng = np.random.default_rng(0)
-    prob = Multinomial(rng.random((30, 4)), rng.integers(0, 3, 30), 0.1, n_classes=3)
-    prob.X_val, prob.y_val = rng.random((10, 4)), rng.integers(0, 3, 10)
-    return prob
+    return tiny_problems.mlp_problem()
 
 
 def _train(problem=None, **kw):
@@ -408,13 +406,7 @@ def _train(problem=None, **kw):
 
 
 def _with_split(X_val=None, y_val=None):
-    def build():
-        rng = np.random.default_rng(0)
-        prob = Multinomial(rng.random((30, 4)), rng.integers(0, 3, 30), 0.1, n_classes=3)
-        prob.X_val = rng.random((10, 4)) if X_val is None else X_val
-        prob.y_val = rng.integers(0, 3, 10) if y_val is None else y_val
-        return prob
-    return build
+    return lambda: tiny_problems.mlp_problem(X_val, y_val)
 
 
 MLP_CASES = [
