@@ -66,12 +66,9 @@ def kernels():
 # The solvers of commits before halp_core.registry (and the first values of every solver parameter).
 FULL_SOLVERS = ("sgd", "svrg")
 LOW_SOLVERS = ("lp-sgd", "lp-svrg", "halp")
-# The float formats of the low-precision solvers (halp_core.registry.FORMATS, whose names these
-# are; commits before them skip every benchmark that takes one).
-FORMATS = ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2")
-# Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point, then
-# the float formats' names (appended: the old values keep their positions).
-PRECISIONS = ("fp64", "fp32", 16, 8, 4) + FORMATS
+# The float formats halp_core.registry declared when they came (and the first format values of
+# every precision parameter; commits before them skip every benchmark that takes one).
+BUILTIN_FORMATS = ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2")
 FLOAT_PRECISIONS = ("fp64", "fp32")
 BITS = (16, 8, 4)
 
@@ -79,6 +76,20 @@ BITS = (16, 8, 4)
 def registry():
     """``halp_core.registry`` of the measured commit, or None on commits before it."""
     return safe_import("halp_core.registry")
+
+
+def registered_formats():
+    """The float formats of the measured commit's registry (names, registration order); () on
+    commits before them."""
+    return tuple(getattr(registry(), "FORMATS", None) or ())
+
+
+# Format parameter values: BUILTIN_FORMATS, then every other format of the measured commit's
+# registry in registration order (appended, so existing values keep their names and positions).
+FORMATS = BUILTIN_FORMATS + tuple(f for f in registered_formats() if f not in BUILTIN_FORMATS)
+# Mixed on purpose (the dashboard relies on it): strings for float, int bits for fixed point, then
+# the float formats' names (appended: the old values keep their positions).
+PRECISIONS = ("fp64", "fp32", 16, 8, 4) + FORMATS
 
 
 def registered_solvers():
@@ -121,12 +132,6 @@ def memory_solver(precision):
     """The solver measured at a precision when only the precision is a parameter: SVRG in
     floating point, HALP in fixed point and in a float format (the paper's comparison)."""
     return "svrg" if precision in FLOAT_PRECISIONS else "halp"
-
-
-def registered_formats():
-    """The float formats of the measured commit's registry (names, registration order); () on
-    commits before them."""
-    return tuple(getattr(registry(), "FORMATS", None) or ())
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ def test_benchmark_parameter_values_are_registered():
     assert set(common.PRECISIONS) <= precisions and set(common.BITS) <= set(registry.BITS)
     assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
     assert common.FORMATS == tuple(registry.FORMATS) == common.registered_formats()
+    assert common.BUILTIN_FORMATS == common.FORMATS[:len(common.BUILTIN_FORMATS)]
     methods, bits, baselines, _ = bench_speedup.Speedup.params
     for method in methods:
         assert set(baselines) <= set(registry.precisions(registry.spec(method).baseline))
@@ -84,6 +85,26 @@ def test_a_registered_solver_is_solved_listed_and_benchmarked(toy, monkeypatch):
         assert bench.solver.name == "toy-gd" and bench.solver.epochs_done >= 1
     with pytest.raises(NotImplementedError):
         bench.setup(None, "toy-gd", 8, 1)
+
+
+def test_a_registered_format_is_benchmarked():
+    """A float format registered after the built-in ones is appended to the benchmarks' precision
+    values (old values keep their positions) and its pairs are defined ones."""
+    entry = registry.FormatSpec("fp8-e3m4", "FP8 E3M4", 3, 4, 3, 0x6F, 0x70, 0x78, "float8_e3m4")
+    registry.register_format(entry)
+    try:
+        for module in (common, bench_epoch, bench_speedup):
+            importlib.reload(module)
+        assert common.FORMATS == common.BUILTIN_FORMATS + ("fp8-e3m4",)
+        assert bench_epoch.EpochTime.params[1] == ["fp64", "fp32", 16, 8, 4, *common.FORMATS]
+        assert bench_speedup.Speedup.params[1] == [4, 8, 16, *common.FORMATS]
+        common.check_combo("halp", "fp8-e3m4")                  # defined: no NotImplementedError
+        assert common.epoch_data_bits("fp8-e3m4") == "fp8-e3m4"  # its problems carry its data
+    finally:
+        del registry.FORMATS["fp8-e3m4"]
+        for module in (common, bench_epoch, bench_speedup):
+            importlib.reload(module)
+    assert common.FORMATS == common.BUILTIN_FORMATS
 
 
 def test_unregister_restores_the_list(toy):
