@@ -8,6 +8,7 @@ from halp_core import registry
 from dashboard import benchmarks, ui
 from dashboard.data import speedups as data
 from dashboard.figures import speedups as figures
+from dashboard.results import precision_label
 
 res, stamp = ui.load()
 frame = res.frame
@@ -39,4 +40,4 @@ ui.plot(figures.speedup_by_bits_figure(table), key="by_bits")
 ui.plot(figures.speedup_by_size_figure(table), key="by_size")
 
 st.subheader("Values")
-st.dataframe(table, hide_index=True)
+st.dataframe(table.assign(bits=table["bits"].map(precision_label)), hide_index=True)  # '8-bit', 'bf16': one type

@@ -5,6 +5,7 @@ import time
 
 import pytest
 import streamlit as st
+from streamlit import dataframe_util
 from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, ROOT, array, chart, charts,
                                copy_fixtures_with_formats, copy_fixtures_without, fixture_commits,
                                synthetic_results, titles, trace_names)
@@ -162,6 +163,7 @@ def test_float_formats_show_beside_the_bit_widths_on_every_page(monkeypatch, tmp
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(copy_fixtures_with_formats(tmp_path / "r")))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
+    fixed = arrow_fixes(monkeypatch)
     at = no_exception(run_page("views/speedups.py"))
     by_bits = chart(at, "Speedup vs bit width")
     order = ["4-bit", "8-bit", "16-bit", "bf16", "fp8-e4m3"]
@@ -179,6 +181,21 @@ def test_float_formats_show_beside_the_bit_widths_on_every_page(monkeypatch, tmp
                                                               "svrg fp64"]
     for page in PAGES:
         no_exception(run_page(page))
+    assert not fixed, f"tables Streamlit had to convert for Arrow (a column mixing ints and names): {fixed}"
+
+
+def arrow_fixes(monkeypatch):
+    """A list that collects the columns of every table Streamlit could not hand to Arrow as it was
+    (it logs a traceback and converts the mixed columns to text: what a column holding both 8 and
+    'bf16' does)."""
+    fixed, original = [], dataframe_util.fix_arrow_incompatible_column_types
+
+    def spy(df, *args, **kwargs):
+        fixed.append(list(df.columns))
+        return original(df, *args, **kwargs)
+
+    monkeypatch.setattr(dataframe_util, "fix_arrow_incompatible_column_types", spy)
+    return fixed
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -188,8 +205,10 @@ def test_page_renders_the_shipped_results(monkeypatch, page):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(ROOT / "results"))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
+    fixed = arrow_fixes(monkeypatch)
     at = no_exception(run_page(page))
     assert len(charts(at)) >= 1
+    assert not fixed, f"tables Streamlit had to convert for Arrow: {fixed}"
 
 
 def test_shipped_speedups_show_every_measured_precision_in_order(monkeypatch):
