@@ -368,6 +368,48 @@ def _lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx,
 
 # ---- low precision in a float format: LP-SGD, LP-SVRG, HALP with bf16 / fp16 / fp8 iterates ----
 
+@njit(cache=True, inline="always")
+def _step_scalars(alpha, lam, x_scale, s):
+    """(float32 shrink alpha lam, the dot's scale s_x s, the data term's factor alpha s_x / s)
+    of a float-format epoch."""
+    return np.float32(alpha * lam), x_scale * s, alpha * x_scale / s
+
+
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _decode_row(X, i, x_format, out):
+    """out (d,) float32 = row i of the data X (fixed-point ints, or float-format patterns of
+    x_format, decoded)."""
+    for j in range(out.shape[0]):
+        out[j] = data_value(X[i, j], x_format)
+
+
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _decode_dot(k, k_format, x, kd):
+    """kd (d,) float32 = the float-format iterate row k decoded; returns x . kd (float32)."""
+    dot = np.float32(0)
+    for j in range(k.shape[0]):
+        kj = decode(k[j], k_format)
+        kd[j] = kj
+        dot += x[j] * kj
+    return dot
+
+
+@njit(cache=True, fastmath=FAST, nogil=True)
+def _round_row(k, k_format, kd, x, vg, shrink, coef, key):
+    """One float-format step of an iterate row, in grid units:
+    k_j <- SR(kd_j - (shrink kd_j + coef x_j + vg_j)) with the coordinate's random bits
+    _lane_hash(key, j) (float_formats._encode_stochastic: unbiased, saturating). kd, x, vg (d,)
+    float32; shrink, coef float32. Returns the number of saturated coordinates."""
+    sat = np.float32(0)   # counted in float32, as in _lp_epoch_linear
+    for j in range(k.shape[0]):
+        kj = kd[j]
+        q, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + vg[j]),
+                                       lane_hash(key, j), k_format)
+        k[j] = q
+        sat += np.float32(1) if clamped else np.float32(0)
+    return np.int64(sat)
+
+
 @njit(cache=True, fastmath=FAST, nogil=True)
 def _lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, alpha, idx, kind,
                       key, step0):
@@ -378,44 +420,28 @@ def _lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, a
     Per step i, as _lp_epoch_linear in grid units: c = l'(a_i + s_x s (x_i . k)) - r_i, then
     k <- SR(k - (a lam k + (a c s_x / s) xq_i + vg)), SR the format's stochastic rounding
     (float_formats._encode_stochastic: unbiased, saturating at the largest finite value) with
-    the coordinate's 32 random bits _lane_hash(_step_key(key, step0 + t), j). The target is
-    formed in float32 (relative error 2^-24, far below the format's 2^-(M+1)).
+    the coordinate's 32 random bits _lane_hash(_step_key(key, step0 + t), j) (_round_row). The
+    target is formed in float32 (relative error 2^-24, far below the format's 2^-(M+1)).
 
     Xd (n, d): fixed-point int8/int16 data or float-format patterns (x_format) with scale x_scale;
     y, a, r (n,) float64; vg (d,) float32 (a / s) v; idx (T,) int64; key: the seed key.
     Returns the number of saturated coordinate updates.
     """
-    F = np.float32
     d = k.shape[0]
     x = np.empty(d, dtype=np.float32)    # the sampled row, decoded
     kd = np.empty(d, dtype=np.float32)   # the iterate, decoded once per step
-    shrink = F(alpha * lam)
-    dot_scale = x_scale * s
-    grid_coef = alpha * x_scale / s
+    shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
             prefetch_row(Xd, idx[t + 1])
-        dot = F(0)
-        for j in range(d):
-            xj = data_value(Xd[i, j], x_format)
-            kj = decode(k[j], k_format)
-            x[j] = xj
-            kd[j] = kj
-            dot += xj * kj
+        _decode_row(Xd, i, x_format, x)
+        dot = _decode_dot(k, k_format, x, kd)
         c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
-        coef = F(grid_coef * c)
-        key_t = step_key(key, step0 + t)
-        sat = F(0)   # counted in F, as in _lp_epoch_linear
-        for j in range(d):
-            kj = kd[j]
-            p, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + vg[j]),
-                                           lane_hash(key_t, j), k_format)
-            k[j] = p
-            sat += F(1) if clamped else F(0)
-        saturated += np.int64(sat)
+        saturated += _round_row(k, k_format, kd, x, vg, shrink, np.float32(grid_coef * c),
+                                step_key(key, step0 + t))
     return saturated
 
 
@@ -427,41 +453,25 @@ def _lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R,
     _lpf_epoch_linear with coefficient p_c - R[i, c] and the random bits of its own key
     _step_key(key, (step0 + t) C + c). labels (n,) int64; A, R (n, C) float64; VG (d, C)
     float32. Returns the number of saturated coordinate updates."""
-    F = np.float32
     C, d = KT.shape
     x = np.empty(d, dtype=np.float32)
     KD = np.empty((C, d), dtype=np.float32)
     VGT = np.ascontiguousarray(VG.T)
     scores = np.empty(C, dtype=np.float64)
     p = np.empty(C, dtype=np.float64)
-    shrink = F(alpha * lam)
-    dot_scale = x_scale * s
-    grid_coef = alpha * x_scale / s
+    shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
     T = idx.shape[0]
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
             prefetch_row(Xd, idx[t + 1])
-        for j in range(d):
-            x[j] = data_value(Xd[i, j], x_format)
+        _decode_row(Xd, i, x_format, x)
         for c in range(C):
-            dot = F(0)
-            for j in range(d):
-                kj = decode(KT[c, j], k_format)
-                KD[c, j] = kj
-                dot += x[j] * kj
-            scores[c] = A[i, c] + dot_scale * np.float64(dot)
+            scores[c] = A[i, c] + dot_scale * np.float64(_decode_dot(KT[c], k_format, x, KD[c]))
         softmax_minus_onehot(scores, labels[i], p)
         for c in range(C):
-            coef = F(grid_coef * (p[c] - R[i, c]))
-            key_tc = step_key(key, (step0 + t) * C + c)
-            sat = F(0)
-            for j in range(d):
-                kj = KD[c, j]
-                q, clamped = encode_stochastic(kj - (shrink * kj + coef * x[j] + VGT[c, j]),
-                                               lane_hash(key_tc, j), k_format)
-                KT[c, j] = q
-                sat += F(1) if clamped else F(0)
-            saturated += np.int64(sat)
+            saturated += _round_row(KT[c], k_format, KD[c], x, VGT[c], shrink,
+                                    np.float32(grid_coef * (p[c] - R[i, c])),
+                                    step_key(key, (step0 + t) * C + c))
     return saturated

@@ -251,11 +251,9 @@ def _encode_nearest_impl(v, fmt):
     if not _top_half(fmt):
         return lambda v, fmt: _encode_nearest_general(v, fmt)
 
-    def top_half(v, fmt):
-        bits = np.float32(v).view(np.uint32)
-        half = u32.add(0x7FFF, u32.and_(u32.shr(bits, 16), 1))
-        q = u32.shr(u32.add(bits, half), 16)
-        return _top_half_finish(q, u32.and_(bits, _MAG), fmt)
+    def top_half(v, fmt):   # stochastic rounding with 0x7FFF + lsb as the added 16 bits
+        half = u32.add(0x7FFF, u32.and_(u32.shr(np.float32(v).view(np.uint32), 16), 1))
+        return _encode_stochastic(v, u32.shl(half, 16), fmt)
     return top_half
 
 

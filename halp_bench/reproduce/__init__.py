@@ -74,10 +74,9 @@ CONVEX_SOLVERS = (tuple((name, "fp64") for name in registry.names("full"))
 """(solver, precision) of the convex experiments: every registered solver, full precision in fp64,
 HALP at HALP_BITS bits and the other low-precision solvers at CONVEX_BITS bits (fixed point), then
 FORMAT_SOLVERS in every float format."""
-MLP_FORMATS = ()
-"""Float formats (names of ``registry.FORMATS``) of the MLP's low-precision methods, beside 8 bits:
-the place for MLP format rows once ``halp_bench.mlp`` trains in a format (``mlp.train(...,
-bits=name)``); empty until then."""
+MLP_FORMATS = tuple(registry.FORMATS)
+"""Float formats (names of ``registry.FORMATS``) of the MLP's low-precision methods (weights or
+HALP offsets stored in the format, ``mlp.train(..., precision=name)``), beside 8 bits."""
 MLP_METHODS = tuple((method, precision) for method in mlp.METHODS
                     for precision in (("fp32",) if registry.spec(method).family == "full"
                                       else (8, *MLP_FORMATS)))

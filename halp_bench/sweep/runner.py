@@ -62,7 +62,7 @@ def execute(run):
     mu = run.mu
     if mu not in ("", "auto"):
         mu = float(mu) * (lowest if run.mu_unit == "mu_min" else 1.0)
-    precision = run.precision if run.precision.startswith("fp") else int(run.precision)
+    precision = int(run.precision) if run.precision.isdigit() else run.precision  # bits or a name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = solve(prob, run.solver, precision=precision, step=run.step_factor / prob.L_max,

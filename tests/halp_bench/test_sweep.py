@@ -215,3 +215,15 @@ def test_mu_in_units_of_mu_min_is_stored_as_the_absolute_value():
     frame = runner.execute(run)
     mu_min = frame["L_max"].iloc[0] / frame["kappa"].iloc[0]
     assert float(frame["mu"].iloc[0]) == pytest.approx(2 * mu_min, rel=1e-12)
+
+
+def test_a_sweep_runs_float_formats_beside_bit_widths():
+    """precision = [8, "bf16", "fp8-e4m3"]: each run solves with that precision (the text "bf16"
+    is a format, "8" a bit width) and stores it as given."""
+    grid = parse(BASE.replace("precision = 8", 'precision = [8, "bf16", "fp8-e4m3"]'),
+                 "spec.toml")
+    assert [r.precision for r in grid.runs] == ["8", "bf16", "fp8-e4m3"]
+    for run in grid.runs:
+        frame = runner.execute(run)
+        assert set(frame["precision"]) == {run.precision} and (frame["diverged_epoch"] == -1).all()
+        assert frame["subopt"].iloc[-1] < frame["subopt"].iloc[0]
