@@ -35,6 +35,7 @@ products of data and iterate stay far below float32's range. Values up to the la
 are headroom; below top the relative precision is 2^-(M+1) down to 2^(1-B), then subnormal.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -107,12 +108,14 @@ def storage_dtype(name):
     return np.dtype(np.uint16 if 1 + entry.exponent_bits + entry.mantissa_bits == 16 else np.uint8)
 
 
+@functools.lru_cache(maxsize=None)   # formats are registered once and never change
 def max_finite(name):
     """The largest finite value of the format (float)."""
     return float(decode(np.array([registry.format_spec(name).max_pattern],
                                  dtype=storage_dtype(name)), name)[0])
 
 
+@functools.lru_cache(maxsize=None)
 def top(name):
     """The grid top of the format (see the module docstring): a power of two (float)."""
     largest = max_finite(name)
@@ -129,7 +132,6 @@ def data_scale(peak, name):
 
 # ---- Numba kernels -----------------------------------------------------------------------------
 
-_SIGN = np.uint32(0x80000000)
 _MAG = np.uint32(0x7FFFFFFF)
 _EXP32 = np.uint32(0x7F800000)
 _UNIT24 = np.float32(1.0 / (1 << 24))
