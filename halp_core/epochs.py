@@ -199,6 +199,19 @@ def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, bloc
     _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)
 
 
+@njit(cache=True, inline="always")
+def _prefetch_step(i, X, u, v, w):
+    """Prefetch what the step on sample i reads at random: row i of the data X and of the
+    per-sample arrays u, v, w (labels, cached anchor values; 1-D or 2-D, C-contiguous). Issued
+    one step ahead: the scalar loads of u, v, w sit on the step's critical path (the loss
+    derivative), and arrays of n float64 values outgrow L2: left to stall, they took about a
+    fifth of a HALP-8 epoch at 400 MiB (docs/performance.md, "What changed")."""
+    prefetch_row(X, i)
+    prefetch_row(u, i)
+    prefetch_row(v, i)
+    prefetch_row(w, i)
+
+
 # ---- full precision: SGD and SVRG ---------------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST, nogil=True)
@@ -214,7 +227,7 @@ def _fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(X, idx[t + 1])
+            _prefetch_step(idx[t + 1], X, y, r, r)
         c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
         coef = F(alpha * c)
         for j in range(w.shape[0]):
@@ -239,7 +252,7 @@ def _fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(X, idx[t + 1])
+            _prefetch_step(idx[t + 1], X, labels, R, R)
         scores[:] = 0
         for j in range(d):
             x = X[i, j]
@@ -288,7 +301,7 @@ def _lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, roun
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(Xq, idx[t + 1])
+            _prefetch_step(idx[t + 1], Xq, y, a, r)
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
         key_t = step_key(key, step0 + t)
         sat_t = lane_step(Xq[i], k, vghi, vglo, vgd_max, grid_coef * c, shrink, key_t, lo_q, hi_q)
@@ -342,7 +355,7 @@ def _lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx,
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(Xq, idx[t + 1])
+            _prefetch_step(idx[t + 1], Xq, labels, A, R)
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(vector_dot(Xq[i], KT[c]))
         softmax_minus_onehot(scores, labels[i], p)
@@ -436,7 +449,7 @@ def _lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, a
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(Xd, idx[t + 1])
+            _prefetch_step(idx[t + 1], Xd, y, a, r)
         _decode_row(Xd, i, x_format, x)
         dot = _decode_dot(k, k_format, x, kd)
         c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
@@ -465,7 +478,7 @@ def _lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R,
     for t in range(T):
         i = idx[t]
         if t + 1 < T:
-            prefetch_row(Xd, idx[t + 1])
+            _prefetch_step(idx[t + 1], Xd, labels, A, R)
         _decode_row(Xd, i, x_format, x)
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(_decode_dot(KT[c], k_format, x, KD[c]))

@@ -134,11 +134,12 @@ def _axpy(alpha, x, y):
 
 @intrinsic
 def _prefetch_row(typingctx, X, i):
-    """Hint the CPU to start loading row ``i`` of the C-contiguous 2-D array ``X`` into cache
-    (one ``llvm.prefetch`` per 64-byte line; no effect on any value). The epoch kernels call it
-    for the next sampled row, whose loads otherwise stall on DRAM latency (random rows of a matrix
-    larger than the cache)."""
-    if not (isinstance(X, types.Array) and X.ndim == 2 and X.layout == "C"
+    """Hint the CPU to start loading row ``i`` of the C-contiguous 1-D or 2-D array ``X`` into
+    cache (one ``llvm.prefetch`` per 64-byte line of the row, or of element i of a 1-D array; no
+    effect on any value). The epoch kernels call it for everything the next sampled step reads
+    (its data row, label and cached anchor values), whose loads otherwise stall on DRAM or L3
+    latency (random rows of arrays larger than the cache)."""
+    if not (isinstance(X, types.Array) and X.ndim in (1, 2) and X.layout == "C"
             and isinstance(i, types.Integer)):
         return None
 

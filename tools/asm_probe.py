@@ -34,6 +34,8 @@ def stats(asm):
         "dword_multiplies": len(re.findall(r"\bvpmulld\b", asm)),
         "qword_multiplies": len(re.findall(r"\bvpmullq\b", asm)),
         "vector_loops": [len(body) for _, body in vector_loops(asm)],
+        # epoch kernels prefetch the next step's data row (a loop) and its per-sample values
+        "prefetches": len(re.findall(r"\bprefetch\w*\b", asm)),
     }
 
 

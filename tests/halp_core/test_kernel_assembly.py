@@ -68,6 +68,14 @@ def test_low_precision_step_runs_in_integer_lanes(assembly):
             assert stats["dword_shifts"] > 0, name
 
 
+def test_epoch_kernels_prefetch_the_next_step(assembly):
+    """Every epoch kernel prefetches what the next sampled step reads at random: its data row (one
+    prefetch in a loop over the row's lines) and three per-sample values (label, cached anchor
+    values), all issued one step ahead (epochs._prefetch_step)."""
+    for name, stats in _select(assembly, "_epoch_").items():
+        assert stats["prefetches"] >= 4, name
+
+
 def test_every_kernel_has_a_vectorized_loop(assembly):
     """Each kernel's hot loop is a single-block loop on ymm/zmm registers, not a scalar loop that
     merely touches a vector register somewhere (docs/performance.md counts their instructions)."""
