@@ -30,10 +30,10 @@ ever overflows, so clamping after the shift is exact and the saturation count is
 Random bits: coordinate j of a step with key K takes slot j % P of _lane_hash(K, j // P)
 (fixed_point._lane_hash; P = 4 bytes in 16-bit lanes, 2 half-words in 32-bit lanes), low F bits.
 ``_step_lanes`` does LANES coordinates per block in LLVM vector IR (sign-extending loads, lane
-multiplies, the hash in 32-bit lanes, a compare-and-select clamp and a truncating store), which
-Numba's own loops cannot express (it widens int8/int16 arithmetic to int64); ``_step_tail`` does
-the remaining d % LANES coordinates with the same integer arithmetic, so the result does not
-depend on where the blocks end.
+multiplies, the hash in 32-bit lanes, a min/max clamp whose moved lanes a scalar popcount counts,
+and a truncating store), which Numba's own loops cannot express (it widens int8/int16 arithmetic
+to int64); ``_step_tail`` does the remaining d % LANES coordinates with the same integer
+arithmetic, so the result does not depend on where the blocks end.
 """
 
 import numpy as np
@@ -45,7 +45,7 @@ from numba.extending import intrinsic, overload
 
 from .fixed_point import _lane_hash, _lane_uniform
 
-LANES = 64                     # coordinates per vector block
+LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
 _GOLDEN = 0x9E3779B9
 _C1, _C2 = 0x7FEB352D, 0x846CA68B     # fixed_point._hash32 (lowbias32)
 # counters of the per-step scalar dithers: far above any coordinate counter (j // 2 < 2**30)
@@ -139,7 +139,13 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         lo_v, hi_v = splat(scalar(10, lane), vl), splat(scalar(11, lane), vl)
         iota = ir.Constant(h32, list(range(h32.count)))
         k_ptr, k_align = pointer(0)
-        acc = cgutils.alloca_once_value(builder, const(vl, 0))
+        i64 = ir.IntType(64)
+        popcount = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64]), "llvm.ctpop.i64")
+        acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+        smax, smin = (cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vl, [vl, vl]), f"llvm.{op}.v{LANES}i{width.bits}")
+            for op in ("smax", "smin"))
         with cgutils.for_range(builder, n_blocks) as loop:
             b = loop.index
             k_l, x_l, vg_hi, vg_lo = load(0, b), load(1, b), load(2, b), load(3, b)
@@ -168,19 +174,16 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
             move = builder.add(product, builder.sub(vg_hi, carry))
             total = builder.sub(builder.add(builder.mul(k_l, mult_v), rnd), move)
             q = builder.ashr(total, const(vl, width.frac))
-            over, under = builder.icmp_signed(">", q, hi_v), builder.icmp_signed("<", q, lo_v)
-            builder.store(builder.sub(builder.load(acc), builder.sext(builder.or_(over, under), vl)),
-                          acc)
-            clamped = builder.select(over, hi_v, builder.select(under, lo_v, q))
+            clamped = builder.call(smin, [builder.call(smax, [q, lo_v]), hi_v])
+            # the block's saturated lanes (q moved by the clamp) as a 64-bit mask, counted by a
+            # scalar popcount (integer pipes, off the vector ones)
+            moved = builder.icmp_signed("!=", clamped, q)
+            mask = builder.bitcast(moved, ir.IntType(LANES))
+            mask = mask if LANES == 64 else builder.zext(mask, i64)
+            builder.store(builder.add(builder.load(acc), builder.call(popcount, [mask])), acc)
             k_vty = k_ptr.type.pointee
             builder.store(builder.trunc(clamped, k_vty), builder.gep(k_ptr, [b]), align=k_align)
-        wide = ir.VectorType(i32, LANES)
-        reduce = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(i32, [wide]), f"llvm.vector.reduce.add.v{LANES}i32")
-        counts = builder.load(acc)
-        if width.bits < 32:
-            counts = builder.sext(counts, wide)
-        return builder.sext(builder.call(reduce, [counts]), ir.IntType(64))
+        return builder.load(acc)
 
     return types.int64(k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key, lo, hi), codegen
 
