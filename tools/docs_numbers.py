@@ -517,9 +517,9 @@ def targets():
 # copy of the problem's data in that format (benchmarks/common.py, epoch_data_bits).
 FORMAT_GOALS = (("halp", "bf16", 1.5), ("lp-sgd", "bf16", 1.5), ("halp", "fp8-e4m3", 2.0),
                 ("halp", "fp8-e5m2", 2.0), ("lp-sgd", "fp8-e4m3", 2.0), ("lp-sgd", "fp8-e5m2", 2.0))
-FORMAT_COMMIT = "b8670e73"
+FORMAT_COMMIT = "518620bb"
 FORMAT_RUN = (".venv/bin/asv run --machine vm-avx512-vnni "
-              "-b '^bench_(epoch|speedup|convergence|memory)' COMMIT^!")
+              "-b '^bench_(speedup|epoch)\\.[^(]*\\(.*(bf16|fp16|fp8)' COMMIT^!")
 
 
 def format_target_rows():
