@@ -135,6 +135,7 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         n_blocks = context.cast(builder, args[4], signature.args[4], types.intp)
         mult_v, coef_v = splat(scalar(5, lane), vl), splat(scalar(6, lane), vl)
         thr_v, thr2_v = splat(scalar(7, lane), vl), splat(scalar(8, lane), vl)
+        thr2u_v = builder.xor(thr2_v, const(vl, 0x8000))
         key_v = splat(scalar(9, i32), h32)
         lo_v, hi_v = splat(scalar(10, lane), vl), splat(scalar(11, lane), vl)
         iota = ir.Constant(h32, list(range(h32.count)))
@@ -166,8 +167,9 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
                 wide = ir.VectorType(i32, LANES)
                 full = builder.mul(builder.sext(xs, wide), builder.sext(coef_v, wide))
                 high = builder.trunc(builder.ashr(full, const(wide, 16)), vl)
-                low = builder.xor(builder.mul(xs, coef_v), const(vl, 0x8000))
-                low_carry = builder.sext(builder.icmp_signed(">", low, thr2_v), vl)
+                # (low ^ 2^15) > thr2 signed  <=>  low > (thr2 ^ 2^15) unsigned: one compare
+                low = builder.mul(xs, coef_v)
+                low_carry = builder.sext(builder.icmp_unsigned(">", low, thr2u_v), vl)
                 product = builder.sub(high, low_carry)
             else:
                 product = builder.mul(x_l, coef_v)
