@@ -82,6 +82,12 @@ def next_mu(mu, g_prev, g_new, offset, saturated):
                          f"{g_new.shape} and {offset.shape}")
     if not isinstance(saturated, (bool, np.bool_)):
         raise TypeError(f"saturated must be a bool, got {saturated!r}")
+    return _next_mu(mu, g_prev, g_new, offset, saturated)
+
+
+def _next_mu(mu, g_prev, g_new, offset, saturated):
+    """:func:`next_mu` without its argument checks, for the solver's own per-epoch call (its
+    arrays are the solver's float64 state; the checks cost more than the rule on small problems)."""
     z = np.abs(offset)
     size = float(np.sqrt(np.sum(z * z))) if saturated else float(np.max(z))
     change = float(np.linalg.norm(g_new - g_prev))

@@ -413,7 +413,7 @@ class HalpSolver(LowPrecisionSolver):
             return False
         if self.auto:
             if self._offset is not None:
-                self._mu = bit_centering.next_mu(self._mu, self._g_prev, self._g, self._offset,
+                self._mu = bit_centering._next_mu(self._mu, self._g_prev, self._g, self._offset,
                                                  self.saturations[-1] > 0)
             self._g_prev = self._g.copy()
         self.mus.append(self._mu)
