@@ -42,14 +42,18 @@ REPRODUCTION = ROOT / "docs" / "reproduction"
 MACHINE = "vm"
 COMMIT = "bb1869fc"     # the shipped asv results the docs quote (kernels, convergence, memory)
 SUITE_RUN = ".venv/bin/asv run HEAD^! -b '^(?!bench_peers)'"
-# docs/performance.md: the fixed-point solvers at PERF_COMMIT (the step's prefetches and popcount)
-# against PERF_BEFORE (main before them, the integer-lane step of f86b5711), both measured on one
-# machine on one day with PERF_RUN (float formats left out: their own run is FORMAT_RUN)
+# docs/performance.md: the solvers at PERF_COMMIT (the step's prefetches, the popcount, the unsigned
+# carry) against PERF_BEFORE (main before them, with the integer-lane step of f86b5711), both
+# measured on one machine on one day: PERF_RUN at PERF_COMMIT (every precision), the fixed-point
+# parameters alone at PERF_BEFORE
 PERF_MACHINE = "vm-avx512-vnni"
-PERF_COMMIT = "518620bb"
+PERF_COMMIT = "a149318d"
 PERF_BEFORE = "923801e3"
+# The same benchmarks on the same day at a commit between them (the fixed-point kernels but for one
+# compare): how far the interleaved ratios move from run to run on this shared VM
+PERF_REPEAT = "518620bb"
 PERF_RUN = (".venv/bin/asv run --machine vm-avx512-vnni -b "
-            "'^bench_(speedup|epoch|bandwidth|threads|kernels)\\.[^(]*\\((?!.*(bf16|fp16|fp8))' "
+            "'^bench_(speedup|epoch|bandwidth|threads|kernels)\\.[^(]*\\(' "
             f"{PERF_COMMIT}^!")
 PEERS_RUN = ("asv run --environment existing:.venv/bin/python --set-commit-hash "
              "$(git rev-parse HEAD) --bench bench_peers")
@@ -517,9 +521,8 @@ def targets():
 # copy of the problem's data in that format (benchmarks/common.py, epoch_data_bits).
 FORMAT_GOALS = (("halp", "bf16", 1.5), ("lp-sgd", "bf16", 1.5), ("halp", "fp8-e4m3", 2.0),
                 ("halp", "fp8-e5m2", 2.0), ("lp-sgd", "fp8-e4m3", 2.0), ("lp-sgd", "fp8-e5m2", 2.0))
-FORMAT_COMMIT = "518620bb"
-FORMAT_RUN = (".venv/bin/asv run --machine vm-avx512-vnni "
-              "-b '^bench_(speedup|epoch)\\.[^(]*\\(.*(bf16|fp16|fp8)' COMMIT^!")
+FORMAT_COMMIT = PERF_COMMIT
+FORMAT_RUN = PERF_RUN
 
 
 def format_target_rows():
@@ -542,7 +545,7 @@ def format_targets():
             "*At a float format both contenders read one copy of the problem's data in that "
             "format (the baseline its float32 conversion); a target is met when every size "
             "listed reaches it.*",
-            source_line(perf_file(FORMAT_COMMIT), FORMAT_RUN.replace("COMMIT", FORMAT_COMMIT))]
+            source_line(perf_file(FORMAT_COMMIT), FORMAT_RUN)]
 
 
 def epoch_times():
@@ -635,10 +638,10 @@ def peak_memory():
 # Not measured by asv: recount them when the kernels change.
 INSTRUCTIONS = {"SVRG-fp32": ((11, 64), (15, 64), (11, 64), (27, 64)),
                 "SVRG-fp64": ((11, 32), (15, 32), (11, 32), (31, 32)),
-                "HALP-8": ((15, 64), (19, 64), (19, 128), (67, 64)),
+                "HALP-8": ((15, 64), (19, 64), (19, 128), (63, 64)),
                 "HALP-16": ((15, 64), (19, 64), (15, 128), (103, 64)),
                 "SGD-fp32": (None, None, (11, 64), (27, 64)),
-                "LP-SGD-8": (None, None, (19, 128), (67, 64))}
+                "LP-SGD-8": (None, None, (19, 128), (63, 64))}
 INSTRUCTIONS_BEFORE = {"SVRG-fp32": ((11, 64), (15, 64), (11, 64), (27, 64)),
                        "SVRG-fp64": ((11, 32), (15, 32), (11, 32), (31, 32)),
                        "HALP-8": ((15, 64), (19, 64), (19, 128), (70, 64)),
@@ -749,6 +752,10 @@ def target_reasons():
         "for every solver. This VM has 2 vCPUs shared with other jobs; the threads table shows how "
         "noisy the second thread is (some solvers are slower on two threads than on one). The "
         "targets are stated for a many-core machine, where this project has not been measured.",
+        "- **Run to run** these ratios move on this shared VM: the same benchmarks at "
+        f"{PERF_REPEAT}, earlier the same day with the same kernels but for one compare, gave "
+        + "; ".join(f"{label}: " + " and ".join(f"{v:.2f}x" for v in values.values())
+                    for label, values, _ in target_values(PERF_REPEAT)) + ".",
         "", source_line(perf_file(), PERF_RUN)]
 
 
