@@ -721,8 +721,9 @@ def target_reasons():
     halp = ("halp", 8)
     return [
         f"- **HALP-8 over SVRG-fp64** ({cells('HALP-8 vs SVRG-fp64, out of cache')}) and "
-        f"**LP-SGD-8 over SGD-fp32** ({cells('LP-SGD-8 vs SGD-fp32, out of cache')}): the two "
-        "changes of this round (below) took the sampled step off its memory stalls; HALP-8's "
+        f"**LP-SGD-8 over SGD-fp32** ({cells('LP-SGD-8 vs SGD-fp32, out of cache')}): this "
+        "round's prefetches and shorter integer-lane step (below) took the sampled step off its "
+        "memory stalls and cut its instructions; HALP-8's "
         f"400 MiB epoch went from {ns_before[400][halp]:.2f} to {ns[400][halp]:.2f} ns per "
         "element.",
         f"- **HALP-8 over SVRG-fp32, out of cache** ({cells('HALP-8 vs SVRG-fp32, out of cache')}):"
