@@ -20,6 +20,7 @@ from halp_core import datasets, epochs, kernels, make_solver
 def stats(asm):
     return {
         "ymm_or_zmm": len(re.findall(r"%[yz]mm\d+", asm)),
+        "zmm": len(re.findall(r"%zmm\d+", asm)),
         "vpmaddwd": len(re.findall(r"\bvpmaddwd\b", asm)),
         "vnni": len(re.findall(r"\bvpdpbusds?\b|\bvpdpwssds?\b", asm)),
         "vcvtps2pd": len(re.findall(r"\bvcvtps2pd\b", asm)),

@@ -92,3 +92,26 @@ def test_float_format_kernels_run_in_32_bit_lanes(assembly):
             for name, stats in _select(assembly, kernel, f"k=array({width}").items():
                 assert stats["dword_multiplies"] > 0 and stats["qword_multiplies"] == 0, name
                 assert stats["vector_loops"], name
+
+
+def _target_has_avx512():
+    """Whether Numba compiles for a CPU with AVX-512: the features NUMBA_CPU_FEATURES names when it
+    is set (as CI sets it to build as an AVX2-only machine would), else the host's."""
+    import llvmlite.binding
+    import numba.core.config
+
+    features = numba.core.config.CPU_FEATURES
+    if features:
+        return "+avx512f" in features.split(",")
+    return bool(llvmlite.binding.get_host_cpu_features().get("avx512f", False))
+
+
+def test_code_uses_the_target_instruction_set(assembly):
+    """zmm registers appear in the kernels exactly when the target CPU has AVX-512: an AVX2-only
+    build (NUMBA_CPU_NAME=haswell with NUMBA_CPU_FEATURES=+avx2,...) must hold none, or it would
+    fault on an AVX2-only machine; an AVX-512 build uses them in its hot loops."""
+    zmm = {name: stats["zmm"] for name, stats in assembly.items() if stats["zmm"]}
+    if _target_has_avx512():
+        assert zmm, "an AVX-512 target compiled no kernel with zmm registers"
+    else:
+        assert not zmm, f"kernels use zmm registers on a target without AVX-512: {sorted(zmm)}"
