@@ -4,8 +4,8 @@ scheduler's overhead per run, on runs of about a second each; writes docs/sweep-
     .venv/bin/python -m tools.measure_sweep [--workers 2] [--runs 16] [--out docs/sweep-throughput.json]
 
 Both sides run the same runs (8-bit HALP on least squares, one seed each) through
-``runner.run_and_store`` after a warm-up run (Numba compilation, the problem's build) in every
-process, so only the runs are timed; the serial loop's BLAS runs on one thread, as the workers'
+``runner.execute``, each part then stored as the sweep's client does, after a warm-up run (Numba
+compilation, the problem's build) in every process, so only the runs are timed; the serial loop's BLAS runs on one thread, as the workers'
 does (a multithreaded BLAS on busy shared cores is many times slower). speedup = serial seconds / sweep seconds (wall clock);
 overhead per run = (workers x sweep seconds - sum of the tasks' compute time) / runs, the time a
 worker was not running a task, and overhead_fraction = that / the mean task time. load_average_before is the 1-minute load average
@@ -54,7 +54,7 @@ def measure(workers, count):
             runner.execute(warm)
             start = time.perf_counter()
             for run in runs:
-                runner.run_and_store(run, Path(tmp) / "serial")
+                runner.execute(run).store(Path(tmp) / "serial")
             serial = time.perf_counter() - start
         with engine.client(workers=workers) as client:
             client.run(runner.execute, warm)

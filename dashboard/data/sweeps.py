@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dashboard import files
+from halp_bench.sweep.storage import FACTS, HISTORY, METADATA, PARAMS, SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = "./run sweep sweeps/<spec>.toml --out DIR"
@@ -26,15 +27,8 @@ COMMAND = "./run sweep sweeps/<spec>.toml --out DIR"
 DEFAULT = ROOT / "sweeps-results"
 """The folder read when $HALP_SWEEPS is unset and it exists."""
 SPEC = "spec.toml"
-METADATA = b"halp.params"
-PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
-          "data_bits", "seed", "epochs")
-"""The sweep parameters of the contract (a file's `halp.params` may name others too)."""
-FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "machine", "version")
-"""Per-run facts: the same on every row of a run."""
-HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
-TEXT = ("problem", "solver", "precision", "mu", "run_id", "machine", "version")
-"""Columns of text."""
+TEXT = tuple(f.name for f in SCHEMA if pa.types.is_string(f.type))
+"""Columns of text (PARAMS, FACTS and HISTORY: the contract's columns, halp_bench.sweep.storage)."""
 NUMBERS = tuple(c for c in (*PARAMS, *FACTS, *HISTORY) if c not in TEXT)
 """Columns of numbers; another parameter a file names is read as numbers if stored as such, else as text."""
 TARGETS = {"1e-4": 1e-4, "1e-8": 1e-8, "1e-10": 1e-10}
@@ -105,7 +99,7 @@ def fingerprint(folder):
 def _param_names(table, path):
     """(names, problem) of the sweep parameters a Parquet table's metadata lists, less any fact or
     history column (PARAMS when the key is absent or not a JSON list of names)."""
-    raw = (table.schema.metadata or {}).get(METADATA)
+    raw = (table.schema.metadata or {}).get(METADATA.encode())
     if raw is None:
         return list(PARAMS), None
     try:

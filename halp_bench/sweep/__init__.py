@@ -3,8 +3,9 @@
     python -m halp_bench.sweep sweeps/mu.toml --out sweeps-out/mu [--scheduler ADDRESS] [--workers N]
 
 - ``spec``: parse and check a spec, expand its grid (``parse`` -> ``Grid`` of ``Run``);
-- ``runner``: one run (problems built once per process), stored by the task itself;
-- ``engine``: the cluster (embedded LocalCluster or an existing scheduler) and the progress bar;
+- ``runner``: one run (problems built once per process), returned to the client with its verdict;
+- ``engine``: the cluster (embedded LocalCluster or an existing scheduler), the client storing
+  each part as its task completes, and the progress bar;
 - ``storage``: the on-disk format, ``load`` and ``summary``.
 
 The format and the spec are described in docs/sweeps.md.

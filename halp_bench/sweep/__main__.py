@@ -2,7 +2,9 @@
 
 Checks SPEC in full (exit 2 with the entry named when it is wrong), copies it to DIR/spec.toml
 (a DIR holds one sweep: a different spec there is refused), then runs every run of the grid not
-stored in DIR/runs yet. Exit 0 when every run is stored, 1 when some failed (run again to retry).
+stored in DIR/runs yet; this process stores every part, so the workers need not see DIR. The
+runs that failed, diverged or made no progress are named, and the last line counts them. Exit 0
+when every run is stored (diverged ones too), 1 when some failed (run again to retry).
 """
 
 import argparse
@@ -10,20 +12,36 @@ import sys
 from pathlib import Path
 
 from . import engine
+from . import spec
 from .spec import SpecError, parse
 
 
 def prepare(spec_path, out):
     """The grid of ``spec_path`` with DIR/spec.toml written (or found equal); SpecError when the
     spec is wrong or DIR holds another sweep."""
-    text = Path(spec_path).read_text()
+    text = spec.read(spec_path)
     grid = parse(text, str(spec_path))
     copy = Path(out) / "spec.toml"
-    if copy.exists() and copy.read_text() != text:
+    if copy.exists() and spec.read(copy) != text:
         raise SpecError(f"{copy}: holds another sweep's spec; use another --out")
     copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_text(text)
+    copy.write_text(text, encoding="utf-8")
     return grid
+
+
+def report(outcome, runs):
+    """The closing lines of a sweep (a list of str): each run that failed, diverged or made no
+    progress with its parameters and error or warning, then the counts."""
+    labels = {run.run_id: run.label for run in runs}
+    lines = []
+    for kind, found in (("failed", outcome.failed), *outcome.flagged.items()):
+        if found:
+            lines.append(f"{kind}:")
+            lines += [f"  {run_id} {labels[run_id]}: {text}" for run_id, text in found.items()]
+    counts = ", ".join(f"{len(found)} {kind}" for kind, found in outcome.flagged.items())
+    lines.append(f"{len(outcome.ran)} runs done now, {outcome.skipped} stored already: "
+                 f"{len(outcome.failed)} failed, {counts}")
+    return lines
 
 
 def main(argv=None):
@@ -47,10 +65,7 @@ def main(argv=None):
           f"not take, or repeats)", file=sys.stderr)
     with engine.client(args.scheduler, args.workers) as client:
         outcome = engine.run_grid(client, grid.runs, args.out)
-    print(f"{len(outcome.ran)} runs done now, {outcome.skipped} stored already, "
-          f"{len(outcome.failed)} failed", file=sys.stderr)
-    for run_id, error in outcome.failed.items():
-        print(f"  {run_id}: {error}", file=sys.stderr)
+    print("\n".join(report(outcome, grid.runs)), file=sys.stderr)
     return 1 if outcome.failed else 0
 
 

@@ -1,8 +1,10 @@
 """Run a grid on dask.distributed: an embedded LocalCluster or an existing scheduler.
 
-Every task writes its own part when its run finishes, so nothing finished is lost; a run whose
-part exists is not submitted again, and a task retried by the scheduler after its worker died
-finds its part if it was written. Tasks that fail for good are reported, never stored.
+Workers only compute: each task returns its run's part (``runner.execute``) and the client
+stores it as the task completes (``distributed.as_completed``), so the workers need not see the
+client's disk. A run whose part is stored already is not submitted again; the scheduler reruns the
+task of a worker that died and retries one that raised, and each finished run is stored once, by
+the client. Tasks that fail for good are reported, never stored.
 """
 
 import os
@@ -13,8 +15,7 @@ from dataclasses import dataclass, field
 from distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
-from . import storage
-from .runner import run_and_store
+from . import runner, storage
 
 RETRIES = 2
 """Times the scheduler resubmits a task that raised (a worker's death is rescheduled by the
@@ -23,12 +24,15 @@ scheduler itself, up to distributed's ``allowed-failures``)."""
 
 @dataclass
 class Outcome:
-    """What ``run_grid`` did: ``ran`` (run_ids run now), ``skipped`` (runs stored already) and
-    ``failed`` (run_id -> the error of runs that failed after their retries)."""
+    """What ``run_grid`` did: ``ran`` (run_ids run and stored now), ``skipped`` (runs stored
+    already), ``failed`` (run_id -> the error of runs that failed after their retries; not stored)
+    and ``flagged`` (kind of ``runner.VERDICTS`` -> {run_id: the solver's warning} of the runs
+    stored now that diverged or made no progress)."""
 
     ran: list = field(default_factory=list)
     skipped: int = 0
     failed: dict = field(default_factory=dict)
+    flagged: dict = field(default_factory=lambda: {kind: {} for kind in runner.VERDICTS})
 
 
 def local_cluster(workers):
@@ -53,22 +57,27 @@ def client(scheduler=None, workers=None):
 
 
 def run_grid(client, runs, out, *, progress=True, on_done=None):
-    """Run every run of ``runs`` (spec.Run) without a part in ``out`` on ``client``'s cluster, each
-    task storing its own part; a progress bar (stderr) shows done / total and the time left.
-    on_done: optional ``on_done(run_id)`` after each finished run. Returns an :class:`Outcome`."""
-    out = Path(out).resolve()      # the workers' working folder may differ from ours
+    """Run every run of ``runs`` (spec.Run) without a readable part in ``out`` on ``client``'s
+    cluster; the client stores each part in ``out`` (a path on the client's machine) as its task
+    completes. A progress bar (stderr) shows done / total and the time left. on_done: optional
+    ``on_done(run_id)`` after each stored run. Returns an :class:`Outcome`."""
+    out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     have = storage.stored(out)
     todo = {run.run_id: run for run in runs if run.run_id not in have}
     outcome = Outcome(skipped=len(runs) - len(todo))
-    futures = {client.submit(run_and_store, run, str(out), retries=RETRIES, pure=False): run_id
+    futures = {client.submit(runner.execute, run, retries=RETRIES, pure=False): run_id
                for run_id, run in todo.items()}
     with tqdm(total=len(runs), initial=outcome.skipped, unit="run", desc="sweep",
               disable=not progress) as bar:
         for future in as_completed(futures):
-            run_id = futures[future]
+            run_id = futures.pop(future)
             if future.status == "finished":
+                part = future.result()
+                part.store(out)
                 outcome.ran.append(run_id)
+                if part.kind:
+                    outcome.flagged[part.kind][run_id] = part.text
                 if on_done is not None:
                     on_done(run_id)
             else:

@@ -1,11 +1,13 @@
 """One run of a sweep, as a worker (or a serial loop) does it: build the problem (once per process,
-cached), solve, and store the part. Nothing large travels with a task: a :class:`spec.Run` is a
-few numbers and names.
+cached), solve, and return the part with its verdict; the client stores it (``Part.store``), so
+workers need not share its disk. Nothing large travels to a task: a :class:`spec.Run` is a few
+numbers and names; a part (one row per epoch) travels back.
 """
 
 import functools
 import subprocess
 import warnings
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -53,10 +55,42 @@ def version():
     return f"{text}+g{commit.stdout.strip()}"
 
 
+VERDICTS = ("diverged", "no progress")
+"""The kinds of run the sweep reports beside the healthy ones (``verdict``); they are stored like
+any other run."""
+
+
+def verdict(result):
+    """(kind, text) of a solved run (a ``halp_core.trajectory.Result``): ("diverged", its divergence
+    warning) when it met the divergence rule, ("no progress", its warning) when it made no progress,
+    ("", "") when healthy. The one place where the sweep classifies runs (kinds: VERDICTS)."""
+    if result.diverged:
+        return "diverged", result.divergence
+    # The no-progress check (Result.no_progress: "" when the run made progress) joins here.
+    return "", ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one run returns to the client: its ``run_id``, its part (``frame``: a DataFrame with
+    storage.COLUMNS, one row per history row) and its verdict (``kind`` in VERDICTS or "" when
+    healthy, ``text`` the solver's warning)."""
+
+    run_id: str
+    frame: pd.DataFrame
+    kind: str
+    text: str
+
+    def store(self, out):
+        """Write the part to DIR/runs/<run_id>.parquet of ``out`` (atomically); returns the path."""
+        path = storage.part_path(out, self.run_id)
+        storage.write_part(self.frame, path)
+        return path
+
+
 def execute(run):
-    """Solve ``run`` (a spec.Run) and return its part: a DataFrame with storage.COLUMNS, one row
-    per history row. Solver warnings (divergence, quantization) are silenced: diverged_epoch
-    records the divergence."""
+    """Solve ``run`` (a spec.Run) and return its :class:`Part`. Solver warnings (divergence,
+    quantization) are silenced: the verdict and diverged_epoch record them."""
     prob = problem(run.problem, run.params, run.data_bits)
     lowest = mu_min(run.problem, run.params, run.data_bits)
     mu = run.mu
@@ -78,13 +112,5 @@ def execute(run):
         epochs=run.epochs, run_id=run.run_id, kappa=prob.L_max / lowest, L_max=prob.L_max,
         diverged_epoch=-1 if result.diverged_epoch is None else result.diverged_epoch,
         machine=cpu_description(), version=version())
-    return pd.concat([pd.DataFrame(columns, index=frame.index), frame], axis=1)
-
-
-def run_and_store(run, out):
-    """Run ``run`` unless its part exists in ``out`` and write the part atomically; returns the
-    run_id. A task retried after its part was written does nothing."""
-    path = storage.part_path(out, run.run_id)
-    if not path.exists():
-        storage.write_part(execute(run), path)
-    return run.run_id
+    frame = pd.concat([pd.DataFrame(columns, index=frame.index), frame], axis=1)
+    return Part(run.run_id, frame, *verdict(result))

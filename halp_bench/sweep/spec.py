@@ -32,6 +32,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass
 from itertools import product
+from pathlib import Path
 
 from halp_core import _validate, datasets, registry
 from halp_core.solvers import check_precision
@@ -104,6 +105,17 @@ class Run:
         """A short stable hash of every field (12 hex digits)."""
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def label(self):
+        """The run in one line, for messages, e.g. "synthetic_least_squares(cond=1, d=10, ...)
+        halp 8, step 1e+06, mu auto, data_bits 8, seed 0, 4 epochs"."""
+        params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in self.params)
+        mu = f", mu {self.mu}{' x mu_min' if self.mu_unit else ''}" if self.mu else ""
+        return (f"{self.problem}({params}) {self.solver} {self.precision}, step "
+                f"{self.step_factor:g}{mu}, data_bits {self.data_bits}, seed {self.seed}, "
+                f"{self.epochs} epochs")
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,20 @@ def _solver_points(entry, where):
             _fail(f"{where}.precision", str(exc))
         points.append((name, str(precision)))
     return points
+
+
+def read(path):
+    """The text of the spec file ``path`` (UTF-8, a byte-order mark allowed); SpecError naming the
+    file when it cannot be read or is not UTF-8 text."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        _fail(path, f"cannot be read ({exc.strerror or exc})")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                    f"save it as UTF-8")
 
 
 def parse(text, source="spec"):

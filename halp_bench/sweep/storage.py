@@ -27,12 +27,14 @@ L_max, diverged_epoch (-1 when healthy), machine (``cpu_description()``), versio
 HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
 """Per-epoch columns (seconds: cumulative solver time, s; saturations: that epoch's count)."""
 COLUMNS = PARAMS + FACTS + HISTORY
+METADATA = "halp.params"
+"""The file-level Parquet metadata key that holds the JSON list PARAMS."""
 TYPES = {**dict.fromkeys(("problem", "solver", "precision", "mu", "run_id", "machine", "version"),
                          pa.string()),
          **dict.fromkeys(("n", "d", "data_bits", "seed", "epochs", "diverged_epoch", "epoch",
                           "saturations"), pa.int64())}
 SCHEMA = pa.schema([(name, TYPES.get(name, pa.float64())) for name in COLUMNS],
-                   metadata={"halp.params": json.dumps(PARAMS)})
+                   metadata={METADATA: json.dumps(PARAMS)})
 """The schema every part is written with (floats for the columns TYPES does not name)."""
 
 
@@ -55,24 +57,48 @@ def write_part(frame, path):
     os.replace(partial, path)
 
 
+def _parts(out):
+    """The part files of DIR/runs, sorted."""
+    return sorted((Path(out) / "runs").glob("*.parquet"))
+
+
+def _check_columns(names):
+    """ValueError when ``names`` (a part's column names) lack a column of COLUMNS."""
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        raise ValueError(f"missing columns {', '.join(missing)}")
+
+
+def _unreadable(path, exc, consequence):
+    warnings.warn(f"{path}: not a readable sweep part ({exc}); {consequence}", PartWarning,
+                  stacklevel=3)
+
+
 def stored(out):
-    """The run_ids with a part in DIR/runs (a set)."""
-    return {path.stem for path in (Path(out) / "runs").glob("*.parquet")}
+    """The run_ids with a part in DIR/runs (a set). A part whose Parquet footer cannot be read or
+    that lacks a column is not counted, with a PartWarning naming it, so a resumed sweep runs it
+    again (and the new part replaces it)."""
+    have = set()
+    for path in _parts(out):
+        try:
+            _check_columns(pq.read_schema(path).names)
+        except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
+            _unreadable(path, exc, "its run is run again")
+            continue
+        have.add(path.stem)
+    return have
 
 
 def load(out):
     """Every part of the sweep in ``out`` as one DataFrame (COLUMNS; empty when there is none).
     A part that cannot be read or lacks a column is left out with a PartWarning naming it."""
     frames = []
-    for path in sorted((Path(out) / "runs").glob("*.parquet")):
+    for path in _parts(out):
         try:
             frame = pd.read_parquet(path)
-            missing = [c for c in COLUMNS if c not in frame.columns]
-            if missing:
-                raise ValueError(f"missing columns {', '.join(missing)}")
+            _check_columns(frame.columns)
         except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
-            warnings.warn(f"{path}: not a readable sweep part ({exc}); left out", PartWarning,
-                          stacklevel=2)
+            _unreadable(path, exc, "left out")
             continue
         frames.append(frame[list(COLUMNS)])
     if not frames:

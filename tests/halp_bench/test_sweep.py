@@ -1,18 +1,28 @@
-"""Sweeps on a real dask.distributed cluster (2 worker processes on 127.0.0.1): every run stored
-exactly once, also when a worker is killed mid-sweep; an interrupted sweep resumes with only the
-rest; results equal serial runs bit for bit; bad specs fail before any work, naming the entry."""
+"""Sweeps on dask.distributed. On the default LocalCluster (2 worker processes on 127.0.0.1):
+every run stored in the contract format, equal to serial runs bit for bit; diverged runs counted
+and named; unreadable parts run again. On a cluster of separately started `dask scheduler` and
+`dask worker` processes that cannot see the client's output folder (a private mount namespace):
+the client stores every run exactly once, also when a worker is killed mid-sweep, and an
+interrupted sweep resumes with only the rest. Bad specs fail before any work, naming the entry."""
 
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from distributed import Client
 
 from halp_bench.sweep import COLUMNS, PARAMS, PartWarning, SpecError, engine, load, parse, runner
-from halp_bench.sweep import spec, summary
+from halp_bench.sweep import spec, storage, summary
 from halp_bench.sweep.__main__ import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,10 +48,6 @@ precision = 8
 def client():
     with engine.client(workers=2) as c:
         yield c
-
-
-def pids(client):
-    return client.run(os.getpid)
 
 
 def assert_each_run_once(out, runs):
@@ -80,7 +86,7 @@ def test_grid_runs_once_in_the_contract_format_and_equals_serial_runs(client, tm
     assert set(frame["mu"]) == {"", "auto", "1.0"}
     assert (frame.loc[frame["epoch"] == 0, "saturations"] == 0).all()
     for run in grid.runs[::3]:
-        serial = runner.execute(run)
+        serial = runner.execute(run).frame
         stored = frame[frame["run_id"] == run.run_id].sort_values("epoch")
         assert np.array_equal(serial["subopt"].to_numpy(), stored["subopt"].to_numpy())
         assert np.array_equal(serial["saturations"].to_numpy(), stored["saturations"].to_numpy())
@@ -89,47 +95,64 @@ def test_grid_runs_once_in_the_contract_format_and_equals_serial_runs(client, tm
     assert table["epochs_to_1e-10"].isna().all()       # 4 epochs do not get there
 
 
-def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(client, tmp_path):
-    runs = parse(SLOWER, "slower").runs
-    before = pids(client)
-    killed = []
-
-    def kill(run_id):
-        if killed:
-            return
-        busy = [w for w, tasks in client.processing().items() if tasks]
-        assert busy, "no worker was busy: the sweep was over before the kill"
-        killed.append(before[busy[0]])
-        os.kill(before[busy[0]], signal.SIGKILL)
-
-    outcome = engine.run_grid(client, runs, tmp_path, progress=False, on_done=kill)
-    assert killed and not outcome.failed
-    assert_each_run_once(tmp_path, runs)
-    client.wait_for_workers(2, timeout=60)
-    assert killed[0] not in pids(client).values()
-
-
-def test_an_interrupted_sweep_resumes_with_only_the_rest(client, tmp_path):
-    grid = parse(TINY.read_text(), "tiny.toml")
-    first = engine.run_grid(client, grid.runs[:5], tmp_path, progress=False)
-    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*.parquet")}
-    assert main([str(TINY), "--out", str(tmp_path), "--scheduler", client.scheduler.address]) == 0
-    assert_each_run_once(tmp_path, grid.runs)
-    assert {n: (tmp_path / "runs" / n).stat().st_mtime_ns for n in stamps} == stamps
-    assert len(first.ran) == 5 and (tmp_path / "spec.toml").read_text() == TINY.read_text()
-    again = engine.run_grid(client, grid.runs, tmp_path, progress=False)
-    assert again.ran == [] and again.skipped == 12
-
-
 def test_load_warns_about_a_corrupt_part_and_keeps_the_rest(tmp_path):
     run = parse(TINY.read_text(), "tiny.toml").runs[0]
     (tmp_path / "runs").mkdir()
-    runner.run_and_store(run, tmp_path)
+    runner.execute(run).store(tmp_path)
     (tmp_path / "runs" / "broken.parquet").write_bytes(b"not parquet")
     with pytest.warns(PartWarning, match="broken.parquet"):
         frame = load(tmp_path)
     assert set(frame["run_id"]) == {run.run_id}
     assert load(tmp_path / "nothing").empty
+
+
+def test_a_resumed_sweep_runs_an_unreadable_part_again(client, tmp_path):
+    runs = parse(TINY.read_text(), "tiny.toml").runs[:3]
+    engine.run_grid(client, runs, tmp_path, progress=False)
+    broken = storage.part_path(tmp_path, runs[1].run_id)
+    broken.write_bytes(b"not parquet")
+    with pytest.warns(PartWarning, match=f"{broken.name}: not a readable sweep part.*run again"):
+        again = engine.run_grid(client, runs, tmp_path, progress=False)
+    assert again.ran == [runs[1].run_id] and again.skipped == 2
+    assert_each_run_once(tmp_path, runs)
+
+
+def test_diverged_runs_are_counted_in_the_last_line_and_named(client, tmp_path, capsys):
+    """step = 1e6 diverges: the runs are stored (diverged_epoch >= 0), named with their parameters
+    and the solver's warning, and counted in the last line; the exit status stays 0."""
+    spec_file = tmp_path / "diverge.toml"
+    spec_file.write_text("seeds = [0, 1]\n" + BASE.replace("step = 0.5", "step = 1e6")
+                         .replace("epochs = 2", "epochs = 4"))
+    runs = parse(spec_file.read_text(), "diverge.toml").runs
+    assert len(runs) == 2
+    out = tmp_path / "out"
+    assert main([str(spec_file), "--out", str(out), "--scheduler", client.scheduler.address]) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == "2 runs done now, 0 stored already: 0 failed, 2 diverged, 0 no progress"
+    named = lines[lines.index("diverged:") + 1:-1]
+    assert sorted(line.split()[0] for line in named) == sorted(r.run_id for r in runs)
+    assert all("step 1e+06" in line and "diverged at epoch" in line for line in named), named
+    frame = assert_each_run_once(out, runs)
+    assert (frame["diverged_epoch"] >= 0).all()
+
+
+def test_a_healthy_run_has_no_verdict():
+    part = runner.execute(parse(BASE, "spec.toml").runs[0])
+    assert (part.kind, part.text) == ("", "") and (part.frame["diverged_epoch"] == -1).all()
+
+
+def test_a_spec_that_is_not_utf8_is_named(tmp_path, capsys):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(("# caf\u00e9\n" + BASE).encode("latin-1"))
+    assert main([str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert f"{bad}: not UTF-8 text (byte 0xe9 at offset 5)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    good = tmp_path / "good.toml"
+    good.write_text(BASE, encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "spec.toml").write_bytes(b"\xff\xfe")
+    assert main([str(good), "--out", str(tmp_path / "out")]) == 2
+    assert f"{tmp_path / 'out' / 'spec.toml'}: not UTF-8 text (byte 0xff" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value, kind, values", [
@@ -212,7 +235,7 @@ def test_a_bad_spec_fails_before_any_work(tmp_path, capsys):
 def test_mu_in_units_of_mu_min_is_stored_as_the_absolute_value():
     run = parse("mu = 2\nmu_unit = \"mu_min\"\n" + BASE.replace("epochs = 2", "epochs = 1"),
                 "spec.toml").runs[0]
-    frame = runner.execute(run)
+    frame = runner.execute(run).frame
     mu_min = frame["L_max"].iloc[0] / frame["kappa"].iloc[0]
     assert float(frame["mu"].iloc[0]) == pytest.approx(2 * mu_min, rel=1e-12)
 
@@ -224,6 +247,157 @@ def test_a_sweep_runs_float_formats_beside_bit_widths():
                  "spec.toml")
     assert [r.precision for r in grid.runs] == ["8", "bf16", "fp8-e4m3"]
     for run in grid.runs:
-        frame = runner.execute(run)
+        frame = runner.execute(run).frame
         assert set(frame["precision"]) == {run.precision} and (frame["diverged_epoch"] == -1).all()
         assert frame["subopt"].iloc[-1] < frame["subopt"].iloc[0]
+
+
+# ---- a cluster of separate processes that cannot see the client's disk ------------------------
+
+DASK = Path(sys.executable).with_name("dask")
+"""The dask command of this Python's environment."""
+START_SECONDS = 120
+"""Longest wait for the scheduler and the workers to come up."""
+
+
+@contextmanager
+def deadline(seconds):
+    """Raise TimeoutError in the body after ``seconds`` (whole seconds; SIGALRM, main thread)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"not done within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def stop(process):
+    """End ``process`` (started in its own session) and everything it started: SIGTERM to its
+    process group, SIGKILL after 20 s."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    """(client, hidden): a Client of a `dask scheduler` and a `dask worker --nworkers 2
+    --nthreads 1` started as separate processes on 127.0.0.1, and the folder ``hidden`` in which
+    the tests keep their outputs. The workers run in a private mount namespace where ``hidden`` is
+    an empty tmpfs, with their own working folder and TMPDIR; they import the project from this
+    checkout (PYTHONPATH)."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to hide the client's folder from the workers")
+    base = tmp_path_factory.mktemp("cluster")
+    hidden, home = base / "client", base / "worker"
+    for folder in (hidden, home / "cwd", home / "tmp"):
+        folder.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_NUM_THREADS": "1",
+           "TMPDIR": str(home / "tmp")}
+    address_file = base / "scheduler.json"
+    logs = {name: open(base / f"{name}.log", "w") for name in ("scheduler", "workers")}
+    started, client = [], None
+    try:
+        started.append(subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", address_file], cwd=home / "cwd", env=env,
+            stdout=logs["scheduler"], stderr=subprocess.STDOUT, start_new_session=True))
+        with deadline(START_SECONDS):
+            address = None
+            while address is None:
+                assert started[0].poll() is None, (base / "scheduler.log").read_text()
+                time.sleep(0.2)
+                try:
+                    address = json.loads(address_file.read_text())["address"]
+                except (OSError, ValueError):     # not written yet, or not whole yet
+                    continue
+            assert address.startswith("tcp://127.0.0.1:")
+            started.append(subprocess.Popen(
+                ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                 'mount -t tmpfs none "$1" && cd "$2" && exec "$3" worker "$4" --nworkers 2 '
+                 '--nthreads 1 --host 127.0.0.1 --no-dashboard --death-timeout 60',
+                 "sh", hidden, home / "cwd", DASK, address], cwd=home / "cwd", env=env,
+                stdout=logs["workers"], stderr=subprocess.STDOUT, start_new_session=True))
+            client = Client(address, timeout=START_SECONDS)
+            client.wait_for_workers(2, timeout=START_SECONDS)
+        yield client, hidden
+    finally:
+        if client is not None:
+            client.close()
+        for process in reversed(started):
+            stop(process)
+        for log in logs.values():
+            log.close()
+
+
+def test_the_workers_do_not_share_the_clients_folders(remote):
+    client, hidden = remote
+    info = client.scheduler_info()
+    assert len(info["workers"]) == 2
+    assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    assert all(w["nthreads"] == 1 for w in info["workers"].values())
+    (hidden / "seen-by-the-client").touch()
+    assert list(client.run(os.listdir, str(hidden)).values()) == [[], []]
+    assert os.getcwd() not in client.run(os.getcwd).values()
+    assert tempfile.gettempdir() not in client.run(tempfile.gettempdir).values()
+
+
+def test_the_client_stores_every_run_once_and_a_sweep_resumes(remote, capsys):
+    client, hidden = remote
+    out = hidden / "tiny"
+    grid = parse(TINY.read_text(), "tiny.toml")
+    with deadline(300):
+        first = engine.run_grid(client, grid.runs[:5], out, progress=False)
+        assert sorted(first.ran) == sorted(r.run_id for r in grid.runs[:5]) and not first.failed
+        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+        command = [str(TINY), "--out", str(out), "--scheduler", client.scheduler.address]
+        assert main(command) == 0
+        assert capsys.readouterr().err.strip().splitlines()[-1] == \
+            "7 runs done now, 5 stored already: 0 failed, 0 diverged, 0 no progress"
+        frame = assert_each_run_once(out, grid.runs)
+        assert {n: (out / "runs" / n).stat().st_mtime_ns for n in stamps} == stamps
+        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+        assert main(command) == 0
+        assert capsys.readouterr().err.strip().splitlines()[-1] == \
+            "0 runs done now, 12 stored already: 0 failed, 0 diverged, 0 no progress"
+        assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")} == stamps
+    for run in grid.runs[::5]:       # what the workers computed is what a serial run gives
+        stored = frame[frame["run_id"] == run.run_id].sort_values("epoch")
+        assert np.array_equal(runner.execute(run).frame["subopt"].to_numpy(),
+                              stored["subopt"].to_numpy())
+
+
+def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(remote):
+    client, hidden = remote
+    out = hidden / "slower"
+    runs = parse(SLOWER, "slower").runs
+    before = client.run(os.getpid)
+    killed, done = [], []
+
+    def kill(run_id):
+        done.append(run_id)
+        if killed:
+            return
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        assert busy, "no worker was busy: the sweep was over before the kill"
+        killed.append(before[busy[0]])
+        os.kill(before[busy[0]], signal.SIGKILL)
+
+    with deadline(300):
+        outcome = engine.run_grid(client, runs, out, progress=False, on_done=kill)
+        assert killed and not outcome.failed
+        assert sorted(done) == sorted(outcome.ran) == sorted(r.run_id for r in runs)
+        assert_each_run_once(out, runs)
+        client.wait_for_workers(2, timeout=START_SECONDS)
+    assert killed[0] not in client.run(os.getpid).values()
