@@ -17,12 +17,10 @@ program (`<venv>/bin/asv`), not imported.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from halp_bench.machine import instruction_set
 
 ASV_OK = (0, 2)
 """Exit codes of `asv run` after which results exist (2: a benchmark failed)."""
@@ -30,11 +28,6 @@ ASV_OK = (0, 2)
 
 class GateError(RuntimeError):
     """The gate could not run (bad commit, asv failed, ...); the message says why."""
-
-
-def machine_name():
-    """The asv machine name ./run uses: <HALP_MACHINE or host name>-<instruction set>."""
-    return f"{os.environ.get('HALP_MACHINE') or socket.gethostname()}-{instruction_set()}"
 
 
 def check_machine(name, path=None):
