@@ -11,13 +11,13 @@ or the gate could not run). See docs/benchmarks.md, "Regression gate".
 """
 
 import argparse
-import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from halp_bench.compare import acknowledged, asv_results, history, judge, report, run
+from halp_bench.files import read_json
 from halp_bench.machine import machine_name
 
 DEFAULT_OUT = Path("compare-results")
@@ -76,11 +76,14 @@ def gate(args):
 
 
 def _units(results):
-    try:
-        data = json.loads((results / "benchmarks.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    """{benchmark: unit} from `<results>/benchmarks.json` ({} when absent); FileFormatError naming
+    the file when it is not JSON."""
+    path = results / "benchmarks.json"
+    if not path.exists():
         return {}
-    return {k: v.get("unit", "") for k, v in data.items() if isinstance(v, dict)}
+    data = read_json(path)
+    return {k: v.get("unit", "") for k, v in data.items() if isinstance(v, dict)} \
+        if isinstance(data, dict) else {}
 
 
 def main(argv=None):
