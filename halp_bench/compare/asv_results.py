@@ -4,8 +4,8 @@
 
 An asv result file `<results>/<machine>/<hash8>-<env>.json` holds, per benchmark, one row aligned
 with `result_columns` (trailing empty columns dropped): `result` (one value per parameter
-combination in `itertools.product(*params)` order; null = failed, NaN = skipped, +inf in a
-`*_to_target` benchmark = not reached, any other non-finite value invalid), `params`
+combination in `itertools.product(*params)` order; null = failed, NaN = skipped, +inf in a time
+to a target = not reached (TO_TARGET), any other non-finite value invalid), `params`
 (repr strings), `version`, `stats_ci_99_a` / `stats_ci_99_b` (asv's 99% interval of the median)
 and, with `--record-samples`, `samples` (one list per combination).
 """
@@ -13,6 +13,7 @@ and, with `--record-samples`, `samples` (one list per combination).
 import ast
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,9 +23,10 @@ from halp_bench.files import FileFormatError, read_json
 OK, FAILED, SKIPPED, INVALID, NOT_REACHED = "ok", "failed", "skipped", "invalid", "not reached"
 """Statuses of one stored result (see `value_status`)."""
 
-TO_TARGET = "_to_target"
-"""A benchmark whose name ends so measures how long a run takes to reach a target, and stores
-+inf for a target the run did not reach (e.g. ``bench_peers.PeerTimeToTarget.track_time_to_target``)."""
+TO_TARGET = re.compile(r"track_(time|epochs)_to_")
+"""Benchmarks whose method name starts so track how long a run takes to reach a target, or a ratio
+of such times (e.g. ``bench_peers.PeerTimeToTarget.track_time_to_target``,
+``bench_peers.PeerRatio.track_time_to_1e4_ratio``): they store +inf for a target not reached."""
 
 
 class ResultFileError(FileFormatError):
@@ -34,8 +36,8 @@ class ResultFileError(FileFormatError):
 def value_status(benchmark, value):
     """The status of one result value as stored in an asv result file, the one rule every reader
     of the format applies: FAILED (null: the benchmark raised), SKIPPED (NaN: asv's mark of a
-    skipped benchmark), NOT_REACHED (+inf in a benchmark whose name ends with TO_TARGET), OK (a
-    finite number), INVALID (anything else: -inf, +inf elsewhere, text, a bool, a list)."""
+    skipped benchmark), NOT_REACHED (+inf in a benchmark whose method name matches TO_TARGET),
+    OK (a finite number), INVALID (anything else: -inf, +inf elsewhere, text, a bool, a list)."""
     if value is None:
         return FAILED
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -47,7 +49,8 @@ def value_status(benchmark, value):
     if math.isnan(number):
         return SKIPPED
     if math.isinf(number):
-        return NOT_REACHED if number > 0 and benchmark.endswith(TO_TARGET) else INVALID
+        reached = TO_TARGET.match(benchmark.rsplit(".", 1)[-1])
+        return NOT_REACHED if number > 0 and reached else INVALID
     return OK
 
 
