@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -246,3 +247,13 @@ def test_precision_labels_put_float_formats_after_the_bit_widths():
     runs["label"] = runs["solver"] + " " + runs["precision"].map(precision_label)
     assert run_order(runs) == ["halp 4-bit", "halp 8-bit", "halp 16-bit", "halp bf16", "halp fp8-e4m3",
                                "svrg fp32"]
+
+
+def test_shipped_machines_are_named_by_microarchitecture_and_described():
+    """Every shipped machine folder has its CPU description; the Zen 4 results carry znver4."""
+    shipped = load_results([Path(__file__).resolve().parents[2] / "results"])
+    described = results.machine_descriptions(shipped.machines)
+    assert set(described) == set(shipped.frame["machine"]) >= {"vm", "vm-znver4-avx512-vnni"}
+    assert "znver4" in described["vm-znver4-avx512-vnni"]
+    assert "not recorded" in described["vm"]
+    assert list(results.as_text(pd.Series([math.inf, math.nan, 0.123456]))) == ["not reached", "", "0.1235"]
