@@ -8,19 +8,18 @@ parameter combination, a table of machines, and a list of warnings for everythin
 Nothing here raises on bad input: a malformed or unexpected file becomes a warning.
 """
 
-import ast
 import itertools
 import math
 import numbers
 import re
 import subprocess
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from dashboard import files
+from halp_bench.compare.asv_results import INVALID, NOT_REACHED, OK, SKIPPED, parse_param, value_status
 
 COLUMNS = [
     "source", "machine", "env", "commit", "commit_short", "date", "order", "benchmark", "suite",
@@ -35,12 +34,19 @@ name; suite: its module; type: time / track / peakmem / mem; unit: e.g. "seconds
 "ratio"; version: asv benchmark version; current: True when that version is the one in
 benchmarks.json (False when the benchmark changed since or vanished); params: readable key such as
 "method=halp, bits=8" ("" when not parametrized); param_values: dict name -> Python value;
-value: float (NaN unless status is ok; +inf where asv stored Infinity, e.g. a time to a target
-that was not reached); ci_low, ci_high: asv's 99% confidence interval (NaN when asv stored none,
-e.g. for track_ benchmarks, or an infinite one, as `asv run --quick` does); status: "ok",
-"failed" (asv stored null) or "skipped" (asv stored NaN). A value asv would never store (text, a
-list, ...) is no row at all: `load_results` reports it as a warning.
+value: float (NaN unless status is ok; +inf where a target was not reached, see
+`halp_bench.compare.asv_results.value_status`); ci_low, ci_high: asv's 99% confidence interval
+(NaN when asv stored none, e.g. for track_ benchmarks, or an infinite one, as `asv run --quick`
+does); status: "ok" (a finite value, or +inf: a target not reached), "failed" (asv stored null),
+"skipped" (asv stored NaN) or "invalid" (any other non-finite value or one that is not a number:
+-inf, +inf outside a time to a target, text; `load_results` also warns about it).
 """
+
+STATUSES = ("ok", "failed", "skipped", "invalid")
+"""Values of the status column."""
+
+NO_CPU = "CPU not recorded"
+"""What `machine_descriptions` says for a machine without a cpu field."""
 
 SERIES = ["machine", "env", "benchmark", "params"]
 """A series is keyed by these columns: values are never joined across environments."""
@@ -86,17 +92,6 @@ def fingerprint(dirs):
                 else:
                     stamps.append((str(p), st.st_size, st.st_mtime_ns))
     return tuple(stamps)
-
-
-@lru_cache(maxsize=4096)
-def parse_param(text):
-    """Python value of one asv parameter repr ("'halp'" -> 'halp', "8" -> 8); the text itself when
-    it is not the literal of a str, int, float, bool or None."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-    return value if value is None or isinstance(value, (str, int, float, bool)) else text
 
 
 def _read_json(path, warnings):
@@ -237,30 +232,32 @@ def _entry_rows(name, entry, columns, info, base, warnings, where):
         version=version,
         current=bool(meta) and meta.get("version") == version,
     )
-    rows, bad = [], []
+    rows, bad, invalid = [], [], []
     for i, (combo, value, lo, hi) in enumerate(zip(itertools.product(*params), values, ci_a, ci_b)):
-        number = _number(value)
-        if value is not None and number is None:
-            bad.append(f"result[{i}] = {_text(value)}")
-            continue
+        kind = value_status(name, value)
+        if kind == INVALID:
+            invalid.append(f"result[{i}] = {_text(value)}")
         bounds = [_number(b) for b in (lo, hi)]
         bad += [f"{col}[{i}] = {_text(b)}" for col, b, f in zip(("stats_ci_99_a", "stats_ci_99_b"),
                                                                   (lo, hi), bounds) if b is not None and f is None]
-        status = "failed" if value is None else "skipped" if math.isnan(number) else "ok"
+        status = "ok" if kind in (OK, NOT_REACHED) else "skipped" if kind == SKIPPED else kind
         ok = status == "ok"
         param_values = {k: parse_param(v) for k, v in zip(names, combo)}
         rows.append(dict(
             common,
             params=", ".join(f"{k}={v}" for k, v in param_values.items()),
             param_values=param_values,
-            value=number if ok else math.nan,
+            value=float(value) if ok else math.nan,
             ci_low=bounds[0] if ok and bounds[0] is not None and math.isfinite(bounds[0]) else math.nan,
             ci_high=bounds[1] if ok and bounds[1] is not None and math.isfinite(bounds[1]) else math.nan,
             status=status,
         ))
+    if invalid:
+        warnings.append(f"{where}: {len(invalid)} value(s) are invalid (not a finite number, nor a "
+                        f"target not reached), e.g. {invalid[0]}; shown as invalid.")
     if bad:
-        warnings.append(f"{where}: {len(bad)} value(s) are not numbers, e.g. {bad[0]}; "
-                        "results without a number are left out, intervals without one are blank.")
+        warnings.append(f"{where}: {len(bad)} interval bound(s) are not numbers, e.g. {bad[0]}; "
+                        "those intervals are blank.")
     return rows
 
 
@@ -371,6 +368,22 @@ def _machine_rows(results_dir, runs, warnings):
         merged["machine"] = merged.get("machine") or folder.name
         rows.append(dict(merged, source=str(results_dir)))
     return rows
+
+
+def as_text(values):
+    """A numeric column as the text a table shows: 'not reached' for +inf (a target not reached,
+    see `halp_bench.compare.asv_results.value_status`), '' for NaN, else 4 significant digits."""
+    return values.map(lambda v: NOT_REACHED if v == math.inf else "" if pd.isna(v) else f"{v:.4g}")
+
+
+def machine_descriptions(machines):
+    """{machine: its cpu description} from `Results.machines` (machine.json's cpu field, e.g. 'AMD
+    EPYC, 2 logical CPUs, znver4, AVX-512 with VNNI, OpenBLAS SkylakeX'; NO_CPU where there is
+    none); the last directory read wins, as for results."""
+    if machines.empty or "cpu" not in machines:
+        return {}
+    known = machines.dropna(subset=["cpu"]).drop_duplicates("machine", keep="last")
+    return dict(zip(known["machine"], known["cpu"].astype(str)))
 
 
 def git_positions(directory):

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import files
 from dashboard.data import history
-from dashboard.results import fingerprint, load_results, commit_url_prefix
+from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,8 +124,12 @@ def plot(fig, key):
     st.plotly_chart(fig, key=key, theme=None, width="stretch")
 
 
-def pick_machines(frame, key):
-    """Multiselect of machines (default all); returns `frame` restricted to the chosen ones."""
-    machines = sorted(frame["machine"].unique())
-    chosen = st.multiselect("Machines", machines, default=machines, key=key)
+def pick_machines(frame, key, machines):
+    """Multiselect of machines (default all), each shown with its CPU description (`machines`:
+    `Results.machines`, see `results.machine_descriptions`); returns `frame` restricted to the
+    chosen ones."""
+    names = sorted(frame["machine"].unique())
+    described = machine_descriptions(machines)
+    chosen = st.multiselect("Machines", names, default=names, key=key,
+                            format_func=lambda m: f"{m} ({described.get(m, NO_CPU)})")
     return frame[frame["machine"].isin(chosen)]

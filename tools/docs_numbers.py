@@ -14,9 +14,8 @@ and every block names the file or command its numbers come from. A name may appe
 files (e.g. the same table in README.md and docs/performance.md). Sources:
 
 * asv results shipped in ``results/`` (read as JSON: values in ``itertools.product(*params)``
-  order, params as repr strings, null = failed, NaN = skipped), with the machine and its vector
-  instruction set from ``results/<machine>/machine.json`` ("ISA not recorded" when its cpu string
-  does not name one);
+  order, params as repr strings, null = failed, NaN = skipped), with the machine's description
+  from ``results/<machine>/machine.json``;
 * the reproduction sample in ``docs/reproduction/`` (CSVs, ``formats.csv`` included, and
   ``run.json``, written by ``python -m halp_bench.reproduce --quick --out docs/reproduction``);
 * the loss-scaling measurement in ``docs/loss-scaling/`` (``runs.csv`` and ``run.json``, written
@@ -27,13 +26,12 @@ files (e.g. the same table in README.md and docs/performance.md). Sources:
 """
 
 import argparse
-import ast
-import itertools
-import json
 import math
 import re
 import sys
 from pathlib import Path
+
+from halp_bench.files import FileFormatError, read_csv, read_json, read_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
@@ -46,13 +44,13 @@ SUITE_RUN = ".venv/bin/asv run HEAD^! -b '^(?!bench_peers)'"
 # carry) against PERF_BEFORE (main before them, with the integer-lane step of f86b5711), both
 # measured on one machine on one day: PERF_RUN at PERF_COMMIT (every precision), the fixed-point
 # parameters alone at PERF_BEFORE
-PERF_MACHINE = "vm-avx512-vnni"
+PERF_MACHINE = "vm-znver4-avx512-vnni"
 PERF_COMMIT = "a149318d"
 PERF_BEFORE = "923801e3"
 # The same benchmarks on the same day at a commit between them (the fixed-point kernels but for one
 # compare): how far the interleaved ratios move from run to run on this shared VM
 PERF_REPEAT = "518620bb"
-PERF_RUN = (".venv/bin/asv run --machine vm-avx512-vnni -b "
+PERF_RUN = (f".venv/bin/asv run --machine {PERF_MACHINE} -b "
             "'^bench_(speedup|epoch|bandwidth|threads|kernels)\\.[^(]*\\(' "
             f"{PERF_COMMIT}^!")
 PEERS_RUN = ("asv run --environment existing:.venv/bin/python --set-commit-hash "
@@ -78,24 +76,27 @@ def result_file(commit=COMMIT, env="virtualenv", machine=MACHINE):
 
 
 def asv_values(path, benchmark):
-    """{tuple of parameter values: result} of one benchmark in an asv result file (None: failed,
-    NaN: skipped)."""
-    data = json.loads(path.read_text())
-    row = dict(zip(data["result_columns"], data["results"][benchmark]))
-    keys = itertools.product(*[[ast.literal_eval(p) for p in ps] for ps in row["params"]])
-    return dict(zip(keys, row["result"]))
+    """{tuple of parameter values: result} of one benchmark in an asv result file, read by the
+    format's one reader (``halp_bench.compare.asv_results``): None failed, NaN skipped, +inf a
+    target not reached. FileFormatError naming the file when it cannot be read or a value is
+    invalid (a non-finite number other than a target not reached): the docs never quote one."""
+    from halp_bench.compare import asv_results
+
+    out = {}
+    for key, m in asv_results.benchmark_values(path, benchmark).items():
+        if m.status == asv_results.INVALID:
+            raise FileFormatError(f"{path}: {benchmark}{key} holds {m.raw!r}, not a finite "
+                                  "number: an invalid result")
+        out[key] = None if m.status == asv_results.FAILED else m.value
+    return out
 
 
 def machine_label(machine=MACHINE):
-    """'machine `vm` (AMD EPYC, 2 CPUs, ISA not recorded)' from results/<machine>/machine.json."""
-    info = json.loads((RESULTS / machine / "machine.json").read_text())
-    cpu = info["cpu"]
-    if "logical CPUs" in cpu:   # ./run bench's cpu_description: model, CPU count and ISA already
-        return f"machine `{machine}` ({cpu})"
-    isa = next((name for key, name in (("avx512", "AVX-512"), ("avx-512", "AVX-512"),
-                                       ("avx2", "AVX2")) if key in cpu.lower()),
-               "ISA not recorded")
-    return f"machine `{machine}` ({cpu}, {info['num_cpu']} CPUs, {isa})"
+    """'machine `vm-znver4-avx512-vnni` (AMD EPYC, 2 logical CPUs, znver4, ...)': the name and the
+    cpu field of results/<machine>/machine.json (``halp_bench.machine.cpu_description()``'s form:
+    model, CPU count, LLVM CPU, ISA, BLAS kernel type, or what of them was not recorded)."""
+    info = read_json(RESULTS / machine / "machine.json")
+    return f"machine `{machine}` ({info['cpu']})"
 
 
 def source_line(path, command):
@@ -112,23 +113,22 @@ def perf_file(commit=PERF_COMMIT):
 
 def reproduction_run():
     """The reproduction sample's run record (docs/reproduction/run.json)."""
-    return json.loads((REPRODUCTION / "run.json").read_text())
+    return read_json(REPRODUCTION / "run.json")
 
 
 def reproduction_csv(name):
-    import pandas as pd
-
-    return pd.read_csv(REPRODUCTION / name)
+    return read_csv(REPRODUCTION / name)
 
 
 # ---- formatting --------------------------------------------------------------------------------
 
 def seconds(value):
-    """A duration with three significant digits in us, ms or s; 'never' for inf."""
+    """A duration with three significant digits in us, ms or s; 'not reached' for inf (a
+    target not reached)."""
     if value is None or math.isnan(value):
         return "—"
     if math.isinf(value):
-        return "never"
+        return "not reached"
     for scale, unit in ((1e-3, "us"), (1.0, "ms")):
         if value < scale:
             return f"{value / scale * 1e3:.3g} {unit}"
@@ -235,7 +235,7 @@ BITS = ROOT / "docs" / "bits"
 
 
 def bits_record():
-    return json.loads((BITS / "record.json").read_text())
+    return read_json(BITS / "record.json")
 
 
 def bits_agreement():
@@ -262,7 +262,7 @@ def bits_agreement():
 def bits_table():
     import pandas as pd
 
-    req = pd.read_csv(BITS / "requirement.csv")
+    req = read_csv(BITS / "requirement.csv")
     rows = []
     for (kind, d, lam), part in sorted(req.groupby(["kind", "d", "lam"]),
                                        key=lambda item: (item[0][0], item[1]["kappa"].iloc[0])):
@@ -282,7 +282,7 @@ def bits_table():
 # ---- blocks: set-up ---------------------------------------------------------------------------
 
 def setup_time():
-    run = json.loads((ROOT / "docs" / "setup-time.json").read_text())
+    run = read_json(ROOT / "docs" / "setup-time.json")
     return [f"`{run['command']}` in a fresh clone of commit {run['commit']} took "
             f"{run['wall_seconds']:.0f} s of wall time on {run['machine']} "
             "(`docs/setup-time.json`, written by `python -m tools.measure_setup`; generated by "
@@ -301,11 +301,9 @@ def reproduction_time():
 def convex_finals(folder):
     """(median, 5%, 95%) final f − f* over seeds per (problem, label) of a reproduction folder's
     convex.csv, as three {(problem, label): value} dicts, and the frame."""
-    import pandas as pd
-
     from halp_bench.reproduce import convex_runs
 
-    convex = pd.read_csv(folder / "convex.csv")
+    convex = read_csv(folder / "convex.csv")
     groups = convex_runs(convex).groupby(["problem", "label"], sort=False)["subopt"]
     return groups.median(), groups.quantile(0.05), groups.quantile(0.95), convex
 
@@ -345,7 +343,7 @@ FULL = ROOT / "docs" / "reproduction" / "full"
 def reproduction_full():
     from halp_bench.reproduce import RULE, verdict_lines
 
-    run = json.loads((FULL / "run.json").read_text())
+    run = read_json(FULL / "run.json")
     finals, low, high, convex = convex_finals(FULL)
     lines = [f"`{run['command']} --out docs/reproduction/full` ({run['wall_seconds'] / 60:.0f} min "
              f"of wall time on {run['machine']}; {convex['seed'].nunique()} seeds):", ""]
@@ -401,7 +399,7 @@ LOSS_SCALING = ROOT / "docs" / "loss-scaling"
 
 
 def loss_scaling_run():
-    run = json.loads((LOSS_SCALING / "run.json").read_text())
+    run = read_json(LOSS_SCALING / "run.json")
     size = run["size"]
     return [f"`{run['command']} --out docs/loss-scaling`: MNIST's first {size['rows']} training "
             f"rows, hidden width {size['hidden']}, step {size['step']:g}, λ = {size['lam']:g}, "
@@ -411,23 +409,19 @@ def loss_scaling_run():
 
 
 def loss_scaling_epochs():
-    import pandas as pd
-
     from halp_bench.mlp import scaling
 
-    frame = pd.read_csv(LOSS_SCALING / "runs.csv")
+    frame = read_csv(LOSS_SCALING / "runs.csv")
     return [*scaling.flushed_by_epoch(frame), "",
             "*Generated by `./run docs` from `docs/loss-scaling/runs.csv`: flushed entries over "
             "nonzero float32 entries of d2 and d1, each epoch, all seeds together.*"]
 
 
 def loss_scaling():
-    import pandas as pd
-
     from halp_bench.mlp import scaling
 
-    run = json.loads((LOSS_SCALING / "run.json").read_text())
-    frame = pd.read_csv(LOSS_SCALING / "runs.csv")
+    run = read_json(LOSS_SCALING / "run.json")
+    frame = read_csv(LOSS_SCALING / "runs.csv")
     return [*scaling.table(frame), "",
             f"*Generated by `./run docs` from `docs/loss-scaling/runs.csv` (written by "
             f"`{run['command']}`): final training loss and validation accuracy after "
@@ -615,7 +609,7 @@ def convergence():
 
     def cell(problem, pair):
         found = [epochs[(problem, *pair, t)] for t in ("1e-06", "1e-10")]
-        return " / ".join("never" if e >= 1e6 else f"{e:.0f}" for e in found)
+        return " / ".join("not reached" if e >= 1e6 else f"{e:.0f}" for e in found)
 
     return [*table(["solver", *problems], [[f"{s}-{p}"] + [cell(q, (s, p)) for q in problems]
                                             for s, p in pairs]), "",
@@ -825,7 +819,7 @@ def peers():
 def asv_run_times():
     rows = []
     for path in sorted((RESULTS / MACHINE).glob("*-*.json")):
-        data = json.loads(path.read_text())
+        data = read_json(path)
         col = data["result_columns"].index("duration")
         total = sum(r[col] or 0 for r in data["results"].values() if len(r) > col)
         total += sum(data["durations"].values())
@@ -841,7 +835,7 @@ def asv_run_times():
 def gate_measurement():
     """The regression gate measured as a benchmark (docs/gate-measurement.json): false alarms and
     misses of the gate beside asv's factor rule on the same result files, and one run's time."""
-    run = json.loads((ROOT / "docs" / "gate-measurement.json").read_text())
+    run = read_json(ROOT / "docs" / "gate-measurement.json")
     rows, caught = [], []
     for cond, s in run["summary"].items():
         n = s["runs"]
@@ -904,7 +898,7 @@ def refresh(names=None, files=DOC_FILES, write=False):
     ``write``. An unknown block name is an error."""
     cache, stale = {}, []
     for path in files:
-        text = path.read_text()
+        text = read_text(path)
 
         def fresh(match):
             name = match["name"]

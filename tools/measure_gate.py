@@ -193,7 +193,7 @@ def summarize(runs, conditions):
 
 def main(argv=None):
     from halp_bench.compare import rule, run
-    from halp_bench.machine import cpu_description, instruction_set
+    from halp_bench.machine import cpu_description, instruction_set, machine_name
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--same", type=int, default=20, help="gate runs of a commit against the same code")
@@ -206,7 +206,7 @@ def main(argv=None):
                    help="copy every run's reports and asv result files to KEEP/run<i>-<condition> "
                         "(to judge other rules on the same files later)")
     args = p.parse_args(argv)
-    machine = args.machine or run.machine_name()
+    machine = args.machine or machine_name()
     run.check_machine(machine)
     started = time.time()
     load_before = os.getloadavg()

@@ -5,7 +5,7 @@ import pandas as pd
 from halp_core import registry
 
 from dashboard.data.speedups import ratio_speedups
-from dashboard.results import latest
+from dashboard.results import STATUSES, latest
 
 METHOD = "halp"
 """The headline's low-precision solver (a `method` of track_speedup)."""
@@ -17,13 +17,14 @@ BASELINE_LABEL = registry.spec(registry.spec(METHOD).baseline).label
 
 
 def status_counts(frame):
-    """Number of results per machine, env and status (ok / failed / skipped), one row per machine × env."""
+    """Number of results per machine, env and status (`results.STATUSES`: ok / failed / skipped /
+    invalid), one row per machine × env."""
     counts = frame.pivot_table(index=["machine", "env"], columns="status", values="value",
                                aggfunc="size", fill_value=0)
-    for status in ("ok", "failed", "skipped"):
+    for status in STATUSES:
         if status not in counts:
             counts[status] = 0
-    return counts[["ok", "failed", "skipped"]].reset_index()
+    return counts[list(STATUSES)].reset_index()
 
 
 def failures(frame):

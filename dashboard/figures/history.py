@@ -25,7 +25,8 @@ def history_figure(rows, regressions, unit, verdicts=None):
     order with the short hashes as tick labels; points of an older benchmark version are drawn
     apart ('older version' traces). regressions: `data.history.step_regressions` rows of these series
     (first_bad is marked with a red ×). verdicts: `dashboard.gate.verdicts` rows of these series; the
-    head commit of each regression and acknowledged change is marked (VERDICT_MARKERS).
+    head commit of each regression and acknowledged change is marked (VERDICT_MARKERS). Values of
+    a target not reached (+inf) are not drawn; the title names their commits.
     """
     fig = go.Figure()
     ok = rows[rows["status"] == "ok"]
@@ -63,7 +64,9 @@ def history_figure(rows, regressions, unit, verdicts=None):
                         hovertemplate=f"{verdict} ×%{{customdata[0]:.2f}}<extra></extra>")
     ticks = rows.drop_duplicates("order").sort_values("order")
     fig.update_xaxes(tickvals=ticks["order"], ticktext=ticks["commit_short"], title="commit (oldest → newest)")
-    return layout(fig, title="History", yaxis_title=unit or "value", hovermode="closest", legend=LEGEND_BELOW,
+    missed = ok[ok["value"] == np.inf].drop_duplicates("commit_short")["commit_short"]
+    title = "History" + (f" (not reached at {', '.join(missed)}: not drawn)" if len(missed) else "")
+    return layout(fig, title=title, yaxis_title=unit or "value", hovermode="closest", legend=LEGEND_BELOW,
                   height=550)
 
 

@@ -7,11 +7,12 @@ import plotly.graph_objects as go
 from dashboard.data.overview import BASELINE_LABEL, BITS, METHOD_LABEL
 from dashboard.figures._style import errors, layout
 
-STATUS_COLORS = {"ok": "#2ca02c", "failed": "#d62728", "skipped": "#7f7f7f"}
+STATUS_COLORS = {"ok": "#2ca02c", "failed": "#d62728", "skipped": "#7f7f7f", "invalid": "#9467bd"}
 
 
 def status_figure(counts):
-    """Stacked bars of ok / failed / skipped results per machine (counts: machine, env, ok, failed, skipped)."""
+    """Stacked bars of ok / failed / skipped / invalid results per machine (counts: machine, env and
+    one column per status)."""
     fig = go.Figure()
     label = counts["machine"] + np.where(counts.duplicated("machine", keep=False), " · " + counts["env"], "")
     for status, color in STATUS_COLORS.items():

@@ -21,7 +21,8 @@ if not problems:
     st.info(f"No `{benchmarks.SUBOPT}` results yet; the live panel below still works.")
 else:
     problem = st.selectbox("Problem", problems, key="cv_problem")
-    table = ui.pick_machines(data.convergence(frame, problem), key="cv_machines")
+    table = ui.pick_machines(data.convergence(frame, problem), key="cv_machines",
+                             machines=res.machines)
     commits = commit_choices(frame[frame["commit"].isin(table["commit"])])
     options = ["newest per machine"] + commits["commit_short"].tolist()
     commit = st.selectbox("Commit", options, key="cv_commit")

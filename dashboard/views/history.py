@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import benchmarks, ui
 from dashboard.data import history as data
 from dashboard.figures import history as figures
-from dashboard.results import commit_choices
+from dashboard.results import as_text, commit_choices
 
 try:
     from dashboard import gate
@@ -26,7 +26,7 @@ st.header("One benchmark over commits")
 names = sorted(frame["benchmark"].unique())
 default = names.index(benchmarks.SPEEDUP) if benchmarks.SPEEDUP in names else 0
 benchmark = st.selectbox("Benchmark", names, index=default, key="hi_benchmark")
-rows = ui.pick_machines(data.series(frame, benchmark), key="hi_machines")
+rows = ui.pick_machines(data.series(frame, benchmark), key="hi_machines", machines=res.machines)
 params = sorted(rows["params"].unique())
 if params != [""]:
     chosen = st.multiselect("Parameter sets", params, default=params[:4], key="hi_params")
@@ -52,6 +52,7 @@ else:
         & judged["machine"].isin(rows["machine"])]
     ui.plot(figures.history_figure(rows, mine, unit, mine_judged), key="history")
     values = rows[["machine", "env", "params", "commit", "date", "version", "status", "value", "ci_low", "ci_high"]]
+    values = values.assign(value=as_text(values["value"]))
     with st.expander("Values, with commit links"):
         st.dataframe(ui.with_links(values, prefix), hide_index=True, column_config=ui.link_config())
 
@@ -100,12 +101,12 @@ else:
         st.dataframe(gate_rows, hide_index=True)
 
 st.subheader("Not reached")
-st.markdown("Series whose newest value is infinite: asv stored `Infinity`, e.g. a time to a target the "
-            "solver did not reach. Infinite values are never fed to step detection or ratios.")
+st.markdown("Series whose newest value is a target not reached (asv stored `Infinity` in a time to "
+            "a target). Such values are never fed to step detection or ratios.")
 missed = data.not_reached(frame)
 missed = missed[missed["benchmark"].str.contains(name_filter, regex=False)]
 st.metric("Series not reached", len(missed))
-st.dataframe(missed.assign(value=missed["value"].astype(str)), hide_index=True)
+st.dataframe(missed.assign(value=as_text(missed["value"])), hide_index=True)
 
 st.subheader("Latest vs baseline")
 commits = commit_choices(frame)

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import benchmarks, ui
 from dashboard.data import peers as data
 from dashboard.figures import peers as figures
+from dashboard.results import as_text
 
 res, stamp = ui.load()
 frame = res.frame
@@ -17,7 +18,8 @@ st.markdown(
     f"`bench_peers` at each machine's newest commit: steady per-epoch time (`{benchmarks.PEER_EPOCH}`) "
     f"and solver time to reach f − f* ≤ 1e-4 and ≤ 1e-8 (`{benchmarks.PEER_TO_TARGET}`). Lower is better.")
 
-epoch = ui.pick_machines(data.peer_results(frame, benchmarks.PEER_EPOCH), key="pe_machines")
+epoch = ui.pick_machines(data.peer_results(frame, benchmarks.PEER_EPOCH), key="pe_machines",
+                         machines=res.machines)
 to_target = data.peer_results(frame, benchmarks.PEER_TO_TARGET)
 to_target = to_target[to_target["machine"].isin(epoch["machine"])]
 if epoch.empty:
@@ -28,9 +30,10 @@ else:
     summary = pd.concat([data.standing(epoch[epoch["problem"] == problem]).assign(target="per epoch"),
                          data.standing(to_target[to_target["problem"] == problem])],
                         ignore_index=True)
-    st.dataframe(summary, hide_index=True)
-    st.caption("ratio = our fastest / fastest peer (below 1: we are faster); inf seconds: the target "
-               "was not reached within the benchmark's epochs.")
+    columns = ["ours_seconds", "peer_seconds", "ratio"]
+    st.dataframe(summary.assign(**{c: as_text(summary[c]) for c in columns}), hide_index=True)
+    st.caption("ratio = our fastest / fastest peer (below 1: we are faster); not reached: the "
+               "target was not reached within the benchmark's epochs.")
     ui.plot(figures.seconds_bars(epoch[epoch["problem"] == problem], f"Seconds per epoch, {problem}"),
             key="pe_epoch")
     for target in sorted(to_target["target"].unique(), key=str):

@@ -16,7 +16,7 @@ st.markdown("How close each solver's epochs come to the machine's memory read ba
 st.info("**For these benchmarks higher is better** (GB/s, fraction of read bandwidth, speedup), "
         "although asv marks every rise red.", icon="⬆️")
 ui.require_results(res)
-frame = ui.pick_machines(res.frame, key="pf_machines")
+frame = ui.pick_machines(res.frame, key="pf_machines", machines=res.machines)
 
 st.header("Memory bandwidth")
 st.markdown(

@@ -26,7 +26,8 @@ solver = left.radio("Baseline solver", list(data.BASELINE_SOLVERS), horizontal=T
                                    for b, m in data.BASELINE_SOLVERS.items()) + ".")
 baseline = right.radio("Baseline precision", ["fp32", "fp64"], horizontal=True, key="sp_precision")
 method = data.BASELINE_SOLVERS[solver]
-table = ui.pick_machines(data.speedups(frame, method, baseline), key="sp_machines")
+table = ui.pick_machines(data.speedups(frame, method, baseline), key="sp_machines",
+                         machines=res.machines)
 
 st.header(f"{registry.spec(method).label} vs {solver} {baseline}")
 if table.empty:

@@ -11,13 +11,14 @@ or the gate could not run). See docs/benchmarks.md, "Regression gate".
 """
 
 import argparse
-import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from halp_bench.compare import acknowledged, asv_results, history, judge, report, run
+from halp_bench.files import read_json
+from halp_bench.machine import machine_name
 
 DEFAULT_OUT = Path("compare-results")
 """Default output folder (ignored by git); the dashboard's History page reads its report.json."""
@@ -33,7 +34,7 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
                    help=f"asv rounds per commit, alternating the commits (default {DEFAULT_ROUNDS})")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}/)")
-    p.add_argument("--machine", default=None, help="asv machine name (default: <host>-<ISA>, as ./run bench)")
+    p.add_argument("--machine", default=None, help="asv machine name (default: <host>-<LLVM CPU>-<ISA>, as ./run bench)")
     p.add_argument("--repo", type=Path, default=Path("."), help="repository root (default: .)")
     p.add_argument("--history", type=Path, default=None,
                    help="asv results folder with earlier results for thresholds (default: REPO/results)")
@@ -46,7 +47,7 @@ def gate(args):
     """Run (unless --no-run) and judge; returns (rows, info, exit code)."""
     repo = args.repo.resolve()
     base, head = run.resolve(repo, args.base), run.resolve(repo, args.head)
-    machine = args.machine or run.machine_name()
+    machine = args.machine or machine_name()
     work = args.out / "asv"
     started = time.time()
     if not args.no_run:
@@ -75,11 +76,14 @@ def gate(args):
 
 
 def _units(results):
-    try:
-        data = json.loads((results / "benchmarks.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    """{benchmark: unit} from `<results>/benchmarks.json` ({} when absent); FileFormatError naming
+    the file when it is not JSON."""
+    path = results / "benchmarks.json"
+    if not path.exists():
         return {}
-    return {k: v.get("unit", "") for k, v in data.items() if isinstance(v, dict)}
+    data = read_json(path)
+    return {k: v.get("unit", "") for k, v in data.items() if isinstance(v, dict)} \
+        if isinstance(data, dict) else {}
 
 
 def main(argv=None):

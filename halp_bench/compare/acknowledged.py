@@ -15,9 +15,10 @@ adding a declaration in a later commit. The dashboard applies it to the change i
 """
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from halp_bench.files import read_toml
 
 ACK_FILE = Path("benchmarks") / "acknowledged.toml"
 """Where the declarations live, relative to the repository root."""
@@ -53,17 +54,15 @@ def _pattern(text, where):
 def load(path):
     """Declarations of an acknowledgement file (list of Acknowledgement); [] when it does not exist.
 
-    A file that is not TOML, or an entry without commit / benchmark / reason, with an unknown
+    A file that is unreadable, not UTF-8 or not TOML (FileFormatError, a ValueError), or an
+    entry without commit / benchmark / reason, with an unknown
     key, a commit that is not 7 to 40 hex digits or a bad regular expression raises ValueError
     naming the file and the entry.
     """
     path = Path(path)
     if not path.exists():
         return []
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path)
     unknown = set(data) - {"change"}
     if unknown:
         raise ValueError(f"{path}: unknown table(s) {sorted(unknown)}; declarations are [[change]]")

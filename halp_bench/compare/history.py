@@ -7,11 +7,12 @@ values of the same benchmark version count. HEAD's own file, if there is one, is
 History page uses the same definition: the values of a series before the judged commit.
 """
 
-import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
 from halp_bench.compare import asv_results, rule
+from halp_bench.files import FileFormatError, read_json
 
 
 def earlier_values(results_dir, machine, env, names=None, exclude=(), before=None):
@@ -28,10 +29,11 @@ def earlier_values(results_dir, machine, env, names=None, exclude=(), before=Non
         if any(e.startswith(commit) or commit.startswith(e) for e in exclude):
             continue
         try:
-            date = json.loads(path.read_text()).get("date") or 0
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise asv_results.ResultFileError(f"{path}: cannot be read as JSON ({exc})") from None
-        date = float(date) if isinstance(date, (int, float)) else 0.0
+            data = read_json(path)
+        except FileFormatError as exc:
+            raise asv_results.ResultFileError(str(exc)) from None
+        date = data.get("date") if isinstance(data, dict) else None
+        date = float(date) if isinstance(date, (int, float)) and math.isfinite(date) else 0.0
         if before is None or date < before:
             dated.append((date, path))
     out = defaultdict(list)

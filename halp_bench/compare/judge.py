@@ -57,8 +57,9 @@ def judge(base, head, units=None, thresholds=None, acknowledgements=(), commits=
 
     units: {benchmark: unit}; thresholds: {(benchmark, params): (threshold, n earlier values)}
     (`history.thresholds`; absent keys get rule.MIN_EFFECT); acknowledgements: `acknowledged.load`
-    output, applied for `commits` (the compared range, full hashes). A combination skipped on both
-    sides is left out; failed or missing on a side, or of another benchmark version: "failed".
+    output, applied for `commits` (the compared range, full hashes). A combination skipped, or
+    with its target not reached, on both sides is left out; failed, invalid (a non-finite value),
+    not reached or missing on a side, or of another benchmark version: "failed".
     """
     rows = []
     for key in sorted(set(base) | set(head)):
@@ -68,7 +69,8 @@ def judge(base, head, units=None, thresholds=None, acknowledgements=(), commits=
         source = f"history of {n_hist} commits" if n_hist >= rule.MIN_HISTORY else "default"
         unit = (units or {}).get(bench, "")
         common = dict(benchmark=bench, params=params, unit=unit, threshold=threshold, threshold_from=source)
-        if b is not None and h is not None and b.status == h.status == asv_results.SKIPPED:
+        if b is not None and h is not None and b.status == h.status and \
+                b.status in (asv_results.SKIPPED, asv_results.NOT_REACHED):
             continue
         problem = ("missing in BASE" if b is None else "missing in HEAD" if h is None
                    else f"BASE {b.status}" if b.status != asv_results.OK

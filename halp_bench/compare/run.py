@@ -17,12 +17,12 @@ program (`<venv>/bin/asv`), not imported.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from halp_bench.machine import instruction_set
+from halp_bench.files import FileFormatError, read_json, read_text
+
 
 ASV_OK = (0, 2)
 """Exit codes of `asv run` after which results exist (2: a benchmark failed)."""
@@ -32,19 +32,14 @@ class GateError(RuntimeError):
     """The gate could not run (bad commit, asv failed, ...); the message says why."""
 
 
-def machine_name():
-    """The asv machine name ./run uses: <HALP_MACHINE or host name>-<instruction set>."""
-    return f"{os.environ.get('HALP_MACHINE') or socket.gethostname()}-{instruction_set()}"
-
-
 def check_machine(name, path=None):
     """Raise GateError unless asv's machine file (~/.asv-machine.json) describes `name`: asv run
     would otherwise stop to ask for it (./run compare and ./run bench register it)."""
     path = Path(path or Path.home() / ".asv-machine.json")
     try:
-        known = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        known = {}
+        known = read_json(path) if path.exists() else {}
+    except FileFormatError as exc:
+        raise GateError(f"asv's machine file {exc}") from None
     if not isinstance(known, dict) or name not in known:
         raise GateError(f"asv machine {name!r} is not registered in {path}: run the gate as "
                         f"`./run compare ...` (it registers the machine as ./run bench does)")
@@ -88,9 +83,11 @@ def private_config(repo, work):
     repo, work = Path(repo).resolve(), Path(work).resolve()
     source = repo / "asv.conf.json"
     try:
-        conf = json.loads(_strip_comments(source.read_text()))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise GateError(f"{source}: cannot be read ({exc})") from None
+        conf = json.loads(_strip_comments(read_text(source)))
+    except FileFormatError as exc:
+        raise GateError(str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise GateError(f"{source}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     for key in ("repo", "benchmark_dir", "env_dir"):
         conf[key] = str((repo / conf.get(key, {"repo": ".", "benchmark_dir": "benchmarks",
                                                 "env_dir": "env"}[key])).resolve())

@@ -343,16 +343,31 @@ def test_unreadable_result_file(tmp_path):
 
 
 def test_every_value_of_a_result_file_is_loaded_or_reported(tmp_path):
-    """Numbers load; null is failed, NaN skipped, Infinity ok with an infinite value (not reached);
-    everything else is a warning, never a 'failed' row."""
+    """Numbers load; null is failed, NaN skipped; +inf, -inf and text in a benchmark that is not a
+    time to a target are invalid rows with a warning, never 'ok' and never a 'failed' row."""
     data = result_file()
-    data["results"][ENTRY] = good_entry([None, math.nan, math.inf, "x"], params=[["'a'", "'b'", "'c'", "'d'"]])
+    data["results"][ENTRY] = good_entry([None, math.nan, math.inf, -math.inf, "x", 2.0],
+                                        params=[["'a'", "'b'", "'c'", "'d'", "'e'", "'f'"]])
     d = bad_results_dir(tmp_path, file_case(data))
     res = results.load_results([d])
     rows = res.frame[res.frame["benchmark"] == ENTRY].set_index("params")
-    assert list(rows["status"]) == ["failed", "skipped", "ok"]
-    assert rows.loc["param1=c", "value"] == math.inf
-    assert any(BAD in w and "result[3] = 'x'" in w for w in res.warnings)
+    assert list(rows["status"]) == ["failed", "skipped", "invalid", "invalid", "invalid", "ok"]
+    assert rows["value"].isna().sum() == 5 and rows.loc["param1=f", "value"] == 2.0
+    assert any(BAD in w and "3 value(s) are invalid" in w and "result[2] = inf" in w
+               for w in res.warnings)
+
+
+def test_infinity_in_a_time_to_a_target_is_a_target_not_reached(tmp_path):
+    """+inf in a *_to_target benchmark loads as ok with an infinite value (not reached); -inf
+    there is still invalid."""
+    name = "bench_peers.PeerTimeToTarget.track_time_to_target"
+    data = result_file()
+    data["results"][name] = good_entry([math.inf, -math.inf, 0.5], params=[["'a'", "'b'", "'c'"]])
+    d = bad_results_dir(tmp_path, file_case(data))
+    res = results.load_results([d])
+    rows = res.frame[res.frame["benchmark"] == name].set_index("params")
+    assert list(rows["status"]) == ["ok", "invalid", "ok"]
+    assert rows.loc["param1=a", "value"] == math.inf
 
 
 REPRO_CASES = [

@@ -25,13 +25,13 @@ def frame():
 
 def test_status_counts_and_failures(frame):
     counts = overview.status_counts(frame).set_index("machine")
-    assert counts.loc["fixture-zen5", ["ok", "failed", "skipped"]].sum() == (frame["machine"] == "fixture-zen5").sum()
+    assert counts.loc["fixture-zen5", ["ok", "failed", "skipped", "invalid"]].sum() == (frame["machine"] == "fixture-zen5").sum()
     assert (counts["failed"] > 0).all()
     failed = overview.failures(frame)
     assert set(failed["benchmark"]) == {"bench_broken.Broken.time_raises"}
     assert set(failed["machine"]) == MACHINES
     fig = overview_fig.status_figure(overview.status_counts(frame))
-    assert trace_names(fig.to_dict()) == {"ok", "failed", "skipped"}
+    assert trace_names(fig.to_dict()) == {"ok", "failed", "skipped", "invalid"}
 
 
 def test_speedups_invert_the_stored_ratio_at_the_newest_commit(frame):

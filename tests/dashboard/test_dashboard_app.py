@@ -55,7 +55,7 @@ def test_overview_metrics_headline_and_failures(results_env):
     head = chart(at, "HALP 8-bit speedup over SVRG")
     assert trace_names(head) == {"SVRG fp32", "SVRG fp64"}
     assert set(array(head["data"][0]["x"])) == MACHINES
-    assert trace_names(chart(at, "Results per machine")) == {"ok", "failed", "skipped"}
+    assert trace_names(chart(at, "Results per machine")) == {"ok", "failed", "skipped", "invalid"}
     failed = [df.value for df in at.dataframe if "benchmark" in df.value.columns and len(df.value.columns) == 5]
     assert set(failed[0]["benchmark"]) == {"bench_broken.Broken.time_raises"}
 

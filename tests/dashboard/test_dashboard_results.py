@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -166,7 +167,10 @@ def test_bare_infinity_nan_and_odd_entries(tmp_path):
     res = load_results([d])
     mem = res.frame[(res.frame["benchmark"] == "bench_memory.Memory.peakmem_solve")
                     & (res.frame["machine"] == "fixture-bare")].set_index("params")
-    assert mem.loc["precision=fp64", "value"] == math.inf
+    # +inf is "not reached" only in a *_to_target benchmark: a peak memory of inf is invalid
+    assert mem.loc["precision=fp64", "status"] == "invalid"
+    assert math.isnan(mem.loc["precision=fp64", "value"])
+    assert any("peakmem_solve" in w and "invalid" in w for w in res.warnings)
     assert mem.loc["precision=fp32", "status"] == "failed"
     assert mem.loc["precision=8", "status"] == "skipped"
     assert any("bench_odd.entry" in w for w in res.warnings)
@@ -243,3 +247,13 @@ def test_precision_labels_put_float_formats_after_the_bit_widths():
     runs["label"] = runs["solver"] + " " + runs["precision"].map(precision_label)
     assert run_order(runs) == ["halp 4-bit", "halp 8-bit", "halp 16-bit", "halp bf16", "halp fp8-e4m3",
                                "svrg fp32"]
+
+
+def test_shipped_machines_are_named_by_microarchitecture_and_described():
+    """Every shipped machine folder has its CPU description; the Zen 4 results carry znver4."""
+    shipped = load_results([Path(__file__).resolve().parents[2] / "results"])
+    described = results.machine_descriptions(shipped.machines)
+    assert set(described) == set(shipped.frame["machine"]) >= {"vm", "vm-znver4-avx512-vnni"}
+    assert "znver4" in described["vm-znver4-avx512-vnni"]
+    assert "not recorded" in described["vm"]
+    assert list(results.as_text(pd.Series([math.inf, math.nan, 0.123456]))) == ["not reached", "", "0.1235"]

@@ -90,7 +90,10 @@ def faulty_results(dest):
     add("da7eda7e-bigdate.json", lambda d: d.update(commit_hash="da7e" * 10, date=1e20), "field 'date'")
     add("0000000a-strings.json", lambda d: (d.update(commit_hash="a" * 40), [
         e.__setitem__(0, [str(v) for v in e[0]]) for e in d["results"].values() if isinstance(e[0], list)]),
-        "not numbers")
+        "are invalid")
+    add("0000000b-minusinf.json", lambda d: (d.update(commit_hash="b" * 40), [
+        e.__setitem__(0, [-math.inf for _ in e[0]]) for e in d["results"].values() if isinstance(e[0], list)]),
+        "result[0] = -inf; shown as invalid")
     add("00000001-nullcommit.json", lambda d: d.update(commit_hash=None), "commit_hash is None")
     (vm / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     faults["deep.json"] = "nests deeper"
@@ -126,7 +129,8 @@ def test_every_page_renders_with_every_fault_and_names_each_bad_file(tmp_path):
             assert any(name in w and words in w for w in out["warnings"]), (page, name, out["warnings"])
     overview = report["pages"]["views/overview.py"]["metrics"]
     shipped = load_results([SHIPPED]).frame
-    assert int(overview["Commits measured"]) == shipped["commit"].nunique() + 1  # the 1e20-date file, undated
+    # + the 1e20-date file (undated) and the files of strings and of -inf (rows shown as invalid)
+    assert int(overview["Commits measured"]) == shipped["commit"].nunique() + 3
     assert int(overview["Failed"]) == (shipped["status"] == "failed").sum()  # strings are not 'failed'
     assert int(report["pages"]["views/history.py"]["metrics"]["Series not reached"]) > 0
 
