@@ -546,7 +546,7 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     options = {name: value for name, value in (("mu", mu), ("scale", scale)) if value is not None}
     for name in options:
         if name not in entry.options:
-            raise ValueError(f"{solver} takes no {name} ({_OPTION_MEANING[name]})")
+            raise ValueError(f"{solver} takes no {name} ({registry.OPTIONS[name]})")
     if schedule is not None and epochs is None:
         if not isinstance(schedule, schedules.Schedule):
             raise ValueError("a schedule needs epochs= (the run's length: cosine and the "
@@ -557,10 +557,6 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     run.schedule = plan
     run._w_checked = run.w   # the start, for check()
     return run
-
-
-_OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
-                   "scale": "scale is the fixed grid of lp-sgd / lp-svrg"}
 
 
 # The divergence rule of solve(): epoch k diverged if its iterate or loss is not finite, if
