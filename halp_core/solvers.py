@@ -387,7 +387,8 @@ class LowPrecisionSolver(Solver):
                         self._g)
         if self._gradient_overflowed():
             return False
-        self._vg[...] = (self.alpha / self.scale) * (self._g - self.problem.lam * anchor)
+        with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it
+            self._vg[...] = (self.alpha / self.scale) * (self._g - self.problem.lam * anchor)
         return True
 
     def _gradient_overflowed(self):
@@ -465,7 +466,8 @@ class HalpSolver(LowPrecisionSolver):
             return False  # w~ is exactly optimal: nothing to do this epoch
         self.scale = scale
         self._k[...] = 0
-        self._vg[...] = (self.alpha / self.scale) * self._g
+        with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it
+            self._vg[...] = (self.alpha / self.scale) * self._g
         return True
 
     def _end_epoch(self):
