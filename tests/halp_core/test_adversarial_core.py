@@ -755,3 +755,37 @@ def test_bits_report_compares_sweep_specs_without_decoding_them(tmp_path):
     from halp_bench import bits
     (tmp_path / "spec.toml").write_bytes(b"\xff\xfe not UTF-8")
     assert bits._spec_sources([tmp_path]) == [str(tmp_path / "spec.toml")]
+
+
+# ---- threaded solves from several Python threads, under every threading layer ------------------
+
+CONCURRENT_SOLVES = """
+import threading, numba
+from halp_core import datasets, solve
+p = datasets.synthetic_least_squares(2000, 20, lam=1e-2, noise=0.1, seed=0)
+failed = []
+def work(seed):
+    for solver, precision in (("svrg", "fp64"), ("halp", 8), ("lp-svrg", 8)):
+        r = solve(p, solver, precision=precision, step=0.5 / p.L_max, epochs=2, seed=seed,
+                  threads=2)
+        failed.append(r.failed)
+threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(numba.threading_layer(), len(failed), any(failed))
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "default"])
+def test_threaded_solves_from_several_threads_are_safe(layer):
+    """Four Python threads each solving with threads=2: under Numba's workqueue layer (not
+    thread-safe) concurrent parallel launches ended the process (rc 134); in a subprocess, so an
+    abort fails this test. "default" is whatever this machine has (omp or tbb where installed)."""
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer, NUMBA_NUM_THREADS="2",
+               PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", CONCURRENT_SOLVES], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    used, runs, failed = proc.stdout.split()
+    assert (runs, failed) == ("12", "False")
+    assert used == "workqueue" if layer == "workqueue" else used in ("omp", "tbb", "workqueue")
