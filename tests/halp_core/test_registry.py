@@ -146,7 +146,8 @@ BAD_FORMATS = [
 
 
 @pytest.mark.parametrize("changes,error,words", BAD_FORMATS,
-                         ids=[",".join(c) + f"={list(c.values())[-1]!r}" for c, _, _ in BAD_FORMATS])
+                         ids=[f"{','.join(c)}={list(c.values())[-1]!r}"
+                              for c, _, _ in BAD_FORMATS])
 def test_register_format_checks_every_field(changes, error, words):
     with pytest.raises(error, match=words):
         registry.register_format(dataclasses.replace(E3M4, **changes))
@@ -195,7 +196,8 @@ BAD_SOLVERS = [
 
 
 @pytest.mark.parametrize("changes,error,words", BAD_SOLVERS,
-                         ids=[",".join(c) + f"={list(c.values())[-1]!r}" for c, _, _ in BAD_SOLVERS])
+                         ids=[f"{','.join(c)}={list(c.values())[-1]!r}"
+                              for c, _, _ in BAD_SOLVERS])
 def test_register_checks_every_field(changes, error, words):
     names = registry.names()
     with pytest.raises(error, match=words):
