@@ -233,8 +233,8 @@ def _spec_sources(folders):
     here = Path(__file__).resolve().parents[1] / "sweeps"
     found = []
     for folder in folders:
-        text = (Path(folder) / "spec.toml").read_text()
-        match = next((p for p in sorted(here.glob("*.toml")) if p.read_text() == text), None)
+        text = (Path(folder) / "spec.toml").read_bytes()   # compared, never decoded
+        match = next((p for p in sorted(here.glob("*.toml")) if p.read_bytes() == text), None)
         found.append(f"sweeps/{match.name}" if match else str(Path(folder) / "spec.toml"))
     return found
 

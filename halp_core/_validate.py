@@ -6,10 +6,12 @@ or ValueError (the right kind, a bad value) with a message that names the argume
 it must be.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse.linalg
 
 _NUMBER = (int, float, np.integer, np.floating)
 
@@ -89,6 +91,20 @@ def finite(a, name):
     """Raise unless every entry of the float array ``a`` is finite."""
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf")
+
+
+@contextlib.contextmanager
+def numerics(what):
+    """Run the numerical library calls of ``what`` (a str naming the computation and its input)
+    and turn their failures into a ValueError naming it: LAPACK's LinAlgError, ARPACK's errors and
+    overflows come from data or settings that are not finite or beyond float64's range, and say
+    nothing of which input that was."""
+    try:
+        yield
+    except (np.linalg.LinAlgError, scipy.sparse.linalg.ArpackError, OverflowError,
+            FloatingPointError) as exc:
+        raise ValueError(f"{what} failed ({type(exc).__name__}: {exc}): the data or settings "
+                         f"hold NaN or inf or values beyond float64's range") from exc
 
 
 def instance(obj, cls, name):

@@ -113,6 +113,9 @@ def bits_for(kappa, d, constant=1.0):
     d = _validate.integer(d, "d", 1)
     constant = _validate.real(constant, "constant", positive=True)
     need = constant * kappa * math.sqrt(d)
+    if not math.isfinite(need):
+        raise ValueError(f"constant kappa sqrt(d) = {constant:g} x {kappa:g} x sqrt({d}) "
+                         f"overflows float64: no number of bits is predicted")
     bits = max(fixed_point.MIN_BITS, math.ceil(math.log2(need + 1.0)) + 1)
     while 2 ** (bits - 2) - 1 >= need and bits > fixed_point.MIN_BITS:   # float log2 edge
         bits -= 1
@@ -175,7 +178,7 @@ def _smallest_eigenvalue(op, size, upper, dense=None):
     given, else op applied to the identity), else Lanczos on upper I - op."""
     if size <= DENSE_MAX_D:
         matrix = dense() if dense is not None else op.matmat(np.eye(size))
-        return float(np.linalg.eigvalsh(0.5 * (matrix + matrix.T))[0])
+        return float(np.linalg.eigvalsh(0.5 * matrix + 0.5 * matrix.T)[0])
     flipped = scipy.sparse.linalg.LinearOperator(
         (size, size), matvec=lambda v: upper * v - op.matvec(v), dtype=np.float64)
     top = scipy.sparse.linalg.eigsh(flipped, k=1, which="LA", tol=1e-12,
@@ -195,6 +198,7 @@ def smallest_curvature(problem, *, method="auto"):
     """
     _validate.instance(problem, Problem, "problem")
     _validate.choice(method, "method", METHODS)
+    problem.check_data()
     kind, lam = problem.kind, problem.lam
     if method == "centered" and kind != "multinomial":
         raise ValueError(f"method='centered' applies to multinomial problems only, not {kind}")
@@ -203,6 +207,18 @@ def smallest_curvature(problem, *, method="auto"):
         raise ValueError(f"{problem.name}: every feature is zero in every sample: nothing to "
                          f"learn, no bit requirement")
     size = int(live.sum()) * int(np.prod(problem.weight_shape[1:]))
+    with _validate.numerics(f"{problem.name}: the smallest curvature (method={method!r})"):
+        value, source = _curvature(problem, method, live, size)
+    if not value > 0:
+        raise ValueError(f"{problem.name}: the smallest curvature is {value:.3g} (lam = {lam:g}): "
+                         f"the objective is not strongly convex, so HALP's bit requirement is "
+                         f"not defined; use lam > 0")
+    return value, source
+
+
+def _curvature(problem, method, live, size):
+    """(mu_min, source) of smallest_curvature, its arguments checked."""
+    kind, lam = problem.kind, problem.lam
     if kind == "least_squares":
         zero = np.zeros(problem.weight_shape)
         value = _smallest_eigenvalue(_hessian_operator(problem, zero, False, live), size,
@@ -219,10 +235,6 @@ def smallest_curvature(problem, *, method="auto"):
             None if project else lambda: _linear_hessian(problem, problem.w_star, live))
         source = ("exact: smallest Hessian eigenvalue at w* on zero-class-mean weights"
                   if project else "exact: smallest Hessian eigenvalue at w*")
-    if not value > 0:
-        raise ValueError(f"{problem.name}: the smallest curvature is {value:.3g} (lam = {lam:g}): "
-                         f"the objective is not strongly convex, so HALP's bit requirement is "
-                         f"not defined; use lam > 0")
     return value, source
 
 

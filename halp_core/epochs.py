@@ -34,6 +34,9 @@ _step_key(seed key, step0 + t), and every coordinate its own random bits under i
 """
 
 
+import threading
+
+import numba
 import numpy as np
 from numba import config, njit, prange, set_num_threads
 
@@ -150,6 +153,28 @@ def _finish_grad(acc, factor, lam, w, g_out):
         g[j] = f * s + lam_g * G(ww[j])
 
 
+THREADSAFE_LAYERS = ("tbb", "omp")
+"""Numba threading layers that take parallel launches from several Python threads at once."""
+_LAUNCH_LOCK = threading.Lock()
+
+
+def _launch(kernel, *args):
+    """Run the parallel=True ``kernel`` on ``args``. Numba's workqueue threading layer (what Numba
+    uses where neither TBB nor OpenMP is installed, or NUMBA_THREADING_LAYER=workqueue) is not
+    thread-safe: two launches from different Python threads at once abort the process. So
+    launches hold one lock unless the active layer is known to be one of THREADSAFE_LAYERS (the
+    layer is known after the first launch); threaded solves from several Python threads then
+    take turns in the full-gradient pass under workqueue and run side by side otherwise."""
+    try:
+        safe = numba.threading_layer() in THREADSAFE_LAYERS
+    except ValueError:   # no parallel launch yet: the layer is not chosen
+        safe = False
+    if safe:
+        return kernel(*args)
+    with _LAUNCH_LOCK:
+        return kernel(*args)
+
+
 def _check_blocks(blocks):
     if not 1 <= blocks <= config.NUMBA_NUM_THREADS:
         raise ValueError(f"blocks must be between 1 and {config.NUMBA_NUM_THREADS} "
@@ -173,7 +198,7 @@ def _full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1
         _grad_rows_linear(X, x_scale, x_format, y, w, kind, 0, n, a_out, r_out, acc[0])
     else:
         set_num_threads(blocks)
-        _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc)
+        _launch(_grad_blocks_linear, X, x_scale, x_format, y, w, kind, a_out, r_out, acc)
     _finish_grad(acc, x_scale / n, lam, w, g_out)
 
 
@@ -195,7 +220,7 @@ def _full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, bloc
         _grad_rows_multinomial(X, x_scale, x_format, labels, WT, 0, n, a_out, r_out, accT[0])
     else:
         set_num_threads(blocks)
-        _grad_blocks_multinomial(X, x_scale, x_format, labels, WT, a_out, r_out, accT)
+        _launch(_grad_blocks_multinomial, X, x_scale, x_format, labels, WT, a_out, r_out, accT)
     _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)
 
 

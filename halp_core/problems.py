@@ -137,6 +137,7 @@ class Problem(abc.ABC):
         y = _validate.real_array(y, "y", 1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
+        self.n, self.d = X.shape
         self.lam = _validate.real(lam, "lam", minimum=0)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {name!r}")
@@ -162,8 +163,13 @@ class Problem(abc.ABC):
             self.X = self.Xq.astype(np.float64) * self.x_scale
             self.quantization = Quantization._measure(X, self.Xq, self.x_scale, self.data_bits,
                                                      self.X)
-        self.n, self.d = self.X.shape
         self.name = name or self.kind
+        with np.errstate(over="ignore", invalid="ignore"):
+            start = self.loss(np.zeros(self.weight_shape))
+        if not (np.isfinite(self.L_max) and np.isfinite(start)):
+            raise ValueError(f"{self.name}: the data are beyond float64's range for this "
+                             f"objective (L_max = {self.L_max:.3g}, f(0) = {start:.3g}: "
+                             f"max ||x_i||^2 or the loss overflows); rescale X and y")
         if self.quantization is not None and self.quantization.large:
             warnings.warn(f"{self.name}: {self.quantization._message(self.d)}",
                           QuantizationWarning, stacklevel=3)
@@ -185,6 +191,13 @@ class Problem(abc.ABC):
         """Hessian of the data term at w times direction v."""
 
     # -- public evaluation -----------------------------------------------------------------
+    def check_data(self):
+        """Raise a ValueError unless X and y are still finite: they were at construction, but
+        the arrays can be changed in place later (the reference optimum and the bit budget call
+        this before their library numerics)."""
+        for part, array in (("X", self.X), ("y", self.y)):
+            _validate.finite(array, f"{self.name}: problem.{part} (changed after construction?)")
+
     def check_weights(self, w):
         """Return w as a float64 array of ``weight_shape`` (non-finite entries allowed: they give
         a non-finite loss); raise a clear error for another shape or a non-real array."""
@@ -238,18 +251,25 @@ class Problem(abc.ABC):
 
         Problems with at least DISK_CACHE_SIZE data entries (e.g. MNIST, minutes of L-BFGS)
         keep it on disk under data_dir()/optima, keyed by a hash of their data, lam and kind.
-        The cache is best-effort: a missing, unreadable or corrupt file is recomputed, and an
+        The cache is best-effort: a missing file is computed; an unreadable or corrupt one (or
+        one of another shape, or not finite) is recomputed with a CacheWarning naming it; an
         unwritable folder costs a CacheWarning and the computation next time, never the result."""
         if self.X.size < DISK_CACHE_SIZE:
-            return self._reference_optimum()
+            return self._checked_optimum()
         path = data_dir() / "optima" / f"{self.kind}-{self._content_hash()}.npy"
         try:
             w = np.load(path)
             if w.shape == self.weight_shape and np.isfinite(w).all():
                 return w
-        except (OSError, ValueError, EOFError):  # absent, unreadable or corrupt: recompute
-            pass
-        w = self._reference_optimum()
+            fault = f"shape {w.shape}, finite: {bool(np.isfinite(w).all())}"
+        except FileNotFoundError:
+            fault = None
+        except (OSError, ValueError, EOFError) as exc:  # unreadable or corrupt
+            fault = f"{type(exc).__name__}: {exc}"
+        if fault is not None:
+            warnings.warn(f"{self.name}: the cached reference optimum {path} is unusable "
+                          f"({fault}); computing it again", CacheWarning, stacklevel=3)
+        w = self._checked_optimum()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
@@ -272,6 +292,12 @@ class Problem(abc.ABC):
     def f_star(self):
         """f(w_star), float64."""
         return self.loss(self.w_star)
+
+    def _checked_optimum(self):
+        """``_reference_optimum()`` on data checked to be finite, its library errors named."""
+        self.check_data()
+        with _validate.numerics(f"{self.name}: the reference optimum"):
+            return self._reference_optimum()
 
     def _reference_optimum(self):
         shape = self.weight_shape
@@ -376,9 +402,6 @@ class Multinomial(Problem):
         self._n_classes_arg = None if n_classes is None else _validate.integer(
             n_classes, "n_classes", 2)
         super().__init__(X, y, lam, data_bits=data_bits, name=name)
-        _validate.memory(8 * (self.n + self.d) * self.n_classes,
-                         f"{self.n_classes} classes (per-sample scores and weights)")
-        self.labels = self.y.astype(np.int64)
 
     def _check_labels(self, y):
         if not np.all(y == np.round(y)):
@@ -388,6 +411,9 @@ class Multinomial(Problem):
         if y.min() < 0 or top >= self.n_classes or self.n_classes < 2:
             raise ValueError(f"multinomial labels must lie in 0..{self.n_classes - 1} with at "
                              f"least 2 classes; found min {y.min():g}, max {top}")
+        _validate.memory(8 * (self.n + self.d) * self.n_classes,
+                         f"{self.n_classes} classes (per-sample scores and weights)")
+        self.labels = y.astype(np.int64)
         return y
 
     @property

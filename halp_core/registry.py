@@ -11,6 +11,8 @@ benchmarks, the reproduction and the dashboard. Adding a solver is one module wi
 
 from dataclasses import dataclass, field
 
+from . import _validate
+
 FLOAT_PRECISIONS = ("fp64", "fp32")
 """Precisions of the full-precision solvers: float64 and float32 data, iterate and arithmetic."""
 BITS = tuple(range(2, 17))
@@ -46,22 +48,81 @@ FORMATS = {}
 """name -> FormatSpec of the float formats, in registration order."""
 
 
+def _text(entry, kind, field_name):
+    """The str field ``field_name`` of ``entry``: TypeError / ValueError unless non-empty text."""
+    value = getattr(entry, field_name)
+    where = f"{kind} {entry.name!r}: {field_name}"
+    if not isinstance(value, str):
+        raise TypeError(f"{where} must be a str, got {value!r} ({type(value).__name__})")
+    if not value.strip():
+        raise ValueError(f"{where} must not be empty")
+    return value
+
+
+def _name(entry, kind, taken):
+    """``entry.name``: a non-empty str not among ``taken`` (the names registered so far)."""
+    if not isinstance(entry.name, str) or not entry.name.strip():
+        raise (ValueError if isinstance(entry.name, str) else TypeError)(
+            f"a {kind}'s name must be a non-empty str, got {entry.name!r}")
+    if entry.name in taken:
+        raise ValueError(f"{kind} {entry.name!r} is registered already")
+    return entry.name
+
+
+def _pattern_value(entry, pattern):
+    """The value of the non-negative bit ``pattern`` in ``entry``'s layout (float; what
+    ``halp_core.float_formats.decode`` computes): normal (1 + m 2^-M) 2^(e - B), subnormal
+    m 2^(1 - B - M), with e and m the pattern's exponent and mantissa fields."""
+    e, m = pattern >> entry.mantissa_bits, pattern & ((1 << entry.mantissa_bits) - 1)
+    if e == 0:
+        return m * 2.0 ** (1 - entry.bias - entry.mantissa_bits)
+    return (1 + m / 2 ** entry.mantissa_bits) * 2.0 ** (e - entry.bias)
+
+
 def register_format(entry):
-    """Add ``entry`` (a FormatSpec of 8 or 16 bits, 1 to 8 exponent bits, bias at most 127 so
-    that every value is a float32) to FORMATS; a name can be registered once. Returns it."""
+    """Add ``entry`` (a FormatSpec) to FORMATS after checking every field; returns it.
+
+    name: a new non-empty str, not a full precision ("fp64", "fp32"); label, reference: non-empty
+    str; 1 + exponent_bits + mantissa_bits: 8 or 16, with 1..8 exponent bits; bias: 1..127 (float32
+    holds every value); max_pattern: a positive pattern with the sign bit clear whose value is
+    finite in float32; inf_pattern (or None) and nan_pattern: distinct patterns with the sign bit
+    clear above max_pattern. TypeError / ValueError naming the entry and the field otherwise."""
     if not isinstance(entry, FormatSpec):
         raise TypeError(f"register_format takes a FormatSpec, got {type(entry).__name__}")
-    if entry.name in FORMATS:
-        raise ValueError(f"format {entry.name!r} is registered already")
-    width = 1 + entry.exponent_bits + entry.mantissa_bits
-    if width not in (8, 16) or not 1 <= entry.exponent_bits <= 8 or entry.mantissa_bits < 1:
-        raise ValueError(f"format {entry.name!r}: 1 + exponent + mantissa bits must be 8 or 16 "
-                         f"with 1..8 exponent bits, got {entry.exponent_bits} + "
-                         f"{entry.mantissa_bits}")
-    if not 1 <= entry.bias <= 127 or entry.bias + entry.mantissa_bits > 149:
-        raise ValueError(f"format {entry.name!r}: bias must be 1..127 (float32 holds every "
-                         f"value), got {entry.bias}")
-    FORMATS[entry.name] = entry
+    name = _name(entry, "format", FORMATS)
+    if name in FLOAT_PRECISIONS:
+        raise ValueError(f"format {name!r}: the name is a full precision's "
+                         f"({', '.join(FLOAT_PRECISIONS)})")
+    for text in ("label", "reference"):
+        _text(entry, "format", text)
+    where = f"format {name!r}:"
+    exponent = _validate.integer(entry.exponent_bits, f"{where} exponent_bits", 1, 8)
+    mantissa = _validate.integer(entry.mantissa_bits, f"{where} mantissa_bits", 1, 22)
+    if 1 + exponent + mantissa not in (8, 16):
+        raise ValueError(f"{where} 1 + exponent + mantissa bits must be 8 or 16, got 1 + "
+                         f"{exponent} + {mantissa}")
+    bias = _validate.integer(entry.bias, f"{where} bias (float32 holds every value)", 1, 127)
+    if bias + mantissa > 149:
+        raise ValueError(f"{where} bias + mantissa_bits must be <= 149 (the smallest subnormal "
+                         f"a float32), got {bias} + {mantissa}")
+    sign = 1 << (exponent + mantissa)
+    largest = _validate.integer(entry.max_pattern, f"{where} max_pattern", 1)
+    if largest >= sign:
+        raise ValueError(f"{where} max_pattern {largest:#x} has the sign bit set; it is the "
+                         f"largest positive finite value's pattern (below {sign:#x})")
+    if (largest >> mantissa) - bias > 127:
+        raise ValueError(f"{where} max_pattern {largest:#x} decodes beyond float32's range "
+                         f"({_pattern_value(entry, largest):.3g}); its exponent field minus the "
+                         f"bias must be <= 127")
+    special = {"nan_pattern": entry.nan_pattern}
+    if entry.inf_pattern is not None:
+        special["inf_pattern"] = entry.inf_pattern
+    for field_name, value in special.items():
+        _validate.integer(value, f"{where} {field_name}", largest + 1, sign - 1)
+    if entry.inf_pattern is not None and entry.inf_pattern == entry.nan_pattern:
+        raise ValueError(f"{where} inf_pattern and nan_pattern must differ, both "
+                         f"{entry.nan_pattern:#x}")
+    FORMATS[name] = entry
     return entry
 
 
@@ -118,21 +179,54 @@ class SolverSpec:
     build: object = field(default=None, compare=False, repr=False)
 
 
+OPTIONS = {"mu": "mu is halp's bit-centering constant",
+           "scale": "scale is the fixed grid of lp-sgd / lp-svrg"}
+"""The solver options ``make_solver`` passes on (SolverSpec.options names some of them) -> what
+each is."""
+
+
 SPECS = {}
 """name -> SolverSpec, in registration order."""
 
 
 def register(spec):
-    """Add ``spec`` (a SolverSpec) to SPECS; a name can be registered once. Returns spec."""
+    """Add ``spec`` (a SolverSpec) to SPECS after checking every field; returns it.
+
+    name: a new non-empty str; label: non-empty str; family: "full" or "low"; precisions: a
+    non-empty tuple of FLOAT_PRECISIONS for "full", LOW for "low"; baseline: None for "full", a
+    registered "full" solver for "low"; variance_reduced: a bool; options: a tuple of OPTIONS'
+    names; build: callable. TypeError / ValueError naming the solver and the field otherwise."""
     if not isinstance(spec, SolverSpec):
         raise TypeError(f"register takes a SolverSpec, got {type(spec).__name__}")
-    if spec.name in SPECS:
-        raise ValueError(f"solver {spec.name!r} is registered already")
+    name = _name(spec, "solver", SPECS)
+    where = f"solver {name!r}:"
+    _text(spec, "solver", "label")
     if spec.family not in ("full", "low"):
-        raise ValueError(f"family must be 'full' or 'low', got {spec.family!r}")
-    if spec.baseline is not None and spec.baseline not in SPECS:
-        raise ValueError(f"baseline {spec.baseline!r} of {spec.name!r} is not registered")
-    SPECS[spec.name] = spec
+        raise ValueError(f"{where} family must be 'full' or 'low', got {spec.family!r}")
+    if spec.family == "low" and spec.precisions != LOW:
+        raise ValueError(f"{where} precisions of a low-precision solver must be registry.LOW "
+                         f"(every fixed-point width and format), got {spec.precisions!r}")
+    if spec.family == "full" and (not isinstance(spec.precisions, tuple) or not spec.precisions
+                                  or not set(spec.precisions) <= set(FLOAT_PRECISIONS)):
+        raise ValueError(f"{where} precisions of a full-precision solver must be a non-empty "
+                         f"tuple of {FLOAT_PRECISIONS}, got {spec.precisions!r}")
+    if spec.family == "full" and spec.baseline is not None:
+        raise ValueError(f"{where} baseline must be None for a full-precision solver, got "
+                         f"{spec.baseline!r}")
+    if spec.family == "low" and (spec.baseline not in SPECS
+                                 or SPECS[spec.baseline].family != "full"):
+        raise ValueError(f"{where} baseline {spec.baseline!r} is not a registered "
+                         f"full-precision solver ({', '.join(names('full'))})")
+    if not isinstance(spec.variance_reduced, bool):
+        raise TypeError(f"{where} variance_reduced must be a bool, got "
+                        f"{spec.variance_reduced!r}")
+    if not isinstance(spec.options, tuple) or not set(spec.options) <= set(OPTIONS):
+        raise ValueError(f"{where} options must be a tuple of {tuple(OPTIONS)}, got "
+                         f"{spec.options!r}")
+    if not callable(spec.build):
+        raise TypeError(f"{where} build must be callable (it builds the solver object), got "
+                        f"{spec.build!r}")
+    SPECS[name] = spec
     return spec
 
 

@@ -14,6 +14,8 @@ with ``halp_core.bit_centering.grid_scale``.
 
 from concurrent.futures import ThreadPoolExecutor
 
+import warnings
+
 import numba
 import numpy as np
 
@@ -77,8 +79,10 @@ def _draw_indices(rng, n, steps, sampling):
 class Solver:
     """Base class of the registered solvers. Common state: problem, name, precision, step,
     sampling, seed, steps per epoch, threads, ``variance_reduced`` (the registry entry's), the
-    epoch counter and the saturation log; subclasses add ``run_epoch()`` (one epoch, appending its
-    saturation count) and ``w`` (the current iterate, float64 of the problem's weight shape)."""
+    epoch counter, the saturation log and what ``check()`` found (``diverged_epoch``,
+    ``divergence``, ``no_progress``, ``failed``, as in a Result); subclasses add ``run_epoch()``
+    (one epoch, appending its saturation count) and ``w`` (the current iterate, float64 of the
+    problem's weight shape)."""
 
     def __init__(self, problem, name, precision, step, sampling, seed, steps_per_epoch, threads):
         _validate.instance(problem, Problem, "problem")
@@ -106,6 +110,45 @@ class Solver:
         self._rng = np.random.default_rng(self.seed)
         self._pool = None   # Hogwild! threads, started on first use (threads > 1)
         self.schedule = None   # a schedules.Schedule (make_solver sets it), None: constant step
+        self.diverged_epoch, self.divergence, self.no_progress = None, "", ""   # check()
+        self._checked = []       # check(): the history rows it evaluated, the start's first
+        self._w_checked = None   # check(): the last iterate it saw (make_solver sets the start)
+
+    @property
+    def failed(self):
+        """Whether ``check()`` found the run diverged or making no progress."""
+        return self.diverged_epoch is not None or bool(self.no_progress)
+
+    def check(self):
+        """Apply solve()'s divergence and no-progress rules to this run so far, for callers of
+        ``run_epoch()`` (which evaluates nothing). Evaluates the current iterate with the
+        problem's float64 objective (a data pass, outside any timing; on the first call the
+        start's too), applies the divergence rule to the latest epoch and the no-progress rule to
+        the epochs run so far. The first failure raises one RuntimeWarning and is kept in
+        ``diverged_epoch`` / ``divergence`` or ``no_progress``. Returns the failure's text, ""
+        while the run is healthy. Call it after every epoch (divergence is judged per epoch)."""
+        if not self._checked:
+            self._checked.append(self._evaluate(self._w_checked))
+        if self.failed or len(self._checked) > self.epochs_done:
+            return self.divergence or self.no_progress
+        w = self.w
+        row = self._evaluate(w)
+        self._checked.append(row)
+        first = self._checked[0]
+        self.divergence = _divergence(self, self.epochs_done, w, row["loss"], first["loss"],
+                                      self._w_checked) or ""
+        self._w_checked = w
+        if self.divergence:
+            self.diverged_epoch = self.epochs_done
+        else:
+            self.no_progress = _no_progress(self, self._checked) or ""
+        if self.failed:
+            warnings.warn(self.divergence or self.no_progress, RuntimeWarning, stacklevel=2)
+        return self.divergence or self.no_progress
+
+    def _evaluate(self, w):
+        """The history row of iterate w: loss, subopt, grad_norm, dist (trajectory.evaluate)."""
+        return dict(zip(trajectory.HISTORY_COLUMNS[3:], trajectory.evaluate(self.problem, w)))
 
     @property
     def alpha(self):
@@ -344,7 +387,8 @@ class LowPrecisionSolver(Solver):
                         self._g)
         if self._gradient_overflowed():
             return False
-        self._vg[...] = (self.alpha / self.scale) * (self._g - self.problem.lam * anchor)
+        with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it
+            self._vg[...] = (self.alpha / self.scale) * (self._g - self.problem.lam * anchor)
         return True
 
     def _gradient_overflowed(self):
@@ -422,7 +466,8 @@ class HalpSolver(LowPrecisionSolver):
             return False  # w~ is exactly optimal: nothing to do this epoch
         self.scale = scale
         self._k[...] = 0
-        self._vg[...] = (self.alpha / self.scale) * self._g
+        with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it
+            self._vg[...] = (self.alpha / self.scale) * self._g
         return True
 
     def _end_epoch(self):
@@ -493,7 +538,9 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     depend on it only through the summation order) and the inner steps run Hogwild!, lock-free on
     that many threads sharing the iterate (every solver alike, so comparisons stay fair): with
     threads > 1 a run is not bit-reproducible.
-    The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64).
+    The object's ``run_epoch()`` does one epoch; ``w`` is the current iterate (float64);
+    ``check()`` applies solve()'s divergence and no-progress rules (a RuntimeWarning, and
+    ``diverged_epoch`` / ``divergence`` / ``no_progress`` / ``failed`` on the object).
     """
     _validate.instance(problem, Problem, "problem")
     kind = check_precision(solver, precision)
@@ -501,7 +548,7 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     options = {name: value for name, value in (("mu", mu), ("scale", scale)) if value is not None}
     for name in options:
         if name not in entry.options:
-            raise ValueError(f"{solver} takes no {name} ({_OPTION_MEANING[name]})")
+            raise ValueError(f"{solver} takes no {name} ({registry.OPTIONS[name]})")
     if schedule is not None and epochs is None:
         if not isinstance(schedule, schedules.Schedule):
             raise ValueError("a schedule needs epochs= (the run's length: cosine and the "
@@ -510,11 +557,8 @@ def make_solver(problem, solver, *, precision, step, mu=None, scale=None, sampli
     plan = None if schedule is None else schedules.make_schedule(schedule, epochs)
     run = entry.build(problem, kind, step, sampling, seed, steps_per_epoch, threads, **options)
     run.schedule = plan
+    run._w_checked = run.w   # the start, for check()
     return run
-
-
-_OPTION_MEANING = {"mu": "mu is halp's bit-centering constant",
-                   "scale": "scale is the fixed grid of lp-sgd / lp-svrg"}
 
 
 # The divergence rule of solve(): epoch k diverged if its iterate or loss is not finite, if
@@ -535,6 +579,18 @@ VR_GROWTH = 1.2
 MOSTLY_CLAMPED = 0.5
 AT_FLOOR = 1e3   # f - f* within this many float64 roundings of f*: converged (_at_float_floor)
 
+# The no-progress rule of solve(): a run that did not diverge made no progress if f - f*,
+# ||grad f|| and ||w - w*|| all stayed within STUCK of their start values at every recorded epoch,
+# judged only once the run has taken at least n inner steps (one data pass: fewer steps may move
+# f by less than that and be healthy) and only when the start is not already at float64's floor
+# of f* (there the three are rounding noise). A run that moves at all changes one of them by far
+# more: after one epoch of 182 healthy runs (7 problems, every solver including 2- and 4-bit HALP
+# and the float formats, steps 0.05 and 1.5 / L_max, two seeds) the smallest largest change was
+# 6.9% (SVRG on pure-noise targets). SGD near its noise floor, whose f - f* rises above a start
+# close to f*, moved: that is not this rule's failure. A HALP grid that is too coarse (mu=1e-300)
+# rounds every offset to 0 and leaves all three exactly where they started.
+STUCK = 0.01
+
 
 def _float32_overflow(run, w):
     """Whether a float32 run's non-finite iterate comes from float32's range: at w (its last
@@ -551,11 +607,18 @@ def _float32_overflow(run, w):
 
 
 def _advice(run, cause):
-    """The likely fix of a divergence of ``cause`` ("overflow", "float32", "growth" or
-    "clamped") in ``run``."""
+    """The likely fix of a failure of ``cause`` in ``run``: a divergence ("overflow", "float32",
+    "growth" or "clamped") or no progress ("stuck")."""
     if cause == "float32":
         return "use precision='fp64' or rescale the data"
     wider = "a wider format" if getattr(run, "format", None) else "more bits"
+    if cause == "stuck":
+        if run.name == "halp":
+            return (f"use a larger step or {wider}" if run.auto
+                    else f"use mu='auto' or a larger mu (mu={run.mu:g} here), or a larger step")
+        if isinstance(run, LowPrecisionSolver):
+            return f"use a larger step, a smaller scale (scale={run.scale:.3g} here) or {wider}"
+        return "use a larger step"
     if run.name == "halp":
         if cause == "clamped":
             return f"use {wider}" if run.auto else "use mu='auto' or a smaller mu"
@@ -593,9 +656,29 @@ def _divergence(run, epoch, w, loss, start_loss, w_prev):
         cause, seen = "clamped", f"{clamped:.0%} of the coordinate updates saturated"
     else:
         return None
+    return f"{_label(run)} diverged at epoch {epoch}: {seen}; {_advice(run, cause)}"
+
+
+def _no_progress(run, rows):
+    """The warning text if the run whose history rows are ``rows`` (dicts with loss, subopt,
+    grad_norm and dist: the start's, then one per recorded epoch) met the no-progress rule (see
+    STUCK); None otherwise."""
+    start, epochs = rows[0], run.epochs_done
+    if epochs * run.steps_per_epoch < run.problem.n or _at_float_floor(run.problem,
+                                                                       start["loss"]):
+        return None
+    metrics = ("subopt", "grad_norm", "dist")
+    if any(not abs(row[m] - start[m]) <= STUCK * start[m] for row in rows[1:] for m in metrics):
+        return None
+    return (f"{_label(run)} made no progress in {epochs} epoch{'s' * (epochs > 1)}: f - f* "
+            f"({start['subopt']:.3g}), ||grad f|| and ||w - w*|| stayed within {STUCK:.0%} of "
+            f"their start values; {_advice(run, 'stuck')}")
+
+
+def _label(run):
+    """'<solver> (<precision>)' of ``run``, e.g. 'halp (8 bits)', 'sgd (fp32)'."""
     precision = run.precision if isinstance(run.precision, str) else f"{run.precision} bits"
-    return (f"{run.name} ({precision}) diverged at epoch {epoch}: {seen}; "
-            f"{_advice(run, cause)}")
+    return f"{run.name} ({precision})"
 
 
 def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, sampling="uniform",
@@ -618,6 +701,12 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
     float64's is finite, is told apart from a too-large step), and is recorded in
     ``Result.diverged_epoch`` / ``Result.divergence`` and ``history.attrs`` under the same names.
     A non-finite run stops there; a finite one runs on.
+
+    No progress (every solver and precision): a run that did not diverge and, over at least one
+    data pass of inner steps, kept f - f*, ||grad f|| and ||w - w*|| within STUCK (1%) of their
+    start values at every epoch (a start already at float64's floor of f* excepted) raises one
+    RuntimeWarning naming the solver, precision, what was seen and the likely fix, recorded in
+    ``Result.no_progress`` and ``history.attrs["no_progress"]``. ``Result.failed``: either.
     """
     epochs = _whole(epochs, "epochs", 1)
     if callback is not None and not callable(callback):
@@ -638,7 +727,9 @@ def solve(problem, solver, *, precision, step, epochs, mu=None, scale=None, samp
     points = trajectory.timed_epochs(run.run_epoch, lambda: run.w, epochs)
     record = trajectory.record(points, lambda w: trajectory.evaluate(problem, w), run.w,
                                passes_per_epoch=run.passes_per_epoch, settings=settings,
-                               check=check, callback=callback)
+                               check=check, progress=lambda rows: _no_progress(run, rows),
+                               callback=callback)
     return Result(w=run.w, history=record.history,
                   saturations=np.asarray(run.saturations, dtype=np.int64), settings=settings,
-                  diverged_epoch=record.diverged_epoch, divergence=record.divergence)
+                  diverged_epoch=record.diverged_epoch, divergence=record.divergence,
+                  no_progress=record.no_progress)

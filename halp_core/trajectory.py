@@ -22,9 +22,10 @@ HISTORY_COLUMNS = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", 
 class Result:
     """A solver run: final weights ``w`` (float64, the problem's weight shape), the per-epoch
     ``history`` (DataFrame with HISTORY_COLUMNS; seconds = cumulative solver time), the number of
-    saturated (clamped) coordinate updates per epoch, the settings used, and the divergence
+    saturated (clamped) coordinate updates per epoch, the settings used, and the failure
     diagnosis: ``diverged_epoch``, the first epoch that met the divergence rule (int, None for a
-    healthy run), and ``divergence``, the warning it raised ("" for a healthy run)."""
+    healthy run), ``divergence``, the warning it raised ("" for a healthy run), and
+    ``no_progress``, the warning of a run that met the no-progress rule ("" otherwise)."""
 
     w: np.ndarray
     history: pd.DataFrame
@@ -32,23 +33,31 @@ class Result:
     settings: dict = field(default_factory=dict)
     diverged_epoch: int | None = None
     divergence: str = ""
+    no_progress: str = ""
 
     @property
     def diverged(self):
         """Whether the run met the divergence rule (see :func:`halp_core.solve`)."""
         return self.diverged_epoch is not None
 
+    @property
+    def failed(self):
+        """Whether the run diverged or made no progress (see :func:`halp_core.solve`)."""
+        return self.diverged or bool(self.no_progress)
+
 
 @dataclass
 class Trajectory:
     """What :func:`record` returns: ``history`` (DataFrame, one row for the start and one per
-    recorded epoch, settings and the divergence diagnosis in ``history.attrs``), ``state`` (the
-    last recorded iterate), ``diverged_epoch`` (int or None) and ``divergence`` (str)."""
+    recorded epoch, settings and the failure diagnosis in ``history.attrs``), ``state`` (the
+    last recorded iterate), ``diverged_epoch`` (int or None), ``divergence`` and ``no_progress``
+    (str, "" when not met)."""
 
     history: pd.DataFrame
     state: object
     diverged_epoch: int | None
     divergence: str
+    no_progress: str = ""
 
 
 def evaluate(problem, w):
@@ -80,7 +89,7 @@ def timed_epochs(run_epoch, current, epochs):
 
 
 def record(points, evaluate, start, *, passes_per_epoch, settings, columns=HISTORY_COLUMNS,
-           check=None, callback=None):
+           check=None, progress=None, callback=None):
     """Evaluate a trajectory and build its history.
 
     points: iterable of (epoch, seconds, state), seconds the cumulative solver time (s); evaluate:
@@ -91,8 +100,12 @@ def record(points, evaluate, start, *, passes_per_epoch, settings, columns=HISTO
     epoch, passes, seconds; check: optional
     ``check(epoch, state, row, first_row, previous_state)`` -> a divergence message or None; the
     first message raises one RuntimeWarning and is recorded, and with a check a non-finite state
-    or first evaluated value (the loss) ends the run; callback: optional ``callback(epoch, row)``
-    after each recorded epoch. Returns a :class:`Trajectory`.
+    or first evaluated value (the loss) ends the run; progress: optional ``progress(rows)`` (rows:
+    the history's rows as dicts, the start's first) -> a no-progress message or None, called once
+    after the last epoch of a run that did not diverge; its message raises one RuntimeWarning and
+    is recorded; callback: optional ``callback(epoch, row)`` after each recorded epoch. With a
+    check, ``history.attrs`` holds diverged_epoch, divergence and no_progress. Returns a
+    :class:`Trajectory`.
     """
     rows = [dict(zip(columns, (0, 0.0, 0.0, *evaluate(start))))]
     state, diverged_epoch, divergence = start, None, ""
@@ -111,8 +124,14 @@ def record(points, evaluate, start, *, passes_per_epoch, settings, columns=HISTO
                 warnings.warn(message, RuntimeWarning, stacklevel=3)
         if not (finite(state) and np.isfinite(row[columns[3]])):
             break
+    no_progress = ""
+    if progress is not None and diverged_epoch is None:
+        no_progress = progress(rows) or ""
+        if no_progress:
+            warnings.warn(no_progress, RuntimeWarning, stacklevel=3)
     history = pd.DataFrame(rows, columns=list(columns))
     history.attrs.update(settings)
     if check is not None:
-        history.attrs.update(diverged_epoch=diverged_epoch, divergence=divergence)
-    return Trajectory(history, state, diverged_epoch, divergence)
+        history.attrs.update(diverged_epoch=diverged_epoch, divergence=divergence,
+                             no_progress=no_progress)
+    return Trajectory(history, state, diverged_epoch, divergence, no_progress)

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from halp_core import datasets, solve
+from halp_core import datasets, make_solver, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 from halp_core.solvers import GROWTH, VR_GROWTH
 
@@ -137,3 +137,92 @@ def test_saturation_at_the_float64_floor_is_not_divergence():
         res = solve(prob, "halp", precision=15, step=0.5 / prob.L_max, epochs=300, seed=3)
     assert res.diverged_epoch is None and res.history["subopt"].iloc[-1] < 1e-20
     assert max(res.saturations[100:]) > 0.5 * prob.n * prob.d   # the case it guards against
+
+
+# ---- no progress (issue 23): a run whose f - f*, ||grad f|| and ||w - w*|| never move ----------
+
+STUCK_CASES = [
+    # (case, solver, precision, solve() keywords for the issue's problem, words of the fix)
+    ("halp-mu-tiny", "halp", 8, lambda p: dict(step=0.5 / p.L_max, mu=1e-300),
+     "mu='auto' or a larger mu (mu=1e-300 here)"),
+    ("sgd-step-tiny", "sgd", "fp64", lambda p: dict(step=1e-9 / p.L_max), "use a larger step"),
+    ("svrg-fp32-step-tiny", "svrg", "fp32", lambda p: dict(step=1e-7 / p.L_max),
+     "use a larger step"),
+    ("lp-svrg-step-tiny", "lp-svrg", 8, lambda p: dict(step=1e-7 / p.L_max), "smaller scale"),
+]
+
+
+@pytest.mark.parametrize("solver,precision,settings,fix", [case[1:] for case in STUCK_CASES],
+                         ids=[case[0] for case in STUCK_CASES])
+def test_no_progress_warns_once_and_is_recorded(lsq, solver, precision, settings, fix):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = solve(lsq, solver, precision=precision, epochs=3, seed=0, **settings(lsq))
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1, messages
+    label = precision if isinstance(precision, str) else f"{precision} bits"
+    assert messages[0].startswith(f"{solver} ({label}) made no progress in 3 epochs: "), messages
+    assert fix in messages[0], messages
+    assert res.no_progress == messages[0] == res.history.attrs["no_progress"]
+    assert res.failed and not res.diverged and len(res.history) == 4
+
+
+@pytest.mark.parametrize("problem", sorted(HEALTHY))
+@pytest.mark.parametrize("solver,precision", [("sgd", "fp64"), ("svrg", "fp32"), ("lp-sgd", 8),
+                                              ("lp-svrg", 8), ("halp", 8), ("halp", "bf16")])
+def test_one_epoch_of_a_small_healthy_step_is_progress(problem, solver, precision):
+    """One epoch at a twentieth of the usual step still moves f - f*, ||grad f|| or ||w - w*||
+    by far more than STUCK (at least 6.9% on these problems)."""
+    prob = HEALTHY[problem]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = solve(prob, solver, precision=precision, step=0.05 / prob.L_max, epochs=1, seed=0)
+    assert not res.failed and res.no_progress == "" and res.history.attrs["no_progress"] == ""
+
+
+def test_no_progress_is_not_judged_at_the_optimum_before_a_data_pass_or_after_divergence(lsq):
+    # Started at the optimum (targets 0: w* = 0, f* = 0): nothing to make progress on.
+    at_optimum = LeastSquares(lsq.X, np.zeros(lsq.n), lsq.lam)
+    # Fewer inner steps than one data pass at a tiny step: too little work to judge.
+    short = dict(steps_per_epoch=lsq.n // 4, epochs=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for solver, precision in (("svrg", "fp64"), ("halp", 8), ("sgd", "fp64")):
+            res = solve(at_optimum, solver, precision=precision, step=0.5 / lsq.L_max, epochs=3)
+            assert not res.failed and res.history.subopt.iloc[0] == 0
+        res = solve(lsq, "sgd", precision="fp64", step=1e-9 / lsq.L_max, **short)
+        assert not res.failed
+    # The same tiny step over one more epoch (a full pass in all) is judged.
+    with pytest.warns(RuntimeWarning, match="made no progress in 4 epochs"):
+        solve(lsq, "sgd", precision="fp64", step=1e-9 / lsq.L_max, **{**short, "epochs": 4})
+    # A diverged run is reported as such, once, not also as stuck.
+    with pytest.warns(RuntimeWarning) as caught:
+        res = solve(lsq, "sgd", precision="fp64", step=1e3, epochs=3)
+    assert len(caught) == 1 and res.diverged and res.no_progress == ""
+    assert res.history.attrs["no_progress"] == ""
+
+
+def test_make_solver_check_reports_what_solve_reports(lsq):
+    """Callers of run_epoch() learn divergence and no progress from check(): the same text as
+    solve's, warned once, kept on the object."""
+    cases = {"healthy": dict(step=0.5 / lsq.L_max), "stuck": dict(step=0.5 / lsq.L_max, mu=1e-300),
+             "diverged": dict(step=1e3)}
+    for case, settings in cases.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = solve(lsq, "halp", precision=8, epochs=4, seed=0, **settings)
+        run = make_solver(lsq, "halp", precision=8, seed=0, **settings)
+        assert run.check() == "" and not run.failed   # before any epoch: the start only
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = [(run.run_epoch(), run.check())[1] for _ in range(4)]
+        messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert run.failed == expected.failed and len(messages) == int(expected.failed), case
+        assert run.diverged_epoch == expected.diverged_epoch, case
+        assert run.divergence == expected.divergence, case
+        if case == "stuck":   # judged on the epochs so far: from the first one on
+            assert found == [run.no_progress] * 4 and "made no progress in 1 epoch:" in found[0]
+        else:
+            assert run.no_progress == expected.no_progress == "", case
+            assert found[-1] == expected.divergence and messages == [expected.divergence] * (
+                case == "diverged")

@@ -2,6 +2,7 @@
 adding a solver is one module plus one registry entry (tests/halp_core/toy_solver.py): it is solved,
 listed and benchmarked without touching anything else."""
 
+import dataclasses
 import importlib
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import toy_solver
 from benchmarks import bench_bandwidth, bench_epoch, bench_peers, bench_speedup, common
 from halp_bench import mlp, reproduce
-from halp_core import datasets, registry, solve
+from halp_core import datasets, float_formats, registry, solve
 
 
 def _pairs_are_registered(pairs):
@@ -115,3 +116,90 @@ def test_unregister_restores_the_list(toy):
         registry.unregister("svrg")
     with pytest.raises(ValueError, match="unknown solver"):
         registry.unregister("no-such-solver")
+
+
+# ---- every field of an entry is checked when it is registered (issue 23) ----------------------
+
+E3M4 = registry.FormatSpec("fp8-e3m4", "FP8 E3M4", 3, 4, 3, 0x6F, 0x70, 0x78, "float8_e3m4")
+
+BAD_FORMATS = [
+    # (field changes, error type, words of the message)
+    (dict(name=""), ValueError, "name must be a non-empty str"),
+    (dict(name=8), TypeError, "name must be a non-empty str"),
+    (dict(name="bf16"), ValueError, "'bf16' is registered already"),
+    (dict(name="fp32"), ValueError, "'fp32': the name is a full precision"),
+    (dict(label=None), TypeError, "'fp8-e3m4': label must be a str"),
+    (dict(reference=" "), ValueError, "'fp8-e3m4': reference must not be empty"),
+    (dict(exponent_bits=3.0), TypeError, "'fp8-e3m4': exponent_bits must be an int"),
+    (dict(exponent_bits=0, mantissa_bits=7), ValueError, "'fp8-e3m4': exponent_bits must be >= 1"),
+    (dict(exponent_bits=9, mantissa_bits=6), ValueError, "'fp8-e3m4': exponent_bits must be <= 8"),
+    (dict(mantissa_bits=5), ValueError, r"'fp8-e3m4': 1 \+ exponent \+ mantissa bits must be 8"),
+    (dict(bias=0), ValueError, "'fp8-e3m4': bias .* must be >= 1"),
+    (dict(bias=True), TypeError, "'fp8-e3m4': bias .* must be an int"),
+    (dict(max_pattern=0xEF), ValueError, "'fp8-e3m4': max_pattern 0xef has the sign bit set"),
+    (dict(max_pattern=0), ValueError, "'fp8-e3m4': max_pattern must be >= 1"),
+    (dict(max_pattern="0x6f"), TypeError, "'fp8-e3m4': max_pattern must be an int"),
+    (dict(inf_pattern=0x6F), ValueError, "'fp8-e3m4': inf_pattern must be >= 112"),
+    (dict(nan_pattern=0x80), ValueError, "'fp8-e3m4': nan_pattern must be <= 127"),
+    (dict(nan_pattern=0x70), ValueError, "'fp8-e3m4': inf_pattern and nan_pattern must differ"),
+]
+
+
+@pytest.mark.parametrize("changes,error,words", BAD_FORMATS,
+                         ids=[f"{','.join(c)}={list(c.values())[-1]!r}"
+                              for c, _, _ in BAD_FORMATS])
+def test_register_format_checks_every_field(changes, error, words):
+    with pytest.raises(error, match=words):
+        registry.register_format(dataclasses.replace(E3M4, **changes))
+    assert "fp8-e3m4" not in registry.FORMATS and tuple(registry.FORMATS)[-1] == "fp8-e5m2"
+
+
+def test_register_format_refuses_a_largest_value_beyond_float32():
+    """8 exponent bits of bias 1: the largest pattern's value, almost 2^254, is no float32."""
+    wide = registry.FormatSpec("e8-bias1", "wide", 8, 7, 1, 0x7F7F, 0x7F80, 0x7FC0, "bfloat16")
+    with pytest.raises(ValueError, match=r"'e8-bias1': max_pattern 0x7f7f decodes beyond "
+                                         r"float32's range \(2.88e\+76\)"):
+        registry.register_format(wide)
+    assert "e8-bias1" not in registry.FORMATS
+
+
+@pytest.mark.parametrize("name", sorted(registry.FORMATS))
+def test_the_checked_largest_value_is_what_decode_gives(name):
+    """The registry's own reading of a pattern (used in its checks) is float_formats.decode."""
+    entry = registry.format_spec(name)
+    patterns = np.array([1, entry.max_pattern >> 1, entry.max_pattern],
+                        dtype=float_formats.storage_dtype(name))
+    assert [registry._pattern_value(entry, int(p)) for p in patterns] == list(
+        float_formats.decode(patterns, name))
+
+
+BAD_SOLVERS = [
+    (dict(name=""), ValueError, "name must be a non-empty str"),
+    (dict(name="svrg"), ValueError, "'svrg' is registered already"),
+    (dict(label=3), TypeError, "'toy-gd': label must be a str"),
+    (dict(family="half"), ValueError, "'toy-gd': family must be 'full' or 'low'"),
+    (dict(precisions=("fp16",)), ValueError, "'toy-gd': precisions of a full-precision solver"),
+    (dict(precisions=()), ValueError, "'toy-gd': precisions of a full-precision solver"),
+    (dict(precisions="fp64"), ValueError, "'toy-gd': precisions of a full-precision solver"),
+    (dict(family="low", baseline="sgd", precisions=(8,)), ValueError,
+     "'toy-gd': precisions of a low-precision solver must be registry.LOW"),
+    (dict(baseline="sgd"), ValueError, "'toy-gd': baseline must be None for a full-precision"),
+    (dict(family="low", precisions=registry.LOW, baseline=None), ValueError,
+     "'toy-gd': baseline None is not a registered full-precision solver"),
+    (dict(family="low", precisions=registry.LOW, baseline="halp"), ValueError,
+     "'toy-gd': baseline 'halp' is not a registered full-precision solver"),
+    (dict(variance_reduced=1), TypeError, "'toy-gd': variance_reduced must be a bool"),
+    (dict(options=("step",)), ValueError, r"'toy-gd': options must be a tuple of \('mu', "),
+    (dict(options="mu"), ValueError, "'toy-gd': options must be a tuple"),
+    (dict(build=None), TypeError, "'toy-gd': build must be callable"),
+]
+
+
+@pytest.mark.parametrize("changes,error,words", BAD_SOLVERS,
+                         ids=[f"{','.join(c)}={list(c.values())[-1]!r}"
+                              for c, _, _ in BAD_SOLVERS])
+def test_register_checks_every_field(changes, error, words):
+    names = registry.names()
+    with pytest.raises(error, match=words):
+        registry.register(dataclasses.replace(toy_solver.SPEC, **changes))
+    assert registry.names() == names
