@@ -184,11 +184,11 @@ def load(folder):
 def summary(runs, params):
     """One row per run: its parameters, run_id, kappa, L_max, machine, version, final f − f*
     (`final_subopt`, at its last epoch), `epochs_<t>` and `passes_<t>` to each target t of TARGETS
-    (the first history row at or below it; NaN when not reached), total `saturations` and `diverged`
-    (diverged_epoch ≥ 0)."""
+    (the first history row at or below it; NaN when not reached), total `saturations`, `diverged`
+    (diverged_epoch ≥ 0) and `verdict` ("diverged", "no progress" or "": the sweep's verdict)."""
     runs = runs.sort_values(["run_id", "epoch"])
     table = runs.drop_duplicates("run_id").set_index("run_id")
-    table = table[[*params, "kappa", "L_max", "machine", "version", "diverged_epoch"]]
+    table = table[[*params, "kappa", "L_max", "machine", "version", "diverged_epoch", "verdict"]]
     table = table.assign(final_subopt=runs.drop_duplicates("run_id", keep="last").set_index("run_id")["subopt"])
     for name, target in TARGETS.items():
         hit = runs[runs["subopt"] <= target].drop_duplicates("run_id").set_index("run_id")

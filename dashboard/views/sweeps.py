@@ -110,6 +110,10 @@ ui.plot(figures.bands_figure(data.bands(history, by), by), key="sw_bands")
 diverged = chosen_runs[chosen_runs["diverged"]]
 if not diverged.empty:
     st.caption(f"Diverged ({len(diverged)} run(s), drawn up to their divergence): " + ", ".join(diverged["run_id"]))
+stuck = chosen_runs[chosen_runs["verdict"] == "no progress"]
+if not stuck.empty:
+    st.caption(f"No progress ({len(stuck)} run(s): f − f*, ‖∇f‖ and ‖w − w*‖ stayed at their start): "
+               + ", ".join(stuck["run_id"]))
 
 st.header("Runs")
 st.dataframe(summary, hide_index=True)

@@ -66,7 +66,8 @@ def verdict(result):
     ("", "") when healthy. The one place where the sweep classifies runs (kinds: VERDICTS)."""
     if result.diverged:
         return "diverged", result.divergence
-    # The no-progress check (Result.no_progress: "" when the run made progress) joins here.
+    if result.no_progress:
+        return "no progress", result.no_progress
     return "", ""
 
 
@@ -112,5 +113,7 @@ def execute(run):
         epochs=run.epochs, run_id=run.run_id, kappa=prob.L_max / lowest, L_max=prob.L_max,
         diverged_epoch=-1 if result.diverged_epoch is None else result.diverged_epoch,
         machine=cpu_description(), version=version())
+    kind, text = verdict(result)
+    columns["verdict"] = kind
     frame = pd.concat([pd.DataFrame(columns, index=frame.index), frame], axis=1)
-    return Part(run.run_id, frame, *verdict(result))
+    return Part(run.run_id, frame, kind, text)

@@ -21,15 +21,17 @@ import pyarrow.parquet as pq
 PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
           "data_bits", "seed", "epochs")
 """The sweep parameters: what identifies a run (with its problem's data drawn from them)."""
-FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "machine", "version")
+FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "verdict", "machine", "version")
 """Per-run facts: run_id (hash of the parameters), kappa = L_max / mu_min (NaN when not computed),
-L_max, diverged_epoch (-1 when healthy), machine (``cpu_description()``), version."""
+L_max, diverged_epoch (-1 when healthy), verdict ("diverged", "no progress" or "" when healthy:
+``runner.verdict``), machine (``cpu_description()``), version."""
 HISTORY = ("epoch", "passes", "seconds", "loss", "subopt", "grad_norm", "dist", "saturations")
 """Per-epoch columns (seconds: cumulative solver time, s; saturations: that epoch's count)."""
 COLUMNS = PARAMS + FACTS + HISTORY
 METADATA = "halp.params"
 """The file-level Parquet metadata key that holds the JSON list PARAMS."""
-TYPES = {**dict.fromkeys(("problem", "solver", "precision", "mu", "run_id", "machine", "version"),
+TYPES = {**dict.fromkeys(("problem", "solver", "precision", "mu", "run_id", "verdict", "machine",
+                          "version"),
                          pa.string()),
          **dict.fromkeys(("n", "d", "data_bits", "seed", "epochs", "diverged_epoch", "epoch",
                           "saturations"), pa.int64())}
@@ -115,8 +117,8 @@ def _first(values, reached):
 def summary(frame, targets=(1e-4, 1e-8, 1e-10)):
     """One row per run of ``frame`` (as ``load`` returns): the parameters, run_id, kappa, final
     f - f* (``final_subopt``), epochs and data passes to reach f - f* <= t for each target t
-    (``epochs_to_<t>``, ``passes_to_<t>``; NaN when not reached), total saturations and
-    diverged_epoch; then the hardware-dependent seconds (solver time of the run, s) and machine,
+    (``epochs_to_<t>``, ``passes_to_<t>``; NaN when not reached), total saturations,
+    diverged_epoch and verdict ("diverged", "no progress" or ""); then the hardware-dependent seconds (solver time of the run, s) and machine,
     comparable only within one machine."""
     rows = []
     for _, run in frame.sort_values(["run_id", "epoch"]).groupby("run_id", sort=False):
@@ -128,7 +130,8 @@ def summary(frame, targets=(1e-4, 1e-8, 1e-10)):
             row[f"epochs_to_{target:g}"] = _first(run["epoch"].to_numpy(), subopt <= target)
             row[f"passes_to_{target:g}"] = _first(run["passes"].to_numpy(), subopt <= target)
         row.update(saturations=int(run["saturations"].sum()),
-                   diverged_epoch=int(first["diverged_epoch"]), seconds=float(last["seconds"]),
+                   diverged_epoch=int(first["diverged_epoch"]), verdict=first["verdict"],
+                   seconds=float(last["seconds"]),
                    machine=first["machine"])
         rows.append(row)
     return pd.DataFrame(rows)

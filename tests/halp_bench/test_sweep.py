@@ -136,6 +136,22 @@ def test_diverged_runs_are_counted_in_the_last_line_and_named(client, tmp_path, 
     assert (frame["diverged_epoch"] >= 0).all()
 
 
+def test_runs_without_progress_are_counted_in_the_last_line_and_named(client, tmp_path, capsys):
+    """mu = 1e-300 sizes HALP's grid so fine that no update moves the iterate: the run is stored
+    with its verdict, named with the solver's warning and counted in the last line."""
+    spec_file = tmp_path / "stuck.toml"
+    spec_file.write_text("mu = [1e-300]\n" + BASE.replace("epochs = 2", "epochs = 4"))
+    runs = parse(spec_file.read_text(), "stuck.toml").runs
+    out = tmp_path / "out"
+    assert main([str(spec_file), "--out", str(out), "--scheduler", client.scheduler.address]) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == "1 runs done now, 0 stored already: 0 failed, 0 diverged, 1 no progress"
+    named = lines[lines.index("no progress:") + 1:-1]
+    assert [line.split()[0] for line in named] == [runs[0].run_id]
+    assert "made no progress" in named[0], named
+    assert storage.summary(assert_each_run_once(out, runs))["verdict"].tolist() == ["no progress"]
+
+
 def test_a_healthy_run_has_no_verdict():
     part = runner.execute(parse(BASE, "spec.toml").runs[0])
     assert (part.kind, part.text) == ("", "") and (part.frame["diverged_epoch"] == -1).all()
