@@ -231,12 +231,16 @@ def class_mean_claim():
 
 FIXED_MU_CONDS = (1, 3, 10, 30, 100, 300)   # spectrum spans of synthetic_least_squares(cond=)
 FIXED_MU_FACTORS = (1, 4, 16)               # mu = factor x mu_min
+# f - f* that counts as converged: every run above stays 10x or more from it at epoch 30, where
+# f - f* itself, mid-convergence, moves up to 7x between CPUs (the epoch it is reached does not)
+FIXED_MU_TARGET = 1e-8
 
 
 def fixed_mu():
     """HALP-8 with a fixed mu of 1, 4 and 16 times the problem's strong convexity mu_min (the
-    smallest Hessian eigenvalue), and mu="auto", on least squares of growing condition: f - f*
-    after 30 epochs, or "diverges" where solve warned."""
+    smallest Hessian eigenvalue), and mu="auto", on least squares of growing condition: the
+    first epoch f - f* <= FIXED_MU_TARGET, f - f* after 30 epochs if never, or "diverges" where
+    solve warned."""
     import warnings
 
     import numpy as np
@@ -255,12 +259,14 @@ def fixed_mu():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=epochs,
                             mu=mu, seed=0)
-            cells.append("diverges (warns)" if res.diverged else
-                         f"{res.history['subopt'].iloc[-1]:.0e}")
+            sub = res.history["subopt"].to_numpy()
+            reached = np.flatnonzero(sub <= FIXED_MU_TARGET)
+            cells.append("diverges (warns)" if res.diverged else f"epoch {reached[0]}"
+                         if reached.size else f"{sub[-1]:.0e} at {epochs}")
         rows.append((cond, f"{kappa:.0f}", f"{kappa * np.sqrt(prob.d):.0f}", *cells))
     return [f"HALP 8 bits on `datasets.synthetic_least_squares(2500, 48, lam=3e-3, noise=0.2, "
-            f"seed=101, cond=c)`, step 0.5 / L_max, seed 0: f − f* after {epochs} epochs "
-            "(kappa = L_max / mu_min, mu_min the smallest "
+            f"seed=101, cond=c)`, step 0.5 / L_max, seed 0, {epochs} epochs: the first epoch "
+            f"f − f* <= {FIXED_MU_TARGET:.0e} (kappa = L_max / mu_min, mu_min the smallest "
             "Hessian eigenvalue; the paper's rule of thumb asks 2^(b−1) − 1 = 127 ≳ kappa √d), "
             "computed by `./run docs`:", "",
             *table(("c", "kappa", "kappa √d", *(f"mu = {f} mu_min" if f > 1 else "mu = mu_min"
