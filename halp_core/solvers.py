@@ -32,8 +32,10 @@ SAMPLING = ("uniform", "permutation")
 # Per-step saturation counts of the float32 LP kernels are exact up to 2**24.
 _MAX_F32_COORDS = 2**24
 # The low-precision solvers' full gradient switches from float32 to float64 when ||g|| falls
-# below this many times the float32 pass's measured error (LowPrecisionSolver._full_grad).
+# below this many times the float32 pass's error (LowPrecisionSolver._full_grad).
 FLOAT32_MARGIN = 1e3
+# float32's unit roundoff, 2^-24: the relative rounding error of one float32 operation.
+FLOAT32_ROUNDOFF = float(np.finfo(np.float32).eps) / 2
 
 _KIND_CODE = {"least_squares": LEAST_SQUARES, "logistic": LOGISTIC}
 
@@ -295,6 +297,8 @@ class LowPrecisionSolver(Solver):
         self._a, self._r = self._per_sample_arrays()     # center dots, anchor derivatives
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
         self._f32_error = None                           # measured ||g32 - g64||, _full_grad
+        # rms ||x_i|| (the data's Frobenius norm / sqrt(n)): the rows' size in _float32_noise
+        self._row_rms = float(np.linalg.norm(problem.X)) / np.sqrt(problem.n)
         self._exact = False                              # full gradient in float64 from now on
         self._rounding = (fixed_point.seed_key(self.seed) if self.format else
                           fixed_point.make_rounding(self.seed, bits, self.compute_dtype))
@@ -311,11 +315,17 @@ class LowPrecisionSolver(Solver):
         rows convert to float32 lanes, twice float64's width; partial sums go to the float64
         gradient every epochs.FLUSH_ROWS rows) while that is accurate enough, in float64 after.
 
-        The float32 pass's error is measured, not guessed: the first pass runs both ways and
-        keeps ||g32 - g64||. Once ||g|| falls below FLOAT32_MARGIN times that error, both run
-        again (the error shrinks with the residuals, so it is measured anew), and when ||g|| is
-        still that small every later pass is float64 only: the anchor's gradient stays exact to
-        the end, and HALP reaches SVRG-fp64's floor."""
+        The float32 pass's error e is the larger of two figures, so that neither alone can keep
+        float32 passes beyond their accuracy: its last measurement ||g32 - g64|| (the first pass
+        runs both ways), and ``_float32_noise``, the size float32's roundings of the terms it sums
+        add up to, computed at every pass. A measurement can be exactly 0 at a point where every
+        value is a float32 (w = 0 on logistic regression with +-1 labels or a multinomial one
+        with 2, 4, 8... classes: every derivative is -+1/2 or 1/C), yet the error at a rounded
+        anchor elsewhere is not; the noise figure cannot be fooled that way, and a measurement
+        can exceed it (it is a scale, not a bound: measured 0.4 to 14 times it). Once
+        ||g|| < FLOAT32_MARGIN e, both passes run again (the error changes with the iterate, so it
+        is measured anew), and when ||g|| is still that small every later pass is float64 only:
+        the anchor's gradient stays exact to the end, and HALP reaches SVRG-fp64's floor."""
         if self._exact:
             super()._full_grad(X, x_scale, w, a, r, g)
             return
@@ -324,11 +334,33 @@ class LowPrecisionSolver(Solver):
         if not np.isfinite(g).all():
             super()._full_grad(X, x_scale, w, a, r, g)
             return
-        if self._f32_error is None or np.linalg.norm(g) < FLOAT32_MARGIN * self._f32_error:
+        if self._f32_error is None or self._float32_inaccurate(g, a, r):
             g32 = g.copy()
             super()._full_grad(X, x_scale, w, a, r, g)
             self._f32_error = float(np.linalg.norm(g32 - g))
-            self._exact = bool(np.linalg.norm(g) < FLOAT32_MARGIN * self._f32_error)
+            self._exact = self._float32_inaccurate(g, a, r)
+
+    def _float32_inaccurate(self, g, a, r):
+        """Whether ||g|| is below FLOAT32_MARGIN times the float32 pass's error: the larger of
+        its last measurement and ``_float32_noise(a, r)``."""
+        error = max(self._f32_error, self._float32_noise(a, r))
+        return bool(np.linalg.norm(g) < FLOAT32_MARGIN * error)
+
+    def _float32_noise(self, a, r):
+        """The rounding error a float32 full-gradient pass is bound to carry at a point with
+        margins or scores ``a`` and loss derivatives ``r`` (float64, (n,) or (n, C)), in the
+        gradient's units. The data part of the gradient is the mean of n terms r_i x_i; float32
+        rounds each with a relative error up to FLOAT32_ROUNDOFF, independently from row to row,
+        so the mean carries about FLOAT32_ROUNDOFF t / sqrt(n), t the terms' rms size,
+        (rms |r_i| + c_l rms |a_i|) rms ||x_i|| (c_l the loss's smoothness, l'' <= c_l): the r
+        part is the rounding of the derivatives and of the float32 row sums; the a part that of
+        the float32 dot products and the rounded anchor, which move r_i by up to c_l times their
+        error. The anchor's rounding also moves every row the same way, an error that does not
+        average out: the measurement sees it, this figure need not. Costs O(n), against the
+        pass's O(n d)."""
+        n = self.problem.n
+        size = (np.linalg.norm(r) + self.problem.smoothness * np.linalg.norm(a)) / np.sqrt(n)
+        return FLOAT32_ROUNDOFF * float(size) * self._row_rms / np.sqrt(n)
 
     def _initial_scale(self, scale):
         if scale is not None:
