@@ -39,6 +39,7 @@ def run_rows(step, mu, seed):
         "problem": "lsq", "n": 1000, "d": 20, "lam": 1e-3, "noise": 0.1, "cond": np.nan, "solver": "halp",
         "precision": "8", "step_factor": step, "mu": mu, "data_bits": 8, "seed": seed, "epochs": EPOCHS,
         "run_id": f"s{step}-mu{mu}-seed{seed}", "kappa": 100.0, "L_max": 4.0, "diverged_epoch": diverged,
+        "verdict": "diverged" if diverged >= 0 else "",
         "machine": "box-b" if seed == 2 else "box-a", "version": "0.1",
         "epoch": epoch, "passes": 3.0 * epoch, "seconds": 0.01 * epoch * (2 if seed == 2 else 1),
         "loss": 1 + subopt, "subopt": subopt, "grad_norm": np.sqrt(subopt), "dist": np.sqrt(subopt),
