@@ -155,10 +155,12 @@ WIDTH_SIZES_MB = (100, 400)
 
 # Profiles (HALP_BENCH_PROFILE; ./run bench exports "quick" unless told otherwise, a plain asv run
 # is "full"). The quick profile measures the QUICK_SIZES_MB sizes of the epoch-time, speedup and
-# bandwidth grids, every width included, and QUICK_BUDGET_S of interleaving per speedup; every
-# other size (400 MiB, and with it bench_memory) is recorded as skipped.
+# bandwidth grids, every width included, in the QUICK_PRECISIONS of the epoch-time and speedup
+# grids, with QUICK_BUDGET_S of interleaving per speedup; everything else there (400 MiB, and with
+# it bench_memory; 4 and 16 bits, the float formats) is recorded as skipped.
 PROFILES = ("quick", "full")
 QUICK_SIZES_MB = (1, 100)
+QUICK_PRECISIONS = ("fp64", "fp32", 8)
 QUICK_BUDGET_S = 1.0
 
 
@@ -184,11 +186,14 @@ def epoch_shapes():
 
 def check_shape(size_mb, d=None, precision=None):
     """Skip (NotImplementedError) a size and width (None: EPOCH_D) the current profile does not
-    measure, and a float format at any width but EPOCH_D."""
+    measure, a precision outside QUICK_PRECISIONS in the quick profile (None: any), and a float
+    format at any width but EPOCH_D."""
     d = EPOCH_D if d is None else d
     if (size_mb, d) not in epoch_shapes():
         raise NotImplementedError(f"{size_mb} MiB at d = {d} is not measured in the "
                                   f"{profile()} profile")
+    if precision is not None and profile() == "quick" and precision not in QUICK_PRECISIONS:
+        raise NotImplementedError(f"{precision!r} is not measured in the quick profile")
     if precision in FORMATS and d != EPOCH_D:
         raise NotImplementedError(f"float formats are measured at d = {EPOCH_D} only")
 
@@ -255,8 +260,9 @@ def format_problem_files(_self=None):
     2.3 bytes per float32 byte each (the float64 data and the narrow copy): in the full profile
     the 400 MiB problems at four widths and five data precisions make most of it."""
     keys = [(size_mb, d, EPOCH_DATA_BITS) for size_mb, d in epoch_shapes()]
-    keys += [(size_mb, EPOCH_D, name) for name in FORMATS if name in registered_formats()
-             for size_mb in profile_sizes()]
+    if profile() == "full":   # the quick profile measures no float format
+        keys += [(size_mb, EPOCH_D, name) for name in FORMATS if name in registered_formats()
+                 for size_mb in profile_sizes()]
     return _pickle_problems(keys)
 
 

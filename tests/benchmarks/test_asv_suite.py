@@ -213,9 +213,15 @@ def test_widths_are_measured_at_their_sizes_and_the_quick_profile_is_a_subset(mo
             speed.setup(paths, "halp", "bf16", "fp32", 2, d)
     monkeypatch.setenv("HALP_BENCH_PROFILE", "quick")
     quick = _small_problems(monkeypatch, sizes=(1, 2), width_sizes=(2,))
-    assert {key[:2] for key in quick} == {(2, 8), (2, 16), (2, 32)}
+    assert set(quick) == {(2, 8, 8), (2, 16, 8), (2, 32, 8)}
+    for d in (8, 32):
+        speed.setup(quick, "halp", 8, "fp64", 2, d)
     with pytest.raises(NotImplementedError):
         epoch.setup(quick, "svrg", "fp32", 1, 16)
+    for precision in (16, "bf16"):
+        assert precision not in common.QUICK_PRECISIONS
+        with pytest.raises(NotImplementedError):
+            epoch.setup(quick, "halp", precision, 2, 16)
     monkeypatch.setenv("HALP_BENCH_PROFILE", "fast")
     with pytest.raises(ValueError, match="HALP_BENCH_PROFILE"):
         common.profile()

@@ -29,7 +29,7 @@ def test_benchmark_parameter_values_are_registered():
     assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
     assert common.FORMATS == tuple(registry.FORMATS) == common.registered_formats()
     assert common.BUILTIN_FORMATS == common.FORMATS[:len(common.BUILTIN_FORMATS)]
-    methods, bits, baselines, _ = bench_speedup.Speedup.params
+    methods, bits, baselines, *_ = bench_speedup.Speedup.params
     for method in methods:
         assert set(baselines) <= set(registry.precisions(registry.spec(method).baseline))
         _pairs_are_registered((method, b) for b in bits)
