@@ -53,6 +53,7 @@ class Read:
     unit = "GB/s"
 
     def setup(self, size_mb):
+        common.check_shape(size_mb)   # the sizes of the profile
         rows = common.epoch_rows(size_mb)
         buffer = np.random.default_rng(0).integers(-128, 128, (rows, common.EPOCH_D),
                                                    dtype=np.int8)

@@ -1,20 +1,21 @@
 """Speedup of the low-precision solvers over their full-precision baselines, as a time ratio
 measured inside one process with the two contenders interleaved (machine noise hits both).
 
-``track_speedup(method, bits, baseline, size_mb)`` = median epoch time of ``method`` at ``bits``
-/ median epoch time of its baseline in ``baseline`` precision, on the same problem (the one of
-bench_epoch: int8 data for fixed-point bits, the format's own data for a float format such as
+``track_speedup(method, bits, baseline, size_mb, d)`` = median epoch time of ``method`` at
+``bits`` / median epoch time of its baseline in ``baseline`` precision, on the same problem (the one
+of bench_epoch, with rows of d features: int8 data for fixed-point bits, the format's own data for a float format such as
 "bf16", so HALP-bf16 and SVRG-fp32 share one bf16 copy of the data), same step, seed and sampling:
   method 'halp'   -> baseline solver 'svrg';
   method 'lp-sgd' -> baseline solver 'sgd'
 (the registry entries' ``baseline``: ``BASELINE_SOLVER``, from ``common.baselines``).
 Lower is better (asv treats higher as worse): 0.5 means the low-precision epoch takes half the
 time. Both solvers are built and warmed first; then rounds alternate the order (A B, B A, ...)
-until at least MIN_ROUNDS rounds and BUDGET_S seconds are spent (at most MAX_ROUNDS).
+until at least MIN_ROUNDS rounds and BUDGET_S seconds are spent (at most MAX_ROUNDS; in the quick
+profile ``common.QUICK_BUDGET_S`` seconds).
 
 ``AllCoresSpeedup.track_speedup``: the same ratio with both solvers on all of Numba's threads
 (NUMBA_NUM_THREADS: Hogwild! inner steps and a row-block full gradient), at 8 bits against
-float32, out of cache.
+float32, out of cache, at every width.
 """
 
 import time
@@ -23,7 +24,7 @@ import numba
 import numpy as np
 
 from . import common
-from .common import SIZES_MB
+from .common import SIZES_MB, WIDTHS, WIDTH_SIZES_MB
 
 BASELINE_SOLVER = common.baselines()
 MIN_ROUNDS = 7
@@ -50,8 +51,9 @@ def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS
 
 
 class Speedup:
-    params = [["halp", "lp-sgd"], [4, 8, 16, *common.FORMATS], ["fp32", "fp64"], list(SIZES_MB)]
-    param_names = ["method", "bits", "baseline", "size_mb"]
+    params = [["halp", "lp-sgd"], [4, 8, 16, *common.FORMATS], ["fp32", "fp64"], list(SIZES_MB),
+              list(WIDTHS)]
+    param_names = ["method", "bits", "baseline", "size_mb", "d"]
     unit = "ratio"
     setup_cache = common.format_problem_files
     timeout = 900
@@ -59,20 +61,22 @@ class Speedup:
     def threads(self):
         return 1
 
-    def setup(self, paths, method, bits, baseline, size_mb):
+    def setup(self, paths, method, bits, baseline, size_mb, d):
         common.check_combo(method, bits)   # the float formats skip on commits before them
-        prob = common.load_epoch_problem(paths, size_mb, bits)
+        common.check_shape(size_mb, d, bits)
+        prob = common.load_epoch_problem(paths, size_mb, bits, d)
         step = common.epoch_step(prob)
         self.low = common.build_solver(prob, method, bits, step, threads=self.threads())
         self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step,
                                         threads=self.threads())
 
-    def track_speedup(self, paths, method, bits, baseline, size_mb):
-        return interleaved_ratio(self.low.run_epoch, self.base.run_epoch)
+    def track_speedup(self, paths, method, bits, baseline, size_mb, d):
+        budget = common.QUICK_BUDGET_S if common.profile() == "quick" else BUDGET_S
+        return interleaved_ratio(self.low.run_epoch, self.base.run_epoch, budget_s=budget)
 
 
 class AllCoresSpeedup(Speedup):
-    params = [["halp", "lp-sgd"], [8], ["fp32"], [100, 400]]
+    params = [["halp", "lp-sgd"], [8], ["fp32"], list(WIDTH_SIZES_MB), list(WIDTHS)]
 
     def threads(self):
         return numba.config.NUMBA_NUM_THREADS

@@ -138,7 +138,7 @@ def memory_solver(precision):
 # Epoch-time, speedup and memory data: synthetic least squares of a given size
 # --------------------------------------------------------------------------------------------
 
-EPOCH_D = 1024                 # features; n = size_mb * 2**20 / (4 * EPOCH_D) rows
+EPOCH_D = 1024                 # features at every size; n = size_mb * 2**20 / (4 * d) rows
 EPOCH_LAM = 1e-3               # L2 strength
 EPOCH_NOISE = 0.1
 EPOCH_SEED = 0
@@ -147,10 +147,62 @@ EPOCH_SAMPLING = "uniform"
 SIZES_MB = (1, 10, 100, 400)
 MEMORY_SIZE_MB = 400           # peakmem_solve runs at the largest size
 EPOCH_DATA_BITS = 8            # data of the fixed-point and full-precision runs (int8)
+# The row-width axis of the speed suites (bench_epoch, bench_speedup): every width at these sizes
+# (out of cache), EPOCH_D alone at the others. The float formats are measured at EPOCH_D only
+# (their problems would add a pickle per width, size and format to the shared cache).
+WIDTHS = (128, 512, 1024, 4096)
+WIDTH_SIZES_MB = (100, 400)
+
+# Profiles (HALP_BENCH_PROFILE; ./run bench exports "quick" unless told otherwise, a plain asv run
+# is "full"). The quick profile measures the QUICK_SIZES_MB sizes of the epoch-time, speedup and
+# bandwidth grids, every width included, in the QUICK_PRECISIONS of the epoch-time and speedup
+# grids, with QUICK_BUDGET_S of interleaving per speedup; everything else there (400 MiB, and with
+# it bench_memory; 4 and 16 bits, the float formats) is recorded as skipped.
+PROFILES = ("quick", "full")
+QUICK_SIZES_MB = (1, 100)
+QUICK_PRECISIONS = ("fp64", "fp32", 8)
+QUICK_BUDGET_S = 1.0
 
 
-def epoch_rows(size_mb):
-    return size_mb * 2**20 // (4 * EPOCH_D)
+def profile():
+    """The measuring profile, "quick" or "full" (HALP_BENCH_PROFILE, default "full")."""
+    name = os.environ.get("HALP_BENCH_PROFILE", "full")
+    if name not in PROFILES:
+        raise ValueError(f"HALP_BENCH_PROFILE must be one of {PROFILES}, not {name!r}")
+    return name
+
+
+def profile_sizes():
+    """The problem sizes (MiB) the current profile measures."""
+    return QUICK_SIZES_MB if profile() == "quick" else SIZES_MB
+
+
+def epoch_shapes():
+    """[(size_mb, d)] of the epoch problems the current profile measures: every size at EPOCH_D,
+    and every width of WIDTHS at the WIDTH_SIZES_MB sizes."""
+    return [(size_mb, d) for size_mb in profile_sizes()
+            for d in (WIDTHS if size_mb in WIDTH_SIZES_MB else (EPOCH_D,))]
+
+
+def check_shape(size_mb, d=None, precision=None):
+    """Skip (NotImplementedError) a size and width (None: EPOCH_D) the current profile does not
+    measure, a precision outside QUICK_PRECISIONS in the quick profile (None: any), and a float
+    format at any width but EPOCH_D."""
+    d = EPOCH_D if d is None else d
+    if (size_mb, d) not in epoch_shapes():
+        raise NotImplementedError(f"{size_mb} MiB at d = {d} is not measured in the "
+                                  f"{profile()} profile")
+    if precision is not None and profile() == "quick" and precision not in QUICK_PRECISIONS:
+        raise NotImplementedError(f"{precision!r} is not measured in the quick profile")
+    if precision in FORMATS and d != EPOCH_D:
+        raise NotImplementedError(f"float formats are measured at d = {EPOCH_D} only")
+
+
+def epoch_rows(size_mb, d=None):
+    """Rows of the epoch problem with ``size_mb`` MiB of float32 data of width ``d`` (None:
+    EPOCH_D)."""
+    d = EPOCH_D if d is None else d
+    return size_mb * 2**20 // (4 * d)
 
 
 def epoch_data_bits(precision):
@@ -160,68 +212,76 @@ def epoch_data_bits(precision):
     return precision if precision in FORMATS else EPOCH_DATA_BITS
 
 
-def make_epoch_problem(size_mb, data_bits=EPOCH_DATA_BITS):
-    """Synthetic least squares, ``epoch_rows(size_mb)`` x EPOCH_D, with its data in
+def make_epoch_problem(size_mb, data_bits=EPOCH_DATA_BITS, d=None):
+    """Synthetic least squares, ``epoch_rows(size_mb, d)`` x ``d`` (None: EPOCH_D), with its data in
     ``data_bits`` (8: int8; a format name: that format), its reference optimum and L_max already
     computed (lp-sgd / lp-svrg size their grid from w*)."""
+    d = EPOCH_D if d is None else d
     prob = api().datasets.synthetic_least_squares(
-        epoch_rows(size_mb), EPOCH_D, lam=EPOCH_LAM, noise=EPOCH_NOISE, seed=EPOCH_SEED,
+        epoch_rows(size_mb, d), d, lam=EPOCH_LAM, noise=EPOCH_NOISE, seed=EPOCH_SEED,
         **({} if data_bits == EPOCH_DATA_BITS else {"data_bits": data_bits}))
     prob.L_max, prob.w_star, prob.f_star  # noqa: B018 (computed once, cached on the problem)
     return prob
 
 
-def epoch_problem_files(_self=None):
-    """``setup_cache`` shared by EpochTime, Speedup and Memory (one key: this function).
-
-    Building the 400 MiB problem takes ~15 s (random data, a d x d rotation, quantization, the
-    closed-form optimum); unpickling it takes well under a second. So each size is built once
-    per ``asv run`` and pickled into asv's cache folder, and each benchmark process loads only
-    the size it measures. Returns {size_mb: absolute path}."""
+def _pickle_problems(keys):
+    """Build and pickle the epoch problem of each (size_mb, d, data_bits) in ``keys`` into the
+    current folder (asv's cache folder, removed when its last benchmark is done);
+    {key: absolute path}."""
     import pickle
 
     paths = {}
-    for size_mb in SIZES_MB:
-        path = os.path.abspath(f"epoch-problem-{size_mb}mb.pickle")
+    for size_mb, d, data_bits in keys:
+        path = os.path.abspath(f"epoch-problem-{size_mb}mb-d{d}-{data_bits}.pickle")
         with open(path, "wb") as f:
-            pickle.dump(make_epoch_problem(size_mb), f, protocol=pickle.HIGHEST_PROTOCOL)
-        paths[size_mb] = path
+            pickle.dump(make_epoch_problem(size_mb, data_bits, d), f,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        paths[size_mb, d, data_bits] = path
     return paths
+
+
+def epoch_problem_files(_self=None):
+    """``setup_cache`` of Bandwidth and ThreadScaling: the int8 problem of each size the profile
+    measures, at EPOCH_D.
+
+    Building the 400 MiB problem takes ~15 s (random data, a d x d rotation, quantization, the
+    closed-form optimum; at d = 4096 the rotation alone takes longer); unpickling it takes well
+    under a second. So each problem is built once per ``asv run`` and pickled into asv's cache
+    folder, and each benchmark process loads only the one it measures. Returns
+    {(size_mb, d, data_bits): absolute path}."""
+    return _pickle_problems([(size_mb, EPOCH_D, EPOCH_DATA_BITS) for size_mb in profile_sizes()])
 
 
 def format_problem_files(_self=None):
-    """``setup_cache`` of the suites that take a float format as a precision (EpochTime, Speedup,
-    Memory): ``epoch_problem_files`` (int8 data, keys size_mb), plus each size with its data in
-    each float format of the measured commit (keys (size_mb, format name)), pickled the same way.
-    (Bandwidth and ThreadScaling keep ``epoch_problem_files``: they measure no format.)"""
-    import pickle
-
-    paths = epoch_problem_files()
-    for name in (f for f in FORMATS if f in registered_formats()):
-        for size_mb in SIZES_MB:
-            path = os.path.abspath(f"epoch-problem-{size_mb}mb-{name}.pickle")
-            with open(path, "wb") as f:
-                pickle.dump(make_epoch_problem(size_mb, name), f, protocol=pickle.HIGHEST_PROTOCOL)
-            paths[(size_mb, name)] = path
-    return paths
+    """``setup_cache`` of the suites that take a float format and a width (EpochTime, Speedup,
+    Memory): the int8 problem of every shape the profile measures (``epoch_shapes``: each size
+    at EPOCH_D, each width at WIDTH_SIZES_MB), plus each size at EPOCH_D with its data in each
+    float format of the measured commit; keys (size_mb, d, data_bits), pickled as above. About
+    2.3 bytes per float32 byte each (the float64 data and the narrow copy): in the full profile
+    the 400 MiB problems at four widths and five data precisions make most of it."""
+    keys = [(size_mb, d, EPOCH_DATA_BITS) for size_mb, d in epoch_shapes()]
+    if profile() == "full":   # the quick profile measures no float format
+        keys += [(size_mb, EPOCH_D, name) for name in FORMATS if name in registered_formats()
+                 for size_mb in profile_sizes()]
+    return _pickle_problems(keys)
 
 
 _LOADED = {}
 
 
-def load_epoch_problem(paths, size_mb, precision=None):
-    """The problem of ``size_mb`` from the pickles of ``epoch_problem_files`` or
+def load_epoch_problem(paths, size_mb, precision=None, d=None):
+    """The problem of ``size_mb`` and width ``d`` (None: EPOCH_D) from the pickles of ``epoch_problem_files`` or
     ``format_problem_files``, with the data a run at ``precision`` reads (``epoch_data_bits``:
     int8 for None, bit widths and fp32 / fp64, the format's own for a float format). Cached per
     process (a process measures one problem, so only one is kept); NotImplementedError (skipped)
-    when the measured commit has no such data."""
-    data_bits = epoch_data_bits(precision)
-    key = size_mb if data_bits == EPOCH_DATA_BITS else (size_mb, data_bits)
+    when the measured commit or the profile has no such problem."""
+    key = (size_mb, EPOCH_D if d is None else d, epoch_data_bits(precision))
     if key not in _LOADED:
         import pickle
 
         if key not in paths:
-            raise NotImplementedError(f"no {data_bits!r} data in this commit of halp_core")
+            raise NotImplementedError(f"no problem of {size_mb} MiB, d = {d} with {key[2]!r} "
+                                      "data in this commit of halp_core or this profile")
         _LOADED.clear()
         with open(paths[key], "rb") as f:
             _LOADED[key] = pickle.load(f)

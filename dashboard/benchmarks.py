@@ -19,8 +19,8 @@ PEER_EPOCH = "bench_peers.PeerEpoch.track_seconds_per_epoch"
 PEER_TO_TARGET = "bench_peers.PeerTimeToTarget.track_time_to_target"
 
 PARAM_NAMES = {
-    SPEEDUP: ["method", "bits", "baseline", "size_mb"],
-    EPOCH_TIME: ["solver", "precision", "size_mb"],
+    SPEEDUP: ["method", "bits", "baseline", "size_mb", "d"],
+    EPOCH_TIME: ["solver", "precision", "size_mb", "d"],
     SUBOPT: ["problem", "solver", "precision", "epoch"],
     SECONDS: ["problem", "solver", "precision", "epoch"],
     EPOCHS_TO_TARGET: ["problem", "solver", "precision", "target"],
@@ -33,6 +33,11 @@ PARAM_NAMES = {
 }
 """Benchmark name -> its asv `param_names` (lists, as asv reports them): every benchmark read above."""
 
+WIDTH = "d"
+"""The row-width parameter of SPEEDUP and EPOCH_TIME (the widths measured are the values the result
+files hold)."""
+WIDTH_BEFORE_AXIS = 1024
+"""The row width of SPEEDUP and EPOCH_TIME results measured before the width became a parameter."""
 SPEEDUP_METHODS = ("halp", "lp-sgd")
 """`method` values of SPEEDUP: the low-precision solvers compared with their full-precision baseline."""
 GOAL_SOLVER = "halp-8"

@@ -217,6 +217,10 @@ def _entry_rows(name, entry, columns, info, base, warnings, where):
         version = None
     meta = info.get(name, {})
     names = meta.get("param_names")
+    if names is not None and len(params) < len(names):
+        # A file measured before a parameter was added: parameters are only ever appended
+        # (docs/contributing.md, "Add a benchmark"), so its lists are the first ones named.
+        names = names[:len(params)]
     if names is not None and len(names) != len(params):
         warnings.append(f"{where} has {len(params)} parameter lists but benchmarks.json names "
                         f"{len(names)}; names guessed.")

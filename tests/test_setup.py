@@ -59,6 +59,21 @@ def test_asv_matrix_agrees_with_constraints():
     assert any("constraints.txt" in cmd for cmd in conf["install_command"])
 
 
+def test_asv_environments_install_every_peer():
+    """bench_peers measures every peer in asv's environments: pyproject.toml's `peers` extra is
+    installed there, pinned, without build isolation (sklearn-contrib-lightning's sdist builds
+    against the environment's numpy, Cython and the matrix's setuptools) after Cython."""
+    conf = asv_util.load_json(str(REPO / "asv.conf.json"), js_comments=True)
+    commands = conf["install_command"]
+    (peers,) = [i for i, cmd in enumerate(commands) if "{wheel_file}[peers]" in cmd]
+    assert "--no-build-isolation" in commands[peers] and "constraints.txt" in commands[peers]
+    assert any("cython" in cmd.split() and "constraints.txt" in cmd for cmd in commands[:peers])
+    assert "setuptools" in conf["matrix"]["req"]
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "sklearn-contrib-lightning" in {canonicalize_name(Requirement(r).name)
+                                           for r in extras["peers"]}
+
+
 def test_run_script_pins_nothing_itself():
     script = (REPO / "run").read_text()
     assert 'PIP_CONSTRAINT="$PWD/constraints.txt"' in script

@@ -91,6 +91,30 @@ def asv_values(path, benchmark):
     return out
 
 
+def width_values(path, benchmark):
+    """{(parameters..., d): result} of a bench_speedup or bench_epoch benchmark (its row width d
+    is the last parameter): files measured before the width was a parameter read as d = EPOCH_D
+    (benchmarks/common.py)."""
+    import importlib
+
+    from benchmarks.common import EPOCH_D
+
+    module, cls, _ = benchmark.split(".")
+    names = getattr(importlib.import_module(f"benchmarks.{module}"), cls).param_names
+    data = read_json(path)
+    params = dict(zip(data["result_columns"], data["results"][benchmark]))["params"]
+    values = asv_values(path, benchmark)
+    return values if len(params) == len(names) else {(*k, EPOCH_D): v for k, v in values.items()}
+
+
+def speed_values(path, benchmark):
+    """{parameters without d: result} of a bench_speedup or bench_epoch benchmark at d = EPOCH_D,
+    the width measured at every size (what the tables keyed by size show)."""
+    from benchmarks.common import EPOCH_D
+
+    return {k[:-1]: v for k, v in width_values(path, benchmark).items() if k[-1] == EPOCH_D}
+
+
 def machine_label(machine=MACHINE):
     """'machine `vm-znver4-avx512-vnni` (AMD EPYC, 2 logical CPUs, znver4, ...)': the name and the
     cpu field of results/<machine>/machine.json (``halp_bench.machine.cpu_description()``'s form:
@@ -507,7 +531,7 @@ def epoch_solvers():
 
 
 def speedup():
-    now, was = (asv_values(perf_file(c), "bench_speedup.Speedup.track_speedup")
+    now, was = (speed_values(perf_file(c), "bench_speedup.Speedup.track_speedup")
                 for c in (PERF_COMMIT, PERF_BEFORE))
     rows = [[f"{size} MiB"] + [f"{now[(*key, size)]:.2f} (was {was[(*key, size)]:.2f})"
                                for _, key in speedup_pairs()] for size in SIZES]
@@ -515,6 +539,49 @@ def speedup():
             f"*Ratios of interleaved epoch times, `bench_speedup.Speedup.track_speedup` (below 1: "
             f"low precision faster); \"was\": commit {PERF_BEFORE}.*",
             source_line(perf_file(), PERF_RUN)]
+
+
+HEADLINE_KEYS = (("halp", 8, "fp32"), ("halp", 8, "fp64"))   # (method, bits, baseline precision)
+
+
+def _shapes(keys):
+    """'100 MiB at d = 128, 512; 400 MiB at d = 128' from (size_mb, d) pairs."""
+    sizes = sorted({size for size, _ in keys})
+    return "; ".join(f"{size} MiB at d = {', '.join(str(d) for s, d in sorted(keys) if s == size)}"
+                     for size in sizes)
+
+
+def range_lines(values):
+    """The headline's lines from {(method, bits, baseline, size_mb, d): track_speedup}: for each of
+    HEADLINE_KEYS the least and most speedup (1 / ratio) over every size and width measured, and
+    where it is at least 1 (pays) and where below; failed or skipped values are left out, a ratio
+    of inf (the low-precision epoch never finished) counts as not paying."""
+    from halp_core import registry
+
+    lines = []
+    for method, bits, baseline in HEADLINE_KEYS:
+        speed = {k[3:]: 1.0 / v for k, v in values.items()
+                 if k[:3] == (method, bits, baseline) and v is not None and not math.isnan(v)}
+        if not speed:
+            continue
+        low, high = min(speed, key=speed.get), max(speed, key=speed.get)
+        pays = [k for k in speed if speed[k] >= 1]
+        loses = [k for k in speed if speed[k] < 1]
+        lines.append(
+            f"- **{run_label(method, bits)} vs {run_label(registry.spec(method).baseline, baseline)}**"
+            f": {speed[low]:.2f}x ({low[0]} MiB, d = {low[1]}) to {speed[high]:.2f}x ({high[0]} MiB, "
+            f"d = {high[1]}); faster at {_shapes(pays) or 'no size and width measured'}; slower at "
+            f"{_shapes(loses) or 'no size and width measured'}.")
+    return lines
+
+
+def speedup_range():
+    """README's headline: the range of HALP-8's speedup over every size and row width measured."""
+    path = perf_file()
+    return [*range_lines(width_values(path, "bench_speedup.Speedup.track_speedup")), "",
+            "*Speedup = baseline epoch time / HALP-8 epoch time, interleaved in one process "
+            "(`bench_speedup.Speedup.track_speedup`), over every problem size and row width d in the "
+            "result file.*", source_line(path, PERF_RUN)]
 
 
 # Issue 13's targets: (label, benchmark, (method, bits, baseline), sizes, least speedup). A
@@ -536,7 +603,7 @@ def target_values(commit=PERF_COMMIT, targets=TARGETS):
     """[(label, {size: speedup}, goal)] of ``targets`` (TARGETS' form) at ``commit``."""
     out = []
     for label, bench, key, sizes, goal in targets:
-        values = asv_values(perf_file(commit), f"bench_speedup.{bench}.track_speedup")
+        values = speed_values(perf_file(commit), f"bench_speedup.{bench}.track_speedup")
         out.append((label, {size: 1.0 / values[(*key, size)] for size in sizes}, goal))
     return out
 
@@ -588,7 +655,7 @@ def format_targets():
 
 
 def epoch_times():
-    now, was = (asv_values(perf_file(c), "bench_epoch.EpochTime.time_epoch")
+    now, was = (speed_values(perf_file(c), "bench_epoch.EpochTime.time_epoch")
                 for c in (PERF_COMMIT, PERF_BEFORE))
     rows = []
     for name, key in epoch_solvers():
@@ -729,7 +796,7 @@ def format_instructions():
 
 def epoch_ns(commit=PERF_COMMIT):
     """{size: {(solver, precision): ns per element of an epoch}} at 1 and 400 MiB."""
-    epoch = asv_values(perf_file(commit), "bench_epoch.EpochTime.time_epoch")
+    epoch = speed_values(perf_file(commit), "bench_epoch.EpochTime.time_epoch")
     return {size: {k[:2]: ns_per_element(v, size) for k, v in epoch.items() if k[2] == size}
             for size in (1, 400)}
 
@@ -915,7 +982,7 @@ BLOCKS = {**MEASURED, "bits-agreement": bits_agreement, "bits-table": bits_table
           "reproduction-convex": reproduction_convex, "reproduction-sweep": reproduction_sweep,
           "reproduction-mlp": reproduction_mlp, "reproduction-full": reproduction_full,
           "reproduction-formats": reproduction_formats,
-          "speedup": speedup, "targets": targets, "target-reasons": target_reasons, "format-targets": format_targets,
+          "speedup": speedup, "speedup-range": speedup_range, "targets": targets, "target-reasons": target_reasons, "format-targets": format_targets,
           "format-instructions": format_instructions,
           "epoch-times": epoch_times,
           "bandwidth": bandwidth, "threads": threads, "kernels": kernels,

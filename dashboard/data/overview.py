@@ -4,8 +4,9 @@ the tidy frame of `results.load_results` (plain pandas, no Streamlit)."""
 import pandas as pd
 from halp_core import registry
 
+from dashboard.benchmarks import WIDTH
 from dashboard.data.speedups import ratio_speedups
-from dashboard.results import STATUSES, latest
+from dashboard.results import STATUSES, latest, mixed_order
 
 METHOD = "halp"
 """The headline's low-precision solver (a `method` of track_speedup)."""
@@ -35,16 +36,41 @@ def failures(frame):
 
 
 def headline(frame, bits=BITS):
-    """HALP-`bits` speedup over SVRG-fp32 and SVRG-fp64 per machine × env, at the largest size measured.
+    """HALP-`bits` speedup over SVRG-fp32 and SVRG-fp64 at every problem size and row width measured,
+    per machine × env (newest commit), from track_speedup (the within-process ratio).
 
-    From track_speedup (the within-process ratio). Columns: machine, env, commit_short,
-    baseline ('SVRG fp32' / 'SVRG fp64'), size_mb, speedup, speedup_low, speedup_high.
+    Columns: machine, env, commit_short, baseline ('SVRG fp32' / 'SVRG fp64'), size_mb, d, speedup,
+    speedup_low, speedup_high; sorted by machine, env, baseline, size and width.
     """
     parts = []
     for baseline in ("fp32", "fp64"):
         table = ratio_speedups(frame, METHOD, baseline)
-        table = table[table["bits"] == bits]
-        largest = table.groupby(["machine", "env"])["size_mb"].transform("max")
-        table = table[table["size_mb"] == largest].assign(baseline=f"{BASELINE_LABEL} {baseline}")
+        table = table[table["bits"] == bits].assign(baseline=f"{BASELINE_LABEL} {baseline}")
         parts.append(table.drop(columns=["bits", "measure"]))
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["machine", "env", "baseline", "size_mb", WIDTH], key=mixed_order).reset_index(drop=True)
+
+
+def _shapes(rows):
+    """'100 MiB at d = 128, 512' style text of the (size_mb, d) rows of `rows`, sizes ascending."""
+    return "; ".join(f"{size} MiB at d = {', '.join(str(d) for d in part[WIDTH])}"
+                     for size, part in rows.groupby("size_mb", sort=True))
+
+
+def headline_summary(table):
+    """One row per machine × env × baseline of `headline`'s table: the range of the speedup over every
+    size and width (least and most, with where), and where HALP pays (speedup >= 1) and where not.
+
+    Columns: machine, env, commit_short, baseline, least, most, pays, does_not_pay (text; '—' for none).
+    """
+    rows = []
+    for (machine, env, baseline), part in table.groupby(["machine", "env", "baseline"], sort=True):
+        low, high = part.loc[part["speedup"].idxmin()], part.loc[part["speedup"].idxmax()]
+        pays, loses = part[part["speedup"] >= 1], part[part["speedup"] < 1]
+        rows.append({"machine": machine, "env": env, "commit_short": part["commit_short"].iloc[0],
+                     "baseline": baseline,
+                     "least": f"{low.speedup:.2f}x ({low.size_mb} MiB, d = {low[WIDTH]})",
+                     "most": f"{high.speedup:.2f}x ({high.size_mb} MiB, d = {high[WIDTH]})",
+                     "pays": _shapes(pays) or "—", "does_not_pay": _shapes(loses) or "—"})
+    return pd.DataFrame(rows, columns=["machine", "env", "commit_short", "baseline", "least", "most", "pays",
+                                       "does_not_pay"])

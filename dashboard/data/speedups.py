@@ -9,22 +9,32 @@ format's name ('bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'), sorted with `results.mix
 import pandas as pd
 from halp_core import registry
 
-from dashboard.benchmarks import EPOCH_TIME, PARAM_NAMES, SPEEDUP, SPEEDUP_METHODS
+from dashboard.benchmarks import (EPOCH_TIME, PARAM_NAMES, SPEEDUP, SPEEDUP_METHODS, WIDTH,
+                                  WIDTH_BEFORE_AXIS)
 from dashboard.results import mixed_order, newest_ok
 
 BASELINE_SOLVERS = {registry.spec(registry.spec(m).baseline).label: m for m in SPEEDUP_METHODS}
 """Label of a full-precision baseline solver -> the low-precision method track_speedup compares with
 it, from halp_core's registry ({'SVRG': 'halp', 'SGD': 'lp-sgd'})."""
 
-SPEEDUP_COLUMNS = ["machine", "env", "commit_short", "measure", "bits", "size_mb", "speedup",
+SPEEDUP_COLUMNS = ["machine", "env", "commit_short", "measure", "bits", "size_mb", WIDTH, "speedup",
                    "speedup_low", "speedup_high"]
 RATIO = "within-process ratio"
 EPOCH_TIMES = "epoch times (99% CI)"
 
 
+def _newest_with_width(frame, benchmark):
+    """`newest_ok` rows of `benchmark` (SPEEDUP or EPOCH_TIME) with a WIDTH column: results measured
+    before the width was a parameter read as WIDTH_BEFORE_AXIS."""
+    rows = newest_ok(frame, benchmark, [n for n in PARAM_NAMES[benchmark] if n != WIDTH])
+    if rows is not None and WIDTH not in rows:
+        rows = rows.assign(**{WIDTH: WIDTH_BEFORE_AXIS})
+    return rows
+
+
 def ratio_speedups(frame, method, baseline):
     """Speedups from track_speedup: 1 / stored ratio (its interval inverted where asv stored one)."""
-    rows = newest_ok(frame, SPEEDUP, PARAM_NAMES[SPEEDUP])
+    rows = _newest_with_width(frame, SPEEDUP)
     if rows is None:
         return pd.DataFrame(columns=SPEEDUP_COLUMNS)
     rows = rows[(rows["method"] == method) & (rows["baseline"] == baseline)]
@@ -47,11 +57,11 @@ one: its float32 / float64 copy runs at the same speed either way).
     The interval [base_low / lp_high, base_high / lp_low] is conservative: it holds whenever both
     epoch times lie in their 99% intervals.
     """
-    rows = newest_ok(frame, EPOCH_TIME, PARAM_NAMES[EPOCH_TIME])
+    rows = _newest_with_width(frame, EPOCH_TIME)
     if rows is None:
         return pd.DataFrame(columns=SPEEDUP_COLUMNS)
     full = registry.spec(method).baseline
-    key = ["machine", "env", "commit_short", "size_mb"]
+    key = ["machine", "env", "commit_short", "size_mb", WIDTH]
     low = rows[(rows["solver"] == method) & rows["precision"].map(is_low_precision)]
     base = rows[(rows["solver"] == full) & (rows["precision"] == baseline)]
     both = low.rename(columns={"precision": "bits"}).merge(base[key + ["value", "ci_low", "ci_high"]],
@@ -75,5 +85,5 @@ def speedups(frame, method, baseline):
     parts = [p for p in (ratio_speedups(frame, method, baseline), _epoch_time_speedups(frame, method, baseline))
              if not p.empty]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SPEEDUP_COLUMNS)
-    return (out.sort_values(["machine", "env", "measure", "size_mb", "bits"], key=mixed_order)
+    return (out.sort_values(["machine", "env", "measure", "size_mb", WIDTH, "bits"], key=mixed_order)
             .reset_index(drop=True))

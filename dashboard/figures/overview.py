@@ -4,8 +4,9 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
+from dashboard.benchmarks import WIDTH
 from dashboard.data.overview import BASELINE_LABEL, BITS, METHOD_LABEL
-from dashboard.figures._style import errors, layout
+from dashboard.figures._style import errors, facet_titles, layout
 
 STATUS_COLORS = {"ok": "#2ca02c", "failed": "#d62728", "skipped": "#7f7f7f", "invalid": "#9467bd"}
 
@@ -22,12 +23,17 @@ def status_figure(counts):
 
 
 def headline_figure(table):
-    """HALP-8 speedup over SVRG fp32 / fp64 per machine (table: `data.overview.headline`)."""
+    """HALP-8 speedup over SVRG fp32 / fp64 against the row width, one line per problem size, machines
+    side by side (table: `data.overview.headline`): the whole range measured, not one best case."""
     plus, minus = errors(table, "speedup", "speedup_low", "speedup_high")
-    fig = px.bar(table.assign(plus=plus, minus=minus), x="machine", y="speedup", color="baseline",
-                 barmode="group", error_y="plus", error_y_minus="minus", text_auto=".2f",
-                 hover_data=["env", "commit_short", "size_mb"],
-                 labels={"speedup": "speedup (×, higher is faster)", "baseline": "baseline"})
+    table = table.assign(plus=plus, minus=minus, size=table["size_mb"].astype(str) + " MiB")
+    fig = px.line(table, x=WIDTH, y="speedup", color="size", line_dash="baseline", facet_col="machine",
+                  markers=True, log_x=True, error_y="plus", error_y_minus="minus",
+                  hover_data=["env", "commit_short", "baseline"],
+                  labels={"speedup": "speedup (×, higher is faster)", WIDTH: "row width d (features)",
+                          "size": "float32 data"})
     fig.add_hline(y=1, line_dash="dot", line_color="grey")
-    return layout(fig, title=f"{METHOD_LABEL} {BITS}-bit speedup over {BASELINE_LABEL}, newest commit, "
-                              "largest problem")
+    fig.update_xaxes(tickvals=sorted(table[WIDTH].unique()))
+    facet_titles(fig)
+    return layout(fig, title=f"{METHOD_LABEL} {BITS}-bit speedup over {BASELINE_LABEL}, newest commit, every size and "
+                              "row width")

@@ -33,7 +33,10 @@ if top.empty:
     st.info(f"No `{benchmarks.SPEEDUP}` results for {data.METHOD_LABEL} at {data.BITS} bits yet.")
 else:
     st.markdown(f"Speedup = {data.BASELINE_LABEL} epoch time / {data.METHOD_LABEL} epoch time, measured in "
-                f"one process (`track_speedup` stores the inverse ratio); above 1 {data.METHOD_LABEL} is faster.")
+                f"one process (`track_speedup` stores the inverse ratio); above 1 {data.METHOD_LABEL} is faster. "
+                "The range over every problem size and row width measured on each machine, and where "
+                f"{data.METHOD_LABEL}-{data.BITS} pays and where it does not:")
+    st.dataframe(data.headline_summary(top), hide_index=True)
     ui.plot(figures.headline_figure(top), key="headline")
     st.dataframe(top, hide_index=True)
 

@@ -33,6 +33,13 @@ st.header(f"{registry.spec(method).label} vs {solver} {baseline}")
 if table.empty:
     st.info(f"No `{benchmarks.SPEEDUP}` or `{benchmarks.EPOCH_TIME}` results for {method} vs {solver} {baseline}.")
     st.stop()
+widths = sorted(table[benchmarks.WIDTH].unique())
+if len(widths) > 1:   # every width at the large sizes, WIDTH_BEFORE_AXIS at every size
+    width = st.radio("Row width d (features)", widths, horizontal=True, key="sp_width",
+                     index=widths.index(benchmarks.WIDTH_BEFORE_AXIS) if benchmarks.WIDTH_BEFORE_AXIS in widths else 0,
+                     help="The speed suites measure every width at the largest sizes; the Overview shows "
+                          "the speedup against the width.")
+    table = table[table[benchmarks.WIDTH] == width]
 st.markdown(f"Two measures: the **{data.RATIO}** of `track_speedup` (both solvers timed in one "
             "process, so machine noise cancels; asv stores no interval for `track_` benchmarks) and the "
             f"ratio of absolute **{data.EPOCH_TIMES}** from `{benchmarks.EPOCH_TIME}`, whose error bars "

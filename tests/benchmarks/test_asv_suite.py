@@ -83,8 +83,11 @@ def test_contract_names_and_params(discovered):
     speed = discovered["bench_speedup.Speedup.track_speedup"]
     assert speed["unit"] == "ratio"
     formats = [repr(f) for f in common.FORMATS]                       # appended after the bits
+    widths = [repr(d) for d in common.WIDTHS]
     assert speed["params"] == [["'halp'", "'lp-sgd'"], ["4", "8", "16", *formats],
-                               ["'fp32'", "'fp64'"], [repr(s) for s in common.SIZES_MB]]
+                               ["'fp32'", "'fp64'"], [repr(s) for s in common.SIZES_MB], widths]
+    assert discovered["bench_epoch.EpochTime.time_epoch"]["params"][3] == widths
+    assert common.EPOCH_D in common.WIDTHS and set(common.WIDTH_SIZES_MB) <= set(common.SIZES_MB)
     epoch = discovered["bench_epoch.EpochTime.time_epoch"]["params"]
     assert epoch[1] == ["'fp64'", "'fp32'", "16", "8", "4", *formats]   # mixed on purpose
     memory = discovered["bench_memory.Memory.peakmem_solve"]["params"]
@@ -129,7 +132,8 @@ def test_bandwidth_figures_on_a_small_problem(monkeypatch):
     from halp_core import datasets
 
     prob = datasets.synthetic_least_squares(512, 64, lam=0.1, noise=0.1, seed=0)
-    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb, precision=None: prob)
+    monkeypatch.setattr(common, "load_epoch_problem",
+                        lambda paths, size_mb, precision=None, d=None: prob)
     bench = bench_bandwidth.Bandwidth()
     bench.setup(None, "halp-8", 1)
     assert bench.solver.bytes_per_epoch == 2 * 512 * 64   # int8 data: full gradient + n rows
@@ -151,12 +155,14 @@ def test_thread_counts_beyond_numba_skip():
         bench.setup(None, "halp", "fp32", 1)
 
 
-def _small_problems(monkeypatch, sizes=(1,)):
-    """format_problem_files on problems of 256 x 16 (one per size and data precision), written to
-    the current folder as asv's setup_cache would."""
+def _small_problems(monkeypatch, sizes=(1,), widths=(8, 16, 32), width_sizes=()):
+    """format_problem_files on problems of 256 x 16 per MiB (one per size and data precision, and
+    one per width at ``width_sizes``), written to the current folder as asv's setup_cache would."""
     monkeypatch.setattr(common, "SIZES_MB", sizes)
     monkeypatch.setattr(common, "EPOCH_D", 16)
-    monkeypatch.setattr(common, "epoch_rows", lambda size_mb: 256 * size_mb)
+    monkeypatch.setattr(common, "WIDTHS", widths)
+    monkeypatch.setattr(common, "WIDTH_SIZES_MB", width_sizes)
+    monkeypatch.setattr(common, "epoch_rows", lambda size_mb, d=None: 256 * size_mb)
     common._LOADED.clear()
     return common.format_problem_files()
 
@@ -166,22 +172,59 @@ def test_a_format_comparison_shares_one_copy_of_the_format_data(monkeypatch, tmp
     format (HALP-bf16 and SVRG-fp32 with bf16 data); at fixed-point bits on the int8 problem."""
     monkeypatch.chdir(tmp_path)
     paths = _small_problems(monkeypatch)
-    assert set(paths) == {1} | {(1, name) for name in common.FORMATS}
+    assert set(paths) == {(1, 16, 8)} | {(1, 16, name) for name in common.FORMATS}
     dtypes = {"bf16": np.uint16, "fp16": np.uint16, "fp8-e4m3": np.uint8, "fp8-e5m2": np.uint8}
     bench = bench_speedup.Speedup()
     for bits in (8, *common.FORMATS):
-        bench.setup(paths, "halp", bits, "fp32", 1)
+        bench.setup(paths, "halp", bits, "fp32", 1, 16)
         assert bench.low.problem is bench.base.problem
         assert bench.low.problem.data_bits == bits
         assert bench.low.problem.Xq.dtype == dtypes.get(bits, np.int8)
-        assert 0 < bench.track_speedup(paths, "halp", bits, "fp32", 1) < 1e3
+        assert 0 < bench.track_speedup(paths, "halp", bits, "fp32", 1, 16) < 1e3
     epoch = bench_epoch.EpochTime()
-    epoch.setup(paths, "lp-sgd", "fp8-e5m2", 1)
+    epoch.setup(paths, "lp-sgd", "fp8-e5m2", 1, 16)
     assert epoch.solver.problem.data_bits == "fp8-e5m2"
-    epoch.setup(paths, "sgd", "fp32", 1)
+    epoch.setup(paths, "sgd", "fp32", 1, 16)
     assert epoch.solver.problem.data_bits == 8
     with pytest.raises(NotImplementedError):   # no such pair
-        epoch.setup(paths, "svrg", "bf16", 1)
+        epoch.setup(paths, "svrg", "bf16", 1, 16)
+
+
+def test_widths_are_measured_at_their_sizes_and_the_quick_profile_is_a_subset(monkeypatch,
+                                                                              tmp_path):
+    """Every width at the width sizes (int8 data), EPOCH_D alone at the others and for the float
+    formats; the quick profile builds and measures only its sizes, every width among them; any
+    other shape skips (NotImplementedError), never fails."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HALP_BENCH_PROFILE", "full")
+    monkeypatch.setattr(common, "QUICK_SIZES_MB", (2,))
+    paths = _small_problems(monkeypatch, sizes=(1, 2), width_sizes=(2,))
+    assert set(paths) == ({(1, 16, 8)} | {(2, d, 8) for d in (8, 16, 32)}
+                          | {(s, 16, f) for s in (1, 2) for f in common.FORMATS})
+    epoch, speed = bench_epoch.EpochTime(), bench_speedup.Speedup()
+    for d in (8, 32):
+        epoch.setup(paths, "halp", 8, 2, d)
+        assert epoch.solver.problem.d == d
+        speed.setup(paths, "lp-sgd", 8, "fp32", 2, d)
+        assert speed.low.problem.d == d and speed.base.problem is speed.low.problem
+        with pytest.raises(NotImplementedError):   # no width axis at this size
+            epoch.setup(paths, "halp", 8, 1, d)
+        with pytest.raises(NotImplementedError):   # no width axis for a float format
+            speed.setup(paths, "halp", "bf16", "fp32", 2, d)
+    monkeypatch.setenv("HALP_BENCH_PROFILE", "quick")
+    quick = _small_problems(monkeypatch, sizes=(1, 2), width_sizes=(2,))
+    assert set(quick) == {(2, 8, 8), (2, 16, 8), (2, 32, 8)}
+    for d in (8, 32):
+        speed.setup(quick, "halp", 8, "fp64", 2, d)
+    with pytest.raises(NotImplementedError):
+        epoch.setup(quick, "svrg", "fp32", 1, 16)
+    for precision in (16, "bf16"):
+        assert precision not in common.QUICK_PRECISIONS
+        with pytest.raises(NotImplementedError):
+            epoch.setup(quick, "halp", precision, 2, 16)
+    monkeypatch.setenv("HALP_BENCH_PROFILE", "fast")
+    with pytest.raises(ValueError, match="HALP_BENCH_PROFILE"):
+        common.profile()
 
 
 def test_formats_skip_on_commits_before_them(monkeypatch, tmp_path):
@@ -193,14 +236,14 @@ def test_formats_skip_on_commits_before_them(monkeypatch, tmp_path):
         monkeypatch.setattr(common, "registry", lambda old=old: old)
         assert common.registered_formats() == ()
         paths = _small_problems(monkeypatch)
-        assert set(paths) == {1}
+        assert set(paths) == {(1, 16, 8)}
         for bits in common.FORMATS:
             with pytest.raises(NotImplementedError):
                 common.check_combo("halp", bits)
             with pytest.raises(NotImplementedError):
                 common.load_epoch_problem(paths, 1, bits)
             with pytest.raises(NotImplementedError):
-                bench_speedup.Speedup().setup(paths, "lp-sgd", bits, "fp32", 1)
+                bench_speedup.Speedup().setup(paths, "lp-sgd", bits, "fp32", 1, 16)
             with pytest.raises(NotImplementedError):
                 bench_memory.Memory().setup(paths, bits)
         assert common.load_epoch_problem(paths, 1, 8).data_bits == 8

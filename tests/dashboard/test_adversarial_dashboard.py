@@ -271,7 +271,7 @@ RESULT_CASES = [
     ("benchmark entry text", benchmark_entry("peakmem"), "benchmarks.json", f"entry '{GOOD}' is str"),
     ("param_names text", benchmark_field("param_names", "precision"), "benchmarks.json", "'param_names'"),
     ("param_names numbers", benchmark_field("param_names", [1]), "benchmarks.json", "'param_names'"),
-    ("param_names too many", benchmark_field("param_names", ["a", "b"]), "benchmarks.json", "names 2; names guessed"),
+    ("param_names too few", benchmark_field("param_names", []), "benchmarks.json", "names 0; names guessed"),
     ("unit a number", benchmark_field("unit", 5), "benchmarks.json", "'unit'"),
     ("type a list", benchmark_field("type", ["peakmem"]), "benchmarks.json", "'type'"),
     ("version a number", benchmark_field("version", 1), "benchmarks.json", "'version'"),

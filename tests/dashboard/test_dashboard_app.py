@@ -53,8 +53,10 @@ def test_overview_metrics_headline_and_failures(results_env):
     assert metrics["Machines"] == "3" and metrics["Commits measured"] == "4"
     assert int(metrics["Failed"]) == 8
     head = chart(at, "HALP 8-bit speedup over SVRG")
-    assert trace_names(head) == {"SVRG fp32", "SVRG fp64"}
-    assert set(array(head["data"][0]["x"])) == MACHINES
+    assert trace_names(head) == {f"{s} MiB, SVRG {p}" for s in (1, 8) for p in ("fp32", "fp64")}
+    assert {a["text"] for a in head["layout"]["annotations"]} == MACHINES
+    summary = [df.value for df in at.dataframe if "does_not_pay" in df.value.columns]
+    assert len(summary) == 1 and set(summary[0]["machine"]) == MACHINES
     assert trace_names(chart(at, "Results per machine")) == {"ok", "failed", "skipped", "invalid"}
     failed = [df.value for df in at.dataframe if "benchmark" in df.value.columns and len(df.value.columns) == 5]
     assert set(failed[0]["benchmark"]) == {"bench_broken.Broken.time_raises"}

@@ -147,6 +147,20 @@ def test_missing_benchmarks_json_guesses_names_and_units(tmp_path):
     assert {tuple(p) for p in epoch["param_values"]} == {("param1", "param2", "param3")}
 
 
+def test_a_file_from_before_a_parameter_was_appended_reads_with_the_first_names(tmp_path):
+    """A benchmark gained a last parameter (as bench_epoch gained the row width d): files measured
+    before it hold one parameter list fewer and read with the names they had, without a warning."""
+    d = copy_fixtures(tmp_path / "r")
+    info = json.loads((d / "benchmarks.json").read_text())
+    names = info["bench_epoch.EpochTime.time_epoch"]["param_names"]
+    info["bench_epoch.EpochTime.time_epoch"]["param_names"] = [*names, "d"]
+    (d / "benchmarks.json").write_text(json.dumps(info))
+    res = load_results([d])
+    epoch = res.frame[res.frame["benchmark"] == "bench_epoch.EpochTime.time_epoch"]
+    assert {tuple(p) for p in epoch["param_values"]} == {tuple(names)}
+    assert not any("names guessed" in w for w in res.warnings)
+
+
 def _rewrite(path, edit):
     data = json.loads(path.read_text())
     edit(data)

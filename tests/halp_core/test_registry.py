@@ -30,7 +30,7 @@ def test_benchmark_parameter_values_are_registered():
     assert set(common.FLOAT_PRECISIONS) == set(registry.FLOAT_PRECISIONS)
     assert common.FORMATS == tuple(registry.FORMATS) == common.registered_formats()
     assert common.BUILTIN_FORMATS == common.FORMATS[:len(common.BUILTIN_FORMATS)]
-    methods, bits, baselines, _ = bench_speedup.Speedup.params
+    methods, bits, baselines, *_ = bench_speedup.Speedup.params
     for method in methods:
         assert set(baselines) <= set(registry.precisions(registry.spec(method).baseline))
         _pairs_are_registered((method, b) for b in bits)
@@ -78,14 +78,15 @@ def test_a_registered_solver_is_solved_listed_and_benchmarked(toy, monkeypatch):
     importlib.reload(common)
     importlib.reload(bench_epoch)
     assert bench_epoch.EpochTime.params[0] == before + ["toy-gd"]
-    monkeypatch.setattr(common, "load_epoch_problem", lambda paths, size_mb, precision=None: prob)
+    monkeypatch.setattr(common, "load_epoch_problem",
+                        lambda paths, size_mb, precision=None, d=None: prob)
     bench = bench_epoch.EpochTime()
     for precision in ("fp64", "fp32"):
-        bench.setup(None, "toy-gd", precision, 1)
-        bench.time_epoch(None, "toy-gd", precision, 1)
+        bench.setup(None, "toy-gd", precision, 1, common.EPOCH_D)
+        bench.time_epoch(None, "toy-gd", precision, 1, common.EPOCH_D)
         assert bench.solver.name == "toy-gd" and bench.solver.epochs_done >= 1
     with pytest.raises(NotImplementedError):
-        bench.setup(None, "toy-gd", 8, 1)
+        bench.setup(None, "toy-gd", 8, 1, common.EPOCH_D)
 
 
 def test_a_registered_format_is_benchmarked():

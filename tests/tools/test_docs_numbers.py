@@ -130,3 +130,33 @@ def test_no_typed_measurement_outside_generated_blocks():
                   for line in text.splitlines() for m in TYPED.finditer(line)
                   if m.group(0) not in SETTINGS]
     assert not typed, "put these in a generated block or drop the number:\n" + "\n".join(typed)
+
+
+def test_headline_range_over_sizes_and_widths():
+    """README's headline gives the least and most HALP-8 speedup over every size and width, and
+    where it pays and where not; failed and skipped values are left out, inf does not pay."""
+    values = {("halp", 8, "fp32", 100, 128): 1 / 0.78, ("halp", 8, "fp32", 100, 1024): 1 / 1.85,
+              ("halp", 8, "fp32", 400, 128): float("inf"), ("halp", 8, "fp32", 400, 512): None,
+              ("halp", 8, "fp32", 400, 4096): float("nan"), ("halp", 16, "fp32", 100, 128): 0.1,
+              ("halp", 8, "fp64", 100, 128): 0.5}
+    fp32, fp64 = dn.range_lines(values)
+    assert fp32 == ("- **HALP-8 vs SVRG-fp32**: 0.00x (400 MiB, d = 128) to 1.85x (100 MiB, "
+                    "d = 1024); faster at 100 MiB at d = 1024; slower at 100 MiB at d = 128; "
+                    "400 MiB at d = 128.")
+    assert "faster at 100 MiB at d = 128; slower at no size and width measured" in fp64
+
+
+def test_width_values_read_files_before_the_width_axis_at_epoch_d(tmp_path):
+    from benchmarks.common import EPOCH_D
+
+    def write(params, result):
+        path = tmp_path / "r.json"
+        path.write_text(json.dumps({"result_columns": ["result", "params"], "results": {
+            "bench_epoch.EpochTime.time_epoch": [result, params]}}))
+        return path
+
+    old = write([["'halp'"], ["8"], ["1", "400"]], [1.0, 2.0])
+    assert dn.width_values(old, "bench_epoch.EpochTime.time_epoch") == {
+        ("halp", 8, 1, EPOCH_D): 1.0, ("halp", 8, 400, EPOCH_D): 2.0}
+    new = write([["'halp'"], ["8"], ["400"], ["128", str(EPOCH_D)]], [3.0, 4.0])
+    assert dn.speed_values(new, "bench_epoch.EpochTime.time_epoch") == {("halp", 8, 400): 4.0}
