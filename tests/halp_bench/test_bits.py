@@ -27,7 +27,8 @@ def _run(lam, solver, precision, seed, reached, mu="", kappa=100.0, diverged=-1,
         problem="synthetic_least_squares", n=100, d=d, lam=lam, noise=0.1, cond=1e4, solver=solver,
         precision=str(precision), step_factor=0.5, mu=mu, data_bits=16, seed=seed, epochs=EPOCHS,
         run_id=f"{lam}-{solver}-{precision}-{mu}-{seed}", kappa=kappa, L_max=L_MAX,
-        diverged_epoch=diverged, machine="m", version="v", epoch=epochs, passes=2.0 * epochs,
+        diverged_epoch=diverged, verdict="diverged" if diverged >= 0 else "", machine="m",
+        version="v", epoch=epochs, passes=2.0 * epochs,
         seconds=0.01 * epochs, loss=subopt, subopt=subopt, grad_norm=1.0, dist=1.0,
         saturations=0))
 
