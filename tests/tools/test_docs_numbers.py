@@ -98,10 +98,19 @@ def test_quoted_numbers_match_shipped_files():
             blocks[("bits.md", "bits-agreement")]
     ratio = _asv(dn.PERF_COMMIT, "virtualenv", "bench_speedup.Speedup.track_speedup",
                  dn.PERF_MACHINE)
-    row = next(line for line in blocks[("README.md", "speedup")].splitlines()
+    row = next(line for line in blocks[("performance.md", "speedup")].splitlines()
                if line.startswith("| 400 MiB |"))
     assert row.split(" | ")[1].startswith(f"{ratio[('halp', 8, 'fp32', 400)]:.2f} (was ")
-    reach = _asv("bb1869fc", "existing", "bench_peers.PeerTimeToTarget.track_time_to_target")
+    # README's headline table: HALP-8 / SVRG-fp32 at 400 MiB and d = 1024 (the 7th width column)
+    ratio = _asv(dn.HEADLINE_COMMIT, "virtualenv", "bench_speedup.Speedup.track_speedup",
+                 dn.HEADLINE_MACHINE)
+    lines = blocks[("README.md", "speedup-widths")].splitlines()
+    assert "| 400 MiB, d = 1024 |" in lines[0]
+    column = lines[0].split(" | ").index("400 MiB, d = 1024")
+    row = next(line for line in lines if line.startswith("| HALP-8 / SVRG-fp32 |"))
+    assert row.split(" | ")[column] == f"{1 / ratio[('halp', 8, 'fp32', 400, 1024)]:.2f}x"
+    reach = _asv(dn.PEERS_COMMIT, "virtualenv", "bench_peers.PeerTimeToTarget.track_time_to_target",
+                 dn.PEERS_MACHINE)
     assert f"halp-16 {reach[('mnist', '1e-08', 'halp-16')]:.3g} s" in blocks[("peers.md", "peers")]
 
 
