@@ -27,9 +27,10 @@ def _newest_with_width(frame, benchmark):
     """`newest_ok` rows of `benchmark` (SPEEDUP or EPOCH_TIME) with a WIDTH column: results measured
     before the width was a parameter read as WIDTH_BEFORE_AXIS."""
     rows = newest_ok(frame, benchmark, [n for n in PARAM_NAMES[benchmark] if n != WIDTH])
-    if rows is not None and WIDTH not in rows:
-        rows = rows.assign(**{WIDTH: WIDTH_BEFORE_AXIS})
-    return rows
+    if rows is None:
+        return None
+    width = rows[WIDTH] if WIDTH in rows else pd.Series(index=rows.index, dtype=object)
+    return rows.assign(**{WIDTH: width.where(width.notna(), WIDTH_BEFORE_AXIS)})
 
 
 def ratio_speedups(frame, method, baseline):
