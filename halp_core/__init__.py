@@ -7,9 +7,9 @@ Numba, on least squares, binary and multinomial logistic regression.
     res.history   # epoch, passes, seconds, loss, subopt, grad_norm, dist
 """
 
-from . import _numba_cache
+from . import numba_cache
 
-_numba_cache.configure()  # before any kernel module is imported
+numba_cache.configure()  # before any kernel module is imported
 
 from . import (  # noqa: E402
     bit_budget, datasets, fixed_point, kernels, problems, registry, schedules, trajectory)

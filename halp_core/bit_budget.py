@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse.linalg
 
-from . import _validate, fixed_point
+from . import validate, fixed_point
 from .problems import Problem
 
 DENSE_MAX_D = 2000
@@ -109,9 +109,9 @@ def bits_for(kappa, d, constant=1.0):
     """The smallest b (int >= 2) with 2^(b-1) - 1 >= constant kappa sqrt(d); kappa: finite >= 1,
     d: int >= 1 (number of weights), constant: finite > 0 (1: RULE; CALIBRATION: the measured
     one)."""
-    kappa = _validate.real(kappa, "kappa", minimum=1.0)
-    d = _validate.integer(d, "d", 1)
-    constant = _validate.real(constant, "constant", positive=True)
+    kappa = validate.real(kappa, "kappa", minimum=1.0)
+    d = validate.integer(d, "d", 1)
+    constant = validate.real(constant, "constant", positive=True)
     need = constant * kappa * math.sqrt(d)
     if not math.isfinite(need):
         raise ValueError(f"constant kappa sqrt(d) = {constant:g} x {kappa:g} x sqrt({d}) "
@@ -196,8 +196,8 @@ def smallest_curvature(problem, *, method="auto"):
     value is 0 (lam = 0 and no curvature from the data: not strongly convex, HALP's theory does
     not apply) or the method does not fit the problem.
     """
-    _validate.instance(problem, Problem, "problem")
-    _validate.choice(method, "method", METHODS)
+    validate.instance(problem, Problem, "problem")
+    validate.choice(method, "method", METHODS)
     problem.check_data()
     kind, lam = problem.kind, problem.lam
     if method == "centered" and kind != "multinomial":
@@ -207,7 +207,7 @@ def smallest_curvature(problem, *, method="auto"):
         raise ValueError(f"{problem.name}: every feature is zero in every sample: nothing to "
                          f"learn, no bit requirement")
     size = int(live.sum()) * int(np.prod(problem.weight_shape[1:]))
-    with _validate.numerics(f"{problem.name}: the smallest curvature (method={method!r})"):
+    with validate.numerics(f"{problem.name}: the smallest curvature (method={method!r})"):
         value, source = _curvature(problem, method, live, size)
     if not value > 0:
         raise ValueError(f"{problem.name}: the smallest curvature is {value:.3g} (lam = {lam:g}): "
@@ -251,12 +251,12 @@ def bits_needed(problem, *, mu_min="auto", max_bits=fixed_point.MAX_BITS):
     Returns a :class:`BitBudget` (bits, fits, kappa, L_max, mu_min, mu_source, d, rule).
     ValueError for a problem that is not strongly convex (see smallest_curvature).
     """
-    _validate.instance(problem, Problem, "problem")
-    max_bits = _validate.integer(max_bits, "max_bits", fixed_point.MIN_BITS)
+    validate.instance(problem, Problem, "problem")
+    max_bits = validate.integer(max_bits, "max_bits", fixed_point.MIN_BITS)
     if isinstance(mu_min, str):
         mu, source = smallest_curvature(problem, method=mu_min)
     else:
-        mu, source = _validate.real(mu_min, "mu_min", positive=True), "given"
+        mu, source = validate.real(mu_min, "mu_min", positive=True), "given"
     d = int(live_features(problem).sum()) * int(np.prod(problem.weight_shape[1:]))
     kappa = max(problem.L_max / mu, 1.0)
     bits = bits_for(kappa, d)

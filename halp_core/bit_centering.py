@@ -1,5 +1,5 @@
 """Bit centering for HALP: the grid of each epoch (:func:`grid_scale`, used by
-``halp_core.solvers.HalpSolver`` and per layer by ``halp_bench.mlp``) and the automatic choice of
+``halp_core.solvers.halp.HalpSolver`` and per layer by ``halp_bench.mlp``) and the automatic choice of
 mu, ``solve(..., "halp", mu="auto")``.
 
 HALP re-centres its b-bit offset every epoch on the grid s = ||g~|| / (mu (2^(b-1) - 1)), so the
@@ -33,7 +33,7 @@ in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, 
 
 import numpy as np
 
-from . import _validate, float_formats
+from . import validate, float_formats
 from .problems import Problem
 
 HEADROOM = 2.0
@@ -63,7 +63,7 @@ def grid_scale(g_norm, mu, bits):
 
 def initial_mu(problem):
     """mu of the first automatic epoch: the problem's L_max (float > 0, units of f / ||w||^2)."""
-    return float(_validate.instance(problem, Problem, "problem").L_max)
+    return float(validate.instance(problem, Problem, "problem").L_max)
 
 
 def next_mu(mu, g_prev, g_new, offset, saturated):
@@ -74,19 +74,19 @@ def next_mu(mu, g_prev, g_new, offset, saturated):
     w~_prev (same shape); saturated: whether any update of the last epoch was clamped.
     Returns a float > 0.
     """
-    mu = _validate.real(mu, "mu", positive=True)
-    g_prev = _validate.real_array(g_prev, "g_prev", None)
-    g_new = _validate.real_array(g_new, "g_new", None)
-    offset = _validate.real_array(offset, "offset", None)
+    mu = validate.real(mu, "mu", positive=True)
+    g_prev = validate.real_array(g_prev, "g_prev", None)
+    g_new = validate.real_array(g_new, "g_new", None)
+    offset = validate.real_array(offset, "offset", None)
     if not g_prev.shape == g_new.shape == offset.shape:
         raise ValueError(f"g_prev, g_new and offset must have one shape, got {g_prev.shape}, "
                          f"{g_new.shape} and {offset.shape}")
     if not isinstance(saturated, (bool, np.bool_)):
         raise TypeError(f"saturated must be a bool, got {saturated!r}")
-    return _next_mu(mu, g_prev, g_new, offset, saturated)
+    return next_mu_unchecked(mu, g_prev, g_new, offset, saturated)
 
 
-def _next_mu(mu, g_prev, g_new, offset, saturated):
+def next_mu_unchecked(mu, g_prev, g_new, offset, saturated):
     """:func:`next_mu` without its argument checks, for the solver's own per-epoch call (its
     arrays are the solver's float64 state; the checks cost more than the rule on small problems)."""
     z = np.abs(offset)

@@ -20,8 +20,8 @@ import warnings
 
 import numpy as np
 
-from . import _validate, fixed_point
-from ._cache_dir import CacheWarning, data_dir  # noqa: F401  (part of datasets' API)
+from . import validate, fixed_point
+from .cache_dir import CacheWarning, data_dir  # noqa: F401  (part of datasets' API)
 from .problems import BinaryLogistic, LeastSquares, Multinomial, check_data_bits
 
 
@@ -29,11 +29,11 @@ def _check_common(n, d, lam, seed, data_bits):
     """Checks of the synthetic constructors' shared arguments (before any data is drawn);
     returns n, d as ints. The estimate of memory counts the few (n, d) float64 copies that
     drawing, quantizing and holding the data take."""
-    n, d = _validate.integer(n, "n", 1), _validate.integer(d, "d", 1)
-    _validate.real(lam, "lam", minimum=0)
+    n, d = validate.integer(n, "n", 1), validate.integer(d, "d", 1)
+    validate.real(lam, "lam", minimum=0)
     fixed_point.check_seed(seed)
     check_data_bits(data_bits)
-    _validate.memory(8 * (4 * n * d + 3 * d * d), f"a synthetic data set of {n} x {d}")
+    validate.memory(8 * (4 * n * d + 3 * d * d), f"a synthetic data set of {n} x {d}")
     return n, d
 
 
@@ -54,8 +54,8 @@ def synthetic_least_squares(n, d, *, lam, noise, seed, data_bits=8, cond=1.0):
     are reproducible); data_bits: 2..16, a float format name ("bf16", ...) or None; cond: finite >= 1.
     """
     n, d = _check_common(n, d, lam, seed, data_bits)
-    noise = _validate.real(noise, "noise", minimum=0)
-    cond = _validate.real(cond, "cond", minimum=1)
+    noise = validate.real(noise, "noise", minimum=0)
+    cond = validate.real(cond, "cond", minimum=1)
     rng = np.random.default_rng(seed)
     X = _spectrum_features(rng, n, d, cond)
     w_true = rng.standard_normal(d) / np.sqrt(d)
@@ -72,7 +72,7 @@ def synthetic_logistic(n, d, *, lam, seed, data_bits=8, cond=1.0):
     Arguments as in :func:`synthetic_least_squares`.
     """
     n, d = _check_common(n, d, lam, seed, data_bits)
-    cond = _validate.real(cond, "cond", minimum=1)
+    cond = validate.real(cond, "cond", minimum=1)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d)) if cond == 1.0 else _spectrum_features(rng, n, d, cond)
     w_true = 2.0 * rng.standard_normal(d) / np.sqrt(d)
@@ -185,7 +185,7 @@ def mnist(*, lam, binary=False, data_bits=8, path=None):
     ``problem.X_val`` / ``problem.y_val`` (same label convention, full precision).
     lam: finite >= 0; binary: bool; data_bits: 2..16, a float format name or None; path: local mnist.pkl.gz or None.
     """
-    _validate.real(lam, "lam", minimum=0)
+    validate.real(lam, "lam", minimum=0)
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be True or False, got {binary!r}")
     check_data_bits(data_bits)

@@ -11,21 +11,23 @@ the low D mantissa bits dropped; a *subnormal* one (below 2^(1-B)) counts steps 
 subnormal 2^(1-B-M). Patterns of one sign are in the order of the values, and consecutive
 patterns are consecutive representable values, so:
 
-* **decode** (``_decode``): normal: float32 bits = ((p << D) + ((127 - B) << 23)) | sign;
+* **decode** (``decode_value``): normal: float32 bits = ((p << D) + ((127 - B) << 23)) | sign;
   subnormal: p * 2^(1-B-M), exact in float32 (bf16, with float32's exponent range, has only the
   first form: float32's own subnormals).
-* **stochastic rounding** (``_encode_stochastic``), for a float32 v and 32 random bits r: normal
+* **stochastic rounding** (``encode_stochastic_value``), for a float32 v and 32 random bits r: normal
   range: add the top D bits of r to |v|'s float32 pattern (re-biased) and shift the D bits out,
   which rounds |v| up with probability (|v| - lower) / (upper - lower) exactly, a carry into the
   exponent included; subnormal range: x = |v| 2^(B-1+M) is exact in float32, and the result is
   floor(x) + [u < x - floor(x)] with u = 24 bits of r, unbiased to 2^-24 of a subnormal step. So
   E[decode(encode(v))] = v for every float32 v inside the range.
-* **round to nearest** (``_encode_nearest``, ties to even) for data copies; it matches ml_dtypes'
+* **round to nearest** (``encode_nearest_value``, ties to even) for data copies; it matches ml_dtypes'
   conversion bit for bit inside the range (tests/halp_core/test_float_formats.py).
 * **saturation**: values beyond the largest finite one become it (the update is counted as
   clamped); NaN input gives the format's NaN, and no finite input gives inf or NaN.
 
-Kernel constants travel as one tuple, ``params(name)`` (``FormatParams``); fixed-point data uses
+The Numba functions (``decode_value``, ``encode_stochastic_value``, ``encode_nearest_value``,
+``data_value``, ``data_row``) work on one value or row inside kernels; ``encode`` and ``decode``
+are their checked NumPy-array forms. Kernel constants travel as one tuple, ``params(name)`` (``FormatParams``); fixed-point data uses
 ``NO_FORMAT`` (ints convert to float32 directly).
 
 Grid top: a float format has no fixed grid, but the solvers still size their scale s the way the
@@ -42,7 +44,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from . import _validate, fixed_point, registry, u32
+from . import random_bits, registry, u32, validate
 
 TOP_CAP = 2 ** 15
 
@@ -160,7 +162,7 @@ def _finish(p, mag, sign, fmt):
 
 @njit(cache=True, inline="always")
 def _encode_stochastic_general(v, r, fmt):
-    """_encode_stochastic for FormatParams."""
+    """encode_stochastic_value for FormatParams."""
     bits = np.float32(v).view(np.uint32)
     sign = u32.shr(bits, 31)
     mag = u32.and_(bits, _MAG)
@@ -176,7 +178,7 @@ def _encode_stochastic_general(v, r, fmt):
 
 @njit(cache=True, inline="always")
 def _encode_nearest_general(v, fmt):
-    """_encode_nearest for FormatParams."""
+    """encode_nearest_value for FormatParams."""
     bits = np.float32(v).view(np.uint32)
     sign = u32.shr(bits, 31)
     mag = u32.and_(bits, _MAG)
@@ -190,7 +192,7 @@ def _encode_nearest_general(v, fmt):
 
 @njit(cache=True, inline="always")
 def _decode_general(pattern, fmt):
-    """_decode for FormatParams."""
+    """decode_value for FormatParams."""
     p = u32.add(pattern, 0)
     sign = u32.shl(u32.shr(p, fmt.sign_shift), 31)
     pm = u32.and_(p, u32.sub(u32.shl(1, fmt.sign_shift), 1))
@@ -216,18 +218,18 @@ def _top_half_finish(q, mag, fmt):
     return q, clamped
 
 
-def _encode_stochastic(v, r, fmt):
+def encode_stochastic_value(v, r, fmt):
     """Stochastically round float32 v to the format ``fmt`` (kernel constants from ``params``)
     with 32 random bits r (uint32); returns (pattern as uint32, clamped: whether |v| was above
     the largest finite value). Numba only."""
 
 
-def _encode_nearest(v, fmt):
+def encode_nearest_value(v, fmt):
     """Round float32 v to the nearest value of ``fmt``, ties to even; returns (pattern as
     uint32, clamped). Numba only."""
 
 
-def _decode(pattern, fmt):
+def decode_value(pattern, fmt):
     """The float32 value of the bit pattern ``pattern`` (uint8/uint16/uint32) of ``fmt``. Numba
     only."""
 
@@ -236,7 +238,7 @@ def _top_half(fmt):
     return isinstance(fmt, types.BaseNamedTuple) and fmt.instance_class is TopHalfParams
 
 
-@overload(_encode_stochastic, inline="always")
+@overload(encode_stochastic_value, inline="always")
 def _encode_stochastic_impl(v, r, fmt):
     if not _top_half(fmt):
         return lambda v, r, fmt: _encode_stochastic_general(v, r, fmt)
@@ -248,48 +250,48 @@ def _encode_stochastic_impl(v, r, fmt):
     return top_half
 
 
-@overload(_encode_nearest, inline="always")
+@overload(encode_nearest_value, inline="always")
 def _encode_nearest_impl(v, fmt):
     if not _top_half(fmt):
         return lambda v, fmt: _encode_nearest_general(v, fmt)
 
     def top_half(v, fmt):   # stochastic rounding with 0x7FFF + lsb as the added 16 bits
         half = u32.add(0x7FFF, u32.and_(u32.shr(np.float32(v).view(np.uint32), 16), 1))
-        return _encode_stochastic(v, u32.shl(half, 16), fmt)
+        return encode_stochastic_value(v, u32.shl(half, 16), fmt)
     return top_half
 
 
-@overload(_decode, inline="always")
+@overload(decode_value, inline="always")
 def _decode_impl(pattern, fmt):
     if not _top_half(fmt):
         return lambda pattern, fmt: _decode_general(pattern, fmt)
     return lambda pattern, fmt: np.uint32(u32.shl(pattern, 16)).view(np.float32)
 
 
-def _data_value(x, fmt):
+def data_value(x, fmt):
     """A data entry as float32: integers (fixed-point data) convert directly, unsigned patterns
     (a float format's data copy) are decoded with ``fmt``. Numba only."""
 
 
-@overload(_data_value, inline="always")
+@overload(data_value, inline="always")
 def _data_value_impl(x, fmt):
     if isinstance(x, types.Integer) and not x.signed:
-        return lambda x, fmt: _decode(x, fmt)
+        return lambda x, fmt: decode_value(x, fmt)
     return lambda x, fmt: np.float32(x)
 
 
-def _data_row(X, i, fmt, decoded):
+def data_row(X, i, fmt, decoded):
     """Row i of the data X as a vector of numbers: X[i] itself for float or fixed-point (int)
     data, and for a float format's patterns (unsigned) the row decoded into ``decoded`` (a float
     array of length d), which is returned. Numba only."""
 
 
-@overload(_data_row, inline="always")
+@overload(data_row, inline="always")
 def _data_row_impl(X, i, fmt, decoded):
     if isinstance(X.dtype, types.Integer) and not X.dtype.signed:
         def decode_row(X, i, fmt, decoded):
             for j in range(X.shape[1]):
-                decoded[j] = _decode(X[i, j], fmt)
+                decoded[j] = decode_value(X[i, j], fmt)
             return decoded
         return decode_row
     return lambda X, i, fmt, decoded: X[i]
@@ -298,14 +300,14 @@ def _data_row_impl(X, i, fmt, decoded):
 @njit(cache=True)
 def _encode_array(x, fmt, key, stochastic, out):
     """out[j] = the pattern of x[j] (flat float32/float64 arrays), rounded to nearest or
-    stochastically with _lane_hash(key, j); returns the number of clamped entries."""
+    stochastically with random_bits.lane_hash(key, j); returns the number of clamped entries."""
     clamped = 0
     for j in range(x.shape[0]):
         v = np.float32(x[j])
         if stochastic:
-            p, c = _encode_stochastic(v, fixed_point._lane_hash(key, j), fmt)
+            p, c = encode_stochastic_value(v, random_bits.lane_hash(key, j), fmt)
         else:
-            p, c = _encode_nearest(v, fmt)
+            p, c = encode_nearest_value(v, fmt)
         out[j] = p
         clamped += c
     return clamped
@@ -314,7 +316,7 @@ def _encode_array(x, fmt, key, stochastic, out):
 @njit(cache=True)
 def _decode_array(p, fmt, out):
     for j in range(p.shape[0]):
-        out[j] = _decode(p[j], fmt)
+        out[j] = decode_value(p[j], fmt)
 
 
 # ---- public API ---------------------------------------------------------------------------------
@@ -329,13 +331,13 @@ def encode(x, name, *, rounding="nearest", seed=0):
     saturated at the largest finite value).
     """
     fmt = params(name)
-    rounding = _validate.choice(rounding, "rounding", ("nearest", "stochastic"))
-    x = _validate.real_array(x, "x", ndim=None, empty=True)
-    _validate.finite(x, "x")
+    rounding = validate.choice(rounding, "rounding", ("nearest", "stochastic"))
+    x = validate.real_array(x, "x", ndim=None, empty=True)
+    validate.finite(x, "x")
     with np.errstate(over="ignore"):   # beyond float32: inf, which saturates like any large value
         flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     out = np.empty(flat.shape, dtype=storage_dtype(name))
-    key = fixed_point.seed_key(seed)
+    key = random_bits.seed_key(seed)
     clamped = _encode_array(flat, fmt, key, rounding == "stochastic", out)
     return out.reshape(x.shape), int(clamped)
 

@@ -27,13 +27,18 @@ unless a coordinate moves by about 2^(b-1) grid units (where everything saturate
 steps, and data wider than the iterate, take the float-lane update of halp_core.epochs. No lane
 ever overflows, so clamping after the shift is exact and the saturation count is the float path's.
 
-Random bits: coordinate j of a step with key K takes slot j % P of _lane_hash(K, j // P)
-(fixed_point._lane_hash; P = 4 bytes in 16-bit lanes, 2 half-words in 32-bit lanes), low F bits.
+Random bits: coordinate j of a step with key K takes slot j % P of lane_hash(K, j // P)
+(halp_core.random_bits; P = 4 bytes in 16-bit lanes, 2 half-words in 32-bit lanes), low F bits.
 ``_step_lanes`` does LANES coordinates per block in LLVM vector IR (sign-extending loads, lane
 multiplies, the hash in 32-bit lanes, a min/max clamp whose moved lanes a scalar popcount counts,
 and a truncating store), which Numba's own loops cannot express (it widens int8/int16 arithmetic
 to int64); ``_step_tail`` does the remaining d % LANES coordinates with the same integer
 arithmetic, so the result does not depend on where the blocks end.
+
+Kernel API (Numba code only): ``epoch_lanes`` once per epoch (the fixed-point VG of every row
+of the iterate), then ``step`` per step and row; ``step`` returns the saturation count, or
+``FLOAT_LANES`` when that step cannot use the integer lanes and the caller must take its
+float-lane update.
 """
 
 import numpy as np
@@ -43,11 +48,12 @@ from numba.np.numpy_support import from_dtype
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from .fixed_point import _lane_hash, _lane_uniform
+from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_in
 
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
-_GOLDEN = 0x9E3779B9
-_C1, _C2 = 0x7FEB352D, 0x846CA68B     # fixed_point._hash32 (lowbias32)
+FLOAT_LANES = -1
+"""What ``step`` returns when a step cannot use the integer lanes (the dtypes of iterate and
+data, or a move too large for the lanes): the caller takes the float-lane update instead."""
 # counters of the per-step scalar dithers: far above any coordinate counter (j // 2 < 2**30)
 _DITHER_C, _DITHER_SH, _DITHER_VG = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 
@@ -139,6 +145,8 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         key_v = splat(scalar(9, i32), h32)
         lo_v, hi_v = splat(scalar(10, lane), vl), splat(scalar(11, lane), vl)
         iota = ir.Constant(h32, list(range(h32.count)))
+        hash_lanes = lowbias32_in(lambda x, c: builder.mul(x, const(h32, c)),
+                                  lambda x, n: builder.xor(x, builder.lshr(x, const(h32, n))))
         k_ptr, k_align = pointer(0)
         i64 = ir.IntType(64)
         popcount = cgutils.get_or_insert_function(
@@ -150,15 +158,10 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         with cgutils.for_range(builder, n_blocks) as loop:
             b = loop.index
             k_l, x_l, vg_hi, vg_lo = load(0, b), load(1, b), load(2, b), load(3, b)
-            # random bits: _hash32(key + (b * LANES / P + lane) * golden), a slot per coordinate
+            # random bits: lane_hash(key, b * LANES / P + lane), a slot per coordinate
             first = builder.trunc(builder.mul(b, ir.Constant(b.type, h32.count)), i32)
-            h = builder.add(key_v, builder.mul(builder.add(splat(first, h32), iota),
-                                               const(h32, _GOLDEN)))
-            h = builder.xor(h, builder.lshr(h, const(h32, 16)))
-            h = builder.mul(h, const(h32, _C1))
-            h = builder.xor(h, builder.lshr(h, const(h32, 15)))
-            h = builder.mul(h, const(h32, _C2))
-            h = builder.xor(h, builder.lshr(h, const(h32, 16)))
+            h = hash_lanes(builder.add(key_v, builder.mul(builder.add(splat(first, h32), iota),
+                                                          const(h32, GOLDEN))))
             rnd = builder.and_(builder.zext(builder.bitcast(h, slots), vl),
                                const(vl, width.one - 1))
             carry = builder.sext(builder.icmp_signed(">", vg_lo, thr_v), vl)   # -1 or 0
@@ -197,7 +200,7 @@ def _step_tail(k, x, vghi, vglo, start, mult, coef, thr, thr2, key, lo, hi, frac
     per = 32 // slot
     saturated = 0
     for j in range(start, k.shape[0]):
-        bits = _lane_hash(key, j // per) >> np.uint64(slot * (j % per))
+        bits = lane_hash(key, j // per) >> np.uint64(slot * (j % per))
         rnd = np.int64(bits & np.uint64((1 << frac) - 1))
         vgd = np.int64(vghi[j]) + (1 if vglo[j] > thr else 0)
         if split:
@@ -216,56 +219,70 @@ def _step_tail(k, x, vghi, vglo, start, mult, coef, thr, thr2, key, lo, hi, frac
 @njit(cache=True)
 def _split_vg(vg, key, frac, limit, vghi, vglo):
     """Per-epoch fixed point of the grid-unit vector vg (float, (d,)):
-    V_j = floor(vg_j 2^(frac+16) + u_j) (u_j from _lane_uniform(key, j)), split into vghi = V >> 16
-    and vglo = (V & 0xFFFF) - 2^15 (lane-wide ints, (d,)). Returns max |VGd| (int64), or -1 when
+    V_j = floor(vg_j 2^(frac+16) + u_j) (u_j from lane_uniform(key, j)), split into vghi = V >> 16
+    and vglo = (V & 0xFFFF) - 2^15 (lane-wide ints, (d,)). Returns max |VGd| (int64), or FLOAT_LANES when
     some |vg_j| 2^frac reaches ``limit`` (or is not finite): then the integer lanes cannot hold it."""
     scale = np.float64(1 << (frac + 16))
     largest = 0
     for j in range(vg.shape[0]):
         v = np.float64(vg[j]) * scale
         if not abs(v) < np.float64(limit) * 65536.0:
-            return -1
-        v_fixed = np.int64(np.floor(v + _lane_uniform(key, j)))
+            return FLOAT_LANES
+        v_fixed = np.int64(np.floor(v + lane_uniform(key, j)))
         vghi[j] = v_fixed >> 16
         vglo[j] = (v_fixed & 0xFFFF) - 32768
         largest = max(largest, abs(np.int64(vghi[j])) + 1)
     return largest
 
 
-def _vg_lanes(vg, key, k, x):
-    """Per-epoch (vghi, vglo, max |VGd|) of vg for the lane width of iterate k and data row x
-    (see _split_vg); max is -1 where the integer lanes do not apply."""
-    return None
+def epoch_lanes(VG, seed_key, step0, k, x):
+    """The per-epoch fixed point of the grid-unit moves VG (float, (C, d): one row per row of the
+    iterate; a linear model's (d,) vector as one row), for the lane width of iterate row k and
+    data row x: (VGHI, VGLO, max |VGd|) with VGHI, VGLO (C, d) lane-wide ints (see
+    ``_split_vg``); row c is dithered under epoch_key(seed_key, step0 C + c). max is
+    FLOAT_LANES when the integer lanes do not apply (dtypes, or a move too large). Numba only:
+    compiled from ``_epoch_lanes_impl``."""
+    raise NotImplementedError("epoch_lanes runs inside Numba code only")
 
 
-@overload(_vg_lanes)
-def _vg_lanes_overload(vg, key, k, x):
+@overload(epoch_lanes)
+def _epoch_lanes_impl(VG, seed_key, step0, k, x):
     width = _width_of(k.dtype, x.dtype)
     if width is None:
-        return lambda vg, key, k, x: (np.empty(0, np.int16), np.empty(0, np.int16), -1)
+        return lambda VG, seed_key, step0, k, x: (np.empty((VG.shape[0], 0), np.int16),
+                                                 np.empty((VG.shape[0], 0), np.int16),
+                                                 FLOAT_LANES)
     dtype, frac, limit = width.vg_dtype, width.frac, width.limit
 
-    def impl(vg, key, k, x):
-        vghi = np.empty(vg.shape[0], dtype=dtype)
-        vglo = np.empty(vg.shape[0], dtype=dtype)
-        return vghi, vglo, _split_vg(vg, key, frac, limit, vghi, vglo)
+    def impl(VG, seed_key, step0, k, x):
+        C, d = VG.shape
+        VGHI = np.empty((C, d), dtype=dtype)
+        VGLO = np.empty((C, d), dtype=dtype)
+        largest = 0
+        for c in range(C):
+            row = _split_vg(VG[c], epoch_key(seed_key, step0 * C + c), frac, limit, VGHI[c],
+                            VGLO[c])
+            largest = FLOAT_LANES if row < 0 or largest < 0 else max(largest, row)
+        return VGHI, VGLO, largest
 
     return impl
 
 
-def _lane_step(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
-    """One step in integer lanes (see the module docstring): returns the saturation count, or -1
-    when this step cannot use them (dtypes, or a move too large for the lanes); then the caller
-    takes the float-lane update. coef: c a x_scale / s and shrink: a lam, in grid units (floats);
-    vghi, vglo, vgd_max: from _vg_lanes."""
-    return -1
+def step(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
+    """One step of iterate row k on data row x in integer lanes (see the module docstring), in
+    place on k: returns the saturation count, or FLOAT_LANES when this step cannot use them
+    (dtypes, or a move too large for the lanes); then the caller takes the float-lane update.
+    coef: c a x_scale / s and shrink: a lam, in grid units (floats); vghi, vglo, vgd_max: the
+    row's from ``epoch_lanes``; key: the step key; lo, hi: the grid's ends. Numba only: compiled
+    from ``_step_impl``."""
+    raise NotImplementedError("step runs inside Numba code only")
 
 
-@overload(_lane_step, inline="always")
-def _lane_step_overload(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
+@overload(step, inline="always")
+def _step_impl(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
     width = _width_of(k.dtype, x.dtype)
     if width is None:
-        return lambda x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi: -1
+        return lambda x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi: FLOAT_LANES
     one, frac, slot, limit = width.one, width.frac, width.slot, width.limit
     split, coef_one = width.split_product, width.coef_one
     # largest |product| per unit of |c|: |x| 2^F / coef_one
@@ -274,14 +291,14 @@ def _lane_step_overload(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
 
     def impl(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
         if vgd_max < 0:
-            return -1
-        c = np.floor(coef * coef_one + _lane_uniform(key, _DITHER_C))
-        sh = np.floor(shrink * one + _lane_uniform(key, _DITHER_SH))
+            return FLOAT_LANES
+        c = np.floor(coef * coef_one + lane_uniform(key, _DITHER_C))
+        sh = np.floor(shrink * one + lane_uniform(key, _DITHER_SH))
         if not (abs(c) <= coef_top and abs(c) * x_move + 1 + vgd_max + one <= limit
                 and 0.0 <= sh <= one):
-            return -1
-        thr = 32767 - np.int64(_lane_hash(key, _DITHER_VG) & np.uint64(0xFFFF))
-        thr2 = 32767 - np.int64(_lane_hash(key, _DITHER_VG) >> np.uint64(16))
+            return FLOAT_LANES
+        thr = 32767 - np.int64(lane_hash(key, _DITHER_VG) & np.uint64(0xFFFF))
+        thr2 = 32767 - np.int64(lane_hash(key, _DITHER_VG) >> np.uint64(16))
         mult = one - np.int64(sh)
         ci = np.int64(c)
         blocks = k.shape[0] // LANES

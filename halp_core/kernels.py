@@ -2,9 +2,9 @@
 
 Public functions (``dot``, ``axpy``, ``read_words``, ``quantize_nearest``, ``quantize_stochastic``)
 check their arguments (dtypes, shapes, lengths, contiguity, writeable outputs) and then call the
-private ``@njit`` kernel of the same name with a leading underscore (``_dot``, ...), which trusts
-its input and is what other Numba code (halp_core.epochs, the benchmarks' timing loops) calls.
-``_vector_dot`` and ``_prefetch_row`` exist only inside Numba code.
+``@njit`` kernel of the same name with ``_kernel`` appended (``dot_kernel``, ...), which trusts
+its input and is what other Numba code (the benchmarks' timing loops) calls. ``vector_dot`` and
+``prefetch_row`` exist only inside Numba code (the solvers' epoch kernels use them).
 
 Integer dot products accumulate in int32 (that is what makes LLVM emit vpmaddwd for int8:
 tests/halp_core/test_kernel_assembly.py; the natural int64 accumulator vectorizes at about half
@@ -19,14 +19,14 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from . import _validate
+from . import validate
 from .fixed_point import (  # noqa: F401  (the quantizers belong to this API too)
-    _quantize_nearest, _quantize_stochastic, quantize_nearest, quantize_stochastic)
+    quantize_nearest_kernel, quantize_stochastic_kernel, quantize_nearest, quantize_stochastic)
 
 # Float flags: reassociation lets reductions vectorize; NaN/inf semantics are kept.
 FAST = {"reassoc", "contract", "arcp", "nsz"}
 
-# Bytes per cache line, the stride of _prefetch_row.
+# Bytes per cache line, the stride of prefetch_row.
 CACHE_LINE = 64
 
 # int8 * int8 products are at most 2**14, so 2**17 - 1 of them fit an int32 sum.
@@ -69,14 +69,14 @@ def _float_dot(a, b):
     return s
 
 
-def _vector_dot(a, b):
+def vector_dot(a, b):
     """Generic a . b used inside kernels, chosen at compile time from the dtypes: two integer
     arrays go to the exact int kernel; otherwise the vectorized float kernel, accumulating in the
     float operand's dtype."""
     return np.dot(a, b)
 
 
-@overload(_vector_dot, inline="always")
+@overload(vector_dot, inline="always")
 def _vector_dot_overload(a, b):
     a_int, b_int = isinstance(a.dtype, types.Integer), isinstance(b.dtype, types.Integer)
     if a_int and b_int:
@@ -96,37 +96,37 @@ def dot(a, b):
     int8/int16 (any mix): exact, returned as int64. float32/float64 (both of one dtype): in that
     dtype, vectorized (NaN/inf propagate). Anything else raises TypeError / ValueError.
     """
-    _validate.kernel_array(a, "a", _INTS + _FLOATS)
-    _validate.kernel_array(b, "b", _INTS + _FLOATS)
+    validate.kernel_array(a, "a", _INTS + _FLOATS)
+    validate.kernel_array(b, "b", _INTS + _FLOATS)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have one length, got {a.shape[0]} and {b.shape[0]}")
     if (a.dtype.kind == "f" or b.dtype.kind == "f") and a.dtype != b.dtype:
         raise TypeError(f"a and b must both be int8/int16 or both of one float dtype, got "
                         f"{a.dtype} and {b.dtype}")
-    return _dot(a, b)
+    return dot_kernel(a, b)
 
 
 @njit(cache=True)
-def _dot(a, b):
+def dot_kernel(a, b):
     """Kernel of :func:`dot` (no checks)."""
-    return _vector_dot(a, b)
+    return vector_dot(a, b)
 
 
 def axpy(alpha, x, y):
     """y += alpha * x in place. x, y: 1-D C-contiguous float32/float64 arrays of one dtype and
     length (y writeable); alpha: finite number (cast to their dtype)."""
-    alpha = _validate.real(alpha, "alpha")
-    _validate.kernel_array(x, "x", _FLOATS)
-    _validate.kernel_array(y, "y", _FLOATS, writeable=True)
+    alpha = validate.real(alpha, "alpha")
+    validate.kernel_array(x, "x", _FLOATS)
+    validate.kernel_array(y, "y", _FLOATS, writeable=True)
     if x.dtype != y.dtype:
         raise TypeError(f"x and y must have one dtype, got {x.dtype} and {y.dtype}")
     if x.shape != y.shape:
         raise ValueError(f"x and y must have one length, got {x.shape[0]} and {y.shape[0]}")
-    _axpy(alpha, x, y)
+    axpy_kernel(alpha, x, y)
 
 
 @njit(cache=True, fastmath=FAST)
-def _axpy(alpha, x, y):
+def axpy_kernel(alpha, x, y):
     """Kernel of :func:`axpy` (no checks)."""
     a = y.dtype.type(alpha)
     for j in range(y.shape[0]):
@@ -134,7 +134,7 @@ def _axpy(alpha, x, y):
 
 
 @intrinsic
-def _prefetch_row(typingctx, X, i):
+def prefetch_row(typingctx, X, i):
     """Hint the CPU to start loading row ``i`` of the C-contiguous 1-D or 2-D array ``X`` into
     cache (one ``llvm.prefetch`` per 64-byte line of the row, or of element i of a 1-D array; no
     effect on any value). The epoch kernels call it for everything the next sampled step reads
@@ -168,13 +168,26 @@ def read_words(words):
     every byte once and does one vector add per 32 bytes, so its speed is the machine's read
     bandwidth for that working set. Used by the bandwidth benchmark as the limit an epoch is
     compared with."""
-    return _read_words(_validate.kernel_array(words, "words", (np.uint64,)))
+    return read_words_kernel(validate.kernel_array(words, "words", (np.uint64,)))
 
 
 @njit(cache=True)
-def _read_words(words):
+def read_words_kernel(words):
     """Kernel of :func:`read_words` (no checks)."""
     total = np.uint64(0)
     for j in range(words.shape[0]):
         total += words[j]
     return total
+
+
+@njit(cache=True, inline="always")
+def prefetch_step(i, X, u, v, w):
+    """Prefetch what an epoch kernel's step on sample i reads at random: row i of the data X and
+    of the per-sample arrays u, v, w (labels, cached anchor values; 1-D or 2-D, C-contiguous).
+    Issued one step ahead: the scalar loads of u, v, w sit on the step's critical path (the loss
+    derivative), and arrays of n float64 values outgrow L2: left to stall, they took about a
+    fifth of a HALP-8 epoch at 400 MiB (docs/performance.md, "What changed"). Numba only."""
+    prefetch_row(X, i)
+    prefetch_row(u, i)
+    prefetch_row(v, i)
+    prefetch_row(w, i)

@@ -5,8 +5,9 @@ Binary logistic: l(a, y) = log(1 + exp(-y a)), l'(a, y) = -y / (1 + exp(y a)), y
 Multinomial logistic (softmax cross-entropy) works on a score vector a of length C:
 l(a, y) = logsumexp(a) - a[y], gradient softmax(a) - e_y.
 
-Everything here is private: scalar Numba helpers inlined into the epoch kernels (no argument
-checks) and the NumPy loss of halp_core.problems.
+``dloss`` and ``softmax_minus_onehot`` are scalar Numba functions inlined into the epoch kernels
+(the solvers' and the networks'; no argument checks, Numba code only); ``logistic_loss`` is the
+NumPy loss of halp_core.problems.
 """
 
 import math
@@ -19,7 +20,7 @@ LOGISTIC = 1
 
 
 @njit(cache=True, inline="always")
-def _dloss(kind, a, y):
+def dloss(kind, a, y):
     """l'(a, y) for a linear model (float64): ``kind`` is LEAST_SQUARES or LOGISTIC."""
     if kind == LEAST_SQUARES:
         return a - y
@@ -31,7 +32,7 @@ def _dloss(kind, a, y):
 
 
 @njit(cache=True, inline="always")
-def _softmax_minus_onehot(scores, label, out):
+def softmax_minus_onehot(scores, label, out):
     """out = softmax(scores) - e_label (length C), computed in out's dtype (float32 or float64);
     stable for large scores."""
     T = out.dtype.type
@@ -48,6 +49,6 @@ def _softmax_minus_onehot(scores, label, out):
     out[label] -= T(1)
 
 
-def _logistic_loss(margins):
+def logistic_loss(margins):
     """log(1 + exp(-m)) elementwise, stable for any m (NumPy, float64)."""
     return np.logaddexp(0.0, -margins)

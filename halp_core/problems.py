@@ -20,9 +20,9 @@ import scipy.optimize
 import scipy.sparse.linalg
 from scipy.special import expit, logsumexp, softmax
 
-from . import _validate, fixed_point, float_formats, registry
-from ._cache_dir import CacheWarning, data_dir
-from .losses import _logistic_loss
+from . import validate, fixed_point, float_formats, registry
+from .cache_dir import CacheWarning, data_dir
+from .losses import logistic_loss
 
 GRAD_TOL = 1e-10
 DISK_CACHE_SIZE = 10**6  # data entries from which the reference optimum is cached on disk
@@ -133,12 +133,12 @@ class Problem(abc.ABC):
     smoothness = 1.0  # c_l in L_max = c_l * max ||x_i||^2 + lam
 
     def __init__(self, X, y, lam, *, data_bits=8, name=None):
-        X = _validate.real_array(X, "X", 2)
-        y = _validate.real_array(y, "y", 1)
+        X = validate.real_array(X, "X", 2)
+        y = validate.real_array(y, "y", 1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
         self.n, self.d = X.shape
-        self.lam = _validate.real(lam, "lam", minimum=0)
+        self.lam = validate.real(lam, "lam", minimum=0)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {name!r}")
         self.data_bits = check_data_bits(data_bits)
@@ -196,7 +196,7 @@ class Problem(abc.ABC):
         the arrays can be changed in place later (the reference optimum and the bit budget call
         this before their library numerics)."""
         for part, array in (("X", self.X), ("y", self.y)):
-            _validate.finite(array, f"{self.name}: problem.{part} (changed after construction?)")
+            validate.finite(array, f"{self.name}: problem.{part} (changed after construction?)")
 
     def check_weights(self, w):
         """Return w as a float64 array of ``weight_shape`` (non-finite entries allowed: they give
@@ -296,7 +296,7 @@ class Problem(abc.ABC):
     def _checked_optimum(self):
         """``_reference_optimum()`` on data checked to be finite, its library errors named."""
         self.check_data()
-        with _validate.numerics(f"{self.name}: the reference optimum"):
+        with validate.numerics(f"{self.name}: the reference optimum"):
             return self._reference_optimum()
 
     def _reference_optimum(self):
@@ -380,7 +380,7 @@ class BinaryLogistic(Problem):
 
     def _loss_grad_data(self, w, with_grad):
         m = self.y * (self.X @ w)
-        data = float(np.mean(_logistic_loss(m)))
+        data = float(np.mean(logistic_loss(m)))
         if not with_grad:
             return data, None
         return data, self.X.T @ (-self.y * expit(-m)) / self.n
@@ -399,7 +399,7 @@ class Multinomial(Problem):
     smoothness = 0.5
 
     def __init__(self, X, y, lam, *, n_classes=None, data_bits=8, name=None):
-        self._n_classes_arg = None if n_classes is None else _validate.integer(
+        self._n_classes_arg = None if n_classes is None else validate.integer(
             n_classes, "n_classes", 2)
         super().__init__(X, y, lam, data_bits=data_bits, name=name)
 
@@ -411,7 +411,7 @@ class Multinomial(Problem):
         if y.min() < 0 or top >= self.n_classes or self.n_classes < 2:
             raise ValueError(f"multinomial labels must lie in 0..{self.n_classes - 1} with at "
                              f"least 2 classes; found min {y.min():g}, max {top}")
-        _validate.memory(8 * (self.n + self.d) * self.n_classes,
+        validate.memory(8 * (self.n + self.d) * self.n_classes,
                          f"{self.n_classes} classes (per-sample scores and weights)")
         self.labels = y.astype(np.int64)
         return y

@@ -5,13 +5,14 @@ is built; what each float format is (``FormatSpec``: sign, exponent and mantissa
 Everything that names solvers reads it: input validation, ``make_solver`` / ``solve``, the asv
 benchmarks, the reproduction and the dashboard. Adding a solver is one module with its class (a
 ``halp_core.solvers.Solver`` subclass with ``run_epoch()`` and ``w``) plus one
-``register(SolverSpec(...))`` call; tests/halp_core/test_registry.py does it with a toy solver
-(tests/halp_core/toy_solver.py) and sees it solved, listed and benchmarked.
+``register(SolverSpec(...))`` call naming that class; tests/halp_core/solvers/test_saga.py does
+it with SAGA (tests/halp_core/solvers/saga.py: a Numba epoch kernel) and sees it solved,
+validated, listed, benchmarked and shown.
 """
 
 from dataclasses import dataclass, field
 
-from . import _validate
+from . import validate
 
 FLOAT_PRECISIONS = ("fp64", "fp32")
 """Precisions of the full-precision solvers: float64 and float32 data, iterate and arithmetic."""
@@ -69,7 +70,7 @@ def _name(entry, kind, taken):
     return entry.name
 
 
-def _pattern_value(entry, pattern):
+def pattern_value(entry, pattern):
     """The value of the non-negative bit ``pattern`` in ``entry``'s layout (float; what
     ``halp_core.float_formats.decode`` computes): normal (1 + m 2^-M) 2^(e - B), subnormal
     m 2^(1 - B - M), with e and m the pattern's exponent and mantissa fields."""
@@ -96,29 +97,29 @@ def register_format(entry):
     for text in ("label", "reference"):
         _text(entry, "format", text)
     where = f"format {name!r}:"
-    exponent = _validate.integer(entry.exponent_bits, f"{where} exponent_bits", 1, 8)
-    mantissa = _validate.integer(entry.mantissa_bits, f"{where} mantissa_bits", 1, 22)
+    exponent = validate.integer(entry.exponent_bits, f"{where} exponent_bits", 1, 8)
+    mantissa = validate.integer(entry.mantissa_bits, f"{where} mantissa_bits", 1, 22)
     if 1 + exponent + mantissa not in (8, 16):
         raise ValueError(f"{where} 1 + exponent + mantissa bits must be 8 or 16, got 1 + "
                          f"{exponent} + {mantissa}")
-    bias = _validate.integer(entry.bias, f"{where} bias (float32 holds every value)", 1, 127)
+    bias = validate.integer(entry.bias, f"{where} bias (float32 holds every value)", 1, 127)
     if bias + mantissa > 149:
         raise ValueError(f"{where} bias + mantissa_bits must be <= 149 (the smallest subnormal "
                          f"a float32), got {bias} + {mantissa}")
     sign = 1 << (exponent + mantissa)
-    largest = _validate.integer(entry.max_pattern, f"{where} max_pattern", 1)
+    largest = validate.integer(entry.max_pattern, f"{where} max_pattern", 1)
     if largest >= sign:
         raise ValueError(f"{where} max_pattern {largest:#x} has the sign bit set; it is the "
                          f"largest positive finite value's pattern (below {sign:#x})")
     if (largest >> mantissa) - bias > 127:
         raise ValueError(f"{where} max_pattern {largest:#x} decodes beyond float32's range "
-                         f"({_pattern_value(entry, largest):.3g}); its exponent field minus the "
+                         f"({pattern_value(entry, largest):.3g}); its exponent field minus the "
                          f"bias must be <= 127")
     special = {"nan_pattern": entry.nan_pattern}
     if entry.inf_pattern is not None:
         special["inf_pattern"] = entry.inf_pattern
     for field_name, value in special.items():
-        _validate.integer(value, f"{where} {field_name}", largest + 1, sign - 1)
+        validate.integer(value, f"{where} {field_name}", largest + 1, sign - 1)
     if entry.inf_pattern is not None and entry.inf_pattern == entry.nan_pattern:
         raise ValueError(f"{where} inf_pattern and nan_pattern must differ, both "
                          f"{entry.nan_pattern:#x}")
@@ -164,9 +165,10 @@ class SolverSpec:
     its speed and convergence are compared with (None for full-precision solvers);
     variance_reduced: whether an epoch also takes a full gradient (2 data passes per epoch);
     options: the extra keyword arguments of ``make_solver`` it takes (e.g. ("mu",));
-    build: ``build(problem, precision, step, sampling, seed, steps_per_epoch, threads, **options)``
-    returning a solver object with ``run_epoch()``, ``w``, ``saturations``, ... (set when the
-    module that defines the solver registers it).
+    solver: the class (a ``halp_core.solvers.Solver`` subclass) that ``make_solver`` builds as
+    ``solver(problem, name, precision, step=..., sampling=..., seed=..., steps_per_epoch=...,
+    threads=..., schedule=..., **options)``; its instances read this entry back as ``spec``, and
+    its ``advice`` / ``may_clamp`` are the solver's part in the divergence rules.
     """
 
     name: str
@@ -176,7 +178,7 @@ class SolverSpec:
     baseline: str | None
     variance_reduced: bool
     options: tuple = ()
-    build: object = field(default=None, compare=False, repr=False)
+    solver: type = field(default=None, compare=False, repr=False)
 
 
 OPTIONS = {"mu": "mu is halp's bit-centering constant",
@@ -195,7 +197,8 @@ def register(spec):
     name: a new non-empty str; label: non-empty str; family: "full" or "low"; precisions: a
     non-empty tuple of FLOAT_PRECISIONS for "full", LOW for "low"; baseline: None for "full", a
     registered "full" solver for "low"; variance_reduced: a bool; options: a tuple of OPTIONS'
-    names; build: callable. TypeError / ValueError naming the solver and the field otherwise."""
+    names; solver: a class with ``run_epoch``. TypeError / ValueError naming the solver and the
+    field otherwise."""
     if not isinstance(spec, SolverSpec):
         raise TypeError(f"register takes a SolverSpec, got {type(spec).__name__}")
     name = _name(spec, "solver", SPECS)
@@ -223,9 +226,9 @@ def register(spec):
     if not isinstance(spec.options, tuple) or not set(spec.options) <= set(OPTIONS):
         raise ValueError(f"{where} options must be a tuple of {tuple(OPTIONS)}, got "
                          f"{spec.options!r}")
-    if not callable(spec.build):
-        raise TypeError(f"{where} build must be callable (it builds the solver object), got "
-                        f"{spec.build!r}")
+    if not (isinstance(spec.solver, type) and callable(getattr(spec.solver, "run_epoch", None))):
+        raise TypeError(f"{where} solver must be a Solver class (with run_epoch), got "
+                        f"{spec.solver!r}")
     SPECS[name] = spec
     return spec
 

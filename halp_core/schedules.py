@@ -45,17 +45,17 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import _validate
+from . import validate
 
 
 def _count(value, name):
     """An int >= 1 (a number of epochs)."""
-    return _validate.integer(value, name, 1)
+    return validate.integer(value, name, 1)
 
 
 def _fraction(value, name):
     """A finite number in (0, 1]."""
-    value = _validate.real(value, name, positive=True)
+    value = validate.real(value, name, positive=True)
     if value > 1:
         raise ValueError(f"{name} must be in (0, 1], got {value}")
     return value
@@ -63,7 +63,7 @@ def _fraction(value, name):
 
 def _floor(value, name):
     """A finite number in [0, 1)."""
-    value = _validate.real(value, name, minimum=0)
+    value = validate.real(value, name, minimum=0)
     if value >= 1:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return value
@@ -132,7 +132,7 @@ class Schedule:
         params = {key: check(self.params.get(key, default), f"schedule {self.name!r}: {key}")
                   for key, (default, check) in kind.params.items()}
         object.__setattr__(self, "params", MappingProxyType(params))
-        object.__setattr__(self, "epochs", _validate.integer(self.epochs, "epochs", 1))
+        object.__setattr__(self, "epochs", validate.integer(self.epochs, "epochs", 1))
         # step, exponential and cosine never rise, constant and triangular stay >= 1 or low > 0:
         # the smallest factor of a run is its last epoch's or its parameters'.
         last = self.epochs - 1
@@ -146,7 +146,7 @@ class Schedule:
     def factor(self, epoch):
         """Multiplier of the base step for 0-based epoch ``epoch`` (int in [0, epochs - 1]): a
         dimensionless Python float in (0, 1], applied to every step of that epoch."""
-        epoch = _validate.integer(epoch, "epoch", 0, self.epochs - 1)
+        epoch = validate.integer(epoch, "epoch", 0, self.epochs - 1)
         return float(SCHEDULES[self.name].formula(epoch, self.epochs, **self.params))
 
     def describe(self):
@@ -167,7 +167,7 @@ def make_schedule(schedule, epochs):
     Raises TypeError / ValueError naming the problem: an unknown name (listing the known ones), an
     unknown parameter (listing the allowed ones), a value of the wrong type or out of its range.
     """
-    epochs = _validate.integer(epochs, "epochs", 1)
+    epochs = validate.integer(epochs, "epochs", 1)
     if schedule is None:
         return Schedule("constant", {}, epochs)
     if isinstance(schedule, Schedule):

@@ -310,7 +310,7 @@ def round_scaled(v, scale, name, max_finite):
 
 
 def round_backprop(z1, W2, d2, name, max_finite, policy, scale, margin):
-    """The MLP's low-precision backward step (halp_bench.mlp.scaling._round_backprop): d2 rounded
+    """The MLP's low-precision backward step (halp_bench.mlp.scaling.round_backprop): d2 rounded
     at its scale, d1 = (W2[:H] d2) * (z1 > 0) from the rounded d2 (float32), rounded at its own.
     Returns (d2, d1, overflowed, flushed, nonzero, (S_2, S_1))."""
     adaptive = policy == "adaptive"

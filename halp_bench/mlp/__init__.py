@@ -20,12 +20,12 @@ Methods (one epoch = T = n per-sample steps):
 A learning-rate schedule (halp_core.schedules) sets each epoch's step: every step of epoch e
 (0-based) uses alpha_e = alpha * factor(e), HALP's (alpha_e / s_l) G~ term included.
 
-The per-sample loops are Numba kernels (``_sgd_epoch``, ``_lp_epoch``); full-data passes (the full
+The per-sample loops are Numba kernels (``sgd_epoch``, ``lp_epoch``); full-data passes (the full
 gradient, loss and accuracy) are float32 matrix products in NumPy. Data: the problem's X (the
 dequantized b-bit data when the problem has ``data_bits``) as float32.
 
 Float formats (docs/loss-scaling.md): ``precision="fp16"`` etc. stores LP-SGD's / HALP's offsets
-as that format's bit patterns (``.lowfloat``; ``offset_value`` / ``store``); ``grad_format`` with
+as that format's bit patterns (``.lowfloat``; halp_core.grids steps them); ``grad_format`` with
 ``loss_scaling`` passes SGD's backpropagated gradients through a format (``.scaling``).
 """
 
@@ -33,14 +33,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from halp_core import (
-    _validate, bit_centering, fixed_point, registry, schedules, solvers, trajectory)
-from halp_core.float_formats import _decode as decode, _encode_stochastic as encode_stochastic
+    bit_centering, fixed_point, grids, registry, schedules, solvers, trajectory, validate)
 from halp_core.kernels import FAST
-from halp_core.losses import _softmax_minus_onehot as softmax_minus_onehot
+from halp_core.losses import softmax_minus_onehot
+from halp_core.random_bits import step_key
+from halp_core.solvers import divergence
 from halp_core.problems import Multinomial
 
 METHODS = ("sgd", "lp-sgd", "halp")
@@ -53,7 +53,7 @@ SCALE_RANGE = 4.0
 # ---- Numba kernels ---------------------------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST)
-def _forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
+def forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
     """One sample's forward and backward pass, in place.
 
     xa (d + 1,) float32: the input with a trailing 1; label: int; W1 (d + 1, H), W2 (H + 1, C)
@@ -87,7 +87,7 @@ def _forward_backward(xa, label, W1, W2, z1, h, d1, d2, scores, p):
         d1[c] = back
 
 
-def _scratch(W1, W2):
+def scratch_buffers(W1, W2):
     """Per-step buffers of forward_backward for weights W1 (d + 1, H), W2 (H + 1, C)."""
     H, C = W2.shape[0] - 1, W2.shape[1]
     f32 = np.float32
@@ -96,27 +96,27 @@ def _scratch(W1, W2):
 
 
 @njit(cache=True, fastmath=FAST)
-def _sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
+def sgd_epoch(X, labels, W1, W2, lam, alpha, idx, xa, z1, h, d1, d2, scores, p):
     """One float32 SGD epoch in place on W1, W2. X (n, d) float32; labels (n,) int64; idx (T,)
-    int64 sample order; the rest are ``_scratch`` buffers."""
+    int64 sample order; the rest are ``scratch_buffers``."""
     shrink = np.float32(alpha * lam)   # not 1 - alpha lam: see halp_core.epochs
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
-        _sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
-        _sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
+        sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
+        sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p):
-    """Sample i's forward and backward pass: xa = [X[i]; 1], then ``_forward_backward``."""
+def sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p):
+    """Sample i's forward and backward pass: xa = [X[i]; 1], then ``forward_backward``."""
     d = X.shape[1]
     xa[:d] = X[i]
     xa[d] = 1
-    _forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+    forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _sgd_update(W1, W2, xa, h, d1, d2, shrink, a):
+def sgd_update(W1, W2, xa, h, d1, d2, shrink, a):
     """One sample's float32 SGD update in place: W1 -= shrink W1 + a outer(xa, d1), W2 -= shrink
     W2 + a outer(h, d2) (shrink = a lam)."""
     for j in range(W1.shape[0]):
@@ -131,52 +131,10 @@ def _sgd_update(W1, W2, xa, h, d1, d2, shrink, a):
 
 # ---- offsets of LP-SGD / HALP: b-bit integers or a float format's bit patterns ------------------
 #
-# _lp_layer reads and stores its offsets K through offset_value / store, compiled for the type of
-# ``spec`` (Numba overloads): fixed point, K int8 / int16 and spec the (lo, hi) float32 bounds of
-# fixed_point.make_rounding, a store rounds k - move with the uniform _lane_uniform(key, counter)
-# (fixed_point._round_offset, clamped); a float format (.lowfloat), K its uint16 / uint8 bit
-# patterns and spec its float_formats.params(name) (a NamedTuple), a store rounds k - move with
-# the 32 random bits _lane_hash(key, counter) (float_formats._encode_stochastic: unbiased,
-# saturating at the largest finite value). They live in this file so that Numba's cache of the
-# kernels that inline them is invalidated with them.
-
-def _is_format(spec):
-    """A float format's kernel constants (a NamedTuple) rather than fixed-point bounds."""
-    return isinstance(spec, types.BaseNamedTuple)
-
-
-def offset_value(k, spec):
-    """The stored offset entry k as a float32 number of grid units. Numba only."""
-
-
-@overload(offset_value)
-def _offset_value(k, spec):
-    if _is_format(spec):
-        return lambda k, spec: decode(k, spec)
-    return lambda k, spec: np.float32(k)
-
-
-def store(kf, move, key, counter, spec):
-    """Round the target kf - move (float32 grid units; kf the current value) stochastically with
-    the random bits of ``counter`` under ``key``; returns (what K stores, its float32 value,
-    whether it saturated). Numba only."""
-
-
-@overload(store)
-def _store(kf, move, key, counter, spec):
-    if _is_format(spec):
-        def to_format(kf, move, key, counter, spec):
-            p, clamped = encode_stochastic(kf - move,
-                                           np.uint32(fixed_point._lane_hash(key, counter)), spec)
-            return p, decode(p, spec), clamped
-        return to_format
-
-    def to_integer(kf, move, key, counter, spec):
-        u = np.float32(fixed_point._lane_uniform(key, counter))
-        k, clamped = fixed_point._round_offset(kf, move, u, spec)
-        return np.int32(k), np.float32(k), clamped
-    return to_integer
-
+# _lp_layer steps every offset coordinate with the core's step (halp_core.grids.step, the same one
+# the solvers' kernels take), compiled for the type of ``bounds``: fixed point, K int8 / int16 and
+# bounds the (lo, hi) float32 ends of fixed_point.make_rounding; a float format (.lowfloat), K its
+# uint16 / uint8 bit patterns and bounds its float_formats.params(name).
 
 @njit(cache=True, fastmath=FAST, inline="always")
 def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds):
@@ -185,8 +143,8 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
     K (m, q) integers of scale s around center Cn (float32); W = Cn + s K (updated); the step's
     gradient difference is outer(a, d) - outer(a_t, d_t); VG (m, q) = (alpha / s) G~ (grid units);
     coef = alpha / s; coordinate (j, c) draws its uniform from counter first + j * q + c under the
-    step key ``key`` (fixed_point._lane_uniform). With ``bounds`` a float format's kernel constants
-    (float_formats.params), K holds that format's bit patterns instead (offset_value, store).
+    step key ``key`` (halp_core.grids.step). With ``bounds`` a float format's kernel constants
+    (float_formats.params), K holds that format's bit patterns instead.
     """
     sf = np.float32(s)
     saturated = np.int32(0)
@@ -196,9 +154,9 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
         atj = coef * a_t[j]
         base = j * q_cols
         for c in range(q_cols):
-            kf = offset_value(K[j, c], bounds)
-            move = shrink * kf + (aj * d[c] - atj * d_t[c]) + VG[j, c]
-            k, value, clamped = store(kf, move, key, first + base + c, bounds)
+            k, value, clamped = grids.step(grids.value(K[j, c], bounds), shrink,
+                                           aj * d[c] - atj * d_t[c], VG[j, c], key,
+                                           first + base + c, bounds)
             K[j, c] = k
             W[j, c] = Cn[j, c] + sf * value
             saturated += np.int32(clamped)
@@ -207,7 +165,7 @@ def _lp_layer(a, d, a_t, d_t, K, Cn, W, s, VG, shrink, coef, key, first, bounds)
 
 
 @njit(cache=True, fastmath=FAST)
-def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_t, lam, alpha, idx,
+def lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2_t, lam, alpha, idx,
              rounding, step0, xa, z1, h, d1, d2, scores, p):
     """One LP-SGD or HALP epoch in place on the integer offsets K1, K2 (and W = C + s K).
 
@@ -218,7 +176,7 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     rounding: ``fixed_point.make_rounding(seed, bits, np.float32)``, or (seed key,
     float_formats.params(name)) with K1, K2 uint16/uint8 patterns of that float format
     (.lowfloat); step0: the global number of the first step (step t's key is
-    _step_key(seed key, step0 + t)). Layer 2's counters follow layer 1's.
+    step_key(seed key, step0 + t)). Layer 2's counters follow layer 1's.
     Returns the number of saturated (clamped) coordinate updates.
     """
     key, bounds = rounding
@@ -229,8 +187,8 @@ def _lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, H_t, D1_t, D2
     saturated = 0
     for t in range(idx.shape[0]):
         i = idx[t]
-        _sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p)
-        key_t = fixed_point._step_key(key, step0 + t)
+        sample_pass(X, labels, i, W1, W2, xa, z1, h, d1, d2, scores, p)
+        key_t = step_key(key, step0 + t)
         saturated += _lp_layer(xa, d1, xa, D1_t[i], K1, C1, W1, s1, VG1, shrink, coef1, key_t, 0,
                                bounds)
         saturated += _lp_layer(h, d2, H_t[i], D2_t[i], K2, C2, W2, s2, VG2, shrink, coef2, key_t,
@@ -260,7 +218,7 @@ def _softmax_minus_onehot(scores, labels):
     return p
 
 
-def _loss_and_accuracy(weights, X, labels, lam):
+def loss_and_accuracy(weights, X, labels, lam):
     """(f(W) = mean cross-entropy + (lam / 2) ||W||^2, accuracy) on X (n, d) float32 with labels
     (n,) int; both as Python floats (f in float64)."""
     _, _, scores = _forward(weights, X)
@@ -272,7 +230,7 @@ def _loss_and_accuracy(weights, X, labels, lam):
     return ce + reg, float(np.mean(np.argmax(s, axis=1) == labels))
 
 
-def _full_gradient(weights, X, labels, lam):
+def full_gradient(weights, X, labels, lam):
     """grad f at ``weights`` over all n samples, and each sample's anchor activations and deltas.
 
     Returns ([G1, G2] of the weights' shapes, Ha (n, H + 1), D1 (n, H), D2 (n, C)), float32.
@@ -290,9 +248,9 @@ def _full_gradient(weights, X, labels, lam):
 def init_weights(d, hidden, classes, seed):
     """Glorot-uniform [W1 (d + 1, hidden), W2 (hidden + 1, classes)] float32, zero biases.
     d, hidden: ints >= 1; classes: int >= 2; seed: int >= 0."""
-    _validate.integer(d, "d", 1)
-    _validate.integer(hidden, "hidden", 1)
-    _validate.integer(classes, "classes", 2)
+    validate.integer(d, "d", 1)
+    validate.integer(hidden, "hidden", 1)
+    validate.integer(classes, "classes", 2)
     fixed_point.check_seed(seed)
     rng = np.random.default_rng(seed)
     weights = []
@@ -323,22 +281,22 @@ class MLPResult:
 
 def _check_args(problem, method, hidden, epochs, step, lam, bits, mu, seed):
     """Validate train's arguments; returns the precision (int bits or a float format's name)."""
-    _validate.instance(problem, Multinomial, "problem")
+    validate.instance(problem, Multinomial, "problem")
     if not (hasattr(problem, "X_val") and hasattr(problem, "y_val")):
         raise ValueError("problem has no validation split (X_val, y_val); use datasets.mnist()")
-    X_val = _validate.real_array(problem.X_val, "problem.X_val", 2)
-    y_val = _validate.real_array(problem.y_val, "problem.y_val", 1)
+    X_val = validate.real_array(problem.X_val, "problem.X_val", 2)
+    y_val = validate.real_array(problem.y_val, "problem.y_val", 1)
     if X_val.shape[1] != problem.d or y_val.shape[0] != X_val.shape[0]:
         raise ValueError(f"problem.X_val must be (m, {problem.d}) with m labels in y_val, got "
                          f"{X_val.shape} and {y_val.shape}")
     if not np.isin(y_val, np.arange(problem.n_classes)).all():
         raise ValueError(f"problem.y_val must hold labels 0..{problem.n_classes - 1}")
-    _validate.choice(method, "method", METHODS)
-    _validate.integer(hidden, "hidden", 1)
-    _validate.integer(epochs, "epochs", 1)
-    _validate.real(step, "step", positive=True)
-    _validate.real(lam, "lam", minimum=0)
-    _validate.real(mu, "mu", positive=True)
+    validate.choice(method, "method", METHODS)
+    validate.integer(hidden, "hidden", 1)
+    validate.integer(epochs, "epochs", 1)
+    validate.real(step, "step", positive=True)
+    validate.real(lam, "lam", minimum=0)
+    validate.real(mu, "mu", positive=True)
     fixed_point.check_seed(seed)
     if method != "sgd":
         return solvers.check_precision(method, bits)
@@ -381,7 +339,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
     n = X.shape[0]
     weights = init_weights(problem.d, hidden, problem.n_classes, seed)
     rng = np.random.default_rng(seed)
-    scratch = _scratch(*weights)
+    scratch = scratch_buffers(*weights)
     runner = _runner(X, labels, weights, method, bits, lam, mu, seed, scratch, grad_format,
                      loss_scaling)
     runner.run(np.zeros(0, dtype=np.int64), step)  # compile before timing
@@ -392,8 +350,8 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
         saturations.append(runner.epoch(rng.integers(0, n, size=n, dtype=np.int64), alpha))
 
     def evaluate(current):
-        loss, _ = _loss_and_accuracy(current, X, labels, lam)
-        _, acc = _loss_and_accuracy(current, X_val, y_val, lam)
+        loss, _ = loss_and_accuracy(current, X, labels, lam)
+        _, acc = loss_and_accuracy(current, X_val, y_val, lam)
         return loss, acc, saturations[-1] if saturations else 0, *getattr(runner, "stats", ())
 
     settings = dict(method=method, hidden=hidden, epochs=epochs, step=step, lam=lam,
@@ -412,7 +370,7 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
 
 def _divergence_check(method, bits, mu):
     """The MLP's divergence rule for ``trajectory.record``: an epoch diverged when its weights or
-    training loss are not finite or its loss exceeds solvers.GROWTH times the start's (the MLP's
+    training loss are not finite or its loss exceeds divergence.GROWTH times the start's (the MLP's
     loss is not convex, so the variance-reduced 1.2x rule of ``solve`` does not apply)."""
     label = "fp32" if method == "sgd" else bits if isinstance(bits, str) else f"{bits} bits"
     fix = "use a smaller step" + (f" or a larger mu (mu={mu:g} here)" if method == "halp" else "")
@@ -421,8 +379,8 @@ def _divergence_check(method, bits, mu):
         loss, start = row["train_loss"], first["train_loss"]
         if not (trajectory.finite(state) and np.isfinite(loss)):
             seen = "the weights or the training loss are not finite"
-        elif loss > solvers.GROWTH * start:
-            seen = f"training loss {loss:.3g} > {solvers.GROWTH:g} x its start {start:.3g}"
+        elif loss > divergence.GROWTH * start:
+            seen = f"training loss {loss:.3g} > {divergence.GROWTH:g} x its start {start:.3g}"
         else:
             return None
         return f"mlp {method} ({label}) diverged at epoch {epoch}: {seen}; {fix}"
@@ -439,12 +397,12 @@ def _runner(X, labels, weights, method, precision, lam, mu, seed, scratch, grad_
     if method == "sgd" and grad_format is not None:
         return scaling.SgdLowGrad(X, labels, weights, lam, scratch, grad_format, loss_scaling)
     if method == "sgd":
-        return _Sgd(X, labels, weights, lam, scratch)
-    low = lowfloat.LowFloat if isinstance(precision, str) else _LowPrecision
+        return SgdMethod(X, labels, weights, lam, scratch)
+    low = lowfloat.LowFloat if isinstance(precision, str) else LowPrecisionMethod
     return low(X, labels, weights, method, precision, lam, mu, seed, scratch)
 
 
-class _Sgd:
+class SgdMethod:
     """State of float32 SGD training: the weights [W1, W2], updated in place; ``steps_used`` the
     step of each epoch run."""
 
@@ -466,11 +424,11 @@ class _Sgd:
 
     def run(self, idx, alpha):
         """The steps idx (int64) of size alpha of the Numba kernel, nothing else."""
-        _sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
+        sgd_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
                    *self.scratch)
 
 
-class _LowPrecision:
+class LowPrecisionMethod:
     """State of LP-SGD / HALP training: per layer the integer offset K, center C, scale s, the
     float weights W = C + s K, and (HALP) the anchor gradient and per-sample caches;
     ``steps_used`` the step of each epoch run."""
@@ -515,7 +473,7 @@ class _LowPrecision:
     def _center(self, alpha):
         """HALP bit centering for an epoch of step alpha: full gradient at the anchor, new
         scales, offsets 0, VG = (alpha / s) G~."""
-        grads, *self.caches = _full_gradient(self.C, self.X, self.labels, self.lam)
+        grads, *self.caches = full_gradient(self.C, self.X, self.labels, self.lam)
         for layer, G in enumerate(grads):
             scale = bit_centering.grid_scale(float(np.linalg.norm(G)), self.mu, self.bits)
             if scale is not None:
@@ -541,7 +499,7 @@ class _LowPrecision:
     def run(self, idx, alpha):
         """The steps idx (int64) of size alpha of the Numba kernel, nothing else; returns
         saturations."""
-        sat = _lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
+        sat = lp_epoch(self.X, self.labels, self.K[0], self.K[1], self.C[0], self.C[1],
                        self.W[0], self.W[1], self.scales[0], self.scales[1], self.VG[0],
                        self.VG[1], *self.caches, self.lam, alpha, idx, self.rounding,
                        self.steps, *self.scratch)

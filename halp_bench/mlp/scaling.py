@@ -6,7 +6,7 @@ What is low precision: the per-sample backpropagated quantities a mixed-precisio
 its low-precision format, the score gradient d2 = softmax - one-hot (C,) and the hidden delta
 d1 = (W2[:H] d2) * (z1 > 0) (H,). Per step (one sample) and per layer l (l = 2: d2, l = 1: d1):
 
-    q_l = RN_fmt(S_l * v_l)    (round to nearest, ties to even: float_formats._encode_nearest)
+    q_l = RN_fmt(S_l * v_l)    (round to nearest, ties to even: float_formats.encode_nearest_value)
     v_l <- q_l / S_l           (unscaled in float32; the update uses it)
 
 with v_l the layer's float32 value (the float32 accumulation a GEMM would hand to the cast) and
@@ -48,11 +48,11 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from halp_core import _validate, float_formats, registry
-from halp_core.float_formats import _decode as decode, _encode_nearest as encode_nearest
+from halp_core import validate, float_formats, registry
+from halp_core.float_formats import decode_value, encode_nearest_value
 from halp_core.kernels import FAST
 
-from . import _sample_pass, _Sgd, _sgd_update
+from . import sample_pass, SgdMethod, sgd_update
 
 POLICIES = ("none", "static", "dynamic", "adaptive")
 _CODE = {name: code for code, name in enumerate(POLICIES)}
@@ -86,18 +86,18 @@ class LossScaling:
     margin: int = 0
 
     def __post_init__(self):
-        _validate.choice(self.policy, "loss_scaling policy", POLICIES)
-        scale = _validate.real(self.scale, "loss scale", positive=True)
+        validate.choice(self.policy, "loss_scaling policy", POLICIES)
+        scale = validate.real(self.scale, "loss scale", positive=True)
         if not 1 / MAX_SCALE <= scale <= MAX_SCALE:
             raise ValueError(f"loss scale must be in [2^-64, 2^64], got {scale:g}")
-        backoff = _validate.real(self.backoff, "backoff", positive=True)
+        backoff = validate.real(self.backoff, "backoff", positive=True)
         if backoff >= 1:
             raise ValueError(f"backoff must be in (0, 1), got {backoff:g}")
-        growth = _validate.real(self.growth, "growth", positive=True)
+        growth = validate.real(self.growth, "growth", positive=True)
         if growth <= 1:
             raise ValueError(f"growth must be > 1, got {growth:g}")
-        _validate.integer(self.interval, "interval", 1)
-        _validate.integer(self.margin, "margin", 0, 60)
+        validate.integer(self.interval, "interval", 1)
+        validate.integer(self.margin, "margin", 0, 60)
         used = {"none": (), "static": ("scale",), "dynamic": ("scale", "backoff", "growth",
                                                               "interval"),
                 "adaptive": ("margin",)}[self.policy]
@@ -162,9 +162,9 @@ def _round_scaled(v, scale, fmt, counts, sums):
     inv = np.float32(1.0 / scale)
     for k in range(v.shape[0]):
         x = v[k]
-        p, clamped = encode_nearest(np.float32(x * s), fmt)
+        p, clamped = encode_nearest_value(np.float32(x * s), fmt)
         over |= clamped
-        r = decode(p, fmt) * inv
+        r = decode_value(p, fmt) * inv
         if x != 0:
             counts[2] += 1
             sums[3] += abs(np.float64(x))
@@ -184,7 +184,7 @@ def _amax(v):
 
 
 @njit(cache=True)
-def _round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, scale, margin, counts, sums):
+def round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, scale, margin, counts, sums):
     """Round one sample's d2 (C,) and d1 (H,) (float32, in place) through fmt as the module
     docstring says: d2 at its scale, then d1 = (W2[:H] d2) * (z1 > 0) recomputed from the rounded
     d2 and rounded at its own. scale: the static / dynamic scale (float); policy: index in
@@ -210,22 +210,22 @@ def _round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, scale, margin, coun
 # Not cached: it inlines kernels of mlp/__init__.py, whose edits Numba's cache of this file would
 # not see (compiling it takes a few seconds).
 @njit(fastmath=FAST)
-def _sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, policy, backoff,
+def sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, policy, backoff,
                        growth, interval, margin, state, counts, sums, xa, z1, h, d1, d2, scores,
                        p):
     """One SGD epoch (float32 weights, in place) whose backpropagated d2, d1 pass through the
-    format fmt (float_formats.params(name)) with loss scaling; as mlp._sgd_epoch otherwise.
+    format fmt (float_formats.params(name)) with loss scaling; as mlp.sgd_epoch otherwise.
 
     X (n, d) float32, labels (n,) int64, idx (T,) int64; max_finite: the format's largest value;
     policy: index in POLICIES; backoff, growth, interval, margin: the LossScaling's; state (2,)
     float64 [scale, clean steps since the last change] (dynamic updates it; carried between
-    epochs); counts (3,) int64, sums (4,) float64: accumulated (see _round_backprop); the rest are
-    mlp._scratch buffers."""
+    epochs); counts (3,) int64, sums (4,) float64: accumulated (see round_backprop); the rest are
+    mlp.scratch_buffers."""
     shrink = np.float32(alpha * lam)
     a = np.float32(alpha)
     for t in range(idx.shape[0]):
-        _sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
-        over = _round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, state[0], margin,
+        sample_pass(X, labels, idx[t], W1, W2, xa, z1, h, d1, d2, scores, p)
+        over = round_backprop(z1, W2, d1, d2, fmt, max_finite, policy, state[0], margin,
                                counts, sums)
         if over:
             counts[0] += 1
@@ -238,10 +238,10 @@ def _sgd_lowgrad_epoch(X, labels, W1, W2, lam, alpha, idx, fmt, max_finite, poli
             if state[1] >= interval:
                 state[0] = min(state[0] * growth, MAX_SCALE)
                 state[1] = 0
-        _sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
+        sgd_update(W1, W2, xa, h, d1, d2, shrink, a)
 
 
-class SgdLowGrad(_Sgd):
+class SgdLowGrad(SgdMethod):
     """State of float32 SGD with low-precision gradients: the weights [W1, W2] (in place), the
     scaler's state, ``steps_used`` and the last epoch's GRAD_COLUMNS (``stats``)."""
 
@@ -271,7 +271,7 @@ class SgdLowGrad(_Sgd):
         these steps."""
         counts, sums = np.zeros(3, np.int64), np.zeros(4)
         sc = self.scaling
-        _sgd_lowgrad_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
+        sgd_lowgrad_epoch(self.X, self.labels, self.W[0], self.W[1], self.lam, alpha, idx,
                            self.fmt, self.max_finite, _CODE[sc.policy], sc.backoff, sc.growth,
                            sc.interval, sc.margin, self.state, counts, sums, *self.scratch)
         return counts, sums

@@ -58,11 +58,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from halp_core import _validate, trajectory
+from halp_core import validate, trajectory
 from halp_core.problems import BinaryLogistic, LeastSquares, Problem
 
 from . import copt, cyanure, lightning, sklearn, tick
-from ._recorders import restart_grid
+from .recorders import restart_grid
 from .tick import float32_exact_step, tick_float32_lam
 
 __all__ = ["KINDS", "PEERS", "PeerSpec", "PeerUnavailable", "available_peers", "check_peer",
@@ -164,7 +164,7 @@ def available_peers(kind=None):
 def check_peer(problem, name):
     """The PeerSpec of ``name`` for ``problem``; clear errors for an unknown peer, an unsupported
     problem, or a peer that is not installed (PeerUnavailable)."""
-    _validate.instance(problem, Problem, "problem")
+    validate.instance(problem, Problem, "problem")
     if not isinstance(name, str) or name not in PEERS:
         raise ValueError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
     spec = PEERS[name]
@@ -190,12 +190,12 @@ def solve_peer(problem, name, *, step=None, epochs, seed=0):
     RuntimeWarning (``Result.diverged_epoch``).
     """
     spec = check_peer(problem, name)
-    epochs = _validate.integer(epochs, "epochs", 1)
-    seed = _validate.integer(seed, "seed", 0)
+    epochs = validate.integer(epochs, "epochs", 1)
+    seed = validate.integer(seed, "seed", 0)
     if spec.step == "same":
         if step is None:
             raise ValueError(f"{name} takes our step: pass step=alpha (absolute, > 0)")
-        step = _validate.real(step, "step", positive=True)
+        step = validate.real(step, "step", positive=True)
     else:
         step = None
     points = spec.runner(problem, step, epochs, seed)
@@ -244,6 +244,6 @@ def time_to_target(history, target):
     """Seconds at the first recorded epoch with f - f* <= target (a number; inf if never
     reached)."""
     _check_history(history, ("epoch", "seconds", "subopt"))
-    target = _validate.real(target, "target")
+    target = validate.real(target, "target")
     hit = history[(history["epoch"] >= 1) & (history["subopt"] <= target)]
     return float(hit["seconds"].iloc[0]) if len(hit) else float("inf")

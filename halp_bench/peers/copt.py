@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._recorders import Recorder
+from .recorders import Recorder
 
 def svrg(problem, step, epochs, seed):
     """copt's minimize_svrg (Numba, compiled inside every call; per-epoch permutation drawn from

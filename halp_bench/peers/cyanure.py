@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._recorders import restarted
+from .recorders import restarted
 
 def svrg(problem, epochs, seed):
     from cyanure.estimators import LogisticRegression, Regression

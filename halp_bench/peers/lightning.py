@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._recorders import Recorder
+from .recorders import Recorder
 
 def solve(problem, step, epochs, seed, algorithm):
     """lightning's SVRG / SAGA (Cython), uniform sampling with replacement (its randomkit draws

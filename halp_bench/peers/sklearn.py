@@ -7,7 +7,7 @@ import numpy as np
 
 from halp_core.trajectory import timed_epochs
 
-from ._recorders import restarted
+from .recorders import restarted
 
 def sgd(problem, step, epochs, seed):
     from sklearn.linear_model import SGDClassifier, SGDRegressor

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from halp_core import _validate
+from halp_core import validate
 
 from halp_core.trajectory import timed_epochs
 
@@ -51,7 +51,7 @@ def tick_float32_lam(step, lam):
     x / (1 + step * lam) in float32, where 1 + step * lam rounds to 1 + k 2^-23 (measured:
     step = 1/L_max on binary MNIST, lam = 1e-4, gives k = 11 for 11.46, lam_eff = 0.960 lam).
     step: finite > 0; lam: finite >= 0."""
-    step, lam = _validate.real(step, "step", positive=True), _validate.real(lam, "lam", minimum=0)
+    step, lam = validate.real(step, "step", positive=True), validate.real(lam, "lam", minimum=0)
     one_plus = np.float32(1.0) + np.float32(step) * np.float32(lam)
     return (float(one_plus) - 1.0) / step
 
@@ -60,7 +60,7 @@ def float32_exact_step(step, lam):
     """The largest step <= ``step`` with step * lam a whole multiple of 2^-23, at which tick's
     float32 L2 prox applies exactly lam (:func:`tick_float32_lam`). ValueError when
     step * lam < 2^-23 (the float32 prox would not regularize at all)."""
-    step, lam = _validate.real(step, "step", positive=True), _validate.real(lam, "lam", positive=True)
+    step, lam = validate.real(step, "step", positive=True), validate.real(lam, "lam", positive=True)
     k = np.floor(step * lam / _F32_ULP)
     if k < 1:
         raise ValueError(f"step * lam = {step * lam:.3g} is below float32's resolution at 1 "

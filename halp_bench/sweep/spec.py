@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from itertools import product
 from pathlib import Path
 
-from halp_core import _validate, datasets, registry
+from halp_core import validate, datasets, registry
 from halp_core.solvers import check_precision
 
 
@@ -147,9 +147,9 @@ def _scalar(value, kind, where):
     name = re.sub(r"\[\d+\]$", "", where).rsplit(".", 1)[-1].rsplit(": ", 1)[-1]
     try:
         if kind in INTEGRAL:
-            return _validate.integer(value, name, *INTEGRAL[kind])
+            return validate.integer(value, name, *INTEGRAL[kind])
         minimum = {"real0": 0.0, "cond": 1.0}.get(kind)
-        return _validate.real(value, name, minimum=minimum, positive=minimum is None)
+        return validate.real(value, name, minimum=minimum, positive=minimum is None)
     except (TypeError, ValueError) as exc:
         _fail(where, str(exc) + (' or "auto"' if kind == "mu" else ""))
 

@@ -9,7 +9,7 @@ import reference as ref
 import tiny_problems
 
 from halp_bench import mlp
-from halp_core import datasets, fixed_point, schedules
+from halp_core import datasets, fixed_point, random_bits, schedules
 from halp_core.problems import Multinomial
 
 D, H, C = 12, 7, 4
@@ -44,10 +44,10 @@ def _sample_grad(x, label, W1, W2):
 def test_forward_backward_matches_numpy():
     W1, W2 = _net()
     X, labels = _data(5)
-    xa, z1, h, d1, d2, scores, p = mlp._scratch(W1, W2)
+    xa, z1, h, d1, d2, scores, p = mlp.scratch_buffers(W1, W2)
     for i in range(5):
         xa[:D], xa[D] = X[i], 1
-        mlp._forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
+        mlp.forward_backward(xa, labels[i], W1, W2, z1, h, d1, d2, scores, p)
         h_ref, d1_ref, d2_ref = _sample_grad(X[i], labels[i], W1, W2)
         np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(d1, d1_ref, rtol=1e-4, atol=1e-6)
@@ -58,13 +58,13 @@ def test_full_gradient_matches_finite_differences_and_samples():
     W1, W2 = _net()
     X, labels = _data(40)
     lam = 0.01
-    (G1, G2), Ha, D1, D2 = mlp._full_gradient([W1, W2], X, labels, lam)
+    (G1, G2), Ha, D1, D2 = mlp.full_gradient([W1, W2], X, labels, lam)
     rng = np.random.default_rng(2)
     V1, V2 = rng.standard_normal(W1.shape), rng.standard_normal(W2.shape)
     eps = 1e-3
-    f_plus, _ = mlp._loss_and_accuracy([(W1 + eps * V1).astype(np.float32),
+    f_plus, _ = mlp.loss_and_accuracy([(W1 + eps * V1).astype(np.float32),
                                        (W2 + eps * V2).astype(np.float32)], X, labels, lam)
-    f_minus, _ = mlp._loss_and_accuracy([(W1 - eps * V1).astype(np.float32),
+    f_minus, _ = mlp.loss_and_accuracy([(W1 - eps * V1).astype(np.float32),
                                         (W2 - eps * V2).astype(np.float32)], X, labels, lam)
     directional = float(np.sum(G1 * V1) + np.sum(G2 * V2))
     assert (f_plus - f_minus) / (2 * eps) == pytest.approx(directional, rel=2e-2)
@@ -89,7 +89,7 @@ def test_sgd_epoch_matches_numpy():
         h, d1, d2 = _sample_grad(X[i], labels[i], R1, R2)
         R1 = (1 - alpha * lam) * R1 - alpha * np.outer(np.append(X[i], 1), d1)
         R2 = (1 - alpha * lam) * R2 - alpha * np.outer(h, d2)
-    mlp._sgd_epoch(X, labels, W1, W2, lam, alpha, idx, *mlp._scratch(W1, W2))
+    mlp.sgd_epoch(X, labels, W1, W2, lam, alpha, idx, *mlp.scratch_buffers(W1, W2))
     np.testing.assert_allclose(W1, R1, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(W2, R2, rtol=1e-4, atol=1e-5)
 
@@ -108,7 +108,7 @@ def test_lp_epoch_matches_numpy(halp):
     if halp:
         VG1 = rng.standard_normal(K1.shape).astype(np.float32)
         VG2 = rng.standard_normal(K2.shape).astype(np.float32)
-        _, Ht, D1t, D2t = mlp._full_gradient([C1, C2], X, labels, lam)
+        _, Ht, D1t, D2t = mlp.full_gradient([C1, C2], X, labels, lam)
     else:
         VG1, VG2 = np.zeros(K1.shape, np.float32), np.zeros(K2.shape, np.float32)
         Ht, D1t, D2t = (np.zeros((n, H + 1), np.float32), np.zeros((n, H), np.float32),
@@ -123,7 +123,7 @@ def test_lp_epoch_matches_numpy(halp):
         W1, W2 = C1 + s1 * k1, C2 + s2 * k2
         h, d1, d2 = _sample_grad(X[i], labels[i], W1, W2)
         xa = np.append(X[i], 1)
-        key_t = ref.step_key(fixed_point.seed_key(seed), step0 + t)
+        key_t = ref.step_key(random_bits.seed_key(seed), step0 + t)
         u = ref.lane_uniform(key_t, np.arange(K1.size + K2.size))
         t1 = (1 - alpha * lam) * k1 - alpha / s1 * (np.outer(xa, d1) - np.outer(xa, D1t[i])) - VG1
         t2 = (1 - alpha * lam) * k2 - alpha / s2 * (np.outer(h, d2) - np.outer(Ht[i], D2t[i])) - VG2
@@ -132,8 +132,8 @@ def test_lp_epoch_matches_numpy(halp):
         k1, k2, sat_ref = q1.reshape(k1.shape), q2.reshape(k2.shape), sat_ref + a + b
     W1, W2 = C1 + s1 * K1, C2 + s2 * K2
     W1, W2 = W1.astype(np.float32), W2.astype(np.float32)
-    sat = mlp._lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, Ht, D1t, D2t, lam,
-                       alpha, idx, rounding, step0, *mlp._scratch(W1, W2))
+    sat = mlp.lp_epoch(X, labels, K1, K2, C1, C2, W1, W2, s1, s2, VG1, VG2, Ht, D1t, D2t, lam,
+                       alpha, idx, rounding, step0, *mlp.scratch_buffers(W1, W2))
     mismatches = int(np.sum(K1 != k1) + np.sum(K2 != k2))
     assert mismatches <= 2 and np.abs(K1 - k1).max() <= 1 and np.abs(K2 - k2).max() <= 1
     assert abs(sat - sat_ref) <= 2

@@ -30,7 +30,7 @@ def _spacing(target, name):
 @pytest.mark.parametrize("name", ["bf16", "fp16", "fp8-e4m3", "fp8-e5m2"])
 @pytest.mark.parametrize("method", ["lp-sgd", "halp"])
 def test_lp_epoch_in_a_float_format_rounds_each_store_next_to_its_target(name, method):
-    """Steps of LowFloat.run (mlp._lp_epoch on patterns) from random offsets, around the anchor
+    """Steps of LowFloat.run (mlp.lp_epoch on patterns) from random offsets, around the anchor
     of a bit-centering pass for HALP; each stored value must be one of the two format values
     around the float64 NumPy target, and W = C + s decode(K)."""
     rng = np.random.default_rng(4)
@@ -39,7 +39,7 @@ def test_lp_epoch_in_a_float_format_rounds_each_store_next_to_its_target(name, m
     labels = rng.integers(0, C, n).astype(np.int64)
     weights = list(_net(5))
     state = lowfloat.LowFloat(X, labels, weights, method, name, lam, mu, 9,
-                              mlp._scratch(*weights))
+                              mlp.scratch_buffers(*weights))
     if method == "halp":
         state._center(alpha)
     for K, W, Cn, s in zip(state.K, state.W, state.C, state.scales):
@@ -73,9 +73,9 @@ def test_halp_scale_uses_the_formats_grid_top():
     labels = rng.integers(0, C, 20).astype(np.int64)
     weights = list(_net())
     state = lowfloat.LowFloat(X, labels, weights, "halp", "fp8-e4m3", 0.01, 2.0, 0,
-                              mlp._scratch(*weights))
+                              mlp.scratch_buffers(*weights))
     state._center(0.05)
-    grads, *_ = mlp._full_gradient(weights, X, labels, 0.01)
+    grads, *_ = mlp.full_gradient(weights, X, labels, 0.01)
     for G, s in zip(grads, state.scales):
         assert s == pytest.approx(np.linalg.norm(G) / (2.0 * bit_centering.grid_top("fp8-e4m3")))
     assert state.K[0].dtype == np.uint8 and not state.K[0].any()

@@ -29,7 +29,7 @@ def _round(name, policy, d2, z1, W2, scale=1.0, margin=0):
     d2 = np.asarray(d2, np.float32).copy()
     d1 = np.zeros(W2.shape[0] - 1, np.float32)
     counts, sums = np.zeros(3, np.int64), np.zeros(4)
-    over = scaling._round_backprop(np.asarray(z1, np.float32), W2, d1, d2,
+    over = scaling.round_backprop(np.asarray(z1, np.float32), W2, d1, d2,
                                    float_formats.params(name), float_formats.max_finite(name),
                                    scaling.POLICIES.index(policy), float(scale), margin, counts,
                                    sums)
@@ -72,11 +72,11 @@ def test_fp16_without_a_scale_flushes_what_a_scale_keeps():
 
 def _epoch(X, labels, W1, W2, name, scaler, state, idx, alpha=0.1):
     counts, sums = np.zeros(3, np.int64), np.zeros(4)
-    scaling._sgd_lowgrad_epoch(X, labels, W1, W2, 0.0, alpha, np.asarray(idx, np.int64),
+    scaling.sgd_lowgrad_epoch(X, labels, W1, W2, 0.0, alpha, np.asarray(idx, np.int64),
                                float_formats.params(name), float_formats.max_finite(name),
                                scaling.POLICIES.index(scaler.policy), scaler.backoff,
                                scaler.growth, scaler.interval, scaler.margin, state, counts,
-                               sums, *mlp._scratch(W1, W2))
+                               sums, *mlp.scratch_buffers(W1, W2))
     return counts
 
 

@@ -19,7 +19,7 @@ import pytest
 import tiny_problems
 
 from halp_bench import mlp, peers
-from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, solve
+from halp_core import bit_centering, datasets, fixed_point, kernels, make_solver, problems, random_bits, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,10 +176,10 @@ FIXED_POINT_CASES = [
      "scale must be a number"),
     ("quantize-x-inf", lambda: fixed_point.quantize(np.array([np.inf]), 8, 1.0), ValueError,
      "x contains NaN or inf"),
-    ("seed-key-none", lambda: fixed_point.seed_key(None), TypeError, "seed must be an int"),
-    ("seed-key-str", lambda: fixed_point.seed_key("a"), TypeError, "seed must be an int"),
-    ("seed-key-neg", lambda: fixed_point.seed_key(-5), ValueError, "seed must be >= 0"),
-    ("seed-key-float", lambda: fixed_point.seed_key(2.0), TypeError, "seed must be an int"),
+    ("seed-key-none", lambda: random_bits.seed_key(None), TypeError, "seed must be an int"),
+    ("seed-key-str", lambda: random_bits.seed_key("a"), TypeError, "seed must be an int"),
+    ("seed-key-neg", lambda: random_bits.seed_key(-5), ValueError, "seed must be >= 0"),
+    ("seed-key-float", lambda: random_bits.seed_key(2.0), TypeError, "seed must be an int"),
     ("storage-17", lambda: fixed_point.storage_dtype(17), ValueError, "bits must be between"),
     ("storage-none", lambda: fixed_point.storage_dtype(None), TypeError, "bits must be an int"),
     ("grid-1", lambda: fixed_point.grid_limits(1), ValueError, "bits must be between"),
@@ -601,14 +601,14 @@ def test_empty_data_dir_is_ignored(monkeypatch):
 def test_empty_cache_variables_are_ignored(monkeypatch, tmp_path, variable):
     import numba.core.config
 
-    from halp_core import _numba_cache
+    from halp_core import numba_cache
     monkeypatch.setattr(numba.core.config, "CACHE_DIR", numba.core.config.CACHE_DIR)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv(variable, "")
     monkeypatch.chdir(tmp_path)
-    _numba_cache.configure()
+    numba_cache.configure()
     assert Path(numba.core.config.CACHE_DIR).is_relative_to(tmp_path / ".cache" / "halp-bench")
     assert Path(numba.core.config.CACHE_DIR).is_absolute()
 
@@ -616,11 +616,11 @@ def test_empty_cache_variables_are_ignored(monkeypatch, tmp_path, variable):
 def test_unusable_numba_cache_folder_is_skipped(monkeypatch, tmp_path):
     import numba.core.config
 
-    from halp_core import _numba_cache
+    from halp_core import numba_cache
     monkeypatch.setattr(numba.core.config, "CACHE_DIR", "untouched")
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(_a_file(tmp_path)))
-    _numba_cache.configure()   # no exception
+    numba_cache.configure()   # no exception
     assert numba.core.config.CACHE_DIR == "untouched"
 
 

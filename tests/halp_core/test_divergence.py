@@ -11,7 +11,7 @@ import pytest
 
 from halp_core import datasets, make_solver, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
-from halp_core.solvers import GROWTH, MOSTLY_CLAMPED, VR_GROWTH
+from halp_core.solvers.divergence import GROWTH, MOSTLY_CLAMPED, VR_GROWTH
 
 
 def _healthy_problems():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import reference as ref
 
-from halp_core import fixed_point, kernels
+from halp_core import fixed_point, kernels, random_bits
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
@@ -25,7 +25,7 @@ def test_stochastic_matches_reference_and_is_reproducible(bits):
     rng = np.random.default_rng(100 + bits)
     x = rng.normal(0, 2.0 ** (bits - 2), size=(70, 30))
     k, sat = fixed_point.quantize(x, bits, 1.0, rounding="stochastic", seed=42)
-    k_ref, sat_ref = ref.quantize_stochastic(x, 1.0, bits, fixed_point.seed_key(42))
+    k_ref, sat_ref = ref.quantize_stochastic(x, 1.0, bits, random_bits.seed_key(42))
     np.testing.assert_array_equal(k, k_ref)
     assert sat == sat_ref
     again, _ = fixed_point.quantize(x, bits, 1.0, rounding="stochastic", seed=42)
@@ -100,7 +100,7 @@ def test_public_quantizers_match_reference(bits, dtype):
         k_ref, sat_ref = ref.quantize_nearest(x.astype(np.float64), 0.5, bits)
         np.testing.assert_array_equal(out, k_ref)
         assert sat == sat_ref > 0 and isinstance(sat, int)
-        key = fixed_point.seed_key(5)
+        key = random_bits.seed_key(5)
         sat = kernels.quantize_stochastic(x, 0.5, bits, out, key)
         k_ref, sat_ref = ref.quantize_stochastic(x.astype(np.float64), 0.5, bits, key)
         np.testing.assert_array_equal(out, k_ref)
@@ -110,9 +110,9 @@ def test_public_quantizers_match_reference(bits, dtype):
 
 def test_rounding_arguments():
     key, bounds = fixed_point.make_rounding(3, 8, np.float32)
-    assert key == fixed_point.seed_key(3)
+    assert key == random_bits.seed_key(3)
     assert bounds == (np.float32(-128), np.float32(127))
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         fixed_point.make_rounding(3, 8, None)
     with pytest.raises(ValueError, match="seed must be <="):
-        fixed_point.seed_key(2**64)
+        random_bits.seed_key(2**64)

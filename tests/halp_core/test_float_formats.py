@@ -9,7 +9,8 @@ import pytest
 from numba import njit
 
 import reference as ref
-from halp_core import datasets, epochs, fixed_point, float_formats, make_solver, registry, solve
+from halp_core import datasets, float_formats, make_solver, random_bits, registry, solve
+from halp_core.solvers.full_gradient import full_grad_linear
 
 FORMATS = tuple(registry.FORMATS)
 
@@ -25,7 +26,7 @@ def _round_many(v, r, fmt):
     out = np.empty(v.shape[0], dtype=np.uint32)
     clamped = 0
     for j in range(v.shape[0]):
-        p, c = float_formats._encode_stochastic(v[j], r[j], fmt)
+        p, c = float_formats.encode_stochastic_value(v[j], r[j], fmt)
         out[j] = p
         clamped += c
     return out, clamped
@@ -219,7 +220,7 @@ def test_data_in_a_format(data):
     relative = {"bf16": 2 ** -8, "fp16": 2 ** -11, "fp8-e4m3": 2 ** -4, "fp8-e5m2": 2 ** -3}[data]
     assert prob.quantization.relative_error <= relative
     g = np.zeros(12)
-    epochs._full_grad_linear(prob.Xq, prob.x_scale, prob.y, np.ones(12), prob.lam, 0,
+    full_grad_linear(prob.Xq, prob.x_scale, prob.y, np.ones(12), prob.lam, 0,
                              np.zeros(300), np.zeros(300), g, x_format=prob.x_format)
     assert np.allclose(g, prob.grad(np.ones(12)), rtol=1e-12, atol=1e-12)
 
@@ -233,7 +234,7 @@ def test_lane_hash_is_the_32_bit_twin():
         out = np.empty(keys.size * counters.size, dtype=np.uint64)
         for a in range(keys.size):
             for b in range(counters.size):
-                out[a * counters.size + b] = fixed_point._lane_hash(keys[a], counters[b])
+                out[a * counters.size + b] = random_bits.lane_hash(keys[a], counters[b])
         return out
 
     want = [int(ref.lane_hash(k, c)) for k in keys for c in counters]

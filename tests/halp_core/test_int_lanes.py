@@ -6,20 +6,22 @@ import pytest
 from numba import njit
 
 import reference as ref
-from halp_core import epochs, fixed_point, int_lanes
+from halp_core import fixed_point, int_lanes, random_bits
+from halp_core.solvers.fixed_grid import lp_epoch_linear
 
 
 @njit(cache=False)
 def _one_lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi):
-    vghi, vglo, vgd_max = int_lanes._vg_lanes(vg, fixed_point._epoch_key(seed_key, step), k, x)
-    key = fixed_point._step_key(seed_key, step)
-    return int_lanes._lane_step(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi)
+    VGHI, VGLO, vgd_max = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), seed_key, step, k,
+                                                x)
+    key = random_bits.step_key(seed_key, step)
+    return int_lanes.step(x, k, VGHI[0], VGLO[0], vgd_max, coef, shrink, key, lo, hi)
 
 
 def test_lane_hash_matches_numpy():
     key = np.uint64(0xDEADBEEF)
     counters = np.array([0, 1, 2, 12345, 2**31, 0xFFFFFFFF], dtype=np.uint64)
-    got = [int(njit(lambda k, c: fixed_point._lane_hash(k, c))(key, c)) for c in counters]
+    got = [int(njit(lambda k, c: random_bits.lane_hash(k, c))(key, c)) for c in counters]
     assert got == [int(v) for v in ref.lane_hash(key, counters)]
 
 
@@ -34,7 +36,7 @@ def test_lane_step_is_bit_exact(d, bits, x_dtype):
     rng = np.random.default_rng(d * 17 + bits)
     lo, hi = ref.grid(bits)
     x_top = np.iinfo(x_dtype).max
-    seed_key = fixed_point.seed_key(d + bits)
+    seed_key = random_bits.seed_key(d + bits)
     width = ref.lane_width(fixed_point.storage_dtype(bits), x_dtype)
     for step in range(30):
         x = rng.integers(-x_top, x_top + 1, d).astype(x_dtype)
@@ -98,7 +100,7 @@ def _mean_step(k0, x_value, vg_value, coef, lam, bits, data_dtype=np.int8):
     call_means = np.empty(CALLS)
     for call in range(CALLS):
         k = np.full(D, k0, dtype=k_dtype)
-        epochs._lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam / alpha * 1.0, alpha, idx, 0,
+        lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam / alpha * 1.0, alpha, idx, 0,
                                 rounding, 1000 + call)
         call_means[call] = k.astype(np.float64).mean() - k0
     # The per-step dithers (c, sh, the carry of vg) are shared by a step's coordinates, so the
@@ -147,7 +149,7 @@ def test_constant_move_does_not_drift_over_many_steps():
     totals = []
     for run in range(runs):
         k = np.zeros(D, dtype=np.int8)
-        sat = epochs._lp_epoch_linear(Xq, 1.0, np.zeros(1), k, 1.0, np.zeros(1), np.zeros(1), vg,
+        sat = lp_epoch_linear(Xq, 1.0, np.zeros(1), k, 1.0, np.zeros(1), np.zeros(1), vg,
                                       0.0, 0.5, idx, 0, rounding, run * steps)
         assert sat == 0
         totals.append(k.astype(np.float64))

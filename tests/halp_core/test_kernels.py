@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 import reference as ref
 
-from halp_core import epochs, fixed_point, kernels
+from halp_core import fixed_point, kernels, random_bits
+from halp_core.solvers.fixed_grid import lp_epoch_linear, lp_epoch_multinomial
+from halp_core.solvers.full_gradient import full_grad_linear, full_grad_multinomial
+from halp_core.solvers.full_precision import fp_epoch_linear, fp_epoch_multinomial
 
 INT_DTYPES = [np.int8, np.int16]
 
@@ -39,7 +42,7 @@ def test_prefetch_changes_nothing():
 
     @numba.njit
     def prefetched_row_sum(X, i):
-        kernels._prefetch_row(X, i)
+        kernels.prefetch_row(X, i)
         return X[i].sum()
 
     assert prefetched_row_sum(X, 3) == X[3].sum()
@@ -50,7 +53,7 @@ def test_float_dot_and_axpy(dtype):
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal(10_001).astype(dtype), rng.standard_normal(10_001).astype(dtype)
     result = kernels.dot(a, b)
-    signature = [sig for sig in kernels._dot.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
+    signature = [sig for sig in kernels.dot_kernel.nopython_signatures if sig.args[0].dtype.name == np.dtype(dtype).name]
     assert signature[0].return_type.name == np.dtype(dtype).name  # no silent float64 promotion
     np.testing.assert_allclose(result, a.astype(float) @ b.astype(float),
                                rtol=1e-4 if dtype == np.float32 else 1e-12)
@@ -60,12 +63,12 @@ def test_float_dot_and_axpy(dtype):
 
 
 @pytest.mark.parametrize("public,private,args", [
-    ("dot", "_dot", lambda: (np.ones(5, np.int8), np.ones(5, np.int16))),
-    ("read_words", "_read_words", lambda: (np.arange(7, dtype=np.uint64),)),
-    ("quantize_nearest", "_quantize_nearest", lambda: (np.linspace(-3, 3, 9), 0.1, 8,
+    ("dot", "dot_kernel", lambda: (np.ones(5, np.int8), np.ones(5, np.int16))),
+    ("read_words", "read_words_kernel", lambda: (np.arange(7, dtype=np.uint64),)),
+    ("quantize_nearest", "quantize_nearest_kernel", lambda: (np.linspace(-3, 3, 9), 0.1, 8,
                                                         np.empty(9, np.int8))),
 ])
-def test_public_kernel_returns_what_its_private_kernel_does(public, private, args):
+def test_checked_kernel_returns_what_its_unchecked_kernel_does(public, private, args):
     """The checked public functions add nothing but their checks (and Python ints)."""
     assert getattr(kernels, public)(*args()) == getattr(kernels, private)(*args())
 
@@ -103,7 +106,7 @@ def test_full_grad_linear(kind, data, blocks):
     wdtype = np.float32 if data == "float32" else np.float64
     w = rng.standard_normal(d).astype(wdtype)
     a, r, g = np.zeros(n), np.zeros(n), np.zeros(d, dtype=wdtype)
-    epochs._full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g, blocks=blocks)
+    full_grad_linear(X, x_scale, y, w, 0.1, kind, a, r, g, blocks=blocks)
     a_ref, r_ref, g_ref = ref.full_grad_linear(X, x_scale, y, w.astype(float), 0.1, kind)
     tol = 1e-4 if data == "float32" else 1e-10
     np.testing.assert_allclose(a, a_ref, rtol=tol, atol=tol)
@@ -123,7 +126,7 @@ def test_full_grad_multinomial(data, blocks):
     wdtype = np.float32 if data == "float32" else np.float64
     W = rng.standard_normal((d, C)).astype(wdtype)
     A, R, G = np.zeros((n, C)), np.zeros((n, C)), np.zeros((d, C), dtype=wdtype)
-    epochs._full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G, blocks=blocks)
+    full_grad_multinomial(X, x_scale, labels, W, 0.1, A, R, G, blocks=blocks)
     A_ref, R_ref, G_ref = ref.full_grad_multinomial(X, x_scale, labels, W.astype(float), 0.1)
     tol = 1e-4 if data == "float32" else 1e-10
     for got, want in ((A, A_ref), (R, R_ref), (G, G_ref)):
@@ -150,9 +153,9 @@ def test_fp_epoch(dtype, kind, variance_reduced):
     idx = rng.integers(0, n, 2 * n)
     expected = ref.fp_epoch(X, y, w, r, v, 0.05, 0.05, idx, kind)
     if kind == "multinomial":
-        epochs._fp_epoch_multinomial(X, y, w, r, v, 0.05, 0.05, idx)
+        fp_epoch_multinomial(X, y, w, r, v, 0.05, 0.05, idx)
     else:
-        epochs._fp_epoch_linear(X, y, w, r, v, 0.05, 0.05, idx, kind)
+        fp_epoch_linear(X, y, w, r, v, 0.05, 0.05, idx, kind)
     tol = 2e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(w, expected, rtol=tol, atol=tol)
 
@@ -192,7 +195,7 @@ def test_lp_epoch(kind, data_dtype, bits):
     Xq, x_scale, y, k, s, a, r, vg = _lp_case(rng, kind, data_dtype, bits)
     n = Xq.shape[0]
     idx = rng.integers(0, n, n)
-    key = fixed_point.seed_key(9)
+    key = random_bits.seed_key(9)
     rounding = fixed_point.make_rounding(9, bits, vg.dtype)
     alpha, lam = 0.3, 0.05
     flips = total_sat = total_sat_ref = 0
@@ -202,14 +205,14 @@ def test_lp_epoch(kind, data_dtype, bits):
             kt = np.ascontiguousarray(k.T)
             expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, kt, s, a, r, vg.astype(float), lam,
                                              alpha, step, kind, key, 1000 + t, bits)
-            sat = epochs._lp_epoch_multinomial(Xq, x_scale, y, kt, s, a, r, vg, lam, alpha, step,
+            sat = lp_epoch_multinomial(Xq, x_scale, y, kt, s, a, r, vg, lam, alpha, step,
                                               rounding, 1000 + t)
             k[...] = kt.T
             expected = expected.T
         else:
             expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, k, s, a, r, vg.astype(float), lam,
                                              alpha, step, kind, key, 1000 + t, bits)
-            sat = epochs._lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
+            sat = lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
                                          rounding, 1000 + t)
         diff = np.abs(k.astype(np.int64) - expected)
         assert diff.max() <= 1

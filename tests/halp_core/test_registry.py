@@ -1,6 +1,6 @@
-"""halp_core.registry: every benchmark's solver and precision values are registered ones, and
-adding a solver is one module plus one registry entry (tests/halp_core/toy_solver.py): it is solved,
-listed and benchmarked without touching anything else."""
+"""halp_core.registry: every benchmark's solver and precision values are registered ones, a
+registered format is benchmarked, and every field of an entry is checked. (Adding a solver:
+tests/halp_core/solvers/test_saga.py.)"""
 
 import dataclasses
 import importlib
@@ -8,10 +8,9 @@ import importlib
 import numpy as np
 import pytest
 
-import toy_solver
 from benchmarks import bench_bandwidth, bench_epoch, bench_peers, bench_speedup, common
 from halp_bench import mlp, reproduce
-from halp_core import datasets, float_formats, registry, solve
+from halp_core import float_formats, registry
 
 
 def _pairs_are_registered(pairs):
@@ -47,46 +46,8 @@ def test_baselines_come_from_the_registry():
         assert registry.spec(registry.spec(name).baseline).family == "full"
 
 
-@pytest.fixture
-def toy():
-    """tests/halp_core/toy_solver.py registered for one test; the benchmark modules re-read the registry
-    after it is registered and after it is removed."""
-    registry.register(toy_solver.SPEC)
-    try:
-        yield toy_solver.SPEC
-    finally:
-        registry.unregister(toy_solver.SPEC.name)
-        importlib.reload(common)
-        importlib.reload(bench_epoch)
-
-
-def test_a_registered_solver_is_solved_listed_and_benchmarked(toy, monkeypatch):
-    prob = datasets.synthetic_least_squares(200, 8, lam=1e-2, noise=0.1, seed=0)
-    # solved
-    for precision in ("fp64", "fp32"):
-        res = solve(prob, "toy-gd", precision=precision, step=1 / prob.L_max, epochs=5, seed=0)
-        assert len(res.history) == 6 and not res.diverged
-        assert res.history["passes"].iloc[-1] == 5.0
-        assert np.all(np.diff(res.history["subopt"]) < 0)
-    with pytest.raises(ValueError, match="toy-gd runs in 'fp64' or 'fp32'"):
-        solve(prob, "toy-gd", precision=8, step=0.1, epochs=1)
-    # listed
-    assert registry.names()[-1] == "toy-gd" and "toy-gd" in registry.names("full")
-    assert registry.spec("toy-gd").label == "Toy GD"
-    # benchmarked: bench_epoch's parameters come from the registry, appended after the old ones
-    before = list(bench_epoch.EpochTime.params[0])
-    importlib.reload(common)
-    importlib.reload(bench_epoch)
-    assert bench_epoch.EpochTime.params[0] == before + ["toy-gd"]
-    monkeypatch.setattr(common, "load_epoch_problem",
-                        lambda paths, size_mb, precision=None, d=None: prob)
-    bench = bench_epoch.EpochTime()
-    for precision in ("fp64", "fp32"):
-        bench.setup(None, "toy-gd", precision, 1, common.EPOCH_D)
-        bench.time_epoch(None, "toy-gd", precision, 1, common.EPOCH_D)
-        assert bench.solver.name == "toy-gd" and bench.solver.epochs_done >= 1
-    with pytest.raises(NotImplementedError):
-        bench.setup(None, "toy-gd", 8, 1, common.EPOCH_D)
+TOY = dataclasses.replace(registry.spec("sgd"), name="toy-gd", label="Toy GD")
+"""An entry for the registry's own checks: SGD's under another name."""
 
 
 def test_a_registered_format_is_benchmarked():
@@ -109,10 +70,12 @@ def test_a_registered_format_is_benchmarked():
     assert common.FORMATS == common.BUILTIN_FORMATS
 
 
-def test_unregister_restores_the_list(toy):
+def test_unregister_restores_the_list():
+    names = registry.names()
+    registry.register(TOY)
+    assert registry.names() == names + ("toy-gd",)
     registry.unregister("toy-gd")
-    assert "toy-gd" not in registry.names()
-    registry.register(toy)  # the fixture removes it again
+    assert registry.names() == names
     with pytest.raises(ValueError, match="baseline of"):
         registry.unregister("svrg")
     with pytest.raises(ValueError, match="unknown solver"):
@@ -170,7 +133,7 @@ def test_the_checked_largest_value_is_what_decode_gives(name):
     entry = registry.format_spec(name)
     patterns = np.array([1, entry.max_pattern >> 1, entry.max_pattern],
                         dtype=float_formats.storage_dtype(name))
-    assert [registry._pattern_value(entry, int(p)) for p in patterns] == list(
+    assert [registry.pattern_value(entry, int(p)) for p in patterns] == list(
         float_formats.decode(patterns, name))
 
 
@@ -192,7 +155,8 @@ BAD_SOLVERS = [
     (dict(variance_reduced=1), TypeError, "'toy-gd': variance_reduced must be a bool"),
     (dict(options=("step",)), ValueError, r"'toy-gd': options must be a tuple of \('mu', "),
     (dict(options="mu"), ValueError, "'toy-gd': options must be a tuple"),
-    (dict(build=None), TypeError, "'toy-gd': build must be callable"),
+    (dict(solver=None), TypeError, "'toy-gd': solver must be a Solver class"),
+    (dict(solver=len), TypeError, "'toy-gd': solver must be a Solver class"),
 ]
 
 
@@ -202,5 +166,5 @@ BAD_SOLVERS = [
 def test_register_checks_every_field(changes, error, words):
     names = registry.names()
     with pytest.raises(error, match=words):
-        registry.register(dataclasses.replace(toy_solver.SPEC, **changes))
+        registry.register(dataclasses.replace(TOY, **changes))
     assert registry.names() == names

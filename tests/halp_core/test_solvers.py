@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import reference as ref
 
-from halp_core import SOLVERS, datasets, fixed_point, make_solver, solve
+from halp_core import SOLVERS, datasets, fixed_point, make_solver, random_bits, solve
 from halp_core.problems import Multinomial
 
 
@@ -33,7 +33,7 @@ def _reference_run(prob, solver, bits, step, epochs, mu, scale, seed, sampling):
     y = prob.labels if prob.kind == "multinomial" else prob.y
     zeros_n = np.zeros((prob.n, prob.n_classes) if prob.kind == "multinomial" else prob.n)
     zeros_w = np.zeros(prob.weight_shape)
-    key = fixed_point.seed_key(seed)
+    key = random_bits.seed_key(seed)
     top = 2 ** (bits - 1) - 1 if bits else None
 
     def full_grad(X, x_scale, w):
@@ -179,7 +179,7 @@ def test_hogwild_chunks_cover_every_step_once():
         seen.append((first, chunk.copy()))
         return chunk.shape[0]
 
-    assert s._run_steps(run, np.arange(11, 22)) == 11
+    assert s.run_steps(run, np.arange(11, 22)) == 11
     seen.sort(key=lambda item: item[0])
     assert len(seen) == s.threads
     np.testing.assert_array_equal(np.concatenate([chunk for _, chunk in seen]), np.arange(11, 22))
@@ -198,8 +198,8 @@ def test_bytes_per_epoch(solver, precision, itemsize, passes):
 
 
 def test_lp_solvers_refuse_more_coordinates_than_float32_counts_exactly(monkeypatch):
-    from halp_core import solvers
-    monkeypatch.setattr(solvers, "_MAX_F32_COORDS", 8)
+    from halp_core.solvers import low_precision
+    monkeypatch.setattr(low_precision, "MAX_F32_COORDS", 8)
     prob = _problem("multinomial")   # 8 x 3 weights
     for solver, bits in (("halp", 8), ("lp-sgd", 16)):
         with pytest.raises(ValueError, match="at most 8 weight coordinates"):
@@ -242,17 +242,17 @@ def test_anchor_gradient_is_float32_far_from_the_optimum_and_float64_near_it(mon
     """The low-precision solvers' full gradient reads the int8 data with a float32 anchor while
     ||g|| is large against float32's measured error, and in float64 once it is not, so HALP
     still reaches SVRG-fp64's floor (f - f* far below anything float32 could resolve)."""
-    from halp_core import epochs
+    from halp_core.solvers import base
 
     prob = datasets.synthetic_least_squares(400, 20, lam=1e-2, noise=0.1, seed=5)
     dtypes = []
-    real = epochs._full_grad_linear
+    real = base.full_grad_linear
 
     def spy(X, x_scale, y, w, *args, **kw):
         dtypes.append(w.dtype)
         return real(X, x_scale, y, w, *args, **kw)
 
-    monkeypatch.setattr(epochs, "_full_grad_linear", spy)
+    monkeypatch.setattr(base, "full_grad_linear", spy)
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
     s = make_solver(prob, "halp", precision=16, step=0.5 / prob.L_max)
     dtypes.clear()

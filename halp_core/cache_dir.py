@@ -3,7 +3,7 @@ so neither imports the other for it)."""
 
 from pathlib import Path
 
-from . import _validate
+from . import validate
 
 
 class CacheWarning(RuntimeWarning):
@@ -14,4 +14,4 @@ def data_dir():
     """Cache folder (a Path) for downloaded data and reference optima: $HALP_DATA_DIR (unless
     empty), else ~/.cache/halp-bench. Caching is best-effort: an unwritable folder costs time,
     not data."""
-    return _validate.env_path("HALP_DATA_DIR") or Path.home() / ".cache" / "halp-bench"
+    return validate.env_path("HALP_DATA_DIR") or Path.home() / ".cache" / "halp-bench"

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from halp_core import _validate
+from halp_core import validate
 
 
 class Recorder:
@@ -35,7 +35,7 @@ class Recorder:
 def restart_grid(epochs):
     """Checkpoints of restarted peers: 1, 2, ..., then k -> max(k + 1, floor(1.25 k)) (so no gap
     is wider than 25%), ending at ``epochs`` (an int >= 1)."""
-    epochs = _validate.integer(epochs, "epochs", 1)
+    epochs = validate.integer(epochs, "epochs", 1)
     grid, k = [], 1
     while k < epochs:
         grid.append(k)

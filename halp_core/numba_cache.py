@@ -15,22 +15,22 @@ from pathlib import Path
 
 import numba.core.config
 
-from . import _validate
+from . import validate
 
 
 def configure():
     """Point Numba's cache at $XDG_CACHE_HOME (default ~/.cache)/halp-bench/numba/<hash of
     halp_core's Numba sources>, unless NUMBA_CACHE_DIR is set or that folder cannot be made."""
-    if _validate.env_path("NUMBA_CACHE_DIR"):
+    if validate.env_path("NUMBA_CACHE_DIR"):
         return
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
         source = path.read_bytes()
         if b"numba" in source:
-            digest.update(path.name.encode())
+            digest.update(str(path.relative_to(Path(__file__).parent)).encode())
             digest.update(source)
     try:
-        base = _validate.env_path("XDG_CACHE_HOME") or Path.home() / ".cache"
+        base = validate.env_path("XDG_CACHE_HOME") or Path.home() / ".cache"
         folder = base / "halp-bench" / "numba" / digest.hexdigest()[:16]
         folder.mkdir(parents=True, exist_ok=True)
     except (OSError, RuntimeError, KeyError):  # no home, read-only or not a folder

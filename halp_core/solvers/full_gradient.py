@@ -1,0 +1,186 @@
+"""The full-gradient pass of the variance-reduced solvers (SVRG, LP-SVRG, HALP; docs/design.md
+section 4): g = (1/n) sum_i l'(x_i^T w, y_i) x_i + lam w, caching each sample's margin (or
+scores) and loss derivative for the epoch's inner steps. Numba kernels, on float data or on the
+quantized copy (int8 / int16, or a float format's patterns decoded a row at a time).
+"""
+
+import threading
+
+import numba
+import numpy as np
+from numba import config, njit, prange, set_num_threads
+
+from ..float_formats import NO_FORMAT, data_row
+from ..kernels import FAST, vector_dot
+from ..losses import dloss, softmax_minus_onehot
+
+# The pass is split into ``blocks`` contiguous row ranges, each summed into its own accumulator
+# row by a serial kernel (``grad_rows_*``); the blocks run on ``blocks`` threads (numba prange)
+# and are then added in block order, so the result depends on the block count only, never on
+# thread timing. One block (the default) is the plain single-threaded pass.
+
+FLUSH_ROWS = 256
+
+
+@njit(cache=True, fastmath=FAST)
+def _grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc):
+    """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
+    r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
+
+    X (n, d) float32/float64/int8/int16, or uint16/uint8 patterns of the float format x_format
+    (decoded a row at a time), with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    w (d,) float; acc (d,) float, the dtype of the gradient. The dot products and the row sums
+    run in w's dtype (float32 w: 16 int8 or float32 columns per AVX-512 vector), the sums added
+    into acc every FLUSH_ROWS rows, so float32 rounding accumulates over at most that many rows.
+    """
+    d = X.shape[1]
+    G = w.dtype.type
+    part = np.zeros(d, dtype=w.dtype)   # rows summed in w's dtype, FLUSH_ROWS at a time
+    decoded = np.empty(d, dtype=w.dtype)
+    for i in range(lo, hi):
+        xi = data_row(X, i, x_format, decoded)
+        a = x_scale * np.float64(vector_dot(xi, w))
+        r = dloss(kind, a, y[i])
+        a_out[i] = a
+        r_out[i] = r
+        rc = G(r)
+        for j in range(d):
+            part[j] += rc * G(xi[j])
+        if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
+            for j in range(d):
+                acc[j] += part[j]
+                part[j] = 0
+
+
+@njit(cache=True, fastmath=FAST)
+def _grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_out, accT):
+    """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
+    r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and accT += r_i X[i] per class
+    ((C, d), the gradient transposed).
+
+    X (n, d) float/int or float-format patterns (x_format) with scale x_scale; labels (n,)
+    int64; WT (C, d) float, the weights
+    transposed, so that each class is one vectorized dot and one axpy over d; a_out, r_out (n, C).
+    Rows are summed in WT's dtype and added into accT every FLUSH_ROWS rows (as the linear pass).
+    """
+    C, d = WT.shape
+    G = WT.dtype.type
+    a_scale = a_out.dtype.type(x_scale)
+    part = np.zeros((C, d), dtype=WT.dtype)
+    decoded = np.empty(d, dtype=WT.dtype)
+    for i in range(lo, hi):
+        xi = data_row(X, i, x_format, decoded)
+        for c in range(C):
+            a_out[i, c] = a_scale * vector_dot(xi, WT[c])
+        softmax_minus_onehot(a_out[i], labels[i], r_out[i])
+        for c in range(C):
+            rc = G(r_out[i, c])
+            for j in range(d):
+                part[c, j] += rc * G(xi[j])
+        if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
+            for c in range(C):
+                for j in range(d):
+                    accT[c, j] += part[c, j]
+                    part[c, j] = 0
+
+
+@njit(cache=True, parallel=True)
+def _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc):
+    n, blocks = X.shape[0], acc.shape[0]
+    for b in prange(blocks):
+        _grad_rows_linear(X, x_scale, x_format, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
+                         a_out, r_out, acc[b])
+
+
+@njit(cache=True, parallel=True)
+def _grad_blocks_multinomial(X, x_scale, x_format, labels, WT, a_out, r_out, accT):
+    n, blocks = X.shape[0], accT.shape[0]
+    for b in prange(blocks):
+        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, b * n // blocks, (b + 1) * n // blocks,
+                              a_out, r_out, accT[b])
+
+
+@njit(cache=True, fastmath=FAST)
+def _finish_grad(acc, factor, lam, w, g_out):
+    """g_out = factor * (sum of acc over its first axis, in order) + lam * w, in g_out's dtype."""
+    G = g_out.dtype.type
+    f, lam_g = G(factor), G(lam)
+    g = g_out.reshape(-1)
+    ww = w.reshape(-1)
+    total = acc.reshape(acc.shape[0], -1)
+    for j in range(g.shape[0]):
+        s = total[0, j]
+        for b in range(1, total.shape[0]):
+            s += total[b, j]
+        g[j] = f * s + lam_g * G(ww[j])
+
+
+THREADSAFE_LAYERS = ("tbb", "omp")
+"""Numba threading layers that take parallel launches from several Python threads at once."""
+_LAUNCH_LOCK = threading.Lock()
+
+
+def _launch(kernel, *args):
+    """Run the parallel=True ``kernel`` on ``args``. Numba's workqueue threading layer (what Numba
+    uses where neither TBB nor OpenMP is installed, or NUMBA_THREADING_LAYER=workqueue) is not
+    thread-safe: two launches from different Python threads at once abort the process. So
+    launches hold one lock unless the active layer is known to be one of THREADSAFE_LAYERS (the
+    layer is known after the first launch); threaded solves from several Python threads then
+    take turns in the full-gradient pass under workqueue and run side by side otherwise."""
+    try:
+        safe = numba.threading_layer() in THREADSAFE_LAYERS
+    except ValueError:   # no parallel launch yet: the layer is not chosen
+        safe = False
+    if safe:
+        return kernel(*args)
+    with _LAUNCH_LOCK:
+        return kernel(*args)
+
+
+def _check_blocks(blocks):
+    if not 1 <= blocks <= config.NUMBA_NUM_THREADS:
+        raise ValueError(f"blocks must be between 1 and {config.NUMBA_NUM_THREADS} "
+                         f"(NUMBA_NUM_THREADS), got {blocks}")
+
+
+def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1,
+                      x_format=NO_FORMAT):
+    """Full gradient of a linear model, caching per-sample margins and loss derivatives.
+
+    X (n, d) float32/float64/int8/int16 with scale x_scale (x_i = x_scale * X[i]), or the bit
+    patterns of a float format (x_format: its float_formats.FormatParams); y (n,) float64;
+    w (d,) float. Writes a_out[i] = x_i^T w, r_out[i] = l'(a_i, y_i) (float64, (n,)) and
+    g_out = (1/n) sum_i r_i x_i + lam w (dtype of g_out, (d,)). blocks: row blocks summed
+    separately, one thread each (see the section comment).
+    """
+    _check_blocks(blocks)
+    n, d = X.shape
+    acc = np.zeros((blocks, d), dtype=g_out.dtype)
+    if blocks == 1:
+        _grad_rows_linear(X, x_scale, x_format, y, w, kind, 0, n, a_out, r_out, acc[0])
+    else:
+        set_num_threads(blocks)
+        _launch(_grad_blocks_linear, X, x_scale, x_format, y, w, kind, a_out, r_out, acc)
+    _finish_grad(acc, x_scale / n, lam, w, g_out)
+
+
+def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, blocks=1,
+                           x_format=NO_FORMAT):
+    """Full gradient of multinomial logistic regression, caching per-sample scores and
+    softmax(a_i) - e_{y_i}.
+
+    X (n, d) float/int (or float-format patterns, x_format) with scale x_scale; labels (n,)
+    int64; W (d, C) float. Writes
+    a_out (n, C) = scores, r_out (n, C) = softmax - one-hot (computed in r_out's dtype), g_out
+    (d, C). blocks: as in full_grad_linear.
+    """
+    _check_blocks(blocks)
+    n = X.shape[0]
+    WT = np.ascontiguousarray(W.T)
+    accT = np.zeros((blocks,) + WT.shape, dtype=g_out.dtype)
+    if blocks == 1:
+        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, 0, n, a_out, r_out, accT[0])
+    else:
+        set_num_threads(blocks)
+        _launch(_grad_blocks_multinomial, X, x_scale, x_format, labels, WT, a_out, r_out, accT)
+    _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)

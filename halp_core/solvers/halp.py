@@ -1,0 +1,106 @@
+"""HALP (De Sa et al. 2018; docs/design.md section 4): SVRG with bit centering, a
+full-precision anchor w~ plus a low-precision offset z = s k re-centred and re-scaled every epoch;
+the class and its registry entry. Its inner loop is the low-precision one
+(halp_core.solvers.fixed_grid, .float_grid) with center w~.
+"""
+
+import numpy as np
+
+from .. import bit_centering, registry, validate
+from ..registry import LOW, SolverSpec
+from .low_precision import LowPrecisionSolver
+
+
+class HalpSolver(LowPrecisionSolver):
+    """``halp``: full-precision anchor w~ plus a b-bit offset z = s k re-centred every epoch.
+
+    Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
+    inner loop w~ <- w~ + z. mu="auto" (the default) picks mu every epoch with
+    halp_core.bit_centering's secant rule (first epoch mu = L_max); a number fixes it (units of
+    f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
+    strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
+    problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
+    the mu of each epoch. Multinomial problems: the anchor's class mean is removed after every
+    epoch (``_end_epoch``; ``remove_class_mean = False`` on an instance turns it off, for
+    comparisons).
+    """
+
+    remove_class_mean = True
+
+    def __init__(self, problem, name, bits, *, mu="auto", **options):
+        self.auto = isinstance(mu, str)
+        if self.auto and mu != "auto":
+            raise ValueError(f"mu must be a number > 0 or 'auto', got {mu!r}")
+        self.mu = mu if self.auto else validate.real(mu, "mu", positive=True)
+        self._mu = bit_centering.initial_mu(problem) if self.auto else self.mu
+        self.mus = []
+        self.center = np.zeros(problem.weight_shape)
+        self._g_prev = None   # mu="auto": full gradient at the previous anchor
+        self._offset = None   # mu="auto": the previous epoch's offset z
+        super().__init__(problem, name, bits, scale=1.0, **options)
+
+    def advice(self, cause):
+        """The likely fix of a failure (see ``Solver.advice``): with mu="auto" a step or width
+        change, with a fixed mu the automatic choice or another mu."""
+        wider = "a wider format" if self.format else "more bits"
+        if cause == "float32":
+            return super().advice(cause)
+        if cause == "stuck":
+            return (f"use a larger step or {wider}" if self.auto
+                    else f"use mu='auto' or a larger mu (mu={self.mu:g} here), or a larger step")
+        if cause == "clamped":
+            return f"use {wider}" if self.auto else "use mu='auto' or a smaller mu"
+        return (f"use a smaller step or {wider}" if self.auto
+                else f"use mu='auto' or a larger mu (mu={self.mu:g} here), or a smaller step")
+
+    def may_clamp(self, epoch):
+        """HALP's first mu="auto" epoch runs on a deliberately fine grid (mu = L_max) that may
+        clamp most of its updates."""
+        return self.auto and epoch == 1
+
+    @property
+    def w(self):
+        """Current iterate w~ + s k, float64 copy of ``weight_shape``."""
+        return self.center + self.scale * self._k_values()
+
+    def _begin_epoch(self):
+        """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), (auto) the
+        epoch's mu, new scale."""
+        p = self.problem
+        self.full_gradient(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
+        if self._gradient_overflowed():
+            self.center[...] = np.nan
+            self.mus.append(self._mu)
+            return False
+        if self.auto:
+            if self._offset is not None:
+                self._mu = bit_centering.next_mu_unchecked(self._mu, self._g_prev, self._g,
+                                                           self._offset, self.saturations[-1] > 0)
+            self._g_prev = self._g.copy()
+        self.mus.append(self._mu)
+        scale = bit_centering.grid_scale(float(np.linalg.norm(self._g)), self._mu, self.bits)
+        if scale is None:
+            return False  # w~ is exactly optimal: nothing to do this epoch
+        self.scale = scale
+        self._k[...] = 0
+        with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it
+            self._vg[...] = (self.alpha / self.scale) * self._g
+        return True
+
+    def _end_epoch(self):
+        """w~ <- w~ + s k; the offset restarts at 0 next epoch. Multinomial: then the anchor's
+        class mean is removed, w~ <- w~ - mean_c(w~) (exact: every score of a sample moves by
+        the same x_i^T m, so the softmax is unchanged; the L2 term only falls; the optimum has zero
+        class mean). The stochastic rounding of the offset puts error into the class-mean
+        directions, which get no curvature from the softmax, only lam (docs/design.md
+        section 4)."""
+        before = self.center.copy() if self.auto else None
+        self.center += self.scale * self._k_values()
+        if self.multinomial and self.remove_class_mean:
+            self.center -= self.center.mean(axis=1, keepdims=True)
+        if self.auto:
+            self._offset = self.center - before
+        self._k[...] = 0
+
+
+registry.register(SolverSpec("halp", "HALP", "low", LOW, "svrg", True, ("mu",), HalpSolver))
