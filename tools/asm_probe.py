@@ -3,14 +3,21 @@ float64 and int8 data, and print, per kernel and signature, instruction statisti
 
 Run as a script by tests/halp_core/test_kernel_assembly.py with NUMBA_CACHE_DIR pointing at an empty folder.
 With ``--loops`` it prints instead every vectorized loop body (a block that jumps back to itself
-and uses ymm/zmm registers) with its instruction count, the figures docs/performance.md quotes:
+and uses ymm/zmm registers) with its instruction count; with ``--loops --out FILE`` it writes
+them as JSON (``loop_record``), the counts docs/performance.md quotes
+(``docs/kernel-loops/<commit>.json``, read by ``tools/docs_numbers/performance.py``):
 
     NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops
+    NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops \
+        --out docs/kernel-loops/$(git rev-parse --short=8 HEAD).json
 """
 
+import argparse
 import json
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -62,7 +69,50 @@ def vector_loops(asm):
     return loops
 
 
-def main():
+def checkout_commit(package):
+    """The 8-digit commit of the git checkout ``package`` (an imported package) was loaded from;
+    RuntimeError when that checkout is not a git repository or its files differ from the commit
+    (the counts would belong to no commit)."""
+    folder = Path(package.__file__).resolve().parent
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit, changed = git("rev-parse", "--short=8", "HEAD"), git("status", "--porcelain", ".")
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise RuntimeError(f"{folder}: not a git checkout, so its commit is unknown ({err})") from err
+    if changed:
+        raise RuntimeError(f"{folder} differs from commit {commit}:\n{changed}\ncommit first")
+    return commit
+
+
+def loop_record(asms, command):
+    """The hot loops of ``asms`` ({kernel signature: assembly}) as one JSON-ready record: the
+    commit and CPU they were compiled at and for, the command, and per kernel signature and loop
+    label the instruction count and the opcodes in order (space-separated)."""
+    import halp_core
+    from halp_bench.machine import ISA_NAMES, cpu_description, instruction_set, llvm_cpu
+
+    return {"commit": checkout_commit(halp_core), "llvm_cpu": llvm_cpu(),
+            "instruction_set": ISA_NAMES[instruction_set()], "cpu": cpu_description(),
+            "command": command,
+            "loops": {name: {label: {"instructions": len(body),
+                                     "opcodes": " ".join(b.split()[0] for b in body)}
+                             for label, body in vector_loops(asm)}
+                      for name, asm in asms.items()}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loops", action="store_true",
+                        help="every vectorized loop body with its instruction count")
+    parser.add_argument("--out", type=Path,
+                        help="with --loops: write the loops to this JSON file instead")
+    args = parser.parse_args(argv)
+    if args.out and not args.loops:
+        parser.error("--out writes the loops: give --loops with it")
     lsq = datasets.synthetic_least_squares(200, 64, lam=1e-2, noise=0.1, seed=0)
     multi = datasets.digits(lam=1e-3)
     for prob in (lsq, multi):
@@ -91,7 +141,12 @@ def main():
             asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
     for sig, asm in kernels._dot.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm
-    if "--loops" in sys.argv[1:]:
+    if args.out:
+        command = "tools/asm_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(loop_record(asms, command), indent=1) + "\n")
+        return
+    if args.loops:
         for name, asm in asms.items():
             for label, body in vector_loops(asm):
                 print(f"{name} {label}: {len(body)} instructions: "

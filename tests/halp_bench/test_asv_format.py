@@ -10,7 +10,7 @@ import pytest
 
 from halp_bench import files
 from halp_bench.compare import acknowledged, asv_results, judge, run
-from tools import docs_numbers
+from tools.docs_numbers import formatting, sources
 
 TIME = "bench_epoch.EpochTime.time_epoch"
 TO_TARGET = "bench_peers.PeerTimeToTarget.track_time_to_target"
@@ -117,8 +117,8 @@ def test_the_gate_fails_an_invalid_value_and_leaves_out_a_target_missed_twice(tm
 def test_docs_quote_not_reached_and_refuse_an_invalid_value(tmp_path):
     path = result_file(tmp_path / "r.json", {TO_TARGET: ([math.inf, 0.5], None),
                                              TIME: ([1.0, -math.inf], None)})
-    values = docs_numbers.asv_values(path, TO_TARGET)
+    values = sources.asv_values(path, TO_TARGET)
     assert values == {("a",): math.inf, ("b",): 0.5}
-    assert docs_numbers.seconds(values[("a",)]) == "not reached"
+    assert formatting.seconds(values[("a",)]) == "not reached"
     with pytest.raises(files.FileFormatError, match=rf"^{path}: {TIME}\('b',\) holds -inf"):
-        docs_numbers.asv_values(path, TIME)
+        sources.asv_values(path, TIME)

@@ -1,0 +1,44 @@
+"""The shipped asv runs the documents quote, declared once: machine, commit and the command that
+measured them (every generated table's source line names them)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AsvRun:
+    """``.venv/bin/asv run --machine MACHINE -b 'BENCHMARKS' COMMIT^!``: one shipped run."""
+
+    machine: str
+    commit: str        # 8 hex digits, as result files are named
+    benchmarks: str    # asv's -b regular expression
+
+    @property
+    def command(self):
+        """The asv command line that measured the run."""
+        return f".venv/bin/asv run --machine {self.machine} -b '{self.benchmarks}' {self.commit}^!"
+
+
+MACHINE = "vm-znver4-avx512-vnni"
+"""The machine every quoted result was measured on (results/<MACHINE>/)."""
+
+SUITE = AsvRun(MACHINE, "5c321bec", r"^bench_(kernels|convergence|memory)\.")
+"""docs/benchmarks.md's kernels, convergence and memory tables."""
+
+PERF = AsvRun(MACHINE, "a149318d", r"^bench_(speedup|epoch|bandwidth|threads|kernels)\.[^(]*\(")
+"""docs/performance.md: the solvers at this commit (the step's prefetches, the popcount, the
+unsigned carry) at every precision, against PERF_BEFORE; the float formats' targets too."""
+
+PERF_BEFORE = "923801e3"
+"""main before PERF's changes (with the integer-lane step of f86b5711): the fixed-point parameters
+alone, measured on the same machine on the same day as PERF."""
+
+PERF_REPEAT = "518620bb"
+"""The same benchmarks on the same day at a commit between the two (the fixed-point kernels but
+for one compare): how far the interleaved ratios move from run to run on this shared VM."""
+
+HEADLINE = AsvRun(MACHINE, "5c321bec",
+                  r"^bench_speedup\.(Speedup|AllCoresSpeedup)\.track_speedup\(.*, (8|16), ")
+"""README's headline (speedup-range, speedup-widths): the speed suites at every row width."""
+
+PEERS = AsvRun(MACHINE, "02afcfc1", r"^bench_peers\.")
+"""README's and docs/peers.md's peers table: bench_peers with every peer in asv's environment."""
