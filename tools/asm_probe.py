@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from halp_core import datasets, epochs, kernels, make_solver
+from halp_core import datasets, kernels, make_solver
+from halp_core.solvers import fixed_grid, float_grid, full_gradient, full_precision
 
 
 def stats(asm):
@@ -126,20 +127,22 @@ def main(argv=None):
                      datasets.digits(lam=1e-3, data_bits=fmt)):
             make_solver(prob, "halp", precision=fmt, step=1e-3).run_epoch()
     a8 = np.ones(64, dtype=np.int8)
-    kernels._dot(a8, a8)
-    kernels._dot(np.ones(64, np.float32), np.ones(64, np.float32))
+    kernels.dot_kernel(a8, a8)
+    kernels.dot_kernel(np.ones(64, np.float32), np.ones(64, np.float32))
     asms = {}
-    for name in ("_fp_epoch_linear", "_lp_epoch_linear", "_grad_rows_linear",
-                 "_fp_epoch_multinomial", "_lp_epoch_multinomial", "_grad_rows_multinomial",
-                 "_lpf_epoch_linear", "_lpf_epoch_multinomial"):
-        kernel = getattr(epochs, name)
+    epoch_kernels = (full_precision.fp_epoch_linear, fixed_grid.lp_epoch_linear,
+                     full_gradient.grad_rows_linear, full_precision.fp_epoch_multinomial,
+                     fixed_grid.lp_epoch_multinomial, full_gradient.grad_rows_multinomial,
+                     float_grid.lpf_epoch_linear, float_grid.lpf_epoch_multinomial)
+    for kernel in epoch_kernels:
+        name = kernel.py_func.__name__
         for sig, asm in kernel.inspect_asm().items():
             # the iterate: w (float kernels' third argument, the gradient's fourth) or k
-            iterate = ("w", sig[2]) if name.startswith("_fp_") else (
-                ("k", sig[3]) if name.startswith("_lp_") else
-                ("k", sig[4]) if name.startswith("_lpf_") else ("w", sig[4]))
+            iterate = ("w", sig[2]) if name.startswith("fp_") else (
+                ("k", sig[3]) if name.startswith("lp_") else
+                ("k", sig[4]) if name.startswith("lpf_") else ("w", sig[4]))
             asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
-    for sig, asm in kernels._dot.inspect_asm().items():
+    for sig, asm in kernels.dot_kernel.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm
     if args.out:
         command = "tools/asm_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)

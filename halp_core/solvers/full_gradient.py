@@ -23,7 +23,7 @@ FLUSH_ROWS = 256
 
 
 @njit(cache=True, fastmath=FAST)
-def _grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc):
+def grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
     r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
@@ -53,7 +53,7 @@ def _grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, ac
 
 
 @njit(cache=True, fastmath=FAST)
-def _grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_out, accT):
+def grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_out, accT):
     """Rows lo..hi-1 of multinomial logistic regression's full gradient: a_out[i] = scores,
     r_out[i] = softmax(a_i) - e_{y_i} (in r_out's dtype) and accT += r_i X[i] per class
     ((C, d), the gradient transposed).
@@ -88,7 +88,7 @@ def _grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_ou
 def _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc):
     n, blocks = X.shape[0], acc.shape[0]
     for b in prange(blocks):
-        _grad_rows_linear(X, x_scale, x_format, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
+        grad_rows_linear(X, x_scale, x_format, y, w, kind, b * n // blocks, (b + 1) * n // blocks,
                          a_out, r_out, acc[b])
 
 
@@ -96,7 +96,7 @@ def _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc):
 def _grad_blocks_multinomial(X, x_scale, x_format, labels, WT, a_out, r_out, accT):
     n, blocks = X.shape[0], accT.shape[0]
     for b in prange(blocks):
-        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, b * n // blocks, (b + 1) * n // blocks,
+        grad_rows_multinomial(X, x_scale, x_format, labels, WT, b * n // blocks, (b + 1) * n // blocks,
                               a_out, r_out, accT[b])
 
 
@@ -157,7 +157,7 @@ def full_grad_linear(X, x_scale, y, w, lam, kind, a_out, r_out, g_out, blocks=1,
     n, d = X.shape
     acc = np.zeros((blocks, d), dtype=g_out.dtype)
     if blocks == 1:
-        _grad_rows_linear(X, x_scale, x_format, y, w, kind, 0, n, a_out, r_out, acc[0])
+        grad_rows_linear(X, x_scale, x_format, y, w, kind, 0, n, a_out, r_out, acc[0])
     else:
         set_num_threads(blocks)
         _launch(_grad_blocks_linear, X, x_scale, x_format, y, w, kind, a_out, r_out, acc)
@@ -179,7 +179,7 @@ def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, block
     WT = np.ascontiguousarray(W.T)
     accT = np.zeros((blocks,) + WT.shape, dtype=g_out.dtype)
     if blocks == 1:
-        _grad_rows_multinomial(X, x_scale, x_format, labels, WT, 0, n, a_out, r_out, accT[0])
+        grad_rows_multinomial(X, x_scale, x_format, labels, WT, 0, n, a_out, r_out, accT[0])
     else:
         set_num_threads(blocks)
         _launch(_grad_blocks_multinomial, X, x_scale, x_format, labels, WT, a_out, r_out, accT)

@@ -36,7 +36,7 @@ def _select(assembly, *parts):
 
 
 def test_int8_dot_products_use_multiply_add(assembly):
-    int8_loops = _select(assembly, "dot(array(int8") | _select(assembly, "_lp_epoch_linear", "int8")
+    int8_loops = _select(assembly, "dot(array(int8") | _select(assembly, "lp_epoch_linear", "int8")
     for name, stats in int8_loops.items():
         assert stats["vpmaddwd"] + stats["vnni"] > 0, name
 
@@ -54,14 +54,14 @@ def test_hot_loops_are_vectorized(assembly):
     for name, stats in assembly.items():
         assert stats["ymm_or_zmm"] > 0, name
     # the float-lane fallback of the stochastic rounding runs on packed float32
-    for name, stats in _select(assembly, "_lp_epoch").items():
+    for name, stats in _select(assembly, "lp_epoch").items():
         assert stats["vroundps"] > 0, name
 
 
 def test_low_precision_step_runs_in_integer_lanes(assembly):
     """int8 iterates on int8 data: 16-bit word multiplies and arithmetic shifts (halp_core.int_lanes);
     int16 iterates: 32-bit arithmetic shifts, in the linear and the multinomial kernels."""
-    for kernel in ("_lp_epoch_linear", "_lp_epoch_multinomial"):
+    for kernel in ("lp_epoch_linear", "lp_epoch_multinomial"):
         for name, stats in _select(assembly, kernel, "(array(int8", "k=array(int8").items():
             assert stats["word_lane_ops"] >= 2, name
         for name, stats in _select(assembly, kernel, "(array(int8", "k=array(int16").items():
@@ -71,8 +71,8 @@ def test_low_precision_step_runs_in_integer_lanes(assembly):
 def test_epoch_kernels_prefetch_the_next_step(assembly):
     """Every epoch kernel prefetches what the next sampled step reads at random: its data row (one
     prefetch in a loop over the row's lines) and three per-sample values (label, cached anchor
-    values), all issued one step ahead (epochs._prefetch_step)."""
-    for name, stats in _select(assembly, "_epoch_").items():
+    values), all issued one step ahead (kernels.prefetch_step)."""
+    for name, stats in _select(assembly, "epoch_").items():
         assert stats["prefetches"] >= 4, name
 
 
@@ -87,7 +87,7 @@ def test_float_format_kernels_run_in_32_bit_lanes(assembly):
     """A float-format iterate (bf16 on uint16 patterns, fp8 on uint8): the rounding, the decoding
     and the random bits run in 32-bit integer lanes (vpmulld for the hash), never in 64-bit lanes
     (Numba's own uint32 arithmetic would widen to them: halp_core.u32)."""
-    for kernel in ("_lpf_epoch_linear", "_lpf_epoch_multinomial"):
+    for kernel in ("lpf_epoch_linear", "lpf_epoch_multinomial"):
         for width in ("uint16", "uint8"):
             for name, stats in _select(assembly, kernel, f"k=array({width}").items():
                 assert stats["dword_multiplies"] > 0 and stats["qword_multiplies"] == 0, name
