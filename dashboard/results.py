@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import files
+from halp_bench import files
 from halp_bench.compare.asv_results import INVALID, NOT_REACHED, OK, SKIPPED, parse_param, value_status
 
 COLUMNS = [
@@ -97,7 +97,7 @@ def fingerprint(dirs):
 def _read_json(path, warnings):
     """(parsed JSON of `path`, True) (see `files.read_json`), or (None, False) with a warning naming
     the file."""
-    data, problem = files.read_json(path)
+    data, problem = files.checked(files.read_json, path)
     if problem:
         warnings.append(f"Skipped: {problem}.")
     return data, problem is None

@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dashboard import files
+from dashboard import locations
+from halp_bench import files
 from halp_bench.sweep.storage import FACTS, HISTORY, METADATA, PARAMS, SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +114,7 @@ def _param_names(table, path):
 
 def _part(path):
     """(history rows, parameter names, problems) of one run file; rows are None when it is unusable."""
-    data, problem = files.read_bytes(path)
+    data, problem = files.checked(files.read_bytes, path)
     if problem:
         return None, None, [problem]
     try:
@@ -154,7 +155,7 @@ def load(folder):
     if not folder.is_dir():
         sweep.problems.append(f"{folder} is not a folder")
         return sweep
-    sweep.spec, problem = files.read_text(folder / SPEC)
+    sweep.spec, problem = files.checked(files.read_text, folder / SPEC)
     sweep.spec = sweep.spec or ""
     if problem:
         sweep.problems.append(problem)
@@ -272,13 +273,13 @@ BITS_NUMBERS = ("d", "lam", "kappa", "predicted", "measured")
 
 def bits_file():
     """The bit-requirement table to read: $HALP_BITS (empty counts as unset), else the shipped one."""
-    return files.env_path("HALP_BITS", BITS_TABLE)
+    return locations.env_path("HALP_BITS", BITS_TABLE)
 
 
 def load_bits(path):
     """(table, problems): the predicted-vs-measured table at `path` (None when unusable), and a list
     of readable problems naming the file. `measured` empty means no width of the sweep sufficed."""
-    data, problem = files.read_bytes(path)
+    data, problem = files.checked(files.read_bytes, path)
     if problem:
         return None, [problem]
     try:
