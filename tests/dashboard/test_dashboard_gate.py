@@ -15,7 +15,8 @@ from dashboard import gate
 from dashboard.data import history
 from dashboard.figures import history as figures
 from dashboard.results import SERIES, load_results
-from halp_bench.compare import acknowledged, asv_results, judge, report, rule
+from halp_bench import asv_results
+from halp_bench.compare import acknowledged, judge, report, rule
 from halp_bench.compare import history as gate_history
 
 STEP_UP_AND_BACK = [1e-3, 1e-3, 1e-3, 1e-3, 2e-3, 1e-3]
