@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import locations
-from dashboard.data.history import _comparable, _finite
+from dashboard.data.history import comparable_rows, finite_rows
 from dashboard.results import SERIES
 from halp_bench import files
 from halp_bench.compare import acknowledged as ack
@@ -52,7 +52,7 @@ def verdicts(frame, acknowledgements=()):
     "acknowledged". Columns: VERDICT_COLUMNS (base_commit / head_commit: commit_short; base,
     head: values; ratio = head / base with [low, high]; note: the acknowledgement).
     """
-    rows = _finite(_comparable(frame))
+    rows = finite_rows(comparable_rows(frame))
     if rows.empty:
         return pd.DataFrame(columns=VERDICT_COLUMNS)
     keys = [rows[c] for c in SERIES]
