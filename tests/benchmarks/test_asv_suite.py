@@ -1,7 +1,8 @@
 """The asv suite itself: configuration, benchmark names the dashboard relies on, the measuring
 helpers, that the convergence settings make the suite meaningful, and the shipped results.
 
-Runs in well under a minute; the regression-catching test is tests/benchmarks/test_asv_regression.py.
+Runs in well under a minute; the one end-to-end regression test (asv builds two commits, the gate
+must catch a 2x slowdown) is tests/halp_bench/test_compare_e2e.py.
 """
 
 import io

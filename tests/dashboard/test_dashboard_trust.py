@@ -93,7 +93,7 @@ def faulty_results(dest):
         "are invalid")
     add("0000000b-minusinf.json", lambda d: (d.update(commit_hash="b" * 40), [
         e.__setitem__(0, [-math.inf for _ in e[0]]) for e in d["results"].values() if isinstance(e[0], list)]),
-        "result[0] = -inf; shown as invalid")
+        "result[0] = -inf; read as invalid")
     add("00000001-nullcommit.json", lambda d: d.update(commit_hash=None), "commit_hash is None")
     (vm / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     faults["deep.json"] = "nests deeper"
