@@ -126,7 +126,7 @@ class ResultFile:
 
     path; commit: full hash; env: asv's environment name; date: commit time in ms since the epoch
     (None when missing or not a finite number); run: the machine's fields of the run (`params`,
-    as text, see `machine_fields`); durations: {name: seconds} of setup caches and builds;
+    as text, lists and objects left out); durations: {name: seconds} of setup caches and builds;
     benchmarks: {name: Benchmark}; skipped: messages naming the rows left out (malformed);
     notes: messages naming what was read anyway (schema version, date, fields, invalid values).
     """
@@ -180,7 +180,7 @@ def text_of(x):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def number_of(x):
+def _number(x):
     """float of a JSON number (int or float, not bool); None when `x` is not one or overflows."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return None
@@ -240,7 +240,7 @@ def _benchmark(name, row, columns, where, notes):
     if version is not None and not isinstance(version, str):
         notes.append(f"{where}: field 'version' is {text_of(version)}, not text; treated as unknown.")
         version = None
-    duration = number_of(_column(row, columns, "duration"))
+    duration = _number(_column(row, columns, "duration"))
     found, invalid, bad = [], [], []
     for i, (combo, v, lo, hi, s) in enumerate(zip(itertools.product(*params), values, lows, highs,
                                                    samples)):
@@ -253,7 +253,7 @@ def _benchmark(name, row, columns, where, notes):
             invalid.append(f"result[{i}] = {text_of(v)}")
         bounds = []
         for col, b in (("stats_ci_99_a", lo), ("stats_ci_99_b", hi)):
-            number = number_of(b)
+            number = _number(b)
             if b is not None and number is None:
                 bad.append(f"{col}[{i}] = {text_of(b)}")
             bounds.append(number if number is not None and math.isfinite(number) else math.nan)
@@ -270,7 +270,7 @@ def _benchmark(name, row, columns, where, notes):
     return Benchmark(name, params, version, duration, found)
 
 
-def machine_fields(mapping, path):
+def _machine_fields(mapping, path):
     """(fields, problems) of the machine's fields `mapping` (machine.json, or a result file's
     params) read from `path`: every value as text; a list or object left out with a problem
     naming the file and field, a null silently."""
@@ -316,7 +316,7 @@ def load(path):
     if data.get("version") != 2:
         notes.append(f"{path}: result schema version {text_of(data.get('version'))}, expected 2; "
                      "read anyway.")
-    date = number_of(data.get("date"))
+    date = _number(data.get("date"))
     if date is None or not math.isfinite(date):
         notes.append(f"{path}: field 'date' is {text_of(data.get('date'))}, not a commit time in "
                      "ms; read without a date.")
@@ -325,10 +325,10 @@ def load(path):
     if not isinstance(run, dict):
         notes.append(f"{path}: field 'params' is {text_of(run)}, not an object; ignored.")
         run = {}
-    run, problems = machine_fields(run, path)
+    run, problems = _machine_fields(run, path)
     notes += problems
     durations = data.get("durations")
-    durations = {k: number_of(v) for k, v in durations.items()} if isinstance(durations, dict) else {}
+    durations = {k: _number(v) for k, v in durations.items()} if isinstance(durations, dict) else {}
     out = ResultFile(path, data["commit_hash"], data["env_name"], date, run, durations, notes=notes)
     for name, row in data["results"].items():
         try:
@@ -433,15 +433,16 @@ def param_names(results_dir):
 
 
 def read_machine(folder):
-    """(fields, problems) of `<folder>/machine.json` (see `machine_fields`); None when it does not
-    exist. ResultFileError naming the file when it cannot be read or is not a JSON object."""
+    """(fields, problems) of `<folder>/machine.json`: every value as text, a list or object left out
+    with a problem naming the file and field; None when it does not exist. ResultFileError
+    naming the file when it cannot be read or is not a JSON object."""
     path = Path(folder) / "machine.json"
     if not path.exists() and not path.is_symlink():
         return None
     data = _read(path)
     if not isinstance(data, dict):
         raise ResultFileError(f"{path}: a JSON {type(data).__name__}, not an object")
-    return machine_fields(data, path)
+    return _machine_fields(data, path)
 
 
 def result_files(results_dir):

@@ -102,7 +102,8 @@ def _param_names(metadata, path):
     except (ValueError, RecursionError):
         names = None
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
-        return list(PARAMS), f"{path}: metadata '{METADATA}' is not a JSON list of names; using the default ones"
+        return list(PARAMS), (f"{path}: metadata '{METADATA}' is not a JSON list of names; "
+                              "using the default ones")
     return [n for n in names if n not in (*FACTS, *HISTORY)], None
 
 
@@ -120,7 +121,7 @@ def read_part(path):
     columns = list(dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise PartError(f"{path}: lacks column(s) {', '.join(missing)}; skipped")
+        raise PartError(f"{path}: lacks column(s) {', '.join(missing)}")
     frame = frame[columns].copy()
     for column in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
@@ -134,7 +135,7 @@ def read_part(path):
         except (TypeError, ValueError):  # lists, dicts: not even coercible
             numbers = None
         if numbers is None or numbers.isna().sum() > frame[column].isna().sum():
-            raise PartError(f"{path}: column '{column}' does not hold numbers; skipped")
+            raise PartError(f"{path}: column '{column}' does not hold numbers")
         frame[column] = numbers
     return Part(frame, names, [problem] if problem else [])
 
@@ -146,11 +147,6 @@ def _check_columns(names):
         raise ValueError(f"missing columns {', '.join(missing)}")
 
 
-def _unreadable(path, exc, consequence):
-    warnings.warn(f"{path}: not a readable sweep part ({exc}); {consequence}", PartWarning,
-                  stacklevel=3)
-
-
 def stored(out):
     """The run_ids with a part in DIR/runs (a set). A part whose Parquet footer cannot be read or
     that lacks a column is not counted, with a PartWarning naming it, so a resumed sweep runs it
@@ -160,7 +156,8 @@ def stored(out):
         try:
             _check_columns(pq.read_schema(path).names)
         except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
-            _unreadable(path, exc, "its run is run again")
+            warnings.warn(f"{path}: not a readable sweep part ({exc}); its run is run again",
+                          PartWarning, stacklevel=2)
             continue
         have.add(path.stem)
     return have
@@ -173,8 +170,8 @@ def load(out):
     for path in _parts(out):
         try:
             part = read_part(path)
-        except files.FileFormatError as exc:
-            _unreadable(path, exc, "left out")
+        except files.FileFormatError as exc:   # the message names the part
+            warnings.warn(f"{exc}; left out", PartWarning, stacklevel=2)
             continue
         for problem in part.problems:
             warnings.warn(problem, PartWarning, stacklevel=2)
