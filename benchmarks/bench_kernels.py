@@ -22,11 +22,11 @@ def _loops():
     """Compile-on-demand repeat loops around the halp_core kernels (one set per process)."""
     if not _LOOPS:
         k = common.kernels()
-        # The unchecked Numba kernels behind the public functions (commits before they were
-        # split from their argument checks have only the public names, themselves the kernels).
-        dot, axpy = getattr(k, "_dot", k.dot), getattr(k, "_axpy", k.axpy)
-        qn = getattr(k, "_quantize_nearest", k.quantize_nearest)
-        qs = getattr(k, "_quantize_stochastic", k.quantize_stochastic)
+        # The unchecked Numba kernels behind the checked functions, by the name of the measured
+        # commit: "<name>_kernel" now, "_<name>" before the kernels had public names, and the
+        # checked name itself before they were split from their argument checks.
+        dot, axpy, qn, qs = (common.unchecked_kernel(k, name) for name in (
+            "dot", "axpy", "quantize_nearest", "quantize_stochastic"))
 
         @njit
         def dot_reps(a, b, reps):

@@ -266,7 +266,18 @@ def format_problem_files(_self=None):
     return _pickle_problems(keys)
 
 
-_LOADED = {}
+def unchecked_kernel(module, name):
+    """The Numba kernel that the checked function ``name`` of ``module`` (the measured commit's
+    halp_core.kernels) calls without checks: ``<name>_kernel``, or in commits from before the
+    kernels had public names ``_<name>``, or in commits from before the split ``<name>`` itself."""
+    for candidate in (f"{name}_kernel", "_" + name, name):
+        if hasattr(module, candidate):
+            return getattr(module, candidate)
+    raise AttributeError(f"{module.__name__} has no kernel {name}")
+
+
+LOADED = {}
+"""The one epoch problem this process keeps: {(size_mb, d, data precision): Problem}."""
 
 
 def load_epoch_problem(paths, size_mb, precision=None, d=None):
@@ -276,16 +287,16 @@ def load_epoch_problem(paths, size_mb, precision=None, d=None):
     process (a process measures one problem, so only one is kept); NotImplementedError (skipped)
     when the measured commit or the profile has no such problem."""
     key = (size_mb, EPOCH_D if d is None else d, epoch_data_bits(precision))
-    if key not in _LOADED:
+    if key not in LOADED:
         import pickle
 
         if key not in paths:
             raise NotImplementedError(f"no problem of {size_mb} MiB, d = {d} with {key[2]!r} "
                                       "data in this commit of halp_core or this profile")
-        _LOADED.clear()
+        LOADED.clear()
         with open(paths[key], "rb") as f:
-            _LOADED[key] = pickle.load(f)
-    return _LOADED[key]
+            LOADED[key] = pickle.load(f)
+    return LOADED[key]
 
 
 def epoch_step(prob):

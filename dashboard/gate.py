@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard import files
-from dashboard.data.history import _comparable, _finite
+from dashboard import locations
+from dashboard.data.history import comparable_rows, finite_rows
 from dashboard.results import SERIES
+from halp_bench import files
 from halp_bench.compare import acknowledged as ack
 from halp_bench.compare import rule
 from halp_bench.compare.report import SCHEMA
@@ -51,7 +52,7 @@ def verdicts(frame, acknowledgements=()):
     "acknowledged". Columns: VERDICT_COLUMNS (base_commit / head_commit: commit_short; base,
     head: values; ratio = head / base with [low, high]; note: the acknowledgement).
     """
-    rows = _finite(_comparable(frame))
+    rows = finite_rows(comparable_rows(frame))
     if rows.empty:
         return pd.DataFrame(columns=VERDICT_COLUMNS)
     keys = [rows[c] for c in SERIES]
@@ -86,7 +87,7 @@ def verdicts(frame, acknowledgements=()):
 
 def gate_dir():
     """The folder of the gate's report: $HALP_COMPARE, else GATE_DIR."""
-    return files.env_path("HALP_COMPARE", GATE_DIR)
+    return locations.env_path("HALP_COMPARE", GATE_DIR)
 
 
 def gate_report(folder):
@@ -96,7 +97,7 @@ def gate_report(folder):
     path = Path(folder) / "report.json"
     if not path.exists():
         return None, None, None
-    data, problem = files.read_json(path)
+    data, problem = files.checked(files.read_json, path)
     if problem:
         return None, None, problem
     if not isinstance(data, dict) or data.get("schema") != SCHEMA \

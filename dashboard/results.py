@@ -2,24 +2,23 @@
 pages share (plain Python, no Streamlit).
 
 An asv results directory holds `benchmarks.json` and one folder per machine with `machine.json` and
-`<hash8>-<env>.json` result files (schema version 2). `load_results` turns any number of such
-directories into a `Results`: one frame row per source × machine × env × commit × benchmark ×
-parameter combination, a table of machines, and a list of warnings for everything it had to skip.
+`<hash8>-<env>.json` result files (schema version 2), read through `halp_bench.asv_results`.
+`load_results` turns any number of such directories into a `Results`: one frame row per source ×
+machine × env × commit × benchmark × parameter combination, a table of machines, and a list of
+warnings for everything it had to skip.
 Nothing here raises on bad input: a malformed or unexpected file becomes a warning.
 """
 
-import itertools
 import math
 import numbers
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dashboard import files
-from halp_bench.compare.asv_results import INVALID, NOT_REACHED, OK, SKIPPED, parse_param, value_status
+from halp_bench import asv_results
+from halp_bench.asv_results import NOT_REACHED, OK, parse_param
 
 COLUMNS = [
     "source", "machine", "env", "commit", "commit_short", "date", "order", "benchmark", "suite",
@@ -35,7 +34,7 @@ name; suite: its module; type: time / track / peakmem / mem; unit: e.g. "seconds
 benchmarks.json (False when the benchmark changed since or vanished); params: readable key such as
 "method=halp, bits=8" ("" when not parametrized); param_values: dict name -> Python value;
 value: float (NaN unless status is ok; +inf where a target was not reached, see
-`halp_bench.compare.asv_results.value_status`); ci_low, ci_high: asv's 99% confidence interval
+`halp_bench.asv_results.value_status`); ci_low, ci_high: asv's 99% confidence interval
 (NaN when asv stored none, e.g. for track_ benchmarks, or an infinite one, as `asv run --quick`
 does); status: "ok" (a finite value, or +inf: a target not reached), "failed" (asv stored null),
 "skipped" (asv stored NaN) or "invalid" (any other non-finite value or one that is not a number:
@@ -69,14 +68,6 @@ class Results:
     files: int = 0
 
 
-def result_files(results_dir):
-    """Result files of one results directory: `<dir>/<machine>/*.json` except machine.json."""
-    root = Path(results_dir)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.glob("*/*.json") if p.name != "machine.json")
-
-
 def fingerprint(dirs):
     """Cheap change detector for `dirs`: (path, size, mtime_ns) of every JSON file, as a tuple
     (size and mtime -1 for an entry that cannot be stat'ed, e.g. a dangling symlink)."""
@@ -94,256 +85,91 @@ def fingerprint(dirs):
     return tuple(stamps)
 
 
-def _read_json(path, warnings):
-    """(parsed JSON of `path`, True) (see `files.read_json`), or (None, False) with a warning naming
-    the file."""
-    data, problem = files.read_json(path)
-    if problem:
-        warnings.append(f"Skipped: {problem}.")
-    return data, problem is None
-
-
-def _number(x):
-    """float of a JSON number (int or float, not bool); None when `x` is not one or overflows."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    try:
-        return float(x)
-    except OverflowError:
-        return None
-
-
-def _text(x):
-    """`x` as a short readable string for a warning."""
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _is_str_list(x):
-    return isinstance(x, list) and all(isinstance(v, str) for v in x)
-
-
-MAX_COMBINATIONS = 100_000
-"""Most parameter combinations of one benchmark expanded from a single null (failed) result."""
-
-def _is_str(x):
-    return isinstance(x, str)
-
-
-META_FIELDS = {"type": _is_str, "unit": _is_str, "version": _is_str, "param_names": _is_str_list,
-               "params": lambda x: isinstance(x, list)}
-"""Fields of a benchmarks.json entry the dashboard uses -> the check each value must pass."""
-
-
 def _benchmark_info(results_dir, warnings):
-    """benchmarks.json of a results directory as a dict of valid entries (empty, with a warning,
-    when missing or unreadable); entries and fields of the wrong type are dropped with a warning."""
-    path = Path(results_dir) / "benchmarks.json"
-    if not path.exists() and not path.is_symlink():
-        warnings.append(f"{path} is missing: units and parameter names are guessed.")
+    """benchmarks.json of a results directory as a dict of valid entries (see
+    `asv_results.read_benchmarks`); empty, with a warning, when missing or unreadable; entries and
+    fields of the wrong type are dropped with a warning."""
+    try:
+        found = asv_results.read_benchmarks(results_dir)
+    except asv_results.ResultFileError as exc:
+        warnings.append(f"Skipped: {exc}.")
         return {}
-    info, readable = _read_json(path, warnings)
-    if not readable:
+    if found is None:
+        warnings.append(f"{Path(results_dir) / 'benchmarks.json'} is missing: units and parameter names "
+                        "are guessed.")
         return {}
-    if not isinstance(info, dict):
-        warnings.append(f"Skipped {path}: not a JSON object but {type(info).__name__}.")
-        return {}
-    out = {}
-    for name, meta in info.items():
-        if name == "version":  # asv's schema version of the file
-            continue
-        if not isinstance(meta, dict):
-            warnings.append(f"{path}: entry {name!r} is {type(meta).__name__}, not an object; ignored.")
-            continue
-        good = {}
-        for key, value in meta.items():
-            if META_FIELDS.get(key, lambda x: True)(value):
-                good[key] = value
-            else:
-                warnings.append(f"{path}: field {key!r} of {name!r} has the wrong type ({_text(value)}); "
-                                "ignored.")
-        out[name] = good
-    return out
+    info, problems = found
+    warnings.extend(problems)
+    return info
 
 
-def _column(entry, columns, name):
-    """Value of result column `name` in `entry`; None when the column is absent (asv drops empty
-    trailing columns)."""
-    i = columns.index(name) if name in columns else len(entry)
-    return entry[i] if i < len(entry) else None
-
-
-def _per_combination(values, n, name, where, warnings):
-    """Result column `values` as a list of n entries: None (absent) -> n Nones; a list of n items
-    as it is; anything else -> None with a warning (the entry is then skipped)."""
-    if values is None:
-        return [None] * n
-    if isinstance(values, list) and len(values) == n:
-        return values
-    size = f"{len(values)} values" if isinstance(values, list) else _text(values)
-    warnings.append(f"{where}: column {name!r} holds {size} for {n} parameter combination(s); "
-                    "entry skipped.")
-    return None
-
-
-def _entry_rows(name, entry, columns, info, base, warnings, where):
-    """Rows of one benchmark entry of a result file (one per parameter combination); malformed
-    parts are skipped with a warning naming the file, entry and field."""
-    where = f"{where}: entry {name!r}"
-    if not isinstance(entry, list) or not entry:
-        warnings.append(f"{where} is not a non-empty list; skipped.")
-        return []
-    params = _column(entry, columns, "params") if "params" in columns else []
-    params = [] if params is None else params
-    if not isinstance(params, list) or not all(_is_str_list(p) for p in params):
-        warnings.append(f"{where} has malformed params ({_text(params)}); skipped.")
-        return []
-    n = math.prod(len(p) for p in params)
-    values = _column(entry, columns, "result")
-    if values is None and n > MAX_COMBINATIONS:
-        warnings.append(f"{where} failed for {n:,} parameter combinations, more than {MAX_COMBINATIONS:,}; "
-                        "skipped.")
-        return []
-    values = _per_combination(values, n, "result", where, warnings)  # null: the whole benchmark failed
-    if values is None:
-        return []
-    ci_a = _per_combination(_column(entry, columns, "stats_ci_99_a"), n, "stats_ci_99_a", where, warnings)
-    ci_b = _per_combination(_column(entry, columns, "stats_ci_99_b"), n, "stats_ci_99_b", where, warnings)
-    if ci_a is None or ci_b is None:
-        return []
-    version = _column(entry, columns, "version")
-    if version is not None and not isinstance(version, str):
-        warnings.append(f"{where}: field 'version' is {_text(version)}, not text; treated as unknown.")
-        version = None
-    meta = info.get(name, {})
-    names = meta.get("param_names")
-    if names is not None and len(params) < len(names):
-        # A file measured before a parameter was added: parameters are only ever appended
-        # (docs/contributing.md, "Add a benchmark"), so its lists are the first ones named.
-        names = names[:len(params)]
-    if names is not None and len(names) != len(params):
-        warnings.append(f"{where} has {len(params)} parameter lists but benchmarks.json names "
-                        f"{len(names)}; names guessed.")
-    if names is None or len(names) != len(params):
-        names = [f"param{i + 1}" for i in range(len(params))]
-    kind = meta.get("type") or name.rsplit(".", 1)[-1].split("_", 1)[0]
+def _benchmark_rows(bench, info, base, warnings, where):
+    """Rows of one benchmark of a result file (an `asv_results.Benchmark`), one per parameter
+    combination, with benchmarks.json's names, type and unit (guessed where it has none)."""
+    meta = info.get(bench.name, {})
+    names, problem = asv_results.param_names_of(meta.get("param_names"), len(bench.params))
+    if problem:
+        warnings.append(f"{where}: entry {bench.name!r} has {problem}.")
+    kind = meta.get("type") or bench.name.rsplit(".", 1)[-1].split("_", 1)[0]
     common = dict(
         base,
-        benchmark=name,
-        suite=name.split(".", 1)[0],
+        benchmark=bench.name,
+        suite=bench.name.split(".", 1)[0],
         type=kind,
         unit=meta.get("unit") or UNIT_BY_TYPE.get(kind, ""),
-        version=version,
-        current=bool(meta) and meta.get("version") == version,
+        version=bench.version,
+        current=bool(meta) and meta.get("version") == bench.version,
     )
-    rows, bad, invalid = [], [], []
-    for i, (combo, value, lo, hi) in enumerate(zip(itertools.product(*params), values, ci_a, ci_b)):
-        kind = value_status(name, value)
-        if kind == INVALID:
-            invalid.append(f"result[{i}] = {_text(value)}")
-        bounds = [_number(b) for b in (lo, hi)]
-        bad += [f"{col}[{i}] = {_text(b)}" for col, b, f in zip(("stats_ci_99_a", "stats_ci_99_b"),
-                                                                  (lo, hi), bounds) if b is not None and f is None]
-        status = "ok" if kind in (OK, NOT_REACHED) else "skipped" if kind == SKIPPED else kind
+    rows = []
+    for combo, m in bench.measurements:
+        status = "ok" if m.status in (OK, NOT_REACHED) else m.status
         ok = status == "ok"
         param_values = {k: parse_param(v) for k, v in zip(names, combo)}
         rows.append(dict(
             common,
             params=", ".join(f"{k}={v}" for k, v in param_values.items()),
             param_values=param_values,
-            value=float(value) if ok else math.nan,
-            ci_low=bounds[0] if ok and bounds[0] is not None and math.isfinite(bounds[0]) else math.nan,
-            ci_high=bounds[1] if ok and bounds[1] is not None and math.isfinite(bounds[1]) else math.nan,
+            value=m.value if ok else math.nan,
+            ci_low=m.ci_low if ok else math.nan,
+            ci_high=m.ci_high if ok else math.nan,
             status=status,
         ))
-    if invalid:
-        warnings.append(f"{where}: {len(invalid)} value(s) are invalid (not a finite number, nor a "
-                        f"target not reached), e.g. {invalid[0]}; shown as invalid.")
-    if bad:
-        warnings.append(f"{where}: {len(bad)} interval bound(s) are not numbers, e.g. {bad[0]}; "
-                        "those intervals are blank.")
     return rows
 
 
 def _date(value, path, warnings):
-    """Commit time of a result file's `date` (ms since the epoch) as a UTC Timestamp; NaT with a
-    warning when it is missing, not a number or out of range."""
-    number = _number(value)
-    if number is not None and math.isfinite(number):
-        try:
-            return pd.Timestamp(number, unit="ms", tz="UTC")
-        except (ValueError, OverflowError):  # out of pandas' range (years 1677-2262)
-            pass
-    warnings.append(f"{path}: field 'date' is {_text(value)}, not a commit time in ms; shown without a date.")
-    return pd.NaT
-
-
-def _specs(mapping, path, warnings):
-    """Machine fields of `mapping` (machine.json or a result file's params) as text; values that
-    are lists or objects are left out with a warning, nulls silently."""
-    out = {}
-    for key, value in mapping.items():
-        if isinstance(value, (str, int, float, bool)):
-            out[key] = str(value)
-        elif value is not None:
-            warnings.append(f"{path}: field {key!r} is {type(value).__name__} ({_text(value)}), not text; "
-                            "left out.")
-    return out
-
-
-COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
-REQUIRED = {"commit_hash": "a hexadecimal commit hash", "env_name": "a non-empty string",
-            "result_columns": "a list of column names", "results": "an object"}
-"""Fields every result file needs -> what each must be."""
-
-
-def _bad_field(key, value):
-    """Whether a required result-file field holds the wrong kind of value."""
-    if key == "commit_hash":
-        return not (isinstance(value, str) and COMMIT.fullmatch(value))
-    if key == "env_name":
-        return not (isinstance(value, str) and value.strip())
-    if key == "result_columns":
-        return not (_is_str_list(value) and "result" in value)
-    return not isinstance(value, dict)
+    """Commit time of a result file (ms since the epoch, None when it has none) as a UTC Timestamp;
+    NaT, with a warning when the time is out of pandas' range (years 1677-2262)."""
+    if value is None:   # asv_results.load named it
+        return pd.NaT
+    try:
+        return pd.Timestamp(value, unit="ms", tz="UTC")
+    except (ValueError, OverflowError):
+        warnings.append(f"{path}: field 'date' is {asv_results.text_of(value)}, not a commit time in ms; "
+                        "shown without a date.")
+        return pd.NaT
 
 
 def _file_rows(path, info, source, warnings):
     """(rows, run params) of one result file; ([], None) with a warning when it is unusable."""
-    data, readable = _read_json(path, warnings)
-    if not readable:
+    try:
+        found = asv_results.load(path)
+    except asv_results.ResultFileError as exc:
+        warnings.append(f"Skipped: {exc}.")
         return [], None
-    if not isinstance(data, dict):
-        warnings.append(f"Skipped {path}: not an asv result file (a JSON {type(data).__name__}, not an object).")
-        return [], None
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        warnings.append(f"Skipped {path}: not an asv result file (no {', '.join(missing)}).")
-        return [], None
-    wrong = [f"{k} is {_text(data[k])}, not {REQUIRED[k]}" for k in REQUIRED if _bad_field(k, data[k])]
-    if wrong:
-        warnings.append(f"Skipped {path}: " + "; ".join(wrong) + ".")
-        return [], None
-    if data.get("version") != 2:
-        warnings.append(f"{path}: result schema version {_text(data.get('version'))}, expected 2; read anyway.")
-    run = data.get("params", {})
-    if not isinstance(run, dict):
-        warnings.append(f"{path}: field 'params' is {_text(run)}, not an object; ignored.")
-        run = {}
-    run = _specs(run, path, warnings)
-    commit = data["commit_hash"]
+    warnings.extend(found.notes + found.skipped)
     base = dict(
         source=source,
-        machine=run.get("machine") or path.parent.name,
-        env=data["env_name"],
-        commit=commit,
-        commit_short=commit[:8],
-        date=_date(data.get("date"), path, warnings),
+        machine=found.run.get("machine") or path.parent.name,
+        env=found.env,
+        commit=found.commit,
+        commit_short=found.commit[:8],
+        date=_date(found.date, path, warnings),
     )
     rows = []
-    for name, entry in data["results"].items():
-        rows.extend(_entry_rows(name, entry, data["result_columns"], info, base, warnings, path))
-    return rows, run
+    for bench in found.benchmarks.values():
+        rows.extend(_benchmark_rows(bench, info, base, warnings, path))
+    return rows, found.run
 
 
 def _machine_rows(results_dir, runs, warnings):
@@ -356,15 +182,16 @@ def _machine_rows(results_dir, runs, warnings):
     rows = []
     for folder in folders:
         spec = {}
-        path = folder / "machine.json"
-        if path.exists() or path.is_symlink():
-            loaded, readable = _read_json(path, warnings)
-            if isinstance(loaded, dict):
-                spec = _specs(loaded, path, warnings)
-            elif readable:
-                warnings.append(f"Skipped {path}: a JSON {type(loaded).__name__}, not an object.")
-        elif folder.name in runs:
-            warnings.append(f"{path} is missing; machine specs come from the result files.")
+        try:
+            found = asv_results.read_machine(folder)
+        except asv_results.ResultFileError as exc:
+            warnings.append(f"Skipped: {exc}.")
+        else:
+            if found is not None:
+                spec, problems = found
+                warnings.extend(problems)
+            elif folder.name in runs:
+                warnings.append(f"{folder / 'machine.json'} is missing; machine specs come from the result files.")
         if folder.name not in runs and not spec:
             continue
         merged = {k: v for k, v in runs.get(folder.name, {}).items() if k != "python"}
@@ -376,7 +203,7 @@ def _machine_rows(results_dir, runs, warnings):
 
 def as_text(values):
     """A numeric column as the text a table shows: 'not reached' for +inf (a target not reached,
-    see `halp_bench.compare.asv_results.value_status`), '' for NaN, else 4 significant digits."""
+    see `halp_bench.asv_results.value_status`), '' for NaN, else 4 significant digits."""
     return values.map(lambda v: NOT_REACHED if v == math.inf else "" if pd.isna(v) else f"{v:.4g}")
 
 
@@ -434,7 +261,7 @@ def load_results(dirs):
             continue
         info = _benchmark_info(root, warnings)
         runs = {}
-        for path in result_files(root):
+        for path in asv_results.result_files(root):
             file_rows, run = _file_rows(path, info, str(root), warnings)
             files += run is not None
             rows.extend(file_rows)

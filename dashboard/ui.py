@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import files
+from dashboard import locations
 from dashboard.data import history
 from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
@@ -42,7 +42,7 @@ MAX_WARNINGS = 200
 
 def shipped_dir():
     """The repository's shipped results directory ($HALP_SHIPPED_RESULTS, default `results/`)."""
-    return files.env_path("HALP_SHIPPED_RESULTS", ROOT / "results")
+    return locations.env_path("HALP_SHIPPED_RESULTS", ROOT / "results")
 
 
 def cli_dirs(argv):
@@ -119,7 +119,7 @@ def step_regressions(_frame, stamp, threshold):
 
 
 def plot(fig, key):
-    """Show a plotly figure full width with its own template (`figures._style.TEMPLATE`, distinct
+    """Show a plotly figure full width with its own template (`figures.style.TEMPLATE`, distinct
     colours) instead of Streamlit's theme; every page draws through here."""
     st.plotly_chart(fig, key=key, theme=None, width="stretch")
 

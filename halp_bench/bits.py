@@ -215,7 +215,7 @@ def write(folders, out, target=TARGET, factor=FACTOR):
     specs = [str(Path(f) / "spec.toml") for f in folders]
     record = dict(
         commands=[f"./run sweep {spec} --out {f}" for f, spec in
-                  zip(folders, _spec_sources(folders))]
+                  zip(folders, spec_sources(folders))]
         + [f"python -m halp_bench.bits {' '.join(map(str, folders))} --out {out}"],
         specs=specs, target=target, factor=factor, rule=RULE,
         measured_rule=("smallest b such that HALP-b and every wider b reach f - f* <= target "
@@ -228,7 +228,7 @@ def write(folders, out, target=TARGET, factor=FACTOR):
     return table
 
 
-def _spec_sources(folders):
+def spec_sources(folders):
     """The sweeps/ spec each folder's spec.toml is a copy of, or the folder's own spec.toml."""
     here = Path(__file__).resolve().parents[1] / "sweeps"
     found = []

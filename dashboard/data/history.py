@@ -29,14 +29,14 @@ def series(frame, benchmark, params=None):
     return rows.sort_values(SERIES + ["order"]).reset_index(drop=True)
 
 
-def _comparable(frame):
+def comparable_rows(frame):
     """ok rows whose benchmark version is the newest one of their series (values comparable along it)."""
     rows = frame[frame["status"] == "ok"].sort_values(SERIES + ["order"])
     newest = rows.groupby(SERIES)["version"].transform("last")
     return rows[rows["version"] == newest]
 
 
-def _finite(rows):
+def finite_rows(rows):
     """`rows` whose value is finite: +inf (a target not reached) never enters a ratio or step detection."""
     return rows[np.isfinite(rows["value"].to_numpy(dtype="float64"))]
 
@@ -56,7 +56,7 @@ def _may_regress(rows, threshold):
 
 
 @lru_cache(maxsize=8192)
-def _steps(values):
+def detected_steps(values):
     """asv's `detect_steps` of a tuple of finite values, memoized (the slider's threshold only
     changes `detect_regressions`, which is cheap)."""
     return detect_steps(list(values))
@@ -72,13 +72,13 @@ def step_regressions(frame, threshold=0.05):
     value_before, value_after (the best value after the step) and ratio (= value_after /
     value_before, > 1 is worse; NaN unless value_before > 0).
     """
-    rows = _finite(_comparable(frame))
+    rows = finite_rows(comparable_rows(frame))
     cols = SERIES + ["unit", "last_good", "first_bad", "value_before", "value_after", "ratio"]
     if rows.empty:
         return pd.DataFrame(columns=cols)
     out = []
     for key, part in rows[_may_regress(rows, threshold)].groupby(SERIES, sort=False):
-        _, _, found = detect_regressions(_steps(tuple(part["value"])), threshold=threshold)
+        _, _, found = detect_regressions(detected_steps(tuple(part["value"])), threshold=threshold)
         for before, after, v_before, v_after in found or []:
             out.append(dict(zip(SERIES, key), unit=part["unit"].iloc[0],
                             last_good=part["commit_short"].iloc[before],
@@ -93,10 +93,10 @@ def not_reached(frame):
     Infinity, e.g. a time to a target the solver never reached. Columns: machine, env, benchmark,
     params, unit, latest_commit (commit_short), value, last_finite (the newest finite value, NaN
     when there is none) and last_finite_commit."""
-    rows = _comparable(frame)
+    rows = comparable_rows(frame)
     last = rows.groupby(SERIES, sort=False).tail(1)
     last = last[~np.isfinite(last["value"].to_numpy(dtype="float64"))]
-    finite = _finite(rows).groupby(SERIES, sort=False).tail(1)[SERIES + ["commit_short", "value"]]
+    finite = finite_rows(rows).groupby(SERIES, sort=False).tail(1)[SERIES + ["commit_short", "value"]]
     out = last[SERIES + ["unit", "commit_short", "value"]].merge(
         finite.rename(columns={"commit_short": "last_finite_commit", "value": "last_finite"}),
         on=SERIES, how="left")
@@ -113,7 +113,7 @@ def latest_vs_baseline(frame, baseline_commit=None):
     (commit_short), baseline, latest, ratio (> 1 worse; NaN unless baseline > 0). Series whose
     newest commit is the baseline itself (nothing to compare) are left out.
     """
-    rows = _finite(_comparable(frame))
+    rows = finite_rows(comparable_rows(frame))
     if baseline_commit is None:
         base = rows.groupby(SERIES, sort=False).head(1)
     else:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import files
+from dashboard import locations
+from halp_bench import files
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"convex": "convex.csv", "sweep": "mu_sweep.csv", "mlp": "mlp.csv"}
@@ -32,7 +33,7 @@ COMMAND = "python -m halp_bench.reproduce"
 
 def shipped_dir():
     """The committed sample: $HALP_REPRODUCTION if set, else docs/reproduction/."""
-    return files.env_path("HALP_REPRODUCTION", ROOT / "docs" / "reproduction")
+    return locations.env_path("HALP_REPRODUCTION", ROOT / "docs" / "reproduction")
 
 
 @dataclass
@@ -68,7 +69,7 @@ def fingerprint(folder):
 def _table(path, attr):
     """(DataFrame, problems) of one CSV: None when it is unusable; rows whose numeric columns hold
     text are dropped, each such column reported (file, column, count, first bad value)."""
-    data, problem = files.read_bytes(path)
+    data, problem = files.checked(files.read_bytes, path)
     if problem:
         return None, [problem]
     try:
@@ -135,7 +136,7 @@ def load(folder):
     if not path.exists() and not path.is_symlink():
         rep.problems.append(f"{SUMMARY} is missing")
         return rep
-    data, problem = files.read_bytes(path)
+    data, problem = files.checked(files.read_bytes, path)
     if problem:
         rep.problems.append(problem)
         return rep

@@ -3,23 +3,22 @@ halp_bench.sweep SPEC --out DIR`) read back guarded, and what the page shows of 
 no Streamlit).
 
 A sweep folder holds `spec.toml` (the sweep's spec) and `runs/<run_id>.parquet`, one file per run
-and one row per history row (epoch 0..E). Each file's columns are the sweep parameters (named, in
-order, by the Parquet metadata key `halp.params`, a JSON list), the run's facts and its history.
+and one row per history row (epoch 0..E), in the format `halp_bench.sweep.storage` declares and
+reads (`storage.read_part`).
 """
 
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from dashboard import files
-from halp_bench.sweep.storage import FACTS, HISTORY, METADATA, PARAMS, SCHEMA
+from dashboard import locations
+from halp_bench import files
+from halp_bench.sweep import storage
+from halp_bench.sweep.storage import FACTS, HISTORY, PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = "./run sweep sweeps/<spec>.toml --out DIR"
@@ -27,10 +26,6 @@ COMMAND = "./run sweep sweeps/<spec>.toml --out DIR"
 DEFAULT = ROOT / "sweeps-results"
 """The folder read when $HALP_SWEEPS is unset and it exists."""
 SPEC = "spec.toml"
-TEXT = tuple(f.name for f in SCHEMA if pa.types.is_string(f.type))
-"""Columns of text (PARAMS, FACTS and HISTORY: the contract's columns, halp_bench.sweep.storage)."""
-NUMBERS = tuple(c for c in (*PARAMS, *FACTS, *HISTORY) if c not in TEXT)
-"""Columns of numbers; another parameter a file names is read as numbers if stored as such, else as text."""
 TARGETS = {"1e-4": 1e-4, "1e-8": 1e-8, "1e-10": 1e-10}
 """f − f* targets: label -> value."""
 SEED = "seed"
@@ -96,53 +91,14 @@ def fingerprint(folder):
     return tuple(stamp)
 
 
-def _param_names(table, path):
-    """(names, problem) of the sweep parameters a Parquet table's metadata lists, less any fact or
-    history column (PARAMS when the key is absent or not a JSON list of names)."""
-    raw = (table.schema.metadata or {}).get(METADATA.encode())
-    if raw is None:
-        return list(PARAMS), None
-    try:
-        names = json.loads(raw)
-    except (ValueError, RecursionError):
-        names = None
-    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
-        return list(PARAMS), f"{path}: metadata 'halp.params' is not a JSON list of names; using the default ones"
-    return [n for n in names if n not in (*FACTS, *HISTORY)], None
-
-
 def _part(path):
-    """(history rows, parameter names, problems) of one run file; rows are None when it is unusable."""
-    data, problem = files.read_bytes(path)
-    if problem:
-        return None, None, [problem]
+    """(history rows, parameter names, problems) of one run file (`storage.read_part`); rows are
+    None when it is unusable."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
-        frame = table.to_pandas()
-    except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:
-        return None, None, [f"{path} could not be read as Parquet: {exc}"]
-    names, problem = _param_names(table, path)
-    problems = [problem] if problem else []
-    columns = list(dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]))
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        return None, None, problems + [f"{path} lacks column(s) {', '.join(missing)}; skipped"]
-    frame = frame[columns].copy()
-    for column in columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[column])
-        if column in TEXT or (column not in NUMBERS and not numeric):
-            frame[column] = frame[column].astype(str)
-            continue
-        if numeric:
-            continue
-        try:
-            numbers = pd.to_numeric(frame[column].astype(object), errors="coerce")
-        except (TypeError, ValueError):  # lists, dicts: not even coercible
-            numbers = None
-        if numbers is None or numbers.isna().sum() > frame[column].isna().sum():
-            return None, None, problems + [f"{path}: column '{column}' does not hold numbers; skipped"]
-        frame[column] = numbers
-    return frame, names, problems
+        part = storage.read_part(path)
+    except files.FileFormatError as exc:
+        return None, None, [str(exc)]
+    return part.frame, part.params, part.problems
 
 
 def load(folder):
@@ -154,7 +110,7 @@ def load(folder):
     if not folder.is_dir():
         sweep.problems.append(f"{folder} is not a folder")
         return sweep
-    sweep.spec, problem = files.read_text(folder / SPEC)
+    sweep.spec, problem = files.checked(files.read_text, folder / SPEC)
     sweep.spec = sweep.spec or ""
     if problem:
         sweep.problems.append(problem)
@@ -174,7 +130,7 @@ def load(folder):
     if frames:
         sweep.runs = pd.concat(frames, ignore_index=True)
         sweep.params = list(dict.fromkeys(names))
-        for param in set(sweep.params) - set(NUMBERS):  # text in one file, numbers in another: all text
+        for param in set(sweep.params) - set(storage.NUMBER_COLUMNS):  # text in one file, numbers in another: all text
             column = sweep.runs[param]
             if not pd.api.types.is_numeric_dtype(column):
                 sweep.runs[param] = column.where(column.isna(), column.astype(str))
@@ -272,13 +228,13 @@ BITS_NUMBERS = ("d", "lam", "kappa", "predicted", "measured")
 
 def bits_file():
     """The bit-requirement table to read: $HALP_BITS (empty counts as unset), else the shipped one."""
-    return files.env_path("HALP_BITS", BITS_TABLE)
+    return locations.env_path("HALP_BITS", BITS_TABLE)
 
 
 def load_bits(path):
     """(table, problems): the predicted-vs-measured table at `path` (None when unusable), and a list
     of readable problems naming the file. `measured` empty means no width of the sweep sufficed."""
-    data, problem = files.read_bytes(path)
+    data, problem = files.checked(files.read_bytes, path)
     if problem:
         return None, [problem]
     try:

@@ -1,1 +1,1 @@
-"""Plotly figures, one module per page (plain Python, no Streamlit); `_style` holds the shared theme."""
+"""Plotly figures, one module per page (plain Python, no Streamlit); `style` holds the shared theme."""

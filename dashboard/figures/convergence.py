@@ -3,7 +3,7 @@ live runs of `dashboard.live` (no Streamlit)."""
 
 import plotly.express as px
 
-from dashboard.figures._style import env_dash, facet_titles, layout, machines_sorted
+from dashboard.figures.style import env_dash, facet_titles, layout, machines_sorted
 from dashboard.results import run_order
 
 

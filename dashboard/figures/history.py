@@ -7,7 +7,7 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.figures._style import env_dash, layout
+from dashboard.figures.style import env_dash, layout
 
 BAND = "rgba(99, 110, 250, 0.15)"
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0)

@@ -2,7 +2,7 @@
 
 import plotly.express as px
 
-from dashboard.figures._style import layout
+from dashboard.figures.style import layout
 
 
 def machines_figure(means, by="suite"):

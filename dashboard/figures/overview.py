@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from dashboard.benchmarks import WIDTH
 from dashboard.data.overview import BASELINE_LABEL, BITS, METHOD_LABEL
-from dashboard.figures._style import errors, facet_titles, layout
+from dashboard.figures.style import errors, facet_titles, layout
 
 STATUS_COLORS = {"ok": "#2ca02c", "failed": "#d62728", "skipped": "#7f7f7f", "invalid": "#9467bd"}
 

@@ -4,7 +4,7 @@
 import numpy as np
 import plotly.express as px
 
-from dashboard.figures._style import facet_titles, layout
+from dashboard.figures.style import facet_titles, layout
 
 
 def seconds_bars(table, title):

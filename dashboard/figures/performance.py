@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard.benchmarks import GOAL_SOLVER
 from dashboard.data.performance import CONTROL_SOLVERS, GOAL_FRACTION, READ_LABEL
-from dashboard.figures._style import env_dash, facet_titles, layout, machines_sorted, with_errors
+from dashboard.figures.style import env_dash, facet_titles, layout, machines_sorted, with_errors
 from dashboard.results import mixed_key, mixed_order
 
 IDEAL = "ideal (linear)"

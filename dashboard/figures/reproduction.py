@@ -7,7 +7,7 @@ ImportError where halp_bench is not importable (the page then shows its tables w
 
 from halp_bench.reproduce import figures as reproduce
 
-from dashboard.figures._style import layout
+from dashboard.figures.style import layout
 
 
 def convex_figure(table, problem):

@@ -2,7 +2,7 @@
 
 import plotly.express as px
 
-from dashboard.figures._style import env_dash, facet_titles, layout, machines_sorted, with_errors
+from dashboard.figures.style import env_dash, facet_titles, layout, machines_sorted, with_errors
 from dashboard.results import mixed_order, precision_label, precision_labels
 
 

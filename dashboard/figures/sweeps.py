@@ -6,7 +6,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from dashboard.data.sweeps import label, values
-from dashboard.figures._style import layout
+from dashboard.figures.style import layout
 
 NOT_REACHED = "#bdbdbd"
 """Colour of the heatmap cells whose median run did not reach the target."""

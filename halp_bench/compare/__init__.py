@@ -2,7 +2,8 @@
 rounds interleaved and judges each benchmark with one statistical rule.
 
 Modules: rule (the decision rule, shared with the dashboard's History page), acknowledged (the
-declared expected changes), asv_results (reading asv result files), history (thresholds from a
+declared expected changes), history (thresholds from a
 benchmark's own earlier results), run (building and running both commits with asv), judge (rows
-and exit code), report (text, Markdown, JSON), __main__ (the command line).
+and exit code), report (text, Markdown, JSON), __main__ (the command line). asv's result files
+are read through halp_bench.asv_results.
 """

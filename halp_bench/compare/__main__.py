@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from halp_bench.compare import acknowledged, asv_results, history, judge, report, run
-from halp_bench.files import read_json
+from halp_bench import asv_results
+from halp_bench.compare import acknowledged, history, judge, report, run
 from halp_bench.machine import machine_name
 
 DEFAULT_OUT = Path("compare-results")
@@ -58,12 +58,13 @@ def gate(args):
         with open(args.out / "asv.log", "w") as log:
             run.run_asv(repo, base, head, work, machine, args.rounds, args.bench, log=log)
     results = work / "results"
-    names = asv_results.param_names(results)
+    benchmarks = asv_results.benchmark_info(results)
+    names = {k: v.get("param_names", []) for k, v in benchmarks.items()}
     base_file = asv_results.commit_file(results, machine, base)
     head_file = asv_results.commit_file(results, machine, head)
     env = head_file.stem.split("-", 1)[1]
     b, h = asv_results.read(base_file, names), asv_results.read(head_file, names)
-    units = _units(results)
+    units = {k: v.get("unit", "") for k, v in benchmarks.items()}
     earlier = history.earlier_values(args.history or repo / "results", machine, env, names, exclude=(head,),
                                       before=run.commit_time_ms(repo, head))
     keys = {(bench, params, m.version) for (bench, params), m in h.items()}
@@ -73,17 +74,6 @@ def gate(args):
             "bench": args.bench, "seconds": round(time.time() - started, 1),
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     return rows, info, judge.exit_code(rows)
-
-
-def _units(results):
-    """{benchmark: unit} from `<results>/benchmarks.json` ({} when absent); FileFormatError naming
-    the file when it is not JSON."""
-    path = results / "benchmarks.json"
-    if not path.exists():
-        return {}
-    data = read_json(path)
-    return {k: v.get("unit", "") for k, v in data.items() if isinstance(v, dict)} \
-        if isinstance(data, dict) else {}
 
 
 def main(argv=None):

@@ -7,12 +7,11 @@ values of the same benchmark version count. HEAD's own file, if there is one, is
 History page uses the same definition: the values of a series before the judged commit.
 """
 
-import math
 from collections import defaultdict
 from pathlib import Path
 
-from halp_bench.compare import asv_results, rule
-from halp_bench.files import FileFormatError, read_json
+from halp_bench import asv_results
+from halp_bench.compare import rule
 
 
 def earlier_values(results_dir, machine, env, names=None, exclude=(), before=None):
@@ -28,17 +27,13 @@ def earlier_values(results_dir, machine, env, names=None, exclude=(), before=Non
         commit = path.name.split("-", 1)[0]
         if any(e.startswith(commit) or commit.startswith(e) for e in exclude):
             continue
-        try:
-            data = read_json(path)
-        except FileFormatError as exc:
-            raise asv_results.ResultFileError(str(exc)) from None
-        date = data.get("date") if isinstance(data, dict) else None
-        date = float(date) if isinstance(date, (int, float)) and math.isfinite(date) else 0.0
+        found = asv_results.load_strict(path)
+        date = found.date if found.date is not None else 0.0
         if before is None or date < before:
-            dated.append((date, path))
+            dated.append((date, path.name, found))
     out = defaultdict(list)
-    for _, path in sorted(dated, key=lambda t: (t[0], t[1].name)):
-        for (bench, params), m in asv_results.read(path, names).items():
+    for _, _, found in sorted(dated, key=lambda t: t[:2]):
+        for (bench, params), m in asv_results.keyed(found, names).items():
             if m.status == asv_results.OK:
                 out[(bench, params, m.version)].append(m.value)
     return dict(out)

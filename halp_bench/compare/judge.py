@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from halp_bench import asv_results
 from halp_bench.compare import acknowledged as ack
-from halp_bench.compare import asv_results, rule
+from halp_bench.compare import rule
 
 EXIT_OK, EXIT_REGRESSION, EXIT_FAILED = 0, 1, 2
 """Exit codes of the gate: 0 nothing regressed beyond its threshold (improvements, acknowledged

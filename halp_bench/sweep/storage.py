@@ -3,20 +3,25 @@
     DIR/spec.toml               a copy of the spec
     DIR/runs/<run_id>.parquet   one file per finished run, one row per history row (epoch 0..E)
 
-Each part has the columns of COLUMNS and the file-level metadata key ``halp.params``: the JSON
-list PARAMS (the sweep parameters). A part is written atomically (a temporary name, then a rename),
-so a part that exists is complete.
+Each part has the columns of COLUMNS (of the types SCHEMA gives) and the file-level metadata key
+``halp.params``: the JSON list PARAMS (the sweep parameters; a spec may add others, stored as
+columns too). A part is written atomically (a temporary name, then a rename), so a part that
+exists is complete. `read_part` is the one reader of a part (this module's `load` and the
+dashboard's Sweeps page read through it).
 """
 
 import json
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from halp_bench import files
 
 PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
           "data_bits", "seed", "epochs")
@@ -38,6 +43,28 @@ TYPES = {**dict.fromkeys(("problem", "solver", "precision", "mu", "run_id", "ver
 SCHEMA = pa.schema([(name, TYPES.get(name, pa.float64())) for name in COLUMNS],
                    metadata={METADATA: json.dumps(PARAMS)})
 """The schema every part is written with (floats for the columns TYPES does not name)."""
+TEXT_COLUMNS = tuple(f.name for f in SCHEMA if pa.types.is_string(f.type))
+"""Columns of text."""
+NUMBER_COLUMNS = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
+"""Columns of numbers; another parameter a part names is read as numbers if stored as such, else
+as text."""
+
+
+class PartError(files.FileFormatError):
+    """A part that cannot be read back: unreadable, not Parquet, a column missing or text where the
+    format has numbers (the message names the file)."""
+
+
+@dataclass
+class Part:
+    """One part read back: frame (one row per history row; PARAMS, the other parameters its
+    metadata names, FACTS and HISTORY, text and number columns as TEXT_COLUMNS / NUMBER_COLUMNS
+    say), params (the parameter names in order) and problems (messages naming the file about what
+    was read around: metadata that does not list names)."""
+
+    frame: pd.DataFrame
+    params: list
+    problems: list = field(default_factory=list)
 
 
 class PartWarning(UserWarning):
@@ -64,16 +91,60 @@ def _parts(out):
     return sorted((Path(out) / "runs").glob("*.parquet"))
 
 
+def _param_names(metadata, path):
+    """(names, problem) of the sweep parameters a part's Parquet metadata lists, less any fact or
+    history column (PARAMS when the key is absent or not a JSON list of names)."""
+    raw = (metadata or {}).get(METADATA.encode())
+    if raw is None:
+        return list(PARAMS), None
+    try:
+        names = json.loads(raw)
+    except (ValueError, RecursionError):
+        names = None
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        return list(PARAMS), (f"{path}: metadata '{METADATA}' is not a JSON list of names; "
+                              "using the default ones")
+    return [n for n in names if n not in (*FACTS, *HISTORY)], None
+
+
+def read_part(path):
+    """The Part of the part file ``path``. Raises PartError (a FileFormatError) naming the file
+    when it cannot be read (see ``halp_bench.files.read_bytes``) or parsed as Parquet, lacks a
+    column, or holds values that are not numbers in a number column."""
+    data = files.read_bytes(path)
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+        frame = table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:
+        raise PartError(f"{path}: could not be read as Parquet: {exc}") from None
+    names, problem = _param_names(table.schema.metadata, path)
+    columns = list(dict.fromkeys([*PARAMS, *names, *FACTS, *HISTORY]))
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise PartError(f"{path}: lacks column(s) {', '.join(missing)}")
+    frame = frame[columns].copy()
+    for column in columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        if column in TEXT_COLUMNS or (column not in NUMBER_COLUMNS and not numeric):
+            frame[column] = frame[column].astype(str)
+            continue
+        if numeric:
+            continue
+        try:
+            numbers = pd.to_numeric(frame[column].astype(object), errors="coerce")
+        except (TypeError, ValueError):  # lists, dicts: not even coercible
+            numbers = None
+        if numbers is None or numbers.isna().sum() > frame[column].isna().sum():
+            raise PartError(f"{path}: column '{column}' does not hold numbers")
+        frame[column] = numbers
+    return Part(frame, names, [problem] if problem else [])
+
+
 def _check_columns(names):
     """ValueError when ``names`` (a part's column names) lack a column of COLUMNS."""
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise ValueError(f"missing columns {', '.join(missing)}")
-
-
-def _unreadable(path, exc, consequence):
-    warnings.warn(f"{path}: not a readable sweep part ({exc}); {consequence}", PartWarning,
-                  stacklevel=3)
 
 
 def stored(out):
@@ -85,7 +156,8 @@ def stored(out):
         try:
             _check_columns(pq.read_schema(path).names)
         except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
-            _unreadable(path, exc, "its run is run again")
+            warnings.warn(f"{path}: not a readable sweep part ({exc}); its run is run again",
+                          PartWarning, stacklevel=2)
             continue
         have.add(path.stem)
     return have
@@ -93,16 +165,17 @@ def stored(out):
 
 def load(out):
     """Every part of the sweep in ``out`` as one DataFrame (COLUMNS; empty when there is none).
-    A part that cannot be read or lacks a column is left out with a PartWarning naming it."""
+    A part that `read_part` refuses is left out with a PartWarning naming it."""
     frames = []
     for path in _parts(out):
         try:
-            frame = pd.read_parquet(path)
-            _check_columns(frame.columns)
-        except Exception as exc:  # noqa: BLE001 - any unreadable part is reported, not fatal
-            _unreadable(path, exc, "left out")
+            part = read_part(path)
+        except files.FileFormatError as exc:   # the message names the part
+            warnings.warn(f"{exc}; left out", PartWarning, stacklevel=2)
             continue
-        frames.append(frame[list(COLUMNS)])
+        for problem in part.problems:
+            warnings.warn(problem, PartWarning, stacklevel=2)
+        frames.append(part.frame[list(COLUMNS)])
     if not frames:
         return SCHEMA.empty_table().to_pandas()
     return pd.concat(frames, ignore_index=True)

@@ -1,7 +1,8 @@
 """The asv suite itself: configuration, benchmark names the dashboard relies on, the measuring
 helpers, that the convergence settings make the suite meaningful, and the shipped results.
 
-Runs in well under a minute; the regression-catching test is tests/benchmarks/test_asv_regression.py.
+Runs in well under a minute; the one end-to-end regression test (asv builds two commits, the gate
+must catch a 2x slowdown) is tests/halp_bench/test_compare_e2e.py.
 """
 
 import io
@@ -177,7 +178,7 @@ def _small_problems(monkeypatch, sizes=(1,), widths=(8, 16, 32), width_sizes=())
     monkeypatch.setattr(common, "WIDTHS", widths)
     monkeypatch.setattr(common, "WIDTH_SIZES_MB", width_sizes)
     monkeypatch.setattr(common, "epoch_rows", lambda size_mb, d=None: 256 * size_mb)
-    common._LOADED.clear()
+    common.LOADED.clear()
     return common.format_problem_files()
 
 

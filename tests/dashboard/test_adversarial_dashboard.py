@@ -15,7 +15,8 @@ import shutil
 import pytest
 from dashboard_helpers import FIXTURES, MACHINES, ROOT
 
-from dashboard import files, results
+from dashboard import results
+from halp_bench import files
 from dashboard.data import reproduction
 
 BAD = "feedbeef-existing-py.json"
@@ -143,14 +144,14 @@ def deep(levels):
 # (id, setup, file the warning names, words the warning holds)
 RESULT_CASES = [
     # whole files that are not JSON, not text or not files
-    ("empty file", file_case(""), BAD, "not valid JSON"),
-    ("whitespace only", file_case("  \n\t "), BAD, "not valid JSON"),
+    ("empty file", file_case(""), BAD, "not JSON"),
+    ("whitespace only", file_case("  \n\t "), BAD, "not JSON"),
     ("binary garbage", file_case(bytes(range(256)) * 4), BAD, "not UTF-8"),
-    ("nul bytes", file_case(b"\x00" * 64), BAD, "not valid JSON"),
-    ("truncated JSON", file_case(json.dumps(result_file())[:200]), BAD, "not valid JSON"),
-    ("trailing garbage", file_case(json.dumps(result_file()) + "xyz"), BAD, "not valid JSON"),
+    ("nul bytes", file_case(b"\x00" * 64), BAD, "not JSON"),
+    ("truncated JSON", file_case(json.dumps(result_file())[:200]), BAD, "not JSON"),
+    ("trailing garbage", file_case(json.dumps(result_file()) + "xyz"), BAD, "not JSON"),
     ("UTF-8 byte order mark", file_case(b"\xef\xbb\xbf" + json.dumps(result_file()).encode()), BAD,
-     "not valid JSON"),
+     "not JSON"),
     ("UTF-16 text", file_case(json.dumps(result_file()).encode("utf-16")), BAD, "not UTF-8"),
     ("latin-1 byte in a string", file_case(json.dumps(result_file()).replace("test cpu", "caf\xe9")
                                            .encode("latin-1")), BAD, "not UTF-8"),
@@ -243,7 +244,7 @@ RESULT_CASES = [
     ("machine.json a list", machine_json(["fixture-bare"]), "machine.json", "not an object"),
     ("machine.json text", machine_json('"fixture-bare"'), "machine.json", "not an object"),
     ("machine.json null", machine_json("null"), "machine.json", "not an object"),
-    ("machine.json empty", machine_json(""), "machine.json", "not valid JSON"),
+    ("machine.json empty", machine_json(""), "machine.json", "not JSON"),
     ("machine.json garbage", machine_json(b"\xff\xfe\x00garbage"), "machine.json", "not UTF-8"),
     ("machine.json field a list", machine_json({"machine": "fixture-bare", "cpu": ["a", "b"]}),
      "machine.json", "field 'cpu' is list"),
@@ -256,11 +257,11 @@ RESULT_CASES = [
                                                  symlink("gone.json", "machine.json")(d)),
      "machine.json", "cannot be read"),
     ("machine folder with only a bad machine.json", new_machine({"machine.json": "{"}), "machine.json",
-     "not valid JSON"),
+     "not JSON"),
     # benchmarks.json
     ("benchmarks.json a list", benchmarks_json([1, 2]), "benchmarks.json", "not a JSON object"),
     ("benchmarks.json garbage", benchmarks_json(b"\x89PNG\r\n\x1a\n"), "benchmarks.json", "not UTF-8"),
-    ("benchmarks.json empty", benchmarks_json(""), "benchmarks.json", "not valid JSON"),
+    ("benchmarks.json empty", benchmarks_json(""), "benchmarks.json", "not JSON"),
     ("benchmarks.json nested too deep", benchmarks_json(deep(5000)), "benchmarks.json", "nests deeper"),
     ("benchmarks.json a directory", lambda d: ((d / "benchmarks.json").unlink(), (d / "benchmarks.json").mkdir()),
      "benchmarks.json", "not a regular file"),

@@ -86,8 +86,8 @@ def test_odd_column_types(tmp_path):
     write_run(tmp_path, rows.assign(run_id="number", batch=3), params=PARAMS + ["batch"])
     sweep = data.load(tmp_path)
     assert [p.split("/")[-1] for p in sweep.problems[1:]] == [
-        "lists.parquet: column 'loss' does not hold numbers; skipped",
-        "stamps.parquet: column 'seconds' does not hold numbers; skipped"]
+        "lists.parquet: column 'loss' does not hold numbers",
+        "stamps.parquet: column 'seconds' does not hold numbers"]
     assert sweep.params == PARAMS + ["batch"]  # 'machine' is a fact, not a parameter
     table = data.summary(sweep.runs, sweep.params).set_index("run_id")
     assert table.loc["categories", "precision"] == "8" and table.loc["categories", "seed"] == 0

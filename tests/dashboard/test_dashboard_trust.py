@@ -93,7 +93,7 @@ def faulty_results(dest):
         "are invalid")
     add("0000000b-minusinf.json", lambda d: (d.update(commit_hash="b" * 40), [
         e.__setitem__(0, [-math.inf for _ in e[0]]) for e in d["results"].values() if isinstance(e[0], list)]),
-        "result[0] = -inf; shown as invalid")
+        "result[0] = -inf; read as invalid")
     add("00000001-nullcommit.json", lambda d: d.update(commit_hash=None), "commit_hash is None")
     (vm / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     faults["deep.json"] = "nests deeper"
@@ -169,9 +169,9 @@ def steps_spy(monkeypatch):
         return detect_steps(y, w)
 
     monkeypatch.setattr(history, "detect_steps", spy)
-    history._steps.cache_clear()
+    history.detected_steps.cache_clear()
     yield calls
-    history._steps.cache_clear()
+    history.detected_steps.cache_clear()
 
 
 def test_step_detection_on_50000_rows_runs_only_where_a_step_can_be(steps_spy):

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from halp_bench import files
-from halp_bench.compare import acknowledged, asv_results, judge, run
+from halp_bench import asv_results, files
+from halp_bench.compare import acknowledged, judge, run
 from tools.docs_numbers import formatting, sources
 
 TIME = "bench_epoch.EpochTime.time_epoch"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from compare_fixtures import DOT, ENV, MACHINE, git_repo, noisy, write_result
 
-from halp_bench.compare import acknowledged, asv_results, history, judge, report, rule, run
+from halp_bench import asv_results
+from halp_bench.compare import acknowledged, history, judge, report, rule, run
 from halp_bench.compare.__main__ import main
 
 F32, I8 = "dtype=float32, level=L2", "dtype=int8, level=L2"

@@ -106,6 +106,21 @@ def test_load_warns_about_a_corrupt_part_and_keeps_the_rest(tmp_path):
     assert load(tmp_path / "nothing").empty
 
 
+def test_read_part_is_the_one_reader_of_a_part_and_names_what_it_refuses(tmp_path):
+    run = parse(TINY.read_text(), "tiny.toml").runs[0]
+    (tmp_path / "runs").mkdir()
+    runner.execute(run).store(tmp_path)
+    path = storage.part_path(tmp_path, run.run_id)
+    part = storage.read_part(path)
+    assert part.params == list(PARAMS) and not part.problems
+    assert list(part.frame.columns) == list(COLUMNS) and set(part.frame["run_id"]) == {run.run_id}
+    part.frame.assign(passes="many").to_parquet(path)   # text where the format has numbers
+    with pytest.raises(storage.PartError, match=rf"^{path}: column 'passes' does not hold numbers"):
+        storage.read_part(path)
+    with pytest.warns(PartWarning, match=rf"^{path}: column 'passes' does not hold numbers; left out"):
+        assert load(tmp_path).empty
+
+
 def test_a_resumed_sweep_runs_an_unreadable_part_again(client, tmp_path):
     runs = parse(TINY.read_text(), "tiny.toml").runs[:3]
     engine.run_grid(client, runs, tmp_path, progress=False)

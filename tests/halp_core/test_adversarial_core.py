@@ -754,7 +754,7 @@ def test_huge_but_finite_settings_get_answers_not_library_errors():
 def test_bits_report_compares_sweep_specs_without_decoding_them(tmp_path):
     from halp_bench import bits
     (tmp_path / "spec.toml").write_bytes(b"\xff\xfe not UTF-8")
-    assert bits._spec_sources([tmp_path]) == [str(tmp_path / "spec.toml")]
+    assert bits.spec_sources([tmp_path]) == [str(tmp_path / "spec.toml")]
 
 
 # ---- threaded solves from several Python threads, under every threading layer ------------------

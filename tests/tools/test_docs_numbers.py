@@ -218,7 +218,8 @@ def test_width_values_read_files_before_the_width_axis_at_epoch_d(tmp_path):
 
     def write(params, result):
         path = tmp_path / "r.json"
-        path.write_text(json.dumps({"result_columns": ["result", "params"], "results": {
+        path.write_text(json.dumps({"commit_hash": "ab" * 20, "env_name": "env", "date": 1, "version": 2,
+                                    "result_columns": ["result", "params"], "results": {
             "bench_epoch.EpochTime.time_epoch": [result, params]}}))
         return path
 

@@ -1,8 +1,11 @@
-"""tools/measure_gate: the slowdown it injects still applies to the kernel, and its summary counts."""
+"""tools/measure_gate: the slowdown it injects still applies to the kernel, its summary counts, and
+asv's own factor rule as it reads it on fixture result files."""
 
+import json
 from pathlib import Path
 
 import numpy as np
+from compare_fixtures import MACHINE, noisy, write_result
 from numba import njit
 
 from halp_core.kernels import FAST
@@ -35,3 +38,19 @@ def test_summary_counts_flags_catches_and_control_flags():
     assert s["same"]["gate_any_flag"] == 1 and s["same"]["asv_f1_1_any_flag"] == 1
     assert s["2x"]["gate_caught"] == 1 and s["2x"]["asv_f1_1_caught"] == 2 and s["2x"]["asv_f1_5_caught"] == 1
     assert s["same"]["gate_control_flagged"] == 1 and s["2x"]["runs"] == 2
+
+
+def test_asvs_own_factor_rule_flags_a_2x_slowdown_and_not_the_same_code(tmp_path):
+    """asv's own gate (`asv continuous -f 1.5`'s decision, asv's Compare.print_table as
+    measure_gate takes it) on fixture result files: float32 twice as slow is '+', the same code
+    measured again (new noise) and the untouched int8 are not."""
+    results = tmp_path / "asv" / "results"
+    results.mkdir(parents=True)
+    (tmp_path / "asv" / "asv.conf.json").write_text(json.dumps(
+        {"version": 1, "project": "halp", "repo": str(tmp_path), "results_dir": str(results)}))
+    base, same, slow = "a" * 40, "b" * 40, "c" * 40
+    write_result(results, base, [noisy(1e-3, seed=1), noisy(5e-4, seed=2)])
+    write_result(results, same, [noisy(1e-3, seed=3), noisy(5e-4, seed=4)])
+    write_result(results, slow, [noisy(2e-3, seed=5), noisy(5e-4, seed=6)])
+    assert mg.asv_factor_flags(tmp_path, MACHINE, base, same, 1.5) == {mg.SLOWED: False, mg.CONTROL: False}
+    assert mg.asv_factor_flags(tmp_path, MACHINE, base, slow, 1.5) == {mg.SLOWED: True, mg.CONTROL: False}

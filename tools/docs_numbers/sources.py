@@ -5,6 +5,7 @@ goes through ``load_results``), the machine files beside them, the instruction c
 import importlib
 from dataclasses import dataclass
 
+from halp_bench import asv_results
 from halp_bench.files import FileFormatError, read_json
 
 from tools.docs_numbers.engine import ROOT
@@ -44,28 +45,21 @@ class ResultFile:
 
 def load_results(path):
     """The one door to asv result files in this tool: ``path`` read by the format's reader
-    (``halp_bench.compare.asv_results``) into a ResultFile. FileFormatError (ResultFileError)
-    naming the file when it cannot be read."""
-    from halp_bench.compare import asv_results
-
+    (``halp_bench.asv_results``) into a ResultFile. FileFormatError (ResultFileError) naming the
+    file when it cannot be read."""
+    found = asv_results.load_strict(path)
     values, invalid = {}, {}
-    for name, combo, m in asv_results.measurements(path):
-        key = tuple(asv_results.parse_param(r) for r in combo)
-        if m.status == asv_results.INVALID:
-            invalid.setdefault(name, {})[key] = m.raw
-        values.setdefault(name, {})[key] = None if m.status == asv_results.FAILED else m.value
-    data = read_json(path)
-    columns = data["result_columns"]
-    rows = data["results"].values()
-    col = columns.index("duration") if "duration" in columns else None
-    seconds = sum(r[col] or 0 for r in rows if col is not None and len(r) > col)
-    params = columns.index("params")
+    for name, bench in found.benchmarks.items():
+        for combo, m in bench.measurements:
+            key = tuple(asv_results.parse_param(r) for r in combo)
+            if m.status == asv_results.INVALID:
+                invalid.setdefault(name, {})[key] = m.raw
+            values.setdefault(name, {})[key] = None if m.status == asv_results.FAILED else m.value
+    seconds = sum(b.duration or 0 for b in found.benchmarks.values())
     return ResultFile(values, invalid,
-                      {name: len(row[params]) if len(row) > params else 0
-                       for name, row in data["results"].items()},
-                      data.get("params", {}).get("cpu"), str(data.get("commit_hash", ""))[:8],
-                      str(data.get("env_name", "")),
-                      seconds + sum(data.get("durations", {}).values()))
+                      {name: len(b.params) for name, b in found.benchmarks.items()},
+                      found.run.get("cpu"), found.commit[:8], found.env,
+                      seconds + sum(found.durations.values()))
 
 
 def result_file(run):
@@ -123,7 +117,10 @@ def machine_label(machine):
     """'machine `vm-znver4-avx512-vnni` (AMD EPYC, 2 logical CPUs, znver4, ...)': the name and the
     cpu field of results/<machine>/machine.json (``halp_bench.machine.cpu_description()``'s form:
     model, CPU count, LLVM CPU, ISA, BLAS kernel type, or what of them was not recorded)."""
-    info = read_json(RESULTS / machine / "machine.json")
+    found = asv_results.read_machine(RESULTS / machine)
+    info = found[0] if found else {}
+    if not info.get("cpu"):
+        raise FileFormatError(f"{RESULTS / machine / 'machine.json'}: no cpu field")
     return f"machine `{machine}` ({info['cpu']})"
 
 
