@@ -24,7 +24,7 @@ which averages out over epochs), with independent random bits per coordinate and
 Exactness of the lane arithmetic (lane of B bits, F = B/2 - 1): |k (2^F - sh)| <= 2^(B-2) and
 R < 2^F; a step uses the lanes only if |c| * max|x| + max|VGd| + 2^F - 1 < 2^(B-2), which holds
 unless a coordinate moves by about 2^(b-1) grid units (where everything saturates anyway); other
-steps, and data wider than the iterate, take the float-lane update of halp_core.epochs. No lane
+steps, and data wider than the iterate, take the float-lane update of halp_core.solvers.fixed_grid. No lane
 ever overflows, so clamping after the shift is exact and the saturation count is the float path's.
 
 Random bits: coordinate j of a step with key K takes slot j % P of lane_hash(K, j // P)
