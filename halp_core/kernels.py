@@ -181,13 +181,17 @@ def read_words_kernel(words):
 
 
 @njit(cache=True, inline="always")
-def prefetch_step(i, X, u, v, w):
-    """Prefetch what an epoch kernel's step on sample i reads at random: row i of the data X and
-    of the per-sample arrays u, v, w (labels, cached anchor values; 1-D or 2-D, C-contiguous).
-    Issued one step ahead: the scalar loads of u, v, w sit on the step's critical path (the loss
-    derivative), and arrays of n float64 values outgrow L2: left to stall, they took about a
-    fifth of a HALP-8 epoch at 400 MiB (docs/performance.md, "What changed"). Numba only."""
-    prefetch_row(X, i)
-    prefetch_row(u, i)
-    prefetch_row(v, i)
-    prefetch_row(w, i)
+def next_sample(idx, t, X, u, v, w):
+    """Sample idx[t] of an epoch's order idx (int64, (T,)), after prefetching what the step on
+    sample idx[t + 1] reads at random: its row of the data X and of the per-sample arrays u, v, w
+    (labels, cached anchor values; 1-D or 2-D, C-contiguous). Issued one step ahead: the scalar
+    loads of u, v, w sit on the step's critical path (the loss derivative), and arrays of n
+    float64 values outgrow L2: left to stall, they took about a fifth of a HALP-8 epoch at 400 MiB
+    (docs/performance.md, "What changed"). Numba only."""
+    if t + 1 < idx.shape[0]:
+        j = idx[t + 1]
+        prefetch_row(X, j)
+        prefetch_row(u, j)
+        prefetch_row(v, j)
+        prefetch_row(w, j)
+    return idx[t]

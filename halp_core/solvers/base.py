@@ -2,7 +2,8 @@
 order, Hogwild! threads, the full-gradient pass, the learning-rate schedule, ``check()``).
 
 A solver family subclasses ``Solver`` with ``run_epoch()`` (one epoch of solver work, appending
-its saturation count, nothing else: what the benchmarks time) and ``w`` (the current iterate),
+its saturation count, nothing else: what the benchmarks time) and its iterate (``iterate``, or a
+``w`` of its own),
 and registers itself with a ``registry.SolverSpec`` naming the class; ``make_solver``
 (halp_core.solvers.api) builds it through that entry. Per-solver failure advice and an epoch
 exempt from the clamping rule come from the class too (``advice``, ``may_clamp``), which the
@@ -50,8 +51,8 @@ class Solver:
     schedule, ``variance_reduced`` (the entry's), ``start`` (w_0 = 0: every solver starts at the
     origin, the divergence rule's reference), the epoch counter ``epochs_done``, the saturation
     log ``saturations`` and what ``check()`` found (``diverged_epoch``, ``divergence``,
-    ``no_progress``, ``failed``, as in a Result). Subclasses add ``run_epoch()`` and ``w`` (the
-    current iterate, a float64 copy of the problem's weight shape).
+    ``no_progress``, ``failed``, as in a Result). Subclasses add ``run_epoch()`` and keep their
+    iterate in ``iterate`` (a float array of the problem's weight shape) or override ``w``.
     """
 
     def __init__(self, problem, name, precision, *, step, sampling, seed, steps_per_epoch,
@@ -154,6 +155,12 @@ class Solver:
         return dict(zip(trajectory.HISTORY_COLUMNS[3:], trajectory.evaluate(self.problem, w)))
 
     # ---- what every epoch uses ------------------------------------------------------------
+
+    @property
+    def w(self):
+        """Current iterate, a float64 copy of the problem's weight shape: by default the float
+        array ``iterate`` a family keeps (the low-precision ones compute it from their grid)."""
+        return self.iterate.astype(np.float64)
 
     @property
     def alpha(self):

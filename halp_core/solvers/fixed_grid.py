@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .. import grids, int_lanes
-from ..kernels import FAST, prefetch_step, vector_dot
+from ..kernels import FAST, next_sample, vector_dot
 from ..losses import dloss, softmax_minus_onehot
 from ..random_bits import step_key
 
@@ -68,11 +68,8 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
                                                 Xq[0])
     vghi, vglo = VGHI[0], VGLO[0]
     saturated = 0
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], Xq, y, a, r)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, Xq, y, a, r)
         c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
         key_t = step_key(key, step0 + t)
         sat_t = int_lanes.step(Xq[i], k, vghi, vglo, vgd_max, grid_coef * c, shrink, key_t, lo_q,
@@ -105,11 +102,8 @@ def lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, 
     VGHI, VGLO, vgd_max = int_lanes.epoch_lanes(VGT, key, step0, KT[0], Xq[0])
     lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
     saturated = 0
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], Xq, labels, A, R)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, Xq, labels, A, R)
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(vector_dot(Xq[i], KT[c]))
         softmax_minus_onehot(scores, labels[i], p)

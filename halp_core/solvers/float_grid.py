@@ -15,7 +15,7 @@ from numba import njit
 
 from .. import grids
 from ..float_formats import data_value
-from ..kernels import FAST, prefetch_step
+from ..kernels import FAST, next_sample
 from ..losses import dloss, softmax_minus_onehot
 from ..random_bits import step_key
 
@@ -74,11 +74,8 @@ def lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, al
     kd = np.empty(d, dtype=np.float32)   # the iterate, decoded once per step
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], Xd, y, a, r)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, Xd, y, a, r)
         _decode_row(Xd, i, x_format, x)
         dot = _decode_dot(k, k_format, x, kd)
         c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
@@ -103,11 +100,8 @@ def lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R, 
     p = np.empty(C, dtype=np.float64)
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], Xd, labels, A, R)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, Xd, labels, A, R)
         _decode_row(Xd, i, x_format, x)
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(_decode_dot(KT[c], k_format, x, KD[c]))

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .. import registry
-from ..kernels import FAST, prefetch_step, vector_dot
+from ..kernels import FAST, next_sample, vector_dot
 from ..losses import dloss, softmax_minus_onehot
 from ..registry import FLOAT_PRECISIONS, SolverSpec
 from .base import Solver
@@ -31,11 +31,8 @@ def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
     F = w.dtype.type
     shrink = F(alpha * lam)
     av = F(alpha)
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], X, y, r, r)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, X, y, r, r)
         c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
         coef = F(alpha * c)
         for j in range(w.shape[0]):
@@ -56,11 +53,8 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     scores = np.empty(C, dtype=W.dtype)
     p = np.empty(C, dtype=W.dtype)
     coef = np.empty(C, dtype=W.dtype)
-    T = idx.shape[0]
-    for t in range(T):
-        i = idx[t]
-        if t + 1 < T:
-            prefetch_step(idx[t + 1], X, labels, R, R)
+    for t in range(idx.shape[0]):
+        i = next_sample(idx, t, X, labels, R, R)
         scores[:] = 0
         for j in range(d):
             x = X[i, j]
@@ -83,33 +77,28 @@ class FullPrecisionSolver(Solver):
     def __init__(self, problem, name, dtype, **options):
         super().__init__(problem, name, dtype.name.replace("float", "fp"), **options)
         self.X = problem.X if dtype == np.float64 else problem.X32
-        self._w = np.zeros(problem.weight_shape, dtype=dtype)
+        self.iterate = np.zeros(problem.weight_shape, dtype=dtype)
         self._v = np.zeros(problem.weight_shape, dtype=dtype)
         self._g = np.zeros(problem.weight_shape, dtype=dtype)
         self._a, self._r = self.per_sample_arrays(dtype)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
         if self.variance_reduced:
-            self.full_gradient(self.X[:1], 1.0, self._w, self._a[:1].copy(), self._r[:1].copy(),
-                            self._g.copy())
+            self.full_gradient(self.X[:1], 1.0, self.iterate, self._a[:1].copy(),
+                               self._r[:1].copy(), self._g.copy())
 
     @property
     def data(self):
         return self.X
-
-    @property
-    def w(self):
-        """Current iterate, float64 copy of ``weight_shape``."""
-        return self._w.astype(np.float64)
 
     def _inner(self, idx):
         p = self.problem
 
         def run(chunk, first):
             if self.multinomial:
-                fp_epoch_multinomial(self.X, self.labels, self._w, self._r, self._v, p.lam,
+                fp_epoch_multinomial(self.X, self.labels, self.iterate, self._r, self._v, p.lam,
                                      self.alpha, chunk)
             else:
-                fp_epoch_linear(self.X, p.y, self._w, self._r, self._v, p.lam, self.alpha, chunk,
+                fp_epoch_linear(self.X, p.y, self.iterate, self._r, self._v, p.lam, self.alpha, chunk,
                                 self.kind)
             return 0
 
@@ -119,8 +108,8 @@ class FullPrecisionSolver(Solver):
         """One epoch: (SVRG) full gradient at the anchor w~ = w, then T inner steps."""
         idx = self.sample_order()
         if self.variance_reduced:
-            self.full_gradient(self.X, 1.0, self._w, self._a, self._r, self._g)
-            self._v[...] = self._g - self.problem.lam * self._w   # v = g~ - lam w~
+            self.full_gradient(self.X, 1.0, self.iterate, self._a, self._r, self._g)
+            self._v[...] = self._g - self.problem.lam * self.iterate   # v = g~ - lam w~
         self._inner(idx)
         self.saturations.append(0)
         self.epochs_done += 1

@@ -67,7 +67,7 @@ class LowPrecisionSolver(Solver):
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing, both passes
         for dtype in (np.float32, np.float64):
             super().full_gradient(problem.Xq[:1], problem.x_scale, self.w.astype(dtype),
-                              self._a[:1].copy(), self._r[:1].copy(), self._g.copy())
+                                  self._a[:1].copy(), self._r[:1].copy(), self._g.copy())
 
     def full_gradient(self, X, x_scale, w, a, r, g):
         """The full-gradient pass on the narrow data, with the anchor rounded to float32 (int8

@@ -71,7 +71,7 @@ def test_low_precision_step_runs_in_integer_lanes(assembly):
 def test_epoch_kernels_prefetch_the_next_step(assembly):
     """Every epoch kernel prefetches what the next sampled step reads at random: its data row (one
     prefetch in a loop over the row's lines) and three per-sample values (label, cached anchor
-    values), all issued one step ahead (kernels.prefetch_step)."""
+    values), all issued one step ahead (kernels.next_sample)."""
     for name, stats in _select(assembly, "epoch_").items():
         assert stats["prefetches"] >= 4, name
 

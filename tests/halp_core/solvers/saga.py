@@ -49,7 +49,7 @@ class Saga(Solver):
             raise ValueError(f"{name} runs on one thread (its table is not shared safely), "
                              f"got threads={self.threads}")
         self.X = problem.X if dtype == np.float64 else problem.X32
-        self._w = np.zeros(problem.d, dtype=dtype)
+        self.iterate = np.zeros(problem.d, dtype=dtype)
         self._u = np.zeros(problem.d, dtype=dtype)
         self._phi = np.zeros(problem.n)
         self._epoch(np.zeros(0, dtype=np.int64))   # compile before any timing
@@ -58,13 +58,8 @@ class Saga(Solver):
     def data(self):
         return self.X
 
-    @property
-    def w(self):
-        """Current iterate, float64 copy of (d,)."""
-        return self._w.astype(np.float64)
-
     def _epoch(self, idx):
-        saga_epoch_linear(self.X, self.problem.y, self._w, self._phi, self._u, self.problem.lam,
+        saga_epoch_linear(self.X, self.problem.y, self.iterate, self._phi, self._u, self.problem.lam,
                           self.alpha, idx, self.kind)
 
     def run_epoch(self):
