@@ -223,19 +223,3 @@ def test_data_in_a_format(data):
     full_grad_linear(prob.Xq, prob.x_scale, prob.y, np.ones(12), prob.lam, 0,
                              np.zeros(300), np.zeros(300), g, x_format=prob.x_format)
     assert np.allclose(g, prob.grad(np.ones(12)), rtol=1e-12, atol=1e-12)
-
-
-def test_lane_hash_is_the_32_bit_twin():
-    keys = np.array([0, 1, 0xFFFFFFFF, 0x9E3779B9], dtype=np.uint64)
-    counters = np.array([0, 5, 2 ** 31 + 7, 123456789], dtype=np.int64)
-
-    @njit
-    def hashes(keys, counters):
-        out = np.empty(keys.size * counters.size, dtype=np.uint64)
-        for a in range(keys.size):
-            for b in range(counters.size):
-                out[a * counters.size + b] = random_bits.lane_hash(keys[a], counters[b])
-        return out
-
-    want = [int(ref.lane_hash(k, c)) for k in keys for c in counters]
-    assert hashes(keys, counters).tolist() == want
