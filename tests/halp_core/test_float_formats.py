@@ -205,21 +205,3 @@ def test_fixed_point_solvers_refuse_float_format_data():
     prob = datasets.synthetic_least_squares(40, 5, lam=1e-2, noise=0.1, seed=0, data_bits="bf16")
     with pytest.raises(ValueError, match="carries bf16 data"):
         make_solver(prob, "halp", precision=8, step=0.1)
-
-
-@pytest.mark.parametrize("data", ["bf16", "fp16", "fp8-e4m3", "fp8-e5m2"])
-def test_data_in_a_format(data):
-    """A problem's data copy in a format: nearest rounding of X / x_scale with x_scale a power of
-    two that puts max |X| just below the format's top; every solver sees the dequantized copy."""
-    prob = datasets.synthetic_least_squares(300, 12, lam=1e-2, noise=0.1, seed=3, data_bits=data)
-    assert prob.Xq.dtype == float_formats.storage_dtype(data)
-    peak = np.abs(prob.X).max() / prob.x_scale
-    assert float_formats.top(data) / 2 < peak <= float_formats.top(data)
-    assert np.log2(prob.x_scale) == int(np.log2(prob.x_scale))
-    assert np.array_equal(prob.X, float_formats.decode(prob.Xq, data) * prob.x_scale)
-    relative = {"bf16": 2 ** -8, "fp16": 2 ** -11, "fp8-e4m3": 2 ** -4, "fp8-e5m2": 2 ** -3}[data]
-    assert prob.quantization.relative_error <= relative
-    g = np.zeros(12)
-    full_grad_linear(prob.Xq, prob.x_scale, prob.y, np.ones(12), prob.lam, 0,
-                             np.zeros(300), np.zeros(300), g, x_format=prob.x_format)
-    assert np.allclose(g, prob.grad(np.ones(12)), rtol=1e-12, atol=1e-12)
