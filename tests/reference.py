@@ -1,7 +1,8 @@
 """Plain NumPy references of every Numba kernel in halp_core (no Numba here).
 
-They follow the formulas of docs/design.md and halp_core.epochs literally, one step at a time, and use
-the same counter-hash random bits, so kernel and reference can be compared exactly (integers) or to
+They follow the formulas of docs/design.md and of halp_core's modules (random_bits, fixed_point,
+int_lanes, float_formats, grids, and the solvers' full_gradient, full_precision, fixed_grid and
+float_grid) literally, one step at a time, and use the same counter-hash random bits, so kernel and reference can be compared exactly (integers) or to
 rounding (floats).
 """
 
@@ -21,7 +22,16 @@ def hash32(x):
     return x
 
 
+def seed_key(seed):
+    """32-bit key (uint64) of an integer seed in [0, 2^64): lowbias32 of its low half mixed with
+    lowbias32 of its high half."""
+    low = np.uint64((seed ^ 0x5BD1E995) & 0xFFFFFFFF)
+    high = np.uint64((seed >> 32) & 0xFFFFFFFF)
+    return hash32(low ^ hash32(high ^ np.uint64(0x9E3779B9)))
+
+
 def step_key(seed_key, step):
+    """Key of step ``step`` (int >= 0) under a seed key."""
     s = np.uint64(step)
     return hash32(np.uint64(seed_key) ^ hash32(s ^ hash32(s >> np.uint64(32))))
 
@@ -35,10 +45,12 @@ def lane_hash(key, counter):
 
 
 def lane_uniform(key, counter):
+    """u in [0, 1) with the top 24 of lane_hash's bits (float64)."""
     return (lane_hash(key, counter) >> np.uint64(8)).astype(np.float64) / 2.0**24
 
 
 def epoch_key(seed_key, step0):
+    """Key of the per-epoch dithers of an epoch starting at step ``step0``."""
     return hash32(step_key(seed_key, step0) ^ np.uint64(0x6A09E667))
 
 
@@ -53,7 +65,7 @@ def lane_width(k_dtype, x_dtype):
 
 
 def split_vg(vg, key, frac, limit):
-    """(VGd high part, low 16 bits - 2**15, max |VGd|) of halp_core.int_lanes._split_vg; max is -1
+    """(VGd high part, low 16 bits - 2**15, max |VGd|) of halp_core.int_lanes' vg split (epoch_lanes); max is -1
     when vg is too large for the integer lanes."""
     v = np.asarray(vg, dtype=np.float64) * 2.0 ** (frac + 16)
     if not np.all(np.abs(v) < limit * 65536.0):
@@ -96,11 +108,15 @@ def lane_step(x, k, vghi, vglo, vgd_max, coef, shrink, key, bits):
     return np.clip(q, lo, hi), int(np.sum((q < lo) | (q > hi)))
 
 
+def uniform_bits(key, j):
+    """24 random bits (uint64) of elements j under ``key``: hash32(key ^ j * GOLDEN) >> 8."""
+    j = np.asarray(j, dtype=np.uint64)
+    return hash32(np.uint64(key) ^ ((j * GOLDEN) & M32)) >> np.uint64(8)
+
+
 def uniforms(key, m):
     """U[0, 1) with 24 random bits for elements 0..m-1 under ``key`` (float64)."""
-    j = np.arange(m, dtype=np.uint64)
-    top24 = hash32(np.uint64(key) ^ ((j * np.uint64(0x9E3779B9)) & M32)) >> np.uint64(8)
-    return top24.astype(np.float64) / 2.0**24
+    return uniform_bits(key, np.arange(m, dtype=np.uint64)).astype(np.float64) / 2.0**24
 
 
 def grid(bits):
@@ -185,7 +201,7 @@ def _lp_row_step(x, k, k_dtype, vg, lanes_vg, coef, shrink, key, bits):
 
 def lp_epoch(Xq, x_scale, y_or_labels, k, s, a, r, vg, lam, alpha, idx, kind, seed_key, step0,
              bits):
-    """LP-SGD / LP-SVRG / HALP epoch on the integer iterate k (see halp_core.epochs).
+    """LP-SGD / LP-SVRG / HALP epoch on the integer iterate k (halp_core.solvers.fixed_grid).
 
     Linear models: step t has key step_key(seed_key, step0 + t). Multinomial models take k as K^T
     (C, d) and vg as (d, C); class c of step t has key step_key(seed_key, (step0 + t) C + c) and
@@ -234,7 +250,7 @@ def format_values(dtype):
 
 def round_format_stochastic(v, r, dtype, mantissa_bits, bias):
     """Stochastic rounding of float32 values v to the format (float64 results) with 32 random
-    bits r (uint32) each, as halp_core.float_formats._encode_stochastic decides: |v| between
+    bits r (uint32) each, as halp_core.float_formats.encode_stochastic_value decides: |v| between
     neighbours lo < hi rounds up when, in the normal range (and everywhere for bias 127, whose
     subnormals are float32's), the top D = 23 - M bits of r are at least 2^D (hi - |v|) /
     (hi - lo), and in the subnormal range when (r >> 8) / 2^24 < (|v| - lo)
@@ -257,8 +273,8 @@ def round_format_stochastic(v, r, dtype, mantissa_bits, bias):
 
 def lpf_epoch_linear(xvals, x_scale, y, kvals, s, a, r, vg, lam, alpha, idx, kind, seed_key,
                      step0, round_format):
-    """LP-SGD / LP-SVRG / HALP epoch with the iterate in a float format (halp_core.epochs.
-    _lpf_epoch_linear), on decoded values: xvals (n, d) and kvals (d,) float64; round_format(v,
+    """LP-SGD / LP-SVRG / HALP epoch with the iterate in a float format (halp_core.solvers.
+    float_grid.lpf_epoch_linear), on decoded values: xvals (n, d) and kvals (d,) float64; round_format(v,
     r) the format's stochastic rounding (round_format_stochastic with the format bound). Step t's
     coordinate j uses lane_hash(step_key(seed_key, step0 + t), j). Returns (new k values,
     saturation count)."""

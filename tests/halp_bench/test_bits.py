@@ -101,3 +101,8 @@ def test_empty_sweep_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(bits.sweep, "load", lambda folder: pd.DataFrame())
     with pytest.raises(ValueError, match="no sweep runs"):
         bits.write([tmp_path], tmp_path / "out")
+
+
+def test_bits_report_compares_sweep_specs_without_decoding_them(tmp_path):
+    (tmp_path / "spec.toml").write_bytes(b"\xff\xfe not UTF-8")
+    assert bits.spec_sources([tmp_path]) == [str(tmp_path / "spec.toml")]

@@ -10,7 +10,7 @@ import tiny_problems
 
 from halp_bench import mlp
 from halp_core import datasets, fixed_point, random_bits, schedules
-from halp_core.problems import Multinomial
+from halp_core.problems import LeastSquares, Multinomial
 
 D, H, C = 12, 7, 4
 
@@ -188,26 +188,6 @@ def test_training_is_deterministic(digits):
     assert a.drop(columns="seconds").equals(b.drop(columns="seconds"))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(method="adam"), ValueError, "method must be one of"),
-    (dict(method="sgd", hidden=0), ValueError, "hidden must be"),
-    (dict(method="sgd", step=-1.0), ValueError, "step must be"),
-    (dict(method="halp", mu=0.0), ValueError, "mu must be"),
-    (dict(method="halp", mu="auto"), TypeError, "mu must be a number"),
-    (dict(method="lp-sgd", bits=1), ValueError, "bits must be between"),
-])
-def test_bad_arguments(digits, kwargs, error, match):
-    with pytest.raises(error, match=match):
-        mlp.train(digits, **kwargs)
-
-
-def test_needs_a_validation_split():
-    rng = np.random.default_rng(0)
-    prob = Multinomial(rng.random((20, 3)), rng.integers(0, 2, 20), 0.1)
-    with pytest.raises(ValueError, match="validation split"):
-        mlp.train(prob, "sgd")
-
-
 # ---- learning-rate schedules (halp_core.schedules) ------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -267,3 +247,50 @@ def test_the_kernels_take_the_scaled_step(tiny, method):
 def test_bad_schedule(tiny, schedule, error, match):
     with pytest.raises(error, match=match):
         mlp.train(tiny, "sgd", hidden=5, epochs=2, schedule=schedule)
+
+
+# ---- bad arguments: a ValueError / TypeError whose message names the argument -----------------
+
+def _train(problem=None, **kw):
+    args = dict(method="sgd", epochs=1, hidden=4) | kw
+    return lambda p: mlp.train(p if problem is None else problem, **args)
+
+
+def _with_split(X_val=None, y_val=None):
+    return lambda: tiny_problems.mlp_problem(X_val, y_val)
+
+
+MLP_CASES = [
+    ("dict", _train(problem={"lam": 0.1}), TypeError, "problem must be a halp_core Multinomial"),
+    ("least-squares", _train(problem=LeastSquares(np.eye(3), np.ones(3), 0.1)), TypeError,
+     "problem must be a halp_core Multinomial"),
+    ("method", _train(method="adam"), ValueError, "method must be one of"),
+    ("hidden-0", _train(hidden=0), ValueError, "hidden must be >= 1"),
+    ("hidden-float", _train(hidden=2.5), TypeError, "hidden must be an int"),
+    ("epochs-none", _train(epochs=None), TypeError, "epochs must be an int"),
+    ("step-0", _train(step=0.0), ValueError, "step must be a finite number > 0"),
+    ("lam-neg", _train(lam=-1.0), ValueError, "lam must be a finite number >= 0"),
+    ("mu-0", _train(method="halp", mu=0.0), ValueError, "mu must be a finite number > 0"),
+    ("mu-auto", _train(method="halp", mu="auto"), TypeError, "mu must be a number"),
+    ("seed-none", _train(seed=None), TypeError, "seed must be an int"),
+    ("seed-neg", _train(seed=-1), ValueError, "seed must be >= 0"),
+    ("bits-1", _train(method="lp-sgd", bits=1), ValueError, "bits must be between"),
+    ("val-columns", lambda p: _train()(_with_split(X_val=np.ones((10, 5)))()), ValueError,
+     "X_val must be \\(m, 4\\)"),
+    ("val-labels", lambda p: _train()(_with_split(y_val=np.full(10, 7))()), ValueError,
+     "y_val must hold labels 0..2"),
+    ("val-nan", lambda p: _train()(_with_split(X_val=np.full((10, 4), np.nan))()), ValueError,
+     "X_val contains NaN"),
+    ("no-split", lambda p: _train()(Multinomial(np.eye(3), [0, 1, 2], 0.1)), ValueError,
+     "validation split"),
+    ("init-classes-1", lambda p: mlp.init_weights(4, 8, 1, 0), ValueError, "classes must be >= 2"),
+    ("init-seed-none", lambda p: mlp.init_weights(4, 8, 3, None), TypeError, "seed must be an int"),
+    ("init-d-float", lambda p: mlp.init_weights(4.0, 8, 3, 0), TypeError, "d must be an int"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", [case[1:] for case in MLP_CASES],
+                         ids=[case[0] for case in MLP_CASES])
+def test_bad_argument_is_refused(tiny, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tiny)

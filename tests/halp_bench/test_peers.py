@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from halp_bench import peers
-from halp_core import BinaryLogistic, LeastSquares, datasets, solve
+from halp_core import BinaryLogistic, LeastSquares, Multinomial, datasets, solve
 from halp_core.trajectory import HISTORY_COLUMNS
 
 INSTALLED = peers.available_peers()
@@ -119,26 +119,6 @@ def test_missing_library_is_skipped_with_a_reason(monkeypatch, small):
     assert "copt-svrg" not in peers.available_peers()
     with pytest.raises(peers.PeerUnavailable, match="copt-svrg is skipped"):
         peers.solve_peer(small["logistic"], "copt-svrg", step=0.1, epochs=1)
-
-
-def test_bad_input(small):
-    prob = small["logistic"]
-    with pytest.raises(ValueError, match="unknown peer"):
-        peers.solve_peer(prob, "nope", step=0.1, epochs=1)
-    with pytest.raises(ValueError, match="peers solve"):
-        peers.available_peers("multinomial")
-    with pytest.raises(ValueError, match="solves logistic"):
-        peers.solve_peer(small["least_squares"], "sklearn-lbfgs", epochs=1)
-    with pytest.raises(TypeError, match="halp_core Problem"):
-        peers.solve_peer(np.zeros((3, 3)), "sklearn-sag", epochs=1)
-    same_step = [n for n in INSTALLED if peers.PEERS[n].step == "same"]
-    if same_step:
-        with pytest.raises(ValueError, match="takes our step"):
-            peers.solve_peer(prob, same_step[0], epochs=1)
-        with pytest.raises(ValueError, match="step must be"):
-            peers.solve_peer(prob, same_step[0], step=-1.0, epochs=1)
-        with pytest.raises(ValueError, match="epochs must be"):
-            peers.solve_peer(prob, same_step[0], step=0.1, epochs=0)
 
 
 def test_float32_exact_step_and_tick_float32_lam():
@@ -284,3 +264,59 @@ def test_lightning_saga_is_textbook_saga_on_our_objective():
           f"{' '.join(f'{x:.4e}' for x in v)}  lightning-saga {gap:+.2%}")
     assert abs(gap) <= TOLERANCE, (gap, _mnist_subopt("lightning-saga"),
                                    _mnist_subopt("reference-saga-table-at-w0"))
+
+
+# ---- bad arguments: a ValueError / TypeError whose message names the argument -----------------
+
+@pytest.fixture(scope="module")
+def lsq():
+    return datasets.synthetic_least_squares(40, 4, lam=0.1, noise=0.1, seed=0)
+
+
+# (id, call on the lsq problem, exception, words the message must contain)
+PEER_CASES = [
+    ("check-dict", lambda p: peers.check_peer({"lam": 0.1}, "sklearn-sgd"), TypeError,
+     "problem must be a halp_core Problem"),
+    ("solve-dict", lambda p: peers.solve_peer({"lam": 0.1}, "sklearn-sgd", step=0.1, epochs=1),
+     TypeError, "problem must be a halp_core Problem"),
+    ("unknown", lambda p: peers.check_peer(p, "adam"), ValueError, "unknown peer 'adam'"),
+    ("unknown-solve", lambda p: peers.solve_peer(p, "nope", step=0.1, epochs=1), ValueError,
+     "unknown peer 'nope'"),
+    ("lbfgs-least-squares", lambda p: peers.solve_peer(p, "sklearn-lbfgs", epochs=1), ValueError,
+     "solves logistic"),
+    ("name-none", lambda p: peers.check_peer(p, None), ValueError, "unknown peer None"),
+    ("name-list", lambda p: peers.check_peer(p, ["sklearn-sgd"]), ValueError, "unknown peer"),
+    ("kind-multinomial", lambda p: peers.available_peers("multinomial"), ValueError, "peers solve"),
+    ("kind-int", lambda p: peers.available_peers(5), ValueError, "peers solve"),
+    ("multinomial-problem", lambda p: peers.check_peer(Multinomial(np.eye(3), [0, 1, 2], 0.1), "sklearn-sgd"), ValueError,
+     "solves logistic and least_squares problems"),
+    ("epochs-0", lambda p: peers.solve_peer(p, "sklearn-sgd", step=0.1, epochs=0), ValueError,
+     "epochs must be >= 1"),
+    ("seed-none", lambda p: peers.solve_peer(p, "sklearn-sgd", step=0.1, epochs=1, seed=None),
+     TypeError, "seed must be an int"),
+    ("step-missing", lambda p: peers.solve_peer(p, "sklearn-sgd", epochs=1), ValueError,
+     "takes our step"),
+    ("step-neg", lambda p: peers.solve_peer(p, "sklearn-sgd", step=-1.0, epochs=1), ValueError,
+     "step must be a finite number > 0"),
+    ("grid-0", lambda p: peers.restart_grid(0), ValueError, "epochs must be >= 1"),
+    ("grid-none", lambda p: peers.restart_grid(None), TypeError, "epochs must be an int"),
+    ("tick-lam-step-0", lambda p: peers.tick_float32_lam(0.0, 1e-3), ValueError,
+     "step must be a finite number > 0"),
+    ("tick-lam-neg", lambda p: peers.tick_float32_lam(0.1, -1.0), ValueError,
+     "lam must be a finite number >= 0"),
+    ("seconds-dict", lambda p: peers.seconds_per_epoch({"epoch": [1]}), TypeError,
+     "history must be a pandas DataFrame"),
+    ("target-columns", lambda p: peers.time_to_target(
+        solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history[["epoch"]], 1e-3),
+     ValueError, r"history lacks the column\(s\) seconds, subopt"),
+    ("target-str", lambda p: peers.time_to_target(
+        solve(p, "sgd", precision="fp64", step=0.01, epochs=1).history, "1e-3"),
+     TypeError, "target must be a number"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", [case[1:] for case in PEER_CASES],
+                         ids=[case[0] for case in PEER_CASES])
+def test_bad_argument_is_refused(lsq, call, error, match):
+    with pytest.raises(error, match=match):
+        call(lsq)

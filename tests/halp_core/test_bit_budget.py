@@ -96,3 +96,27 @@ def test_features_zero_in_every_sample_are_left_out():
     assert smallest_curvature(padded)[0] > 10 * prob.lam and bits_needed(padded).d == 6
     with pytest.raises(ValueError, match="every feature is zero"):
         bits_needed(problems.LeastSquares(np.zeros((3, 2)), np.ones(3), 1.0, data_bits=None))
+
+
+# ---- library errors named, not leaked (issue 23) ----------------------------------------------
+
+_RNG = np.random.default_rng(0)
+_X, _Y = _RNG.standard_normal((50, 4)), _RNG.standard_normal(50)
+
+
+def test_a_linear_algebra_failure_is_named(monkeypatch):
+    def fail(*args, **kwargs):
+        raise np.linalg.LinAlgError("Eigenvalues did not converge")
+    monkeypatch.setattr(np.linalg, "eigvalsh", fail)
+    with pytest.raises(ValueError, match=r"least_squares: the smallest curvature \(method='auto'\) "
+                                         r"failed \(LinAlgError: Eigenvalues did not converge\)"
+                       ) as caught:
+        bits_needed(problems.LeastSquares(_X, _Y, 1e-2))
+    assert type(caught.value) is ValueError
+
+
+def test_huge_but_finite_settings_get_answers_not_library_errors():
+    with pytest.raises(ValueError, match="overflows float64: no number of bits"):
+        bit_budget.bits_for(1e308, 10**6)
+    budget = bits_needed(problems.LeastSquares(_X, _Y, 1e308))   # lam + X^T X / n: no overflow
+    assert budget.kappa == pytest.approx(1.0) and budget.bits == 3   # 2^2 - 1 >= 1 x sqrt(4)

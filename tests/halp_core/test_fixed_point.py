@@ -1,5 +1,6 @@
-"""Number format: Numba quantizers against the NumPy reference, unbiasedness of stochastic
-rounding, exact nearest rounding and saturation at both ends of the range."""
+"""halp_core.fixed_point: the Numba quantizers against the NumPy reference, unbiasedness of
+stochastic rounding, exact nearest rounding, saturation at both ends of the range, and every
+bad argument refused with a message naming it."""
 
 import numpy as np
 import pytest
@@ -76,17 +77,6 @@ def test_bits_out_of_range(bad):
         fixed_point.quantize(np.zeros(3), bad, 1.0)
 
 
-def test_bad_quantize_arguments():
-    with pytest.raises(TypeError, match="bits must be an int"):
-        fixed_point.quantize(np.zeros(3), 8.0, 1.0)
-    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
-        fixed_point.quantize(np.zeros(3), 8, 0.0)
-    with pytest.raises(ValueError, match="NaN or inf"):
-        fixed_point.quantize(np.array([1.0, np.nan]), 8, 1.0)
-    with pytest.raises(ValueError, match="rounding must be"):
-        fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="down")
-
-
 @pytest.mark.parametrize("bits,dtype", [(4, np.float32), (8, np.float64), (12, np.float32),
                                         (16, np.float64)])
 def test_public_quantizers_match_reference(bits, dtype):
@@ -114,5 +104,55 @@ def test_rounding_arguments():
     assert bounds == (np.float32(-128), np.float32(127))
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         fixed_point.make_rounding(3, 8, None)
-    with pytest.raises(ValueError, match="seed must be <="):
-        random_bits.seed_key(2**64)
+
+
+# (id, call, exception, words the message must contain)
+FIXED_POINT_CASES = [
+    ("quantize-rounding", lambda: fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="down"),
+     ValueError, "rounding must be one of"),
+    ("quantize-complex", lambda: fixed_point.quantize(np.array([1 + 2j]), 8, 1.0), TypeError,
+     "x is complex"),
+    ("quantize-strings", lambda: fixed_point.quantize(np.array(["a"]), 8, 1.0), TypeError,
+     "x must be a numeric array"),
+    ("quantize-seed-none", lambda: fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="stochastic",
+                                                        seed=None), TypeError, "seed must be an int"),
+    ("quantize-seed-neg", lambda: fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="stochastic",
+                                                       seed=-1), ValueError, "seed must be >= 0"),
+    ("quantize-seed-float", lambda: fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="stochastic",
+                                                         seed=1.5), TypeError, "seed must be an int"),
+    ("quantize-bits-bool", lambda: fixed_point.quantize(np.zeros(3), True, 1.0), TypeError,
+     "bits must be an int"),
+    ("quantize-scale-str", lambda: fixed_point.quantize(np.zeros(3), 8, "1"), TypeError,
+     "scale must be a number"),
+    ("quantize-x-inf", lambda: fixed_point.quantize(np.array([np.inf]), 8, 1.0), ValueError,
+     "x contains NaN or inf"),
+    ("quantize-x-nan", lambda: fixed_point.quantize(np.array([1.0, np.nan]), 8, 1.0), ValueError,
+     "x contains NaN or inf"),
+    ("quantize-bits-float", lambda: fixed_point.quantize(np.zeros(3), 8.0, 1.0), TypeError,
+     "bits must be an int"),
+    ("quantize-scale-0", lambda: fixed_point.quantize(np.zeros(3), 8, 0.0), ValueError,
+     "scale must be a finite number > 0"),
+    ("storage-17", lambda: fixed_point.storage_dtype(17), ValueError, "bits must be between"),
+    ("storage-none", lambda: fixed_point.storage_dtype(None), TypeError, "bits must be an int"),
+    ("grid-1", lambda: fixed_point.grid_limits(1), ValueError, "bits must be between"),
+    ("bounds-int8", lambda: fixed_point.rounding_bounds(8, np.int8), TypeError,
+     "dtype must be float32 or float64"),
+    ("bounds-complex", lambda: fixed_point.rounding_bounds(8, "complex128"), TypeError,
+     "dtype must be float32 or float64"),
+    ("bounds-nonsense", lambda: fixed_point.rounding_bounds(8, "nonsense"), TypeError,
+     "dtype must be float32 or float64"),
+    ("rounding-seed-none", lambda: fixed_point.make_rounding(None, 8, np.float32), TypeError,
+     "seed must be an int"),
+    ("rounding-seed-float", lambda: fixed_point.make_rounding(2.5, 8, np.float32), TypeError,
+     "seed must be an int"),
+    ("rounding-bits-99", lambda: fixed_point.make_rounding(0, 99, np.float32), ValueError,
+     "bits must be between"),
+    ("check-bits-str", lambda: fixed_point.check_bits("8"), TypeError, "bits must be an int"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", [case[1:] for case in FIXED_POINT_CASES],
+                         ids=[case[0] for case in FIXED_POINT_CASES])
+def test_bad_argument_is_refused(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

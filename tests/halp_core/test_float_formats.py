@@ -1,7 +1,8 @@
 """halp_core.float_formats: every format's bit patterns against ml_dtypes (decode of every
 pattern, round to nearest), its stochastic rounding against the NumPy twin (tests/reference.py)
-and unbiased over 1e6 roundings on normal, subnormal and near-overflow values, saturation, NaN,
-and the solver kernels with a float-format iterate against their twin."""
+and unbiased over 1e6 roundings on normal, subnormal and near-overflow values, saturation and NaN.
+(The epoch kernels with a float-format iterate: solvers/test_float_grid.py; data in a format:
+test_problems.py; the formats' registry entries: test_registry.py.)"""
 
 import ml_dtypes
 import numpy as np
@@ -9,8 +10,7 @@ import pytest
 from numba import njit
 
 import reference as ref
-from halp_core import datasets, float_formats, make_solver, random_bits, registry, solve
-from halp_core.solvers.full_gradient import full_grad_linear
+from halp_core import float_formats, registry
 
 FORMATS = tuple(registry.FORMATS)
 
@@ -149,93 +149,3 @@ def test_encode_refuses_bad_input():
         float_formats.encode([1.0], "bf16", rounding="up")
     with pytest.raises(TypeError, match="uint16"):
         float_formats.decode(np.zeros(3, np.uint8), "bf16")
-
-
-def test_register_format_checks_the_layout():
-    spec = registry.FormatSpec("fp12", "twelve", 5, 6, 15, 0x7BF, 0x7C0, 0x7E0, "float16")
-    with pytest.raises(ValueError, match="must be 8 or 16"):
-        registry.register_format(spec)
-    with pytest.raises(ValueError, match="registered already"):
-        registry.register_format(registry.format_spec("bf16"))
-
-
-@pytest.mark.parametrize("name,data", [("bf16", "bf16"), ("fp8-e4m3", 8), ("fp16", "fp16"),
-                                       ("fp8-e5m2", "fp8-e5m2")])
-def test_lp_epoch_with_a_float_format_matches_the_twin(name, data):
-    """The kernel's iterate after an epoch equals the NumPy twin's (float32 arithmetic may order
-    one operation differently: then a coordinate lands on the neighbouring value, rarely)."""
-    prob = datasets.synthetic_least_squares(60, 37, lam=1e-2, noise=0.1, seed=4, data_bits=data)
-    run = make_solver(prob, "lp-svrg", precision=name, step=0.4 / prob.L_max, seed=5)
-    run._begin_epoch()
-    idx = np.random.default_rng(6).integers(0, prob.n, 150).astype(np.int64)
-    k0 = float_formats.decode(run._k, name)
-    entry = registry.format_spec(name)
-    dtype = _dtype(name)
-
-    def round_format(v, r):
-        return ref.round_format_stochastic(v, r, dtype, entry.mantissa_bits, entry.bias)
-
-    x_values = (float_formats.decode(prob.Xq, data) if isinstance(data, str)
-                else prob.Xq.astype(np.float64))
-    want, want_sat = ref.lpf_epoch_linear(x_values, prob.x_scale, prob.y, k0, run.scale, run._a,
-                                          run._r, run._vg, prob.lam, run.step, idx, run.kind,
-                                          run._rounding, run._step_count, round_format)
-    sat = run._inner(idx)
-    got = float_formats.decode(run._k, name)
-    assert np.mean(got == want) >= 0.99
-    grid = ref.format_values(dtype)
-    steps = np.abs(np.searchsorted(grid, np.abs(got)) - np.searchsorted(grid, np.abs(want)))
-    assert steps.max() <= 1 and abs(sat - want_sat) <= 2
-
-
-def test_formats_are_registered_once_and_solvers_take_them():
-    assert set(FORMATS) == {"bf16", "fp16", "fp8-e4m3", "fp8-e5m2"}
-    for solver in registry.names("low"):
-        assert set(FORMATS) <= set(registry.precisions(solver))
-    for solver in registry.names("full"):
-        assert not set(FORMATS) & set(registry.precisions(solver))
-    prob = datasets.synthetic_least_squares(40, 5, lam=1e-2, noise=0.1, seed=0)
-    with pytest.raises(ValueError, match="float format .*'bf16'"):
-        solve(prob, "halp", precision="bf17", step=0.1, epochs=1)
-    with pytest.raises(ValueError, match="fp64' or 'fp32'"):
-        solve(prob, "svrg", precision="bf16", step=0.1, epochs=1)
-
-
-def test_fixed_point_solvers_refuse_float_format_data():
-    prob = datasets.synthetic_least_squares(40, 5, lam=1e-2, noise=0.1, seed=0, data_bits="bf16")
-    with pytest.raises(ValueError, match="carries bf16 data"):
-        make_solver(prob, "halp", precision=8, step=0.1)
-
-
-@pytest.mark.parametrize("data", ["bf16", "fp16", "fp8-e4m3", "fp8-e5m2"])
-def test_data_in_a_format(data):
-    """A problem's data copy in a format: nearest rounding of X / x_scale with x_scale a power of
-    two that puts max |X| just below the format's top; every solver sees the dequantized copy."""
-    prob = datasets.synthetic_least_squares(300, 12, lam=1e-2, noise=0.1, seed=3, data_bits=data)
-    assert prob.Xq.dtype == float_formats.storage_dtype(data)
-    peak = np.abs(prob.X).max() / prob.x_scale
-    assert float_formats.top(data) / 2 < peak <= float_formats.top(data)
-    assert np.log2(prob.x_scale) == int(np.log2(prob.x_scale))
-    assert np.array_equal(prob.X, float_formats.decode(prob.Xq, data) * prob.x_scale)
-    relative = {"bf16": 2 ** -8, "fp16": 2 ** -11, "fp8-e4m3": 2 ** -4, "fp8-e5m2": 2 ** -3}[data]
-    assert prob.quantization.relative_error <= relative
-    g = np.zeros(12)
-    full_grad_linear(prob.Xq, prob.x_scale, prob.y, np.ones(12), prob.lam, 0,
-                             np.zeros(300), np.zeros(300), g, x_format=prob.x_format)
-    assert np.allclose(g, prob.grad(np.ones(12)), rtol=1e-12, atol=1e-12)
-
-
-def test_lane_hash_is_the_32_bit_twin():
-    keys = np.array([0, 1, 0xFFFFFFFF, 0x9E3779B9], dtype=np.uint64)
-    counters = np.array([0, 5, 2 ** 31 + 7, 123456789], dtype=np.int64)
-
-    @njit
-    def hashes(keys, counters):
-        out = np.empty(keys.size * counters.size, dtype=np.uint64)
-        for a in range(keys.size):
-            for b in range(counters.size):
-                out[a * counters.size + b] = random_bits.lane_hash(keys[a], counters[b])
-        return out
-
-    want = [int(ref.lane_hash(k, c)) for k in keys for c in counters]
-    assert hashes(keys, counters).tolist() == want

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import bench_bandwidth, bench_epoch, bench_peers, bench_speedup, common
 from halp_bench import mlp, reproduce
-from halp_core import float_formats, registry
+from halp_core import datasets, float_formats, registry, solve
 
 
 def _pairs_are_registered(pairs):
@@ -168,3 +168,23 @@ def test_register_checks_every_field(changes, error, words):
     with pytest.raises(error, match=words):
         registry.register(dataclasses.replace(TOY, **changes))
     assert registry.names() == names
+
+
+def test_formats_are_registered_once_and_solvers_take_them():
+    assert set(registry.FORMATS) == {"bf16", "fp16", "fp8-e4m3", "fp8-e5m2"}
+    for solver in registry.names("low"):
+        assert set(registry.FORMATS) <= set(registry.precisions(solver))
+    for solver in registry.names("full"):
+        assert not set(registry.FORMATS) & set(registry.precisions(solver))
+    prob = datasets.synthetic_least_squares(40, 5, lam=1e-2, noise=0.1, seed=0)
+    with pytest.raises(ValueError, match="float format .*'bf16'"):
+        solve(prob, "halp", precision="bf17", step=0.1, epochs=1)
+    with pytest.raises(ValueError, match="fp64' or 'fp32'"):
+        solve(prob, "svrg", precision="bf16", step=0.1, epochs=1)
+
+
+def test_register_format_refuses_a_width_other_than_8_or_16():
+    spec = registry.FormatSpec("fp12", "twelve", 5, 6, 15, 0x7BF, 0x7C0, 0x7E0, "float16")
+    with pytest.raises(ValueError, match="must be 8 or 16"):
+        registry.register_format(spec)
+    assert "fp12" not in registry.FORMATS

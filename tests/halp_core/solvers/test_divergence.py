@@ -1,5 +1,5 @@
-"""Divergence is never silent (issue 11): solve() warns once, with the solver, precision, epoch,
-what it saw and the likely fix, and records it (Result.diverged_epoch / divergence and
+"""halp_core.solvers.divergence: divergence is never silent (issue 11): solve() warns once, with
+the solver, precision, epoch, what it saw and the likely fix, and records it (Result.diverged_epoch / divergence and
 history.attrs), when an epoch's iterate or loss is not finite, its loss exceeds GROWTH x the
 start's (VR_GROWTH x for the variance-reduced solvers), or most of its coordinate updates
 saturated; healthy runs, SGD's noisy ones included, never warn."""
@@ -245,3 +245,32 @@ def test_make_solver_check_reports_what_solve_reports(lsq):
             assert run.no_progress == expected.no_progress == "", case
             assert found[-1] == expected.divergence and messages == [expected.divergence] * (
                 case == "diverged")
+
+
+def test_divergence_stops_with_a_warning():
+    prob = datasets.synthetic_least_squares(120, 8, lam=0.05, noise=0.1, seed=0)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = solve(prob, "sgd", precision="fp64", step=1e3, epochs=50)
+    assert len(res.history) < 51
+    assert not np.isfinite(res.history.loss.iloc[-1])
+    assert res.diverged_epoch == len(res.history) - 1   # recorded at the epoch it stopped
+
+
+def test_diverging_halp_with_a_coarse_grid_is_reported_not_raised():
+    """HALP-4 on an ill-conditioned problem (kappa about 1e4, 16-bit data) diverges; solve must
+    warn and record it, whatever precision the anchor's gradient pass ran in."""
+    prob = datasets.synthetic_least_squares(2000, 40, lam=1e-3, noise=0.1, seed=0, data_bits=16,
+                                            cond=1e4)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = solve(prob, "halp", precision=4, step=0.5 / prob.L_max, epochs=60, seed=0)
+    assert res.diverged_epoch is not None
+
+
+def test_a_huge_fixed_mu_is_one_clamping_warning_not_an_overflow(lsq):
+    """mu = 1e308 sizes a grid so fine that every update clamps: one warning, the divergence
+    rule's, and no numpy overflow warning beside it."""
+    with pytest.warns(RuntimeWarning, match=r"halp \(8 bits\) diverged at epoch 1: 100% of the "
+                                            r"coordinate updates saturated; use mu='auto' or a "
+                                            r"smaller mu") as caught:
+        solve(lsq, "halp", precision=8, step=0.5 / lsq.L_max, mu=1e308, epochs=2)
+    assert len(caught) == 1
