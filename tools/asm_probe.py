@@ -11,9 +11,14 @@ them as JSON (``loop_record``), the counts docs/performance.md quotes
     NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops \
         --out docs/kernel-loops/$(git rev-parse --short=8 HEAD).json
 
-An older commit's loops are recorded by putting that commit's ``halp_core`` first on the path (a
-folder holding only a link to a checkout's halp_core); the probe reads the kernels of either layout
-(``kernel_layout``).
+An older commit's loops are recorded with that commit's ``halp_core`` first on the path (a folder
+holding only a link to it, so that the rest comes from this checkout); the probe reads the kernels
+of either layout (``kernel_layout``) and the record names the commit the kernels came from:
+
+    git clone -q . /tmp/old && git -C /tmp/old checkout -q COMMIT
+    mkdir /tmp/old-path && ln -s /tmp/old/halp_core /tmp/old-path/halp_core
+    NUMBA_CACHE_DIR=$(mktemp -d) PYTHONPATH=/tmp/old-path:$PWD .venv/bin/python tools/asm_probe.py \
+        --loops --out docs/kernel-loops/COMMIT.json
 """
 
 import argparse
