@@ -10,19 +10,71 @@ them as JSON (``loop_record``), the counts docs/performance.md quotes
     NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops
     NUMBA_CACHE_DIR=$(mktemp -d) .venv/bin/python tools/asm_probe.py --loops \
         --out docs/kernel-loops/$(git rev-parse --short=8 HEAD).json
+
+An older commit's loops are recorded with that commit's ``halp_core`` first on the path (a folder
+holding only a link to it, so that the rest comes from this checkout); the probe reads the kernels
+of either layout (``kernel_layout``) and the record names the commit the kernels came from:
+
+    git clone -q . /tmp/old && git -C /tmp/old checkout -q COMMIT
+    mkdir /tmp/old-path && ln -s /tmp/old/halp_core /tmp/old-path/halp_core
+    NUMBA_CACHE_DIR=$(mktemp -d) PYTHONPATH=/tmp/old-path:$PWD .venv/bin/python tools/asm_probe.py \
+        --loops --out docs/kernel-loops/COMMIT.json
 """
 
 import argparse
+import importlib
+import inspect
 import json
 import re
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from halp_core import datasets, kernels, make_solver
-from halp_core.solvers import fixed_grid, float_grid, full_gradient, full_precision
+
+EPOCHS_MODULE_KERNELS = ("_fp_epoch_linear", "_lp_epoch_linear", "_grad_rows_linear",
+                         "_fp_epoch_multinomial", "_lp_epoch_multinomial", "_grad_rows_multinomial",
+                         "_lpf_epoch_linear", "_lpf_epoch_multinomial")
+"""The epoch kernels of commits before ``halp_core.solvers`` became a package, by the names they
+had in their one module ``halp_core.epochs`` (the float-format ones from when they existed), and
+the dot kernel's name there: how the records of those commits name them. No such module exists
+since."""
+EPOCHS_MODULE_DOT = "_dot"
+ITERATES = {"w": "w", "W": "w", "WT": "w", "k": "k", "K": "k", "KT": "k"}
+"""A kernel's iterate argument, by its parameter name, and the letter a record names it by."""
+
+
+def kernel_layout():
+    """(epoch kernels, the dot kernel, whether float-format kernels are among them) of the
+    halp_core imported: the solver families' public kernels (``halp_core.solvers.*``), or, in a
+    checkout from before that package (no ``halp_core.solvers.fixed_grid``, a ``halp_core.epochs``
+    module), EPOCHS_MODULE_KERNELS."""
+    try:
+        from halp_core.solvers import fixed_grid, float_grid, full_gradient, full_precision
+    except ImportError:
+        if find_spec("halp_core.epochs") is None:
+            raise
+        epochs = importlib.import_module("halp_core.epochs")
+        found = tuple(getattr(epochs, name) for name in EPOCHS_MODULE_KERNELS
+                      if hasattr(epochs, name))
+        return (found, getattr(kernels, EPOCHS_MODULE_DOT),
+                hasattr(epochs, EPOCHS_MODULE_KERNELS[-1]))
+    return ((full_precision.fp_epoch_linear, fixed_grid.lp_epoch_linear,
+             full_gradient.grad_rows_linear, full_precision.fp_epoch_multinomial,
+             fixed_grid.lp_epoch_multinomial, full_gradient.grad_rows_multinomial,
+             float_grid.lpf_epoch_linear, float_grid.lpf_epoch_multinomial),
+            kernels.dot_kernel, True)
+
+
+def signature_name(kernel, sig):
+    """'fp_epoch_linear(array(float32, 2d, C), w=array(float32, 1d, C))': a compiled signature
+    ``sig`` of ``kernel`` named by its data (first argument) and its iterate (ITERATES)."""
+    params = list(inspect.signature(kernel.py_func).parameters)
+    at = next(i for i, p in enumerate(params) if p in ITERATES)
+    return f"{kernel.py_func.__name__}({sig[0]}, {ITERATES[params[at]]}={sig[at]})"
 
 
 def stats(asm):
@@ -121,28 +173,19 @@ def main(argv=None):
                                       ("halp", 8, {"mu": 0.1}), ("halp", 16, {"mu": 0.1}),
                                       ("lp-sgd", 8, {"scale": 0.01})]:
             make_solver(prob, solver, precision=precision, step=1e-3, **kw).run_epoch()
-    for fmt in ("bf16", "fp8-e4m3"):   # a float-format iterate on data in the same format
-        for prob in (datasets.synthetic_least_squares(200, 64, lam=1e-2, noise=0.1, seed=0,
-                                                      data_bits=fmt),
-                     datasets.digits(lam=1e-3, data_bits=fmt)):
-            make_solver(prob, "halp", precision=fmt, step=1e-3).run_epoch()
+    epoch_kernels, dot_kernel, formats = kernel_layout()
+    if formats:
+        for fmt in ("bf16", "fp8-e4m3"):   # a float-format iterate on data in the same format
+            for prob in (datasets.synthetic_least_squares(200, 64, lam=1e-2, noise=0.1, seed=0,
+                                                          data_bits=fmt),
+                         datasets.digits(lam=1e-3, data_bits=fmt)):
+                make_solver(prob, "halp", precision=fmt, step=1e-3).run_epoch()
     a8 = np.ones(64, dtype=np.int8)
-    kernels.dot_kernel(a8, a8)
-    kernels.dot_kernel(np.ones(64, np.float32), np.ones(64, np.float32))
-    asms = {}
-    epoch_kernels = (full_precision.fp_epoch_linear, fixed_grid.lp_epoch_linear,
-                     full_gradient.grad_rows_linear, full_precision.fp_epoch_multinomial,
-                     fixed_grid.lp_epoch_multinomial, full_gradient.grad_rows_multinomial,
-                     float_grid.lpf_epoch_linear, float_grid.lpf_epoch_multinomial)
-    for kernel in epoch_kernels:
-        name = kernel.py_func.__name__
-        for sig, asm in kernel.inspect_asm().items():
-            # the iterate: w (float kernels' third argument, the gradient's fourth) or k
-            iterate = ("w", sig[2]) if name.startswith("fp_") else (
-                ("k", sig[3]) if name.startswith("lp_") else
-                ("k", sig[4]) if name.startswith("lpf_") else ("w", sig[4]))
-            asms[f"{name}({sig[0]}, {iterate[0]}={iterate[1]})"] = asm
-    for sig, asm in kernels.dot_kernel.inspect_asm().items():
+    dot_kernel(a8, a8)
+    dot_kernel(np.ones(64, np.float32), np.ones(64, np.float32))
+    asms = {signature_name(kernel, sig): asm
+            for kernel in epoch_kernels for sig, asm in kernel.inspect_asm().items()}
+    for sig, asm in dot_kernel.inspect_asm().items():
         asms[f"dot({sig[0]})"] = asm
     if args.out:
         command = "tools/asm_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)

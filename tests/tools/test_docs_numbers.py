@@ -5,7 +5,8 @@
     engine.MEASURED_FACTOR (3x) of what the code produces now, or both at most
     MEASURED_FLOOR (1e-20, float64 rounding of f*);
 (c) spot checks of quoted numbers against the shipped files, read here without the generator;
-(d) no time, size or scientific-notation figure is typed outside a generated block.
+(d) no time, size or scientific-notation figure and no instruction count is typed outside a
+    generated block.
 """
 
 import ast
@@ -18,7 +19,7 @@ import pytest
 
 from halp_bench.files import FileFormatError
 
-from tools.docs_numbers import catalog, engine, pinned, sources
+from tools.docs_numbers import catalog, engine, formatting, pinned, sources
 from tools.docs_numbers.documents import performance, readme
 from tools.docs_numbers.engine import Block
 
@@ -159,6 +160,65 @@ def test_instruction_counts_are_the_probes_recorded_loops():
     assert abs(before - total - (counts[1] - counts[0]) / 64) <= 0.01
 
 
+def _records_with(tmp_path, changes):
+    """A copy of docs/kernel-loops/ in ``tmp_path`` where {commit: {kernel: instructions}} set the
+    first vectorized loop of those kernels."""
+    for path in sources.KERNEL_LOOPS.glob("*.json"):
+        record = json.loads(path.read_text())
+        for kernel, count in changes.get(record["commit"], {}).items():
+            next(iter(record["loops"][kernel].values()))["instructions"] = count
+        (tmp_path / path.name).write_text(json.dumps(record))
+    return tmp_path
+
+
+def _text(lines):
+    return " ".join(line.strip() for line in lines)   # wrapped prose: phrases span lines
+
+
+def test_the_update_sentences_are_the_records_loops(tmp_path, monkeypatch):
+    """The words on the update quote the 8-bit kernel's update loop as recorded at PERF,
+    PERF_BEFORE and BEFORE_INT_LANES (read here without the generator); a changed record changes
+    them, and the comparison's words follow the numbers."""
+    lp8 = "_lp_epoch_linear(array(int8, 2d, C), k=array(int8, 1d, C))"
+    lp16 = "_lp_epoch_linear(array(int8, 2d, C), k=array(int16, 1d, C))"
+
+    def first_loop(commit, kernel):
+        record = json.loads((sources.KERNEL_LOOPS / f"{commit}.json").read_text())
+        return next(iter(record["loops"][kernel].values()))["instructions"]
+
+    now, before, floats = (first_loop(c, lp8) for c in (pinned.PERF.commit, pinned.PERF_BEFORE,
+                                                         pinned.BEFORE_INT_LANES))
+    assert f"{now} instructions per 64 coordinates instead of {before} (int8 iterates), " \
+           f"{first_loop(pinned.PERF.commit, lp16)} instead of " \
+           f"{first_loop(pinned.PERF_BEFORE, lp16)} (int16)" in _text(performance.this_round())
+    update = _text(performance.update())
+    assert f"The 8-bit step updates 64 coordinates with {now}:" in update
+    assert f"the float-lane update took {floats} for 64" in update
+
+    monkeypatch.setattr(sources, "KERNEL_LOOPS", _records_with(tmp_path, {
+        pinned.PERF.commit: {lp8: 61, lp16: 99}, pinned.BEFORE_INT_LANES: {lp8: 50}}))
+    assert f"61 instructions per 64 coordinates instead of {before} (int8 iterates), 99 instead" \
+        in _text(performance.this_round())
+    update = _text(performance.update())
+    assert "The 8-bit step updates 64 coordinates with 61:" in update
+    assert "the float-lane update took 50 for 64" in update
+    assert "twice the lanes, and with 11 more instructions." in update
+
+
+def test_more_or_fewer_instructions():
+    assert performance.more_or_fewer(63, 72) == performance.more_or_fewer(72, 72) == \
+        "not with more instructions"
+    assert performance.more_or_fewer(73, 72) == "and with 1 more instruction"
+
+
+def test_prose_wraps_paragraphs_and_list_items():
+    text = "- " + "word " * 30 + "\n\nshort line"
+    lines = formatting.prose(text, width=40)
+    assert all(len(line) <= 40 for line in lines) and lines[-2:] == ["", "short line"]
+    assert lines[0].startswith("- word") and all(line.startswith("  word") for line in lines[1:-2])
+    assert " ".join(line.strip() for line in lines[:-2]) == text.splitlines()[0].strip()
+
+
 def test_a_hot_loop_the_record_lacks_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "KERNEL_LOOPS", tmp_path)
     (tmp_path / "abc.json").write_text(json.dumps({"commit": "abc", "loops": {"k(x)": {
@@ -188,15 +248,34 @@ TYPED = re.compile(r"(?<![\w.-])(\d+(\.\d+)?\s?(ns|us|µs|ms|s|min|minutes|GB|GB
 SETTINGS = {"3 s"}   # bench_speedup interleaves for at least 3 s: a setting, not a measurement
 
 
-def test_no_typed_measurement_outside_generated_blocks():
+# An instruction count (docs/kernel-loops/ holds them): "63 instructions", "instructions per 64".
+INSTRUCTIONS = re.compile(r"\b\d+\s+instructions?\b|\binstructions? per \d")
+
+
+def _typed(pattern, settings=()):
+    """['file: match in line'] of ``pattern`` in the docs outside generated blocks."""
     typed = []
     for path in engine.DOC_FILES:
         text = re.sub(r"<!-- generated: [\w-]+ -->.*?<!-- end generated -->", "",
                       path.read_text(), flags=re.S)
         typed += [f"{path.name}: {m.group(0)!r} in {line.strip()!r}"
-                  for line in text.splitlines() for m in TYPED.finditer(line)
-                  if m.group(0) not in SETTINGS]
+                  for line in text.splitlines() for m in pattern.finditer(line)
+                  if m.group(0) not in settings]
+    return typed
+
+
+def test_no_typed_measurement_outside_generated_blocks():
+    typed = _typed(TYPED, SETTINGS)
     assert not typed, "put these in a generated block or drop the number:\n" + "\n".join(typed)
+
+
+def test_no_instruction_count_typed_outside_generated_blocks():
+    typed = _typed(INSTRUCTIONS)
+    assert not typed, ("generate these from docs/kernel-loops/ (tools/asm_probe.py --loops --out) "
+                       "or drop the number:\n" + "\n".join(typed))
+    assert INSTRUCTIONS.findall("compare: 63 instructions per 64 coordinates instead of 70") and \
+        INSTRUCTIONS.findall("at 19 instructions per 128 elements") and \
+        not INSTRUCTIONS.findall("the hot loops' instructions; instructions per element")
 
 
 def test_headline_range_over_sizes_and_widths():

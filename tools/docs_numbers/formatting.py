@@ -2,6 +2,7 @@
 benchmarks' sizes behind per-element figures."""
 
 import math
+import textwrap
 
 SIZES = (1, 10, 100, 400)                 # bench_epoch sizes, MiB of float32 data
 ELEMENTS_PER_MB = 256 * 1024              # bench_epoch: n = 256 x size_mb rows of d = 1024
@@ -41,6 +42,18 @@ def kernel_elements(level):
     """Elements one timed bench_kernels call processes at ``level`` (n x reps)."""
     n = KERNEL_LENGTH[level]
     return n * max(1, 2 ** 24 // n)
+
+
+def prose(text, width=99):
+    """Markdown prose as lines of at most ``width`` characters (the documents' prose wraps before
+    column 100; a longer word stays whole): each line of ``text`` is a paragraph or a list item
+    ("- ", its next lines indented by two spaces); blank lines stay."""
+    lines = []
+    for line in text.splitlines():
+        indent = "  " if line.startswith("- ") else ""
+        lines += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                               break_on_hyphens=False) or [""]
+    return lines
 
 
 def table(header, rows):

@@ -32,6 +32,11 @@ PERF_BEFORE = "923801e3"
 """main before PERF's changes (with the integer-lane step of f86b5711): the fixed-point parameters
 alone, measured on the same machine on the same day as PERF."""
 
+BEFORE_INT_LANES = "8d96dcec"
+"""main before the integer-lane step (e1a1f0f) and the float32 full gradient: the float-lane update
+and the float64 full gradient that docs/performance.md compares PERF's hot loops with (its loops
+in docs/kernel-loops/)."""
+
 PERF_REPEAT = "518620bb"
 """The same benchmarks on the same day at a commit between the two (the fixed-point kernels but
 for one compare): how far the interleaved ratios move from run to run on this shared VM."""

@@ -1,6 +1,6 @@
 """docs/performance.md: issue 13's targets and where they stand, the epoch times, bandwidth,
-threads, the hot loops' instructions (docs/kernel-loops/, written by ``tools/asm_probe.py``) and
-the instruction bound they give."""
+threads, the hot loops' instructions (docs/kernel-loops/, written by ``tools/asm_probe.py``), what
+changed in them (against PERF_BEFORE and BEFORE_INT_LANES) and the instruction bound they give."""
 
 import math
 from dataclasses import dataclass
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from tools.docs_numbers import pinned
 from tools.docs_numbers.engine import ROOT, Block
 from tools.docs_numbers.formatting import (ELEMENTS_PER_MB, SIZES, kernel_elements,
-                                           ns_per_element, run_label, seconds, speedup_pairs,
-                                           table)
+                                           ns_per_element, prose, run_label, seconds,
+                                           speedup_pairs, table)
 from tools.docs_numbers.sources import (KERNEL_LOOPS, asv_values, kernel_loops,
                                         result_file, source_line, speed_values)
 
@@ -195,6 +195,11 @@ HOT_LOOPS = {
     "SGD-fp32": (None, None, HotLoop(FP32, 0, 64), HotLoop(FP32, 2, 64)),
     "LP-SGD-8": (None, None, HotLoop(LP8, 3, 128), HotLoop(LP8, 0, 64))}
 DOT_INT8 = HotLoop("dot(array(int8, 1d, C))", 0, 128)   # bench_kernels' int8 dot
+# HALP-8 at pinned.BEFORE_INT_LANES, in HOT_LOOPS' form: the full gradient in float64 lanes and
+# the update in float lanes.
+GRAD8_FP64 = _linear("_grad_rows_linear", "int8", "w", "float64")
+FLOAT_LANES = {"HALP-8": (HotLoop(GRAD8_FP64, 0, 32), HotLoop(GRAD8_FP64, 2, 32),
+                          HotLoop(LP8, 2, 128), HotLoop(LP8, 0, 64))}
 # The float-format kernels: full gradient (row decoding, dot, accumulate), inner step (row
 # decoding, the iterate's decoding with the dot, the stochastic rounding of the row:
 # epochs._decode_row, _decode_dot, _round_row).
@@ -361,8 +366,64 @@ def target_reasons():
     ).splitlines(), "", source_line(perf_file(), pinned.PERF.command)]
 
 
+# ---- the hot loops' changes in words ------------------------------------------------------------
+
+THIS_ROUND = """\
+This round ({now} against {before}, both measured in the tables above):
+
+- **The step's random loads are prefetched.** Each step reads, besides its data row, the sample's label and two cached anchor values (x_i^T w~ and the loss derivative there) from arrays of n float64 values; at 400 MiB they outgrow L2, and their loads sat on the step's critical path (the loss derivative waits for them). The epoch kernels now prefetch all four, one step ahead (`halp_core.kernels.next_sample`), for every solver. {gained}'s 400 MiB epoch gained most ({gained_before} to {gained_now}, epoch table); the float baselines' steps are long enough to hide these loads already.
+- **The saturation count leaves the vector pipes.** The integer-lane step clamps with min/max and counts the lanes the clamp moved with one scalar popcount of the block's 64-lane mask, instead of a vector count reduced at the end, and takes the data term's low-half carry with one unsigned compare: {halp8} instructions per {elements} coordinates instead of {halp8_before} (int8 iterates), {halp16} instead of {halp16_before} (int16), with the same integers and counts (test_int_lanes).
+- **HALP's secant rule for mu** no longer re-checks its arguments every epoch (the public `bit_centering.next_mu` still does): a small saving that shows only on small problems.
+"""
+UPDATE = """\
+**The update.** SVRG-fp32 updates {svrg32_elements} coordinates with {svrg32} instructions (four FMA chains and the stores). The 8-bit step updates {halp8_elements} coordinates with {halp8}: the two sign-extensions, the three multiplies of the move (the shrink of k, the data term's high and low halves), the carries of the dithered terms, the hash (one 16-lane 32-bit hash per 64 coordinates), the shift, the min/max clamp with its popcount, and the store. Before the integer lanes (at {before}), the float-lane update took {float_lanes} for {float_lanes_elements} and read its random values from the biased table; the 16-bit lanes pay for fresh per-coordinate random bits and unbiased fixed-point terms with twice the lanes, {cost}.
+
+**The full gradient** of the low-precision solvers runs in float32 lanes: its dot and accumulate loops take {gradient:.2f} instructions per element of the data, against SVRG-fp32's {svrg32_gradient:.2f}, and {gradient_before:.2f} in the float64 lanes at {before}.
+"""
+
+
+def more_or_fewer(now, before):
+    """'not with more instructions' when ``now`` <= ``before``, else 'and with N more
+    instructions' (instructions per loop iteration)."""
+    return "not with more instructions" if now <= before else \
+        f"and with {now - before} more instruction{'s' * (now - before > 1)}"
+
+
+def this_round():
+    """What changed between PERF_BEFORE and PERF: the prefetches (the epoch that gained most) and
+    the shorter integer-lane update (its loops at both commits)."""
+    now, was = (speed_values(perf_file(c), "bench_epoch.EpochTime.time_epoch")
+                for c in (pinned.PERF.commit, pinned.PERF_BEFORE))
+    gained = max(EPOCH_KEYS, key=lambda k: was[(*k, 400)] / now[(*k, 400)])
+    counts, before = loop_counts(HOT_LOOPS), loop_counts(HOT_LOOPS, pinned.PERF_BEFORE)
+    (halp8, elements), (halp16, _) = counts["HALP-8"][3], counts["HALP-16"][3]
+    return [*prose(THIS_ROUND.format(
+        now=pinned.PERF.commit, before=pinned.PERF_BEFORE, gained=run_label(*gained),
+        gained_before=seconds(was[(*gained, 400)]), gained_now=seconds(now[(*gained, 400)]),
+        halp8=halp8, elements=elements, halp8_before=before["HALP-8"][3][0],
+        halp16=halp16, halp16_before=before["HALP-16"][3][0])), "",
+        instructions_note((pinned.PERF.commit, pinned.PERF_BEFORE)),
+        source_line(perf_file(), pinned.PERF.command)]
+
+
+def update():
+    """The update's and the full gradient's loops at PERF against SVRG-fp32's and against the
+    float lanes before the integer-lane step (pinned.BEFORE_INT_LANES)."""
+    counts = loop_counts(HOT_LOOPS)
+    halp8, svrg32 = counts["HALP-8"], counts["SVRG-fp32"]
+    float_lanes = loop_counts(FLOAT_LANES, pinned.BEFORE_INT_LANES)["HALP-8"]
+    return [*prose(UPDATE.format(
+        svrg32=svrg32[3][0], svrg32_elements=svrg32[3][1], halp8=halp8[3][0],
+        halp8_elements=halp8[3][1], before=pinned.BEFORE_INT_LANES, float_lanes=float_lanes[3][0],
+        float_lanes_elements=float_lanes[3][1], cost=more_or_fewer(halp8[3][0], float_lanes[3][0]),
+        gradient=per_element(halp8[:2]), svrg32_gradient=per_element(svrg32[:2]),
+        gradient_before=per_element(float_lanes[:2]))), "",
+        instructions_note((pinned.PERF.commit, pinned.BEFORE_INT_LANES))]
+
+
 BLOCKS = (Block("speedup", speedup), Block("targets", targets),
           Block("target-reasons", target_reasons), Block("format-targets", format_targets),
           Block("format-instructions", format_instructions), Block("epoch-times", epoch_times),
           Block("bandwidth", bandwidth), Block("threads", threads),
-          Block("instructions", instructions), Block("bound", bound))
+          Block("this-round", this_round), Block("instructions", instructions),
+          Block("update", update), Block("bound", bound))
