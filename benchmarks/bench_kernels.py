@@ -21,12 +21,11 @@ _LOOPS = {}
 def _loops():
     """Compile-on-demand repeat loops around the halp_core kernels (one set per process)."""
     if not _LOOPS:
-        k = common.kernels()
-        # The unchecked Numba kernels behind the checked functions, by the name of the measured
-        # commit: "<name>_kernel" now, "_<name>" before the kernels had public names, and the
-        # checked name itself before they were split from their argument checks.
-        dot, axpy, qn, qs = (common.unchecked_kernel(k, name) for name in (
-            "dot", "axpy", "quantize_nearest", "quantize_stochastic"))
+        k, q = common.kernels(), common.quantizers()
+        # The unchecked Numba kernels behind the checked functions (common.unchecked_kernel).
+        dot, axpy = (common.unchecked_kernel(k, name) for name in ("dot", "axpy"))
+        qn, qs = (common.unchecked_kernel(q, name)
+                  for name in ("quantize_nearest", "quantize_stochastic"))
 
         @njit
         def dot_reps(a, b, reps):
@@ -101,7 +100,7 @@ class Axpy:
 
 
 class Quantize:
-    """``kernels.quantize_nearest`` / ``quantize_stochastic``: float64 input to b-bit fixed point
+    """``fixed_point.quantize_nearest`` / ``quantize_stochastic``: float64 input to b-bit fixed point
     (int8 storage for 4 and 8 bits, int16 for 16), saturating; the scale maps +-3 standard
     deviations to the range's edge. Stochastic rounding uses a new seed on every repetition."""
 

@@ -55,8 +55,17 @@ class _Api:
 
 
 def kernels():
-    """``halp_core.kernels`` (dot, axpy, quantize_nearest, quantize_stochastic)."""
+    """``halp_core.kernels`` (dot, axpy, read_words)."""
     return require(safe_import("halp_core.kernels"), "halp_core.kernels")
+
+
+def quantizers():
+    """The module of the fixed-point quantizers (quantize_nearest, quantize_stochastic):
+    ``halp_core.fixed_point``, or ``halp_core.kernels`` in commits where that one offered them."""
+    fixed_point = safe_import("halp_core.fixed_point")
+    if fixed_point is not None and hasattr(fixed_point, "quantize_nearest"):
+        return fixed_point
+    return kernels()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Numba kernels shared by the solvers: dot products, updates, and the fixed-point quantizers.
+"""Numba kernels shared by the solvers: dot products, updates, prefetching and the read-bandwidth
+kernel (the fixed-point quantizers are halp_core.fixed_point's).
 
-Public functions (``dot``, ``axpy``, ``read_words``, ``quantize_nearest``, ``quantize_stochastic``)
-check their arguments (dtypes, shapes, lengths, contiguity, writeable outputs) and then call the
-``@njit`` kernel of the same name with ``_kernel`` appended (``dot_kernel``, ...), which trusts
-its input and is what other Numba code (the benchmarks' timing loops) calls. ``vector_dot`` and
-``prefetch_row`` exist only inside Numba code (the solvers' epoch kernels use them).
+Public functions (``dot``, ``axpy``, ``read_words``) check their arguments (dtypes, shapes,
+lengths, contiguity, writeable outputs) and then call the ``@njit`` kernel of the same name with
+``_kernel`` appended (``dot_kernel``, ...), which trusts its input and is what other Numba code
+(the benchmarks' timing loops) calls. ``vector_dot``, ``prefetch_row`` and ``next_sample`` exist
+only inside Numba code (the solvers' epoch kernels use them).
 
 Integer dot products accumulate in int32 (that is what makes LLVM emit vpmaddwd for int8:
 tests/halp_core/test_kernel_assembly.py; the natural int64 accumulator vectorizes at about half
@@ -20,8 +21,6 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from . import validate
-from .fixed_point import (  # noqa: F401  (the quantizers belong to this API too)
-    quantize_nearest_kernel, quantize_stochastic_kernel, quantize_nearest, quantize_stochastic)
 
 # Float flags: reassociation lets reductions vectorize; NaN/inf semantics are kept.
 FAST = {"reassoc", "contract", "arcp", "nsz"}

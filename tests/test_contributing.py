@@ -43,14 +43,14 @@ def test_format_recipe_checks_unbiasedness():
 
 def test_format_recipe_catches_a_biased_quantizer():
     """The check the recipe asks of every format fails on round-to-nearest (biased off the grid)."""
-    from halp_core import kernels
+    from halp_core import fixed_point
 
     namespace = {}
     code = recipes()["format-unbiased"].split("\nfor value in")[0]
     exec(compile(code, "contributing.md:format-unbiased", "exec"), namespace)
 
     def nearest(x, scale, bits, out, key):
-        return kernels.quantize_nearest(x, scale, bits, out)
+        return fixed_point.quantize_nearest(x, scale, bits, out)
 
     with pytest.raises(AssertionError):
         namespace["assert_unbiased"](nearest, 0.3, scale=1.0, bits=8)

@@ -2,11 +2,18 @@
 stochastic rounding, exact nearest rounding, saturation at both ends of the range, and every
 bad argument refused with a message naming it."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import reference as ref
 
-from halp_core import fixed_point, kernels, random_bits
+from halp_core import fixed_point, random_bits
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
@@ -80,22 +87,22 @@ def test_bits_out_of_range(bad):
 @pytest.mark.parametrize("bits,dtype", [(4, np.float32), (8, np.float64), (12, np.float32),
                                         (16, np.float64)])
 def test_public_quantizers_match_reference(bits, dtype):
-    """kernels.quantize_nearest / quantize_stochastic (the checked public functions) against the
+    """fixed_point.quantize_nearest / quantize_stochastic (the checked public functions) against the
     NumPy twins, float32 and float64 input, into the narrowest storage and into int16."""
     rng = np.random.default_rng(bits)
     x = rng.normal(0, 2.0 ** (bits - 1), size=(40, 25)).astype(dtype)
     for storage in {fixed_point.storage_dtype(bits), np.dtype(np.int16)}:
         out = np.empty(x.shape, dtype=storage)
-        sat = kernels.quantize_nearest(x, 0.5, bits, out)
+        sat = fixed_point.quantize_nearest(x, 0.5, bits, out)
         k_ref, sat_ref = ref.quantize_nearest(x.astype(np.float64), 0.5, bits)
         np.testing.assert_array_equal(out, k_ref)
         assert sat == sat_ref > 0 and isinstance(sat, int)
         key = random_bits.seed_key(5)
-        sat = kernels.quantize_stochastic(x, 0.5, bits, out, key)
+        sat = fixed_point.quantize_stochastic(x, 0.5, bits, out, key)
         k_ref, sat_ref = ref.quantize_stochastic(x.astype(np.float64), 0.5, bits, key)
         np.testing.assert_array_equal(out, k_ref)
         assert sat == sat_ref
-        assert kernels.quantize_stochastic(x, 0.5, bits, out, int(key)) == sat  # a plain int key
+        assert fixed_point.quantize_stochastic(x, 0.5, bits, out, int(key)) == sat  # a plain int key
 
 
 def test_rounding_arguments():
@@ -104,6 +111,18 @@ def test_rounding_arguments():
     assert bounds == (np.float32(-128), np.float32(127))
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         fixed_point.make_rounding(3, 8, None)
+
+
+f64, i8 = np.float64, np.int8
+
+
+def _ones(n, dtype):
+    return np.ones(n, dtype=dtype)
+
+
+def _read_only(a):
+    a.flags.writeable = False
+    return a
 
 
 # (id, call, exception, words the message must contain)
@@ -148,6 +167,61 @@ FIXED_POINT_CASES = [
     ("rounding-bits-99", lambda: fixed_point.make_rounding(0, 99, np.float32), ValueError,
      "bits must be between"),
     ("check-bits-str", lambda: fixed_point.check_bits("8"), TypeError, "bits must be an int"),
+    ("qn-bits-20", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 20, np.empty(4, i8)),
+     ValueError, "bits must be between 2 and 16"),
+    ("qn-12-bits-in-int8", lambda: fixed_point.quantize_nearest(_ones(4, f64) * 1000, 1.0, 12,
+                                                             np.empty(4, i8)),
+     ValueError, "12-bit integers need int16 storage"),
+    ("qn-scale-0", lambda: fixed_point.quantize_nearest(_ones(4, f64), 0.0, 8, np.empty(4, i8)),
+     ValueError, "scale must be a finite number > 0"),
+    ("qn-scale-neg", lambda: fixed_point.quantize_nearest(_ones(4, f64), -1.0, 8, np.empty(4, i8)),
+     ValueError, "scale must be"),
+    ("qn-scale-nan", lambda: fixed_point.quantize_nearest(_ones(4, f64), np.nan, 8, np.empty(4, i8)),
+     ValueError, "scale must be"),
+    ("qn-scale-inf", lambda: fixed_point.quantize_nearest(_ones(4, f64), np.inf, 8, np.empty(4, i8)),
+     ValueError, "scale must be"),
+    ("qn-scale-subnormal", lambda: fixed_point.quantize_nearest(np.zeros(4), 5e-324, 8,
+                                                             np.empty(4, i8)),
+     ValueError, "1 / scale overflows"),
+    ("qn-x-nan", lambda: fixed_point.quantize_nearest(np.array([1.0, np.nan]), 1.0, 8,
+                                                   np.empty(2, i8)), ValueError, "x contains NaN"),
+    ("qn-x-inf", lambda: fixed_point.quantize_nearest(np.array([np.inf, 1.0]), 1.0, 8,
+                                                   np.empty(2, i8)), ValueError, "x contains NaN or inf"),
+    ("qn-out-float", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8, np.empty(4)),
+     TypeError, "out must have dtype int8, int16"),
+    ("qn-out-int32", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8,
+                                                      np.empty(4, np.int32)), TypeError, "out must have dtype"),
+    ("qn-out-read-only", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8,
+                                                          _read_only(np.empty(4, i8))),
+     ValueError, "out is read-only"),
+    ("qn-x-int", lambda: fixed_point.quantize_nearest(_ones(4, np.int64), 1.0, 8, np.empty(4, i8)),
+     TypeError, "x must have dtype float32, float64"),
+    ("qn-x-strided", lambda: fixed_point.quantize_nearest(_ones(8, f64)[::2], 1.0, 8, np.empty(4, i8)),
+     ValueError, "x must be C-contiguous"),
+    ("qn-bits-1", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 1, np.empty(4, i8)),
+     ValueError, "bits must be between 2 and 16"),
+    ("qn-bits-float", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8.0, np.empty(4, i8)),
+     TypeError, "bits must be an int"),
+    ("qn-bits-str", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, "8", np.empty(4, i8)),
+     TypeError, "bits must be an int"),
+    ("qn-out-reshaped", lambda: fixed_point.quantize_nearest(_ones(10, f64), 1.0, 8,
+                                                         np.empty((2, 5), i8)),
+     ValueError, "out must have x's shape"),
+    ("qn-x-list", lambda: fixed_point.quantize_nearest([1.0, 2.0], 1.0, 8, np.empty(2, i8)), TypeError,
+     "x must be a NumPy array"),
+    ("qs-key-negative", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+                                                            -1), ValueError, "key must be >= 0"),
+    ("qs-key-float", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+                                                         1.5), TypeError, "key must be an int"),
+    ("qs-key-none", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+                                                        None), TypeError, "key must be an int"),
+    ("qs-key-2**64", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+                                                         2**64), ValueError, "key must be <="),
+    ("qs-9-bits-in-int8", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 9,
+                                                              np.empty(4, i8), 1),
+     ValueError, "9-bit integers need int16"),
+    ("qs-x-nan", lambda: fixed_point.quantize_stochastic(np.array([np.nan]), 1.0, 8, np.empty(1, i8), 1),
+     ValueError, "x contains NaN"),
 ]
 
 
@@ -156,3 +230,35 @@ FIXED_POINT_CASES = [
 def test_bad_argument_is_refused(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_checked_quantizer_returns_what_its_unchecked_kernel_does():
+    """The checked quantizer adds nothing but its checks (and a Python int)."""
+    args = (np.linspace(-3, 3, 9), 0.1, 8)
+    out, kernel_out = np.empty(9, np.int8), np.empty(9, np.int8)
+    assert fixed_point.quantize_nearest(*args, out) == fixed_point.quantize_nearest_kernel(
+        *args, kernel_out)
+    np.testing.assert_array_equal(out, kernel_out)
+
+
+ISOLATED_CASES = [
+    ("qn-out-too-small", "fixed_point.quantize_nearest(np.full(100_000, 3.0), 1.0, 8, np.empty(1, np.int8))",
+     "ValueError: out must have x's shape"),
+    ("qs-out-too-small", "fixed_point.quantize_stochastic(np.full(100_000, 3.0), 1.0, 8, "
+                         "np.empty(1, np.int8), 1)", "ValueError: out must have x's shape"),
+]
+
+
+@pytest.mark.parametrize("name,code,expected", ISOLATED_CASES,
+                         ids=[case[0] for case in ISOLATED_CASES])
+def test_memory_unsafe_call_is_refused(name, code, expected):
+    """A call that would write past its output is refused before any kernel runs (in a fresh
+    process, so that a crash shows as one)."""
+    script = ("import numpy as np\nfrom halp_core import fixed_point\n"
+              f"try:\n    print('result', {code})\n"
+              "except Exception as exc:\n    print(f'{type(exc).__name__}: {exc}')\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, f"crashed (exit {proc.returncode}): {proc.stderr[-500:]}"
+    assert expected in proc.stdout, proc.stdout
