@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from refusals import refusal_test
 import reference as ref
 import tiny_problems
 
@@ -289,8 +290,4 @@ MLP_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in MLP_CASES],
-                         ids=[case[0] for case in MLP_CASES])
-def test_bad_argument_is_refused(tiny, call, error, match):
-    with pytest.raises(error, match=match):
-        call(tiny)
+test_bad_argument_is_refused = refusal_test(MLP_CASES, "tiny")

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 import pytest
 
+from refusals import refusal_test
 from halp_bench import peers
 from halp_core import BinaryLogistic, LeastSquares, Multinomial, datasets, solve
 from halp_core.trajectory import HISTORY_COLUMNS
@@ -315,8 +316,4 @@ PEER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in PEER_CASES],
-                         ids=[case[0] for case in PEER_CASES])
-def test_bad_argument_is_refused(lsq, call, error, match):
-    with pytest.raises(error, match=match):
-        call(lsq)
+test_bad_argument_is_refused = refusal_test(PEER_CASES, "lsq")

@@ -5,6 +5,7 @@ it reaches f - f* <= 1e-10 within 2x the epochs of the best fixed mu of a sweep.
 import numpy as np
 import pytest
 
+from refusals import refusal_test
 from halp_core import bit_centering, datasets, make_solver, solve
 
 TOL = 1e-10
@@ -109,8 +110,4 @@ BIT_CENTERING_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in BIT_CENTERING_CASES],
-                         ids=[case[0] for case in BIT_CENTERING_CASES])
-def test_bad_argument_is_refused(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+test_bad_argument_is_refused = refusal_test(BIT_CENTERING_CASES)

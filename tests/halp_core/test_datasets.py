@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from refusals import refusal_test
 from halp_core import datasets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -199,8 +200,4 @@ DATASET_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in DATASET_CASES],
-                         ids=[case[0] for case in DATASET_CASES])
-def test_bad_argument_is_refused(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+test_bad_argument_is_refused = refusal_test(DATASET_CASES)

@@ -2,18 +2,12 @@
 stochastic rounding, exact nearest rounding, saturation at both ends of the range, and every
 bad argument refused with a message naming it."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from refusals import fresh_process_refusal_test, ones, read_only, refusal_test
 import reference as ref
 
 from halp_core import fixed_point, random_bits
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
@@ -116,15 +110,6 @@ def test_rounding_arguments():
 f64, i8 = np.float64, np.int8
 
 
-def _ones(n, dtype):
-    return np.ones(n, dtype=dtype)
-
-
-def _read_only(a):
-    a.flags.writeable = False
-    return a
-
-
 # (id, call, exception, words the message must contain)
 FIXED_POINT_CASES = [
     ("quantize-rounding", lambda: fixed_point.quantize(np.zeros(3), 8, 1.0, rounding="down"),
@@ -167,18 +152,18 @@ FIXED_POINT_CASES = [
     ("rounding-bits-99", lambda: fixed_point.make_rounding(0, 99, np.float32), ValueError,
      "bits must be between"),
     ("check-bits-str", lambda: fixed_point.check_bits("8"), TypeError, "bits must be an int"),
-    ("qn-bits-20", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 20, np.empty(4, i8)),
+    ("qn-bits-20", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 20, np.empty(4, i8)),
      ValueError, "bits must be between 2 and 16"),
-    ("qn-12-bits-in-int8", lambda: fixed_point.quantize_nearest(_ones(4, f64) * 1000, 1.0, 12,
+    ("qn-12-bits-in-int8", lambda: fixed_point.quantize_nearest(ones(4, f64) * 1000, 1.0, 12,
                                                              np.empty(4, i8)),
      ValueError, "12-bit integers need int16 storage"),
-    ("qn-scale-0", lambda: fixed_point.quantize_nearest(_ones(4, f64), 0.0, 8, np.empty(4, i8)),
+    ("qn-scale-0", lambda: fixed_point.quantize_nearest(ones(4, f64), 0.0, 8, np.empty(4, i8)),
      ValueError, "scale must be a finite number > 0"),
-    ("qn-scale-neg", lambda: fixed_point.quantize_nearest(_ones(4, f64), -1.0, 8, np.empty(4, i8)),
+    ("qn-scale-neg", lambda: fixed_point.quantize_nearest(ones(4, f64), -1.0, 8, np.empty(4, i8)),
      ValueError, "scale must be"),
-    ("qn-scale-nan", lambda: fixed_point.quantize_nearest(_ones(4, f64), np.nan, 8, np.empty(4, i8)),
+    ("qn-scale-nan", lambda: fixed_point.quantize_nearest(ones(4, f64), np.nan, 8, np.empty(4, i8)),
      ValueError, "scale must be"),
-    ("qn-scale-inf", lambda: fixed_point.quantize_nearest(_ones(4, f64), np.inf, 8, np.empty(4, i8)),
+    ("qn-scale-inf", lambda: fixed_point.quantize_nearest(ones(4, f64), np.inf, 8, np.empty(4, i8)),
      ValueError, "scale must be"),
     ("qn-scale-subnormal", lambda: fixed_point.quantize_nearest(np.zeros(4), 5e-324, 8,
                                                              np.empty(4, i8)),
@@ -187,37 +172,37 @@ FIXED_POINT_CASES = [
                                                    np.empty(2, i8)), ValueError, "x contains NaN"),
     ("qn-x-inf", lambda: fixed_point.quantize_nearest(np.array([np.inf, 1.0]), 1.0, 8,
                                                    np.empty(2, i8)), ValueError, "x contains NaN or inf"),
-    ("qn-out-float", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8, np.empty(4)),
+    ("qn-out-float", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 8, np.empty(4)),
      TypeError, "out must have dtype int8, int16"),
-    ("qn-out-int32", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8,
+    ("qn-out-int32", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 8,
                                                       np.empty(4, np.int32)), TypeError, "out must have dtype"),
-    ("qn-out-read-only", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8,
-                                                          _read_only(np.empty(4, i8))),
+    ("qn-out-read-only", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 8,
+                                                          read_only(np.empty(4, i8))),
      ValueError, "out is read-only"),
-    ("qn-x-int", lambda: fixed_point.quantize_nearest(_ones(4, np.int64), 1.0, 8, np.empty(4, i8)),
+    ("qn-x-int", lambda: fixed_point.quantize_nearest(ones(4, np.int64), 1.0, 8, np.empty(4, i8)),
      TypeError, "x must have dtype float32, float64"),
-    ("qn-x-strided", lambda: fixed_point.quantize_nearest(_ones(8, f64)[::2], 1.0, 8, np.empty(4, i8)),
+    ("qn-x-strided", lambda: fixed_point.quantize_nearest(ones(8, f64)[::2], 1.0, 8, np.empty(4, i8)),
      ValueError, "x must be C-contiguous"),
-    ("qn-bits-1", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 1, np.empty(4, i8)),
+    ("qn-bits-1", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 1, np.empty(4, i8)),
      ValueError, "bits must be between 2 and 16"),
-    ("qn-bits-float", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, 8.0, np.empty(4, i8)),
+    ("qn-bits-float", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, 8.0, np.empty(4, i8)),
      TypeError, "bits must be an int"),
-    ("qn-bits-str", lambda: fixed_point.quantize_nearest(_ones(4, f64), 1.0, "8", np.empty(4, i8)),
+    ("qn-bits-str", lambda: fixed_point.quantize_nearest(ones(4, f64), 1.0, "8", np.empty(4, i8)),
      TypeError, "bits must be an int"),
-    ("qn-out-reshaped", lambda: fixed_point.quantize_nearest(_ones(10, f64), 1.0, 8,
+    ("qn-out-reshaped", lambda: fixed_point.quantize_nearest(ones(10, f64), 1.0, 8,
                                                          np.empty((2, 5), i8)),
      ValueError, "out must have x's shape"),
     ("qn-x-list", lambda: fixed_point.quantize_nearest([1.0, 2.0], 1.0, 8, np.empty(2, i8)), TypeError,
      "x must be a NumPy array"),
-    ("qs-key-negative", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+    ("qs-key-negative", lambda: fixed_point.quantize_stochastic(ones(4, f64), 1.0, 8, np.empty(4, i8),
                                                             -1), ValueError, "key must be >= 0"),
-    ("qs-key-float", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+    ("qs-key-float", lambda: fixed_point.quantize_stochastic(ones(4, f64), 1.0, 8, np.empty(4, i8),
                                                          1.5), TypeError, "key must be an int"),
-    ("qs-key-none", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+    ("qs-key-none", lambda: fixed_point.quantize_stochastic(ones(4, f64), 1.0, 8, np.empty(4, i8),
                                                         None), TypeError, "key must be an int"),
-    ("qs-key-2**64", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 8, np.empty(4, i8),
+    ("qs-key-2**64", lambda: fixed_point.quantize_stochastic(ones(4, f64), 1.0, 8, np.empty(4, i8),
                                                          2**64), ValueError, "key must be <="),
-    ("qs-9-bits-in-int8", lambda: fixed_point.quantize_stochastic(_ones(4, f64), 1.0, 9,
+    ("qs-9-bits-in-int8", lambda: fixed_point.quantize_stochastic(ones(4, f64), 1.0, 9,
                                                               np.empty(4, i8), 1),
      ValueError, "9-bit integers need int16"),
     ("qs-x-nan", lambda: fixed_point.quantize_stochastic(np.array([np.nan]), 1.0, 8, np.empty(1, i8), 1),
@@ -225,11 +210,7 @@ FIXED_POINT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in FIXED_POINT_CASES],
-                         ids=[case[0] for case in FIXED_POINT_CASES])
-def test_bad_argument_is_refused(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+test_bad_argument_is_refused = refusal_test(FIXED_POINT_CASES)
 
 
 def test_checked_quantizer_returns_what_its_unchecked_kernel_does():
@@ -249,16 +230,4 @@ ISOLATED_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,code,expected", ISOLATED_CASES,
-                         ids=[case[0] for case in ISOLATED_CASES])
-def test_memory_unsafe_call_is_refused(name, code, expected):
-    """A call that would write past its output is refused before any kernel runs (in a fresh
-    process, so that a crash shows as one)."""
-    script = ("import numpy as np\nfrom halp_core import fixed_point\n"
-              f"try:\n    print('result', {code})\n"
-              "except Exception as exc:\n    print(f'{type(exc).__name__}: {exc}')\n")
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=600)
-    assert proc.returncode == 0, f"crashed (exit {proc.returncode}): {proc.stderr[-500:]}"
-    assert expected in proc.stdout, proc.stdout
+test_memory_unsafe_call_is_refused = fresh_process_refusal_test(ISOLATED_CASES, "fixed_point")

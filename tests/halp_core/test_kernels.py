@@ -3,19 +3,13 @@ their NumPy twins (tests/reference.py) on random inputs, and every bad argument 
 message naming it; calls that would read or write out of bounds without their checks run in a
 subprocess, so a crash fails that case instead of the whole session."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numba
 import numpy as np
 import pytest
+from refusals import fresh_process_refusal_test, ones, read_only, refusal_test
 import reference as ref
 
 from halp_core import kernels
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("da,db", [(np.int8, np.int8), (np.int8, np.int16), (np.int16, np.int8),
@@ -81,68 +75,55 @@ def test_checked_kernel_returns_what_its_unchecked_kernel_does(public, private, 
 f32, f64, i8 = np.float32, np.float64, np.int8
 
 
-def _ones(n, dtype):
-    return np.ones(n, dtype=dtype)
-
-
-def _read_only(a):
-    a.flags.writeable = False
-    return a
-
-
 # (id, call, exception, words the message must contain)
 # (id, call, exception, words the message must contain)
 KERNEL_CASES = [
     ("dot-list", lambda: kernels.dot([1.0, 2.0], [1.0, 2.0]), TypeError, "a must be a NumPy array"),
     ("dot-2d", lambda: kernels.dot(np.ones((2, 2)), np.ones((2, 2))), ValueError, "a must be 1-D"),
-    ("dot-f32-f64", lambda: kernels.dot(_ones(3, f32), _ones(3, f64)), TypeError, "one float dtype"),
-    ("dot-int8-f64", lambda: kernels.dot(_ones(3, i8), _ones(3, f64)), TypeError, "one float dtype"),
-    ("dot-int32", lambda: kernels.dot(_ones(3, np.int32), _ones(3, np.int32)), TypeError,
+    ("dot-f32-f64", lambda: kernels.dot(ones(3, f32), ones(3, f64)), TypeError, "one float dtype"),
+    ("dot-int8-f64", lambda: kernels.dot(ones(3, i8), ones(3, f64)), TypeError, "one float dtype"),
+    ("dot-int32", lambda: kernels.dot(ones(3, np.int32), ones(3, np.int32)), TypeError,
      "a must have dtype"),
-    ("dot-int64", lambda: kernels.dot(_ones(3, np.int64), _ones(3, i8)), TypeError, "a must have dtype"),
-    ("dot-uint8", lambda: kernels.dot(_ones(3, i8), _ones(3, np.uint8)), TypeError, "b must have dtype"),
-    ("dot-bool", lambda: kernels.dot(_ones(3, bool), _ones(3, bool)), TypeError, "a must have dtype"),
-    ("dot-complex", lambda: kernels.dot(_ones(3, complex), _ones(3, complex)), TypeError,
+    ("dot-int64", lambda: kernels.dot(ones(3, np.int64), ones(3, i8)), TypeError, "a must have dtype"),
+    ("dot-uint8", lambda: kernels.dot(ones(3, i8), ones(3, np.uint8)), TypeError, "b must have dtype"),
+    ("dot-bool", lambda: kernels.dot(ones(3, bool), ones(3, bool)), TypeError, "a must have dtype"),
+    ("dot-complex", lambda: kernels.dot(ones(3, complex), ones(3, complex)), TypeError,
      "a must have dtype"),
-    ("dot-strided", lambda: kernels.dot(_ones(6, f64)[::2], _ones(3, f64)), ValueError,
+    ("dot-strided", lambda: kernels.dot(ones(6, f64)[::2], ones(3, f64)), ValueError,
      "a must be C-contiguous"),
-    ("dot-none", lambda: kernels.dot(None, _ones(3, f64)), TypeError, "a must be a NumPy array"),
+    ("dot-none", lambda: kernels.dot(None, ones(3, f64)), TypeError, "a must be a NumPy array"),
     ("dot-scalar", lambda: kernels.dot(np.float64(1), np.float64(1)), TypeError,
      "a must be a NumPy array"),
-    ("axpy-dtypes", lambda: kernels.axpy(1.0, _ones(3, f32), _ones(3, f64)), TypeError,
+    ("axpy-dtypes", lambda: kernels.axpy(1.0, ones(3, f32), ones(3, f64)), TypeError,
      "x and y must have one dtype"),
-    ("axpy-read-only", lambda: kernels.axpy(1.0, _ones(3, f64), _read_only(_ones(3, f64))),
+    ("axpy-read-only", lambda: kernels.axpy(1.0, ones(3, f64), read_only(ones(3, f64))),
      ValueError, "y is read-only"),
-    ("axpy-int-y", lambda: kernels.axpy(1.0, _ones(3, f64), _ones(3, np.int64)), TypeError,
+    ("axpy-int-y", lambda: kernels.axpy(1.0, ones(3, f64), ones(3, np.int64)), TypeError,
      "y must have dtype"),
-    ("axpy-alpha-nan", lambda: kernels.axpy(np.nan, _ones(3, f64), _ones(3, f64)), ValueError,
+    ("axpy-alpha-nan", lambda: kernels.axpy(np.nan, ones(3, f64), ones(3, f64)), ValueError,
      "alpha must be a finite number"),
-    ("axpy-alpha-str", lambda: kernels.axpy("1", _ones(3, f64), _ones(3, f64)), TypeError,
+    ("axpy-alpha-str", lambda: kernels.axpy("1", ones(3, f64), ones(3, f64)), TypeError,
      "alpha must be a number"),
-    ("axpy-alpha-none", lambda: kernels.axpy(None, _ones(3, f64), _ones(3, f64)), TypeError,
+    ("axpy-alpha-none", lambda: kernels.axpy(None, ones(3, f64), ones(3, f64)), TypeError,
      "alpha must be a number"),
-    ("axpy-alpha-complex", lambda: kernels.axpy(1j, _ones(3, f64), _ones(3, f64)), TypeError,
+    ("axpy-alpha-complex", lambda: kernels.axpy(1j, ones(3, f64), ones(3, f64)), TypeError,
      "alpha must be a number"),
     ("axpy-2d", lambda: kernels.axpy(1.0, np.ones((2, 2)), np.ones((2, 2))), ValueError,
      "x must be 1-D"),
-    ("axpy-strided-y", lambda: kernels.axpy(1.0, _ones(3, f64), _ones(6, f64)[::2]), ValueError,
+    ("axpy-strided-y", lambda: kernels.axpy(1.0, ones(3, f64), ones(6, f64)[::2]), ValueError,
      "y must be C-contiguous"),
-    ("read-int64", lambda: kernels.read_words(_ones(4, np.int64)), TypeError,
+    ("read-int64", lambda: kernels.read_words(ones(4, np.int64)), TypeError,
      "words must have dtype uint64"),
-    ("read-float", lambda: kernels.read_words(_ones(4, f64)), TypeError, "words must have dtype"),
+    ("read-float", lambda: kernels.read_words(ones(4, f64)), TypeError, "words must have dtype"),
     ("read-2d", lambda: kernels.read_words(np.ones((2, 2), np.uint64)), ValueError,
      "words must be 1-D"),
     ("read-list", lambda: kernels.read_words([1, 2]), TypeError, "words must be a NumPy array"),
-    ("read-strided", lambda: kernels.read_words(_ones(8, np.uint64)[::2]), ValueError,
+    ("read-strided", lambda: kernels.read_words(ones(8, np.uint64)[::2]), ValueError,
      "C-contiguous"),
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in KERNEL_CASES],
-                         ids=[case[0] for case in KERNEL_CASES])
-def test_bad_argument_is_refused(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+test_bad_argument_is_refused = refusal_test(KERNEL_CASES)
 
 
 ISOLATED_CASES = [
@@ -157,14 +138,4 @@ ISOLATED_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,code,expected", ISOLATED_CASES,
-                         ids=[case[0] for case in ISOLATED_CASES])
-def test_memory_unsafe_call_is_refused(name, code, expected):
-    script = ("import numpy as np\nfrom halp_core import kernels\n"
-              f"try:\n    print('result', {code})\n"
-              "except Exception as exc:\n    print(f'{type(exc).__name__}: {exc}')\n")
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=600)
-    assert proc.returncode == 0, f"crashed (exit {proc.returncode}): {proc.stderr[-500:]}"
-    assert expected in proc.stdout, proc.stdout
+test_memory_unsafe_call_is_refused = fresh_process_refusal_test(ISOLATED_CASES, "kernels")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import halp_core
+from refusals import refusal_test
 from halp_core import bits_needed, datasets, float_formats, problems, solve
 from halp_core.problems import BinaryLogistic, LeastSquares, Multinomial
 from halp_core.solvers.full_gradient import full_grad_linear
@@ -191,11 +192,7 @@ PROBLEM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in PROBLEM_CASES],
-                         ids=[case[0] for case in PROBLEM_CASES])
-def test_bad_argument_is_refused(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+test_bad_argument_is_refused = refusal_test(PROBLEM_CASES)
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +210,7 @@ WEIGHT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in WEIGHT_CASES],
-                         ids=[case[0] for case in WEIGHT_CASES])
-def test_bad_weights_are_refused(lsq, call, error, match):
-    with pytest.raises(error, match=match):
-        call(lsq)
+test_bad_weights_are_refused = refusal_test(WEIGHT_CASES, "lsq")
 
 
 # ---- silently lossy data: a report and a warning -------------------------------------------------

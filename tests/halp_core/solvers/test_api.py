@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import solver_twins
 
+from refusals import refusal_test
 from halp_core import SOLVERS, datasets, make_solver, solve
 
 
@@ -160,8 +161,4 @@ SOLVE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("call,error,match", [case[1:] for case in SOLVE_CASES],
-                         ids=[case[0] for case in SOLVE_CASES])
-def test_bad_argument_is_refused(lsq, call, error, match):
-    with pytest.raises(error, match=match):
-        call(lsq)
+test_bad_argument_is_refused = refusal_test(SOLVE_CASES, "lsq")
