@@ -1,7 +1,7 @@
 """The one end-to-end test of the gate: asv really builds two commits of a scratch clone (HEAD, and
 HEAD with the float dot kernel doing twice the work, as tools/measure_gate makes it) into a fresh
 virtualenv (pip's cache) and `python -m halp_bench.compare` must exit 1 with the slowed benchmark
-a regression and the untouched int8 one not, writing nothing into the clone's results/.
+a regression and the untouched int8 one not one, writing nothing into the clone's results/.
 
 Marked slow (CI runs it): about the time of one environment build plus one gate run with 2 rounds
 (docs/benchmarks.md, "Regression gate")."""
@@ -39,7 +39,12 @@ def test_the_gate_catches_a_2x_slowdown_built_by_asv(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr + (out / "asv.log").read_text()
     doc = json.loads((out / "report.json").read_text())
     verdicts = {r["params"]: r["verdict"] for r in doc["rows"]}
-    assert verdicts == {measure_gate.SLOWED: "regression", measure_gate.CONTROL: "no change"}
+    assert set(verdicts) == {measure_gate.SLOWED, measure_gate.CONTROL}
+    assert verdicts[measure_gate.SLOWED] == "regression"
+    # The untouched kernel must not be called slower; on a shared machine its two builds can
+    # still differ by more than its noise the other way (measured: an "improvement" once in a
+    # run beside other jobs), which changes no exit code.
+    assert verdicts[measure_gate.CONTROL] in ("no change", "improvement"), verdicts
     assert all(r["n_base"] >= 2 and r["n_head"] >= 2 for r in doc["rows"])   # samples of both rounds
     assert (out / "report.md").read_text().count("regression") >= 1
     assert sorted(p.name for p in (clone / "results").rglob("*")) == before

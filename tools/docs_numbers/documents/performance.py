@@ -202,7 +202,7 @@ FLOAT_LANES = {"HALP-8": (HotLoop(GRAD8_FP64, 0, 32), HotLoop(GRAD8_FP64, 2, 32)
                           HotLoop(LP8, 2, 128), HotLoop(LP8, 0, 64))}
 # The float-format kernels: full gradient (row decoding, dot, accumulate), inner step (row
 # decoding, the iterate's decoding with the dot, the stochastic rounding of the row:
-# epochs._decode_row, _decode_dot, _round_row).
+# _decode_row, _decode_dot, _round_row: halp_core.epochs then, halp_core.solvers.float_grid now).
 FORMAT_HOT_LOOPS = {
     "HALP-bf16": (HotLoop(GRAD_BF16, 6, 64), HotLoop(GRAD_BF16, 0, 64), HotLoop(GRAD_BF16, 2, 64),
                   HotLoop(LPF_BF16, 0, 64), HotLoop(LPF_BF16, 2, 64), HotLoop(LPF_BF16, 4, 64)),
