@@ -222,16 +222,19 @@ def encode_stochastic_value(v, r, fmt):
     """Stochastically round float32 v to the format ``fmt`` (kernel constants from ``params``)
     with 32 random bits r (uint32); returns (pattern as uint32, clamped: whether |v| was above
     the largest finite value). Numba only."""
+    validate.numba_only("float_formats.encode_stochastic_value")
 
 
 def encode_nearest_value(v, fmt):
     """Round float32 v to the nearest value of ``fmt``, ties to even; returns (pattern as
     uint32, clamped). Numba only."""
+    validate.numba_only("float_formats.encode_nearest_value")
 
 
 def decode_value(pattern, fmt):
     """The float32 value of the bit pattern ``pattern`` (uint8/uint16/uint32) of ``fmt``. Numba
     only."""
+    validate.numba_only("float_formats.decode_value")
 
 
 def _top_half(fmt):
@@ -271,6 +274,7 @@ def _decode_impl(pattern, fmt):
 def data_value(x, fmt):
     """A data entry as float32: integers (fixed-point data) convert directly, unsigned patterns
     (a float format's data copy) are decoded with ``fmt``. Numba only."""
+    validate.numba_only("float_formats.data_value")
 
 
 @overload(data_value, inline="always")
@@ -284,6 +288,7 @@ def data_row(X, i, fmt, decoded):
     """Row i of the data X as a vector of numbers: X[i] itself for float or fixed-point (int)
     data, and for a float format's patterns (unsigned) the row decoded into ``decoded`` (a float
     array of length d), which is returned. Numba only."""
+    validate.numba_only("float_formats.data_row")
 
 
 @overload(data_row, inline="always")

@@ -22,6 +22,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from . import validate
 from .fixed_point import round_offset
 from .float_formats import decode_value, encode_stochastic_value
 from .random_bits import lane_hash, lane_uniform
@@ -36,7 +37,7 @@ def is_float_format(spec):
 def value(k, spec):
     """The stored entry k as a float32 number of grid units. Numba only: compiled from
     ``_value_impl``."""
-    raise NotImplementedError("grids.value runs inside Numba code only")
+    validate.numba_only("grids.value")
 
 
 @overload(value, inline="always")
@@ -51,7 +52,7 @@ def step(kf, shrink, gradient, vg, key, counter, spec):
     the current value, see the module docstring) with the random bits of ``counter`` under the
     step key ``key``. Returns (what the iterate stores: an int32 integer or a uint32 pattern,
     its float32 value, whether it saturated). Numba only: compiled from ``_step_impl``."""
-    raise NotImplementedError("grids.step runs inside Numba code only")
+    validate.numba_only("grids.step")
 
 
 @overload(step, inline="always")

@@ -48,6 +48,7 @@ from numba.np.numpy_support import from_dtype
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
+from . import validate
 from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_in
 
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
@@ -242,7 +243,7 @@ def epoch_lanes(VG, seed_key, step0, k, x):
     ``_split_vg``); row c is dithered under epoch_key(seed_key, step0 C + c). max is
     FLOAT_LANES when the integer lanes do not apply (dtypes, or a move too large). Numba only:
     compiled from ``_epoch_lanes_impl``."""
-    raise NotImplementedError("epoch_lanes runs inside Numba code only")
+    validate.numba_only("int_lanes.epoch_lanes")
 
 
 @overload(epoch_lanes)
@@ -275,7 +276,7 @@ def step(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
     coef: c a x_scale / s and shrink: a lam, in grid units (floats); vghi, vglo, vgd_max: the
     row's from ``epoch_lanes``; key: the step key; lo, hi: the grid's ends. Numba only: compiled
     from ``_step_impl``."""
-    raise NotImplementedError("step runs inside Numba code only")
+    validate.numba_only("int_lanes.step")
 
 
 @overload(step, inline="always")

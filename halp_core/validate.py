@@ -132,3 +132,10 @@ def env_path(variable):
     (an empty value would otherwise mean the current directory)."""
     value = os.environ.get(variable, "").strip()
     return Path(value).expanduser() if value else None
+
+
+def numba_only(name):
+    """Raise TypeError for a call from Python of ``name``, a function that exists only as a Numba
+    overload (compiled into the kernels that call it; its Python body is this refusal)."""
+    raise TypeError(f"{name} runs inside Numba-compiled code only: call it from an @njit "
+                    f"function")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg
 
-from halp_core import problems, validate
+from halp_core import float_formats, grids, int_lanes, problems, validate
 
 
 @pytest.mark.parametrize("call,expected", [
@@ -110,3 +110,18 @@ def test_env_path_treats_empty_as_unset(monkeypatch):
     assert validate.env_path("HALP_TEST_FOLDER") is None
     monkeypatch.setenv("HALP_TEST_FOLDER", "~/cache ")
     assert validate.env_path("HALP_TEST_FOLDER") == Path.home() / "cache"
+
+
+@pytest.mark.parametrize("function,args", [
+    (grids.value, (1, None)), (grids.step, (0.0, 0.0, 0.0, 0.0, 1, 0, None)),
+    (int_lanes.epoch_lanes, (None, 1, 0, None, None)),
+    (int_lanes.step, (None,) * 10),
+    (float_formats.encode_stochastic_value, (1.0, 0, None)),
+    (float_formats.encode_nearest_value, (1.0, None)), (float_formats.decode_value, (0, None)),
+    (float_formats.data_value, (0, None)), (float_formats.data_row, (None, 0, None, None)),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_numba_only_function_called_from_python_says_so(function, args):
+    """The Python names of functions that exist only as Numba overloads refuse a Python call
+    with a message, never return None as if they had computed something."""
+    with pytest.raises(TypeError, match="runs inside Numba-compiled code only"):
+        function(*args)
