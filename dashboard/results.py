@@ -207,6 +207,16 @@ def as_text(values):
     return values.map(lambda v: NOT_REACHED if v == math.inf else "" if pd.isna(v) else f"{v:.4g}")
 
 
+def short_env(env):
+    """An asv environment's name as a label shows it: its kind and Python version
+    ('virtualenv-py3.11-llvmlite0.50.0-…' -> 'virtualenv py3.11'; 'existing-py_work_…' ->
+    'existing'); the full name goes in tooltips. Not unique in general: series stay keyed by the
+    full name."""
+    parts = str(env).split("-")
+    version = next((p for p in parts[1:2] if p.startswith("py") and p[2:3].isdigit()), "")
+    return " ".join(p for p in (parts[0], version) if p)
+
+
 def machine_descriptions(machines):
     """{machine: its cpu description} from `Results.machines` (machine.json's cpu field, e.g. 'AMD
     EPYC, 2 logical CPUs, znver4, AVX-512 with VNNI, OpenBLAS SkylakeX'; NO_CPU where there is

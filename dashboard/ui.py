@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import locations
+from dashboard import locations, tables
 from dashboard.data import history
 from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
@@ -122,6 +122,13 @@ def plot(fig, key):
     """Show a plotly figure full width with its own template (`figures.style.TEMPLATE`, distinct
     colours) instead of Streamlit's theme; every page draws through here."""
     st.plotly_chart(fig, key=key, theme=None, width="stretch")
+
+
+def table(frame, **kwargs):
+    """Show a table the way every page does: `tables.readable` (readable column names, short
+    environment names, no empty columns), without the index; `kwargs` go to st.dataframe (column
+    names in a column_config are the readable ones)."""
+    st.dataframe(tables.readable(frame), hide_index=True, **kwargs)
 
 
 def pick_machines(frame, key, machines):

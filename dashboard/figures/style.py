@@ -6,6 +6,10 @@ Every figure module finishes its figures with `layout`, so every page draws with
 
 TEMPLATE = "plotly_white"
 """Plotly template of every figure."""
+MAX_SERIES = 8
+"""At most this many series in one panel by default; a page offers a selector for the rest."""
+MAX_ROTATED_LABEL = 20
+"""Longest tick label (characters) a figure may rotate; longer labels go in the tooltip."""
 
 
 def layout(fig, **settings):
