@@ -1,6 +1,7 @@
 """The dashboard's pages, in menu order (plain Python, so tests can list them without Streamlit).
 
-Each entry is (file under dashboard/, title, url_path); the first page is the default one.
+Each entry is (file under dashboard/, title, url_path); the first page is the default one: it
+answers at "/" and at its own url_path.
 """
 
 PAGES = [
@@ -14,3 +15,6 @@ PAGES = [
     ("views/reproduction.py", "Reproduction", "reproduction"),
     ("views/sweeps.py", "Sweeps", "sweeps"),
 ]
+
+HOME = "home"
+"""url_path of the hidden page that serves the first page at "/" (app.py)."""

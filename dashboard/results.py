@@ -369,19 +369,29 @@ def run_order(table, label="label"):
     return rows[label].tolist()
 
 
-def commit_url_prefix(asv_conf):
-    """Prefix that a commit hash completes into a link, from an asv.conf.json (// comments allowed).
+REMOTE_HOSTS = ("github.com", "gitlab.com", "codeberg.org")
+"""Hosts whose commit pages live at <repository URL>/commit/<hash>."""
 
-    asv's `show_commit_url`, else `<project_url>/commit/` for a GitHub project, else "".
-    """
-    from asv.util import load_json
 
+def commit_url_prefix(repo_dir):
+    """Prefix that a commit hash completes into a link: '<repository URL>/commit/' from the git
+    repository at `repo_dir`'s remote (origin, else the first one), when it is on one of
+    REMOTE_HOSTS, in https or ssh form ('git@github.com:o/r.git' -> 'https://github.com/o/r/commit/').
+    "" (no links) when there is no remote, git is unavailable or the host is not one of those:
+    links only to places that exist."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo_dir), *args], capture_output=True, text=True,
+                              timeout=20).stdout.split()
     try:
-        conf = load_json(str(asv_conf), js_comments=True)
-    except Exception:  # a missing or unreadable config only costs the commit links
+        remotes = git("remote")
+        if not remotes:
+            return ""
+        url = (git("remote", "get-url", "origin" if "origin" in remotes else remotes[0]) or [""])[0]
+    except (OSError, subprocess.SubprocessError):
         return ""
-    url = str(conf.get("show_commit_url") or "")
-    project = str(conf.get("project_url") or "").rstrip("/")
-    if not url and project.startswith("https://github.com/"):
-        url = project + "/commit/"
-    return url
+    for host in REMOTE_HOSTS:
+        for head in (f"https://{host}/", f"git@{host}:", f"ssh://git@{host}/"):
+            if url.startswith(head):
+                path = url[len(head):].removesuffix("/").removesuffix(".git")
+                return f"https://{host}/{path}/commit/" if path.count("/") >= 1 else ""
+    return ""

@@ -94,10 +94,18 @@ def require_results(res):
         st.stop()
 
 
+@st.cache_data(max_entries=1)
+def _remote_prefix():
+    """`results.commit_url_prefix` of the repository (one git call per server)."""
+    return commit_url_prefix(ROOT)
+
+
 def commit_url():
-    """Prefix for commit links, from the sidebar (default from asv.conf.json)."""
-    return st.sidebar.text_input("Commit link prefix", value=commit_url_prefix(ROOT / "asv.conf.json"),
-                                 key="commit_url", help="A commit's hash is appended to make its link.")
+    """Prefix for commit links, from the sidebar; its default comes from the repository's own git
+    remote (`results.commit_url_prefix`), empty (plain hashes, no links) when it has none."""
+    return st.sidebar.text_input("Commit link prefix", value=_remote_prefix(), key="commit_url",
+                                 help="A commit's hash is appended to make its link; empty: no links. "
+                                      "The default comes from this repository's git remote.")
 
 
 def with_links(table, prefix, column="commit"):

@@ -2,6 +2,7 @@
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -239,16 +240,27 @@ def test_fingerprint_changes_when_a_file_changes(tmp_path):
                  & (frame["benchmark"] == "bench_memory.Memory.peakmem_solve")].empty
 
 
-def test_parse_param_and_commit_url(tmp_path):
+def test_parse_param():
     assert results.parse_param("'halp'") == "halp"
     assert results.parse_param("8") == 8
     assert results.parse_param("<function f>") == "<function f>"
-    conf = tmp_path / "asv.conf.json"
-    conf.write_text('{\n // comment\n "project_url": "https://github.com/o/r/"\n}')
-    assert results.commit_url_prefix(conf) == "https://github.com/o/r/commit/"
-    conf.write_text('{"show_commit_url": "https://x.invalid/c/"}')
-    assert results.commit_url_prefix(conf) == "https://x.invalid/c/"
-    assert results.commit_url_prefix(tmp_path / "missing.json") == ""
+
+
+@pytest.mark.parametrize("remote, prefix", [
+    (None, ""),
+    ("https://github.com/o/r.git", "https://github.com/o/r/commit/"),
+    ("https://github.com/o/r/", "https://github.com/o/r/commit/"),
+    ("git@github.com:o/r.git", "https://github.com/o/r/commit/"),
+    ("ssh://git@gitlab.com/group/sub/r.git", "https://gitlab.com/group/sub/r/commit/"),
+    ("/srv/git/r.git", ""),                       # a local remote has no commit pages
+    ("https://example.invalid/o/r.git", ""),      # nor does a host we do not know
+])
+def test_commit_links_come_from_the_repositorys_own_remote_or_there_are_none(tmp_path, remote, prefix):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    if remote is not None:
+        subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+    assert results.commit_url_prefix(tmp_path) == prefix
+    assert results.commit_url_prefix(tmp_path / "not-a-repository") == ""
 
 
 def test_precision_labels_put_float_formats_after_the_bit_widths():
