@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import locations, tables
 from dashboard.data import history
+from dashboard.pages import PAGES
 from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +138,12 @@ def table(frame, **kwargs):
     environment names, no empty columns), without the index; `kwargs` go to st.dataframe (column
     names in a column_config are the readable ones)."""
     st.dataframe(tables.readable(frame), hide_index=True, **kwargs)
+
+
+def link(url_path, label):
+    """A link to the dashboard page whose url_path (`dashboard.pages.PAGES`) is `url_path`."""
+    (path,) = [p for p, _, url in PAGES if url == url_path]
+    st.page_link(str(ROOT / "dashboard" / path), label=label, icon=":material/arrow_forward:")
 
 
 def pick_machines(frame, key, machines):

@@ -49,28 +49,3 @@ def headline(frame, bits=BITS):
         parts.append(table.drop(columns=["bits", "measure"]))
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["machine", "env", "baseline", "size_mb", WIDTH], key=mixed_order).reset_index(drop=True)
-
-
-def _shapes(rows):
-    """'100 MiB at d = 128, 512' style text of the (size_mb, d) rows of `rows`, sizes ascending."""
-    return "; ".join(f"{size} MiB at d = {', '.join(str(d) for d in part[WIDTH])}"
-                     for size, part in rows.groupby("size_mb", sort=True))
-
-
-def headline_summary(table):
-    """One row per machine × env × baseline of `headline`'s table: the range of the speedup over every
-    size and width (least and most, with where), and where HALP pays (speedup >= 1) and where not.
-
-    Columns: machine, env, commit_short, baseline, least, most, pays, does_not_pay (text; '—' for none).
-    """
-    rows = []
-    for (machine, env, baseline), part in table.groupby(["machine", "env", "baseline"], sort=True):
-        low, high = part.loc[part["speedup"].idxmin()], part.loc[part["speedup"].idxmax()]
-        pays, loses = part[part["speedup"] >= 1], part[part["speedup"] < 1]
-        rows.append({"machine": machine, "env": env, "commit_short": part["commit_short"].iloc[0],
-                     "baseline": baseline,
-                     "least": f"{low.speedup:.2f}x ({low.size_mb} MiB, d = {low[WIDTH]})",
-                     "most": f"{high.speedup:.2f}x ({high.size_mb} MiB, d = {high[WIDTH]})",
-                     "pays": _shapes(pays) or "—", "does_not_pay": _shapes(loses) or "—"})
-    return pd.DataFrame(rows, columns=["machine", "env", "commit_short", "baseline", "least", "most", "pays",
-                                       "does_not_pay"])

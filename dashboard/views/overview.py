@@ -1,59 +1,78 @@
-"""Overview: what was measured where, what failed, and the headline HALP speedups."""
+"""Overview, the first screen: for the newest commit of each machine, how much faster b-bit training
+is, whether it still converges and whether the last commit made anything slower (one sentence each,
+`dashboard.data.answers`), then what was measured where."""
 
 import streamlit as st
 
-from halp_core import registry
-
-from dashboard import benchmarks, ui
+from dashboard import ui
+from dashboard.data import answers
 from dashboard.data import overview as data
 from dashboard.figures import overview as figures
 from dashboard.results import commit_choices
+
+try:
+    from dashboard import gate
+except ImportError:   # halp_bench is not importable: no gate verdicts
+    gate = None
 
 res, stamp = ui.load()
 frame = res.frame
 prefix = ui.commit_url()
 
 st.title("halp-bench results")
-solvers = ", ".join(spec.label for spec in registry.SPECS.values())
-st.markdown(f"Benchmarks of full- and low-precision solvers ({solvers}), "
-            "measured with asv on every machine and commit below.")
+st.markdown("How much faster is low-precision training on these machines, does it still converge, and "
+            "did the last commit make it slower? The newest commit measured on each machine:")
 ui.require_results(res)
 
-machines, envs, commits = (frame[c].nunique() for c in ("machine", "env", "commit"))
-cols = st.columns(5)
-cols[0].metric("Machines", machines)
-cols[1].metric("Environments", envs)
-cols[2].metric("Commits measured", commits)
-cols[3].metric("Results", f"{len(frame):,}")
-cols[4].metric("Failed", int((frame["status"] == "failed").sum()))
+changes = None
+if gate is not None:
+    try:
+        acks = gate.ack.load(gate.ACK_FILE)
+    except ValueError as exc:   # the page still judges, without acknowledgements
+        st.warning(str(exc))
+        acks = []
+    changes = gate.newest_changes(frame, acks)
+LINKS = {"speedups": "Speedups and the crossover map", "convergence": "Convergence",
+         "history": "History and regressions"}
+for machine in answers.machines(frame):
+    st.subheader(machine)
+    st.caption(answers.describe(machine, res.machines))
+    found = [answers.speed(frame, machine), answers.convergence(frame, machine)]
+    if changes is not None:
+        found.append(answers.regressions(changes, machine))
+    for column, answer in zip(st.columns(len(found)), found):
+        with column:
+            st.markdown(f"**{answer.question}** {answer.sentence}")
+            ui.link(answer.page, LINKS[answer.page])
+if changes is None:
+    st.info("The gate's verdicts need the halp_bench package (`./run setup` installs it).")
 
-st.header(f"Headline: {data.METHOD_LABEL} {data.BITS}-bit vs {data.BASELINE_LABEL}")
+st.header(f"{data.METHOD_LABEL} {data.BITS}-bit against {data.BASELINE_LABEL}, every shape measured")
 top = data.headline(frame)
 if top.empty:
-    st.info(f"No `{benchmarks.SPEEDUP}` results for {data.METHOD_LABEL} at {data.BITS} bits yet.")
+    st.info(f"No speedup results for {data.METHOD_LABEL} at {data.BITS} bits yet.")
 else:
-    st.markdown(f"Speedup = {data.BASELINE_LABEL} epoch time / {data.METHOD_LABEL} epoch time, measured in "
-                f"one process (`track_speedup` stores the inverse ratio); above 1 {data.METHOD_LABEL} is faster. "
-                "The range over every problem size and row width measured on each machine, and where "
-                f"{data.METHOD_LABEL}-{data.BITS} pays and where it does not:")
-    st.dataframe(data.headline_summary(top), hide_index=True)
     ui.plot(figures.headline_figure(top), key="headline")
-    st.dataframe(top, hide_index=True)
 
 st.header("What was measured")
+cols = st.columns(4)
+cols[0].metric("Machines", frame["machine"].nunique())
+cols[1].metric("Commits measured", frame["commit"].nunique())
+cols[2].metric("Results", f"{len(frame):,}")
+cols[3].metric("Failed", int((frame["status"] == "failed").sum()))
 ui.plot(figures.status_figure(data.status_counts(frame)), key="status")
 st.subheader("Machines")
-st.dataframe(res.machines, hide_index=True)
+ui.table(res.machines.drop(columns="source"))
 st.subheader("Commits")
-commits_table = commit_choices(frame)
-st.dataframe(ui.with_links(commits_table, prefix), hide_index=True, column_config=ui.link_config())
+ui.table(ui.with_links(commit_choices(frame).drop(columns=["commit_short", "order"]), prefix),
+         column_config=ui.link_config())
 
 st.header("Failures at the newest commit")
 failed = data.failures(frame)
 if failed.empty:
     st.success("No benchmark failed at its newest commit.")
 else:
-    st.dataframe(failed, hide_index=True)
+    ui.table(failed)
 
 st.header("Add your own results")
 st.markdown(ui.HOW_TO)

@@ -77,21 +77,6 @@ def test_headline_is_halp8_vs_svrg_fp32_and_fp64_at_every_size_and_width(frame):
     fig = overview_fig.headline_figure(top).to_dict()
     assert trace_names(fig) == {f"{s} MiB, SVRG {p}" for s in (1, 8) for p in ("fp32", "fp64")}
     assert {a["text"] for a in fig["layout"]["annotations"]} == MACHINES
-    summary = overview.headline_summary(top)
-    assert len(summary) == 2 * len(MACHINES)
-
-
-def test_headline_summary_gives_the_range_and_where_halp_pays():
-    table = pd.DataFrame({"machine": "m", "env": "e", "commit_short": "abc", "baseline": "SVRG fp32",
-                          "size_mb": [100, 100, 100, 400, 400], "d": [128, 512, 1024, 128, 1024],
-                          "speedup": [0.78, 1.22, 1.85, 0.9, 1.7],
-                          "speedup_low": np.nan, "speedup_high": np.nan})
-    (row,) = overview.headline_summary(table).to_dict("records")
-    assert row["least"] == "0.78x (100 MiB, d = 128)" and row["most"] == "1.85x (100 MiB, d = 1024)"
-    assert row["pays"] == "100 MiB at d = 512, 1024; 400 MiB at d = 1024"
-    assert row["does_not_pay"] == "100 MiB at d = 128; 400 MiB at d = 128"
-    table["speedup"] = 2.0
-    assert overview.headline_summary(table)["does_not_pay"].iloc[0] == "—"
 
 
 def test_speedup_figures_have_one_line_per_size_or_width_and_machine_facets(frame):

@@ -1,0 +1,152 @@
+"""The first screen's three answers, one sentence each with its number, for the newest commit of
+each machine (plain pandas, no Streamlit): how much faster b-bit training is here, whether it still
+converges, and whether the last commit made anything slower. The Overview page and `./run report`
+both show them from here.
+"""
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from halp_bench.reproduce import TOL, TRACK_FACTOR, title, tracks
+from halp_core import registry
+
+from dashboard.benchmarks import SUBOPT, WIDTH
+from dashboard.data.speedups import ratio_speedups
+from dashboard.results import latest, machine_descriptions, mixed_key, param_table
+
+METHOD, BITS, BASELINE = "halp", 8, "fp32"
+"""The speed answer's comparison: HALP at 8 bits against SVRG in float32 (the paper's claim)."""
+REFERENCE = ("svrg", "fp64")
+"""The convergence answer's reference run: SVRG in float64."""
+CONTRAST = ("lp-sgd", 8)
+"""The low-precision run the convergence answer names beside HALP (the paper's point: it stalls)."""
+
+
+@dataclass
+class Answer:
+    """One answer of the first screen: `question` (a few words), `sentence` (markdown, with the
+    number), `value` (that number: a speedup in x, an f - f*, a count; NaN when there are no
+    results) and `page` (url path of the dashboard page with the detail, see `dashboard.pages`)."""
+
+    question: str
+    sentence: str
+    value: float
+    page: str
+
+
+def machines(frame):
+    """Machines of `frame`, the one measured most recently first."""
+    newest = frame.groupby("machine")["order"].max().sort_values(ascending=False)
+    return newest.index.tolist()
+
+
+def describe(machine, machine_table):
+    """'vm-znver4-avx512-vnni (AMD EPYC, 2 logical CPUs, znver4, ...)': the machine with its CPU
+    from `Results.machines`, as the first screen names it."""
+    cpu = machine_descriptions(machine_table).get(machine)
+    return f"{machine} ({cpu})" if cpu else machine
+
+
+def _shape(row):
+    return f"{row['size_mb']} MiB at d = {row[WIDTH]}"
+
+
+def speed(frame, machine, method=METHOD, bits=BITS, baseline=BASELINE):
+    """How much faster b-bit training is on `machine`: the range of `track_speedup`'s
+    within-process speedup of `method`-`bits` over its registry baseline in `baseline` across
+    every problem size and row width measured at the machine's newest commit, and in how many of
+    those shapes it pays (speedup >= 1). The range, not the best case."""
+    label = f"{title(method, bits)} over {registry.spec(registry.spec(method).baseline).label}-{baseline}"
+    table = ratio_speedups(frame[frame["machine"] == machine], method, baseline)
+    table = table[table["bits"].map(lambda b: mixed_key(b) == mixed_key(bits))]
+    table = table[table["commit_short"] == table["commit_short"].iloc[0]] if len(table) else table
+    if table.empty:
+        return Answer("How much faster?", f"No `track_speedup` results of {label} on {machine}.",
+                      math.nan, "speedups")
+    low, high = table.loc[table["speedup"].idxmin()], table.loc[table["speedup"].idxmax()]
+    pays = int((table["speedup"] >= 1).sum())
+    sentence = (f"{label}: **{low['speedup']:.2f}x to {high['speedup']:.2f}x** across the {len(table)} "
+                f"problem shapes measured ({_shape(low)} to {_shape(high)}); it pays (≥ 1x) in "
+                f"{pays} of {len(table)} (commit {low['commit_short']}).")
+    return Answer("How much faster?", sentence, float(table["speedup"].median()), "speedups")
+
+
+def final_subopt(frame, machine):
+    """f - f* at the last epoch measured of every problem × solver × precision of `track_subopt`
+    at `machine`'s newest commit. Columns: problem, solver, precision, epoch, subopt,
+    commit_short. Empty when there are none."""
+    rows = latest(frame[(frame["machine"] == machine) & (frame["benchmark"] == SUBOPT)
+                        & (frame["status"] == "ok")])
+    rows = param_table(rows)
+    cols = ["problem", "solver", "precision", "epoch", "subopt", "commit_short"]
+    if rows.empty or not {"problem", "solver", "precision", "epoch"} <= set(rows):
+        return pd.DataFrame(columns=cols)
+    rows = rows.assign(epoch=pd.to_numeric(rows["epoch"], errors="coerce")).dropna(subset=["epoch"])
+    rows = rows[rows["epoch"] == rows.groupby("problem")["epoch"].transform("max")]
+    return rows.rename(columns={"value": "subopt"})[cols].reset_index(drop=True)
+
+
+def _listing(labels):
+    return ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1] if labels else "none"
+
+
+def convergence(frame, machine, method=METHOD):
+    """Whether b-bit training still converges on `machine`: which bit widths and float formats of
+    `method` track REFERENCE (SVRG-fp64) on every problem of `track_subopt`, by the reproduction's
+    rule (`halp_bench.reproduce.tracks`: final f - f* at most TRACK_FACTOR x SVRG's, or both at most
+    TOL), and to what f - f* (the largest over the problems); which do not, and where CONTRAST
+    (LP-SGD-8) ends, for contrast. value: the largest final f - f* of the runs that track."""
+    final = final_subopt(frame, machine)
+    ref = final[(final["solver"] == REFERENCE[0]) & (final["precision"] == REFERENCE[1])]
+    if final.empty or ref.empty:
+        return Answer("Does it still converge?", f"No `track_subopt` results with {title(*REFERENCE)} on "
+                      f"{machine}.", math.nan, "convergence")
+    svrg = dict(zip(ref["problem"], ref["subopt"]))
+    runs = final[(final["solver"] == method) & final["problem"].isin(svrg)]
+    runs = runs.assign(ok=[tracks(max(s, 0.0), max(svrg[p], 0.0)) for p, s in zip(runs["problem"], runs["subopt"])])
+    by = runs.groupby("precision", sort=False).agg(ok=("ok", "all"), worst=("subopt", "max"))
+    by = by.loc[sorted(by.index, key=mixed_key)]
+    good, bad = by[by["ok"]], by[~by["ok"]]
+    problems = sorted(svrg)
+    epoch = int(final["epoch"].max())
+    names = [title(method, p) for p in good.index]
+    parts = [f"{_listing(names)} track {title(*REFERENCE)} on all {len(problems)} problems "
+             f"({', '.join(problems)}), to f − f* ≤ **{good['worst'].max():.1e}** after {epoch} epochs"
+             if len(good) else f"no precision of {registry.spec(method).label} tracks {title(*REFERENCE)}"]
+    for precision in bad.index:
+        part = runs[(runs["precision"] == precision) & ~runs["ok"]].sort_values("problem")
+        parts.append(f"{title(method, precision)} does not on {', '.join(part['problem'])} "
+                     f"(f − f* {part['subopt'].max():.1e})")
+    contrast = final[(final["solver"] == CONTRAST[0]) & final["precision"].map(
+        lambda p: mixed_key(p) == mixed_key(CONTRAST[1]))]
+    if len(contrast):
+        parts.append(f"{title(*CONTRAST)} stops at f − f* = {contrast['subopt'].max():.1e}")
+    rule = f"tracking: final f − f* at most {TRACK_FACTOR:g}× SVRG's, or both at most {TOL:g}"
+    return Answer("Does it still converge?", "; ".join(parts) + f" ({rule}).",
+                  float(good["worst"].max()) if len(good) else math.nan, "convergence")
+
+
+def regressions(changes, machine, regression="regression", improvement="improvement"):
+    """Whether the last commit made anything slower on `machine`, from `changes` (the verdicts of
+    each machine's newest commit against the commit measured before it, `dashboard.gate.newest_changes`:
+    columns machine, base_commit, head_commit, rule, benchmark, params, ratio, verdict): the count
+    of regressions by the gate's rules, the largest named. value: the count."""
+    mine = changes[changes["machine"] == machine]
+    if mine.empty:
+        return Answer("Did the last commit make anything slower?", f"Only one commit measured on {machine}: "
+                      "nothing to compare yet.", math.nan, "history")
+    heads = ", ".join(sorted(mine["head_commit"].unique()))
+    bases = ", ".join(sorted(mine["base_commit"].unique()))
+    worse = mine[mine["verdict"] == regression].sort_values("ratio", ascending=False)
+    better = int((mine["verdict"] == improvement).sum())
+    if worse.empty:
+        sentence = (f"**No regression**: commit {heads} against {bases}, {len(mine)} results judged by the "
+                    f"gate's rules; {better} improved.")
+    else:
+        top = worse.iloc[0]
+        sentence = (f"**{len(worse)} regression{'s' * (len(worse) != 1)}** at commit {heads} against {bases} "
+                    f"({len(mine)} results judged by the gate's rules), the largest "
+                    f"`{top['benchmark'].rsplit('.', 1)[-1]}` ({top['params']}) at {top['ratio']:.2f}x; "
+                    f"{better} improved.")
+    return Answer("Did the last commit make anything slower?", sentence, float(len(worse)), "history")
