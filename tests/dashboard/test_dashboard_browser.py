@@ -21,7 +21,9 @@ from dashboard_helpers.browser import Chromium
 from dashboard_helpers.memory import CAP, Watchdog, status_kib
 from dashboard_helpers.sweeps import write_sweep
 
+from dashboard.data import answers
 from dashboard.pages import PAGES as APP_PAGES
+from dashboard.results import load_results
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {"overview": ("", "Headline: HALP 8-bit vs SVRG"),
@@ -157,18 +159,49 @@ def test_page_renders_a_plotly_chart_in_chromium(browser, servers, page):
     assert shot.stat().st_size > 20_000
 
 
-@pytest.mark.parametrize("url", list(H1))
-def test_every_page_renders_the_shipped_data_in_chromium(browser, servers, url):
-    """Every page of the app's page list on the shipped results/ and docs/reproduction/."""
+@pytest.mark.parametrize("url", ["", *H1])
+def test_every_page_renders_the_shipped_data_in_chromium_at_its_url(browser, servers, url):
+    """Every page of the app's page list on the shipped results/ and docs/reproduction/, opened at
+    its own URL path (the first page also at "/")."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / f"shipped-{url}.png"
+    shot = SCREENSHOTS / f"shipped-{url or 'root'}.png"
     shot.unlink(missing_ok=True)
-    path = "" if url == APP_PAGES[0][2] else url  # the default page lives at "/"
-    browser.open(f"{servers['shipped']}/{path}")
-    rendered = browser.wait_for(HEADED.format(text=H1[url]), timeout=90)
+    title = H1[url or APP_PAGES[0][2]]
+    browser.open(f"{servers['shipped']}/{url}")
+    rendered = browser.wait_for(HEADED.format(text=title), timeout=90)
     time.sleep(1)
     browser.screenshot(shot)
     dom = browser.html()
-    assert rendered, f"{url}: title {H1[url]!r} not shown or script still running after 90 s (see {shot})"
+    assert rendered, f"/{url}: title {title!r} not shown or script still running after 90 s (see {shot})"
     assert 'data-testid="stException"' not in dom
-    assert "Page not found" not in dom
+    assert "Page not found" not in dom and "does not exist" not in dom
+
+
+def test_the_first_screen_answers_the_three_questions_on_the_shipped_results(browser, servers):
+    """The Overview at "/" shows, for every machine of the shipped results, the three answers, each
+    with its number and a link to the page with the detail."""
+    browser.open(f"{servers['shipped']}/")
+    assert browser.wait_for(HEADED.format(text=H1[APP_PAGES[0][2]]), timeout=90)
+    text = browser.evaluate("document.body.innerText")
+    for question in ("How much faster?", "Does it still converge?", "Did the last commit make anything slower?"):
+        assert text.count(question) == len(answers.machines(load_results([ROOT / "results"]).frame)), question
+    links = browser.evaluate("[...document.querySelectorAll('a')].map(a => a.getAttribute('href'))")
+    assert {"/speedups", "/convergence", "/history"} <= {"/" + h.rsplit("/", 1)[-1] for h in links if h}
+
+
+def test_the_report_opens_in_chromium_without_a_server(browser, tmp_path):
+    """`./run report`'s file, opened from disk: every figure drawn by the inline plotly.js, the
+    three answers shown. The file is kept as a test artifact beside the screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    out = SCREENSHOTS.parent / "report.html"
+    subprocess.run([sys.executable, "-m", "dashboard.report", "--out", str(out)], cwd=ROOT, check=True)
+    browser.open(out.as_uri())
+    divs = "[...document.querySelectorAll('.plotly-graph-div')]"
+    drawn = f"{divs}.length > 0 && {divs}.every(d => d.querySelector('.main-svg'))"
+    assert browser.wait_for(drawn, timeout=60), browser.evaluate(
+        f"{divs}.map(d => d.id + ': ' + (d.querySelector('.main-svg') ? 'drawn' : 'not drawn'))")
+    browser.screenshot(SCREENSHOTS / "report.png")
+    text = browser.evaluate("document.body.innerText")
+    assert "How much faster?" in text and "Did the last commit make anything slower?" in text
+    assert "http" not in browser.evaluate(
+        "[...document.querySelectorAll('script[src], link[href]')].map(e => e.src || e.href).join(' ')")
