@@ -55,9 +55,9 @@ def ratio_speedups(frame, method, baseline):
 
 
 def is_low_precision(precision):
-    """Whether a precision parameter value is a low-precision one: a bit width (int) or the name of
+    """Whether a precision parameter value is a low-precision one: a bit width (an int, numpy's too) or the name of
     a float format of halp_core's registry ('bf16', ...), not 'fp32' / 'fp64'."""
-    return (isinstance(precision, int) and not isinstance(precision, bool)) or \
+    return (isinstance(precision, (int, np.integer)) and not isinstance(precision, bool)) or \
         precision in registry.FORMATS
 
 

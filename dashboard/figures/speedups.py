@@ -22,12 +22,13 @@ DARK = 0.5
 """A crossover cell's text is white where |log2 speedup| is above this share of the colour range."""
 
 
-def _speedup_lines(table, x, color, log_x, title, orders, along):
-    """Lines of speedup vs `x`, points joined in the order of column `along` (mixed_key order)."""
+def _speedup_lines(table, x, color, log_x, title, orders, along, facet_row=None):
+    """Lines of speedup vs `x`, points joined in the order of column `along` (mixed_key order);
+    machines side by side, `facet_row` (a column or None) one above the other."""
     table = with_errors(table, "speedup", "speedup_low", "speedup_high").sort_values(along, key=mixed_order)
     table = table.assign(environment=table["env"].map(short_env))   # the full name in the tooltip
     fig = px.line(table, x=x, y="speedup", color=color, symbol="measure", facet_col="machine",
-                  line_dash="environment" if env_dash(table) else None,
+                  facet_row=facet_row, line_dash="environment" if env_dash(table) else None,
                   category_orders={**machines_sorted(table), **orders}, markers=True, log_x=log_x,
                   error_y="plus", error_y_minus="minus", hover_data=["env", "commit_short"],
                   labels={"speedup": "speedup (×)", "precision": "bit width or float format",
@@ -57,11 +58,11 @@ def speedup_by_bits_figure(table):
 
 
 def speedup_by_size_figure(table):
-    """Speedup vs problem size (log axis), one line per bit width or float format and measure,
-    machines side by side."""
+    """Speedup vs problem size (log axis), one line per bit width or float format, machines side by
+    side and the two measures one above the other (a panel holds one line per precision)."""
     table = _with_precision(table)
     return _speedup_lines(table, "size_mb", "precision", True, "Speedup vs problem size",
-                          {"precision": precision_labels(table["bits"])}, "size_mb")
+                          {"precision": precision_labels(table["bits"])}, "size_mb", facet_row="measure")
 
 
 def _panels(table):

@@ -8,7 +8,8 @@ from halp_core import registry
 from dashboard import benchmarks, ui
 from dashboard.data import speedups as data
 from dashboard.figures import speedups as figures
-from dashboard.results import precision_label
+from dashboard.figures.style import MAX_SERIES
+from dashboard.results import precision_label, precision_labels
 
 res, stamp = ui.load()
 frame = res.frame
@@ -79,7 +80,15 @@ st.markdown(f"Two measures: the **{data.RATIO}** of `track_speedup` (both solver
             f"ratio of absolute **{data.EPOCH_TIMES}** from `{benchmarks.EPOCH_TIME}`, whose error bars "
             "hold whenever both epoch times lie in their 99% intervals.")
 ui.plot(figures.speedup_by_bits_figure(table), key="by_bits")
-ui.plot(figures.speedup_by_size_figure(table), key="by_size")
+precisions = precision_labels(table["bits"])
+shown = precisions
+if len(precisions) > MAX_SERIES:   # one line per precision in each panel
+    shown = st.multiselect("Bit widths and formats (speedup vs size)", precisions, default=precisions[:MAX_SERIES],
+                           key="sp_size_precisions")
+if shown:
+    ui.plot(figures.speedup_by_size_figure(table[table["bits"].map(precision_label).isin(shown)]), key="by_size")
+else:
+    st.info("Choose a bit width or format to draw the speedup against the problem size.")
 
 st.subheader("Values")
 ui.table(table.assign(bits=table["bits"].map(precision_label)))  # '8-bit', 'bf16': one type
