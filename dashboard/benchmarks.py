@@ -47,3 +47,12 @@ PEER_OURS = ("svrg-fp64", "svrg-fp32", "halp-8", "halp-16")
 PARAM_VALUES = {(SPEEDUP, "method"): SPEEDUP_METHODS, (FRACTION, "solver"): (GOAL_SOLVER,),
                 (PEER_EPOCH, "solver"): PEER_OURS, (PEER_TO_TARGET, "solver"): PEER_OURS}
 """(benchmark, parameter name) -> the values of that parameter the dashboard selects by."""
+SIZE_PRECISION = "fp32"
+"""`size_mb` of SPEEDUP, EPOCH_TIME and the bench_bandwidth suites counts MiB (2**20 bytes) of the
+problem's data in this precision: n = size_mb·2**20 / (bytes of one such value · d) rows."""
+FIXED_POINT_DATA_BITS = 8
+"""Bit width of the data SPEEDUP's runs at a fixed-point bit width read, at every `bits` (int8):
+the low-precision solver reads it, its baseline the float32 / float64 conversion. At a float format
+both read that format's data, the baseline again as its conversion."""
+FRACTION_SOLVER = "{solver}-{precision}"
+"""How FRACTION and EPOCH_GBPS name a solver at a precision: 'halp-8', 'svrg-fp32'."""

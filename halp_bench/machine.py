@@ -14,6 +14,10 @@ passes the host's full feature list, so the instruction set is the host's (from
 list turns on (``+avx2``, ``+avx512f``, ``+avx512vnni``); LLVM adds the CPU name's own features to
 the list, so a list that leaves AVX-512 to a CPU name that has it (or lacks it) is refused, and
 the user names ``+avx512f`` or ``-avx512f``.
+
+Where low precision stops paying depends on where the data leaves the caches, so the machine's
+cache sizes (``cache_sizes()``, from the OS's sysfs) are recorded too: ``./run bench`` writes them
+into asv's machine.json as the fields ``CACHE_FIELDS`` names.
 """
 
 import os
@@ -23,6 +27,17 @@ from pathlib import Path
 ISA_NAMES = {"avx512-vnni": "AVX-512 with VNNI", "avx512": "AVX-512", "avx2": "AVX2",
              "sse": "neither AVX2 nor AVX-512", "unknown": "ISA not recorded"}
 """Instruction-set tag -> its readable name."""
+
+
+CACHE_ROOT = "/sys/devices/system/cpu/cpu0/cache"
+"""Where Linux lists the caches CPU 0 sees: one ``index<i>/`` folder per cache with its ``level``,
+``type`` and ``size``."""
+CACHE_FIELDS = {"L1d": "l1d_cache", "L2": "l2_cache", "L3": "l3_cache"}
+"""Cache level -> the machine.json field holding its size: bytes, written as text (asv's machine
+fields are text), per core or per shared instance as the OS reports it."""
+_CACHE_LEVELS = {("1", "Data"): "L1d", ("2", "Unified"): "L2", ("2", "Data"): "L2",
+                 ("3", "Unified"): "L3", ("3", "Data"): "L3"}
+_SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
 
 
 def _cpuinfo(path):
@@ -127,6 +142,37 @@ def cpu_description(cpuinfo="/proc/cpuinfo"):
     blas = f"OpenBLAS {core}" if core else "BLAS core not known"
     return (f"{model}, {os.cpu_count()} logical CPUs, {llvm_cpu()}, "
             f"{ISA_NAMES[instruction_set(cpuinfo)]}, {blas}")
+
+
+def _cache_bytes(text):
+    """Bytes of a sysfs cache size ('32K', '1024K', '32M', '65536'); None when it is none of these."""
+    text = text.strip().upper()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _SIZE_UNITS else (text, "")
+    return int(number) * _SIZE_UNITS[unit] if number.isdigit() and int(number) > 0 else None
+
+
+def cache_sizes(root=CACHE_ROOT):
+    """{level: bytes} of CPU 0's data caches, levels 'L1d', 'L2', 'L3' (CACHE_FIELDS' keys), each
+    the size of one cache as the OS reports it (an L3 shared by several cores counts once); a
+    level is absent where ``root`` does not list it or its ``level`` / ``type`` / ``size`` files
+    cannot be read or parsed. Instruction caches are left out."""
+    found = {}
+    for index in sorted(Path(root).glob("index*")):
+        try:
+            level, kind, size = ((index / name).read_text().strip()
+                                 for name in ("level", "type", "size"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        name = _CACHE_LEVELS.get((level, kind))
+        nbytes = _cache_bytes(size)
+        if name is not None and nbytes is not None:
+            found.setdefault(name, nbytes)
+    return {name: found[name] for name in CACHE_FIELDS if name in found}
+
+
+def cache_fields(root=CACHE_ROOT):
+    """The machine.json fields of ``cache_sizes(root)``: {CACHE_FIELDS[level]: bytes as text}."""
+    return {CACHE_FIELDS[name]: str(nbytes) for name, nbytes in cache_sizes(root).items()}
 
 
 def machine_name(cpuinfo="/proc/cpuinfo"):

@@ -4,14 +4,22 @@ the tidy frame of `results.load_results` (plain pandas, no Streamlit).
 Ratios are new / old as asv stores them; a speedup is old / new, so above 1 is faster. The `bits`
 column holds the low-precision side's precision as asv stores it: a bit width (int) or a float
 format's name ('bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'), sorted with `results.mixed_key`.
+
+The crossover map (`crossover`, `speedup_range`, `ceilings`, `caches`): where the low-precision
+solver stops paying, over problem size × row width, beside its ceiling (the ratio of bytes one
+epoch moves, `bytes_ratio`) and the bandwidth each solver draws from the machine's.
 """
 
+import numpy as np
 import pandas as pd
-from halp_core import registry
+from halp_bench.machine import CACHE_FIELDS
+from halp_core import fixed_point, float_formats, registry
+from halp_core.solvers.full_precision import DTYPES
 
-from dashboard.benchmarks import (EPOCH_TIME, PARAM_NAMES, SPEEDUP, SPEEDUP_METHODS, WIDTH,
+from dashboard.benchmarks import (EPOCH_TIME, FIXED_POINT_DATA_BITS, FRACTION, FRACTION_SOLVER,
+                                  PARAM_NAMES, SIZE_PRECISION, SPEEDUP, SPEEDUP_METHODS, WIDTH,
                                   WIDTH_BEFORE_AXIS)
-from dashboard.results import mixed_order, newest_ok
+from dashboard.results import mixed_order, newest_ok, param_table, precision_label
 
 BASELINE_SOLVERS = {registry.spec(registry.spec(m).baseline).label: m for m in SPEEDUP_METHODS}
 """Label of a full-precision baseline solver -> the low-precision method track_speedup compares with
@@ -23,14 +31,17 @@ RATIO = "within-process ratio"
 EPOCH_TIMES = "epoch times (99% CI)"
 
 
-def _newest_with_width(frame, benchmark):
-    """`newest_ok` rows of `benchmark` (SPEEDUP or EPOCH_TIME) with a WIDTH column: results measured
+def _with_width(rows):
+    """`rows` (a `param_table` of SPEEDUP or EPOCH_TIME) with a WIDTH column: results measured
     before the width was a parameter read as WIDTH_BEFORE_AXIS."""
-    rows = newest_ok(frame, benchmark, [n for n in PARAM_NAMES[benchmark] if n != WIDTH])
-    if rows is None:
-        return None
     width = rows[WIDTH] if WIDTH in rows else pd.Series(index=rows.index, dtype=object)
-    return rows.assign(**{WIDTH: width.where(width.notna(), WIDTH_BEFORE_AXIS)})
+    return rows.assign(**{WIDTH: width.where(width.notna(), WIDTH_BEFORE_AXIS).astype("int64")})
+
+
+def _newest_with_width(frame, benchmark):
+    """`newest_ok` rows of `benchmark` (SPEEDUP or EPOCH_TIME) with a WIDTH column (`_with_width`)."""
+    rows = newest_ok(frame, benchmark, [n for n in PARAM_NAMES[benchmark] if n != WIDTH])
+    return None if rows is None else _with_width(rows)
 
 
 def ratio_speedups(frame, method, baseline):
@@ -44,9 +55,9 @@ def ratio_speedups(frame, method, baseline):
 
 
 def is_low_precision(precision):
-    """Whether a precision parameter value is a low-precision one: a bit width (int) or the name of
+    """Whether a precision parameter value is a low-precision one: a bit width (an int, numpy's too) or the name of
     a float format of halp_core's registry ('bf16', ...), not 'fp32' / 'fp64'."""
-    return (isinstance(precision, int) and not isinstance(precision, bool)) or \
+    return (isinstance(precision, (int, np.integer)) and not isinstance(precision, bool)) or \
         precision in registry.FORMATS
 
 
@@ -88,3 +99,163 @@ def speedups(frame, method, baseline):
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SPEEDUP_COLUMNS)
     return (out.sort_values(["machine", "env", "measure", "size_mb", WIDTH, "bits"], key=mixed_order)
             .reset_index(drop=True))
+
+
+CROSSOVER_COLUMNS = ["machine", "env", "commit_short", "method", "bits", "baseline", "size_mb", WIDTH,
+                     "speedup", "pays"]
+CEILING_COLUMNS = ["machine", "env", "commit_short", "size_mb", "solver", "label", "side", "share",
+                   "bytes_ratio"]
+RANGE_COLUMNS = ["machine", "env", "commit_short", "least", "least_size_mb", "least_d", "most",
+                 "most_size_mb", "most_d", "paying", "shapes"]
+LOW_SIDE, BASELINE_SIDE = "low precision", "baseline"
+"""Values of `ceilings`' side column."""
+
+
+def _check_selection(method, bits, baseline):
+    """ValueError unless (method, bits, baseline) is a selection track_speedup can hold."""
+    if method not in SPEEDUP_METHODS:
+        raise ValueError(f"method must be one of {', '.join(SPEEDUP_METHODS)}, got {method!r}")
+    if baseline not in DTYPES:
+        raise ValueError(f"baseline must be one of {', '.join(DTYPES)}, got {baseline!r}")
+    if not is_low_precision(bits):
+        raise ValueError(f"bits must be a bit width (int) or a float format of halp_core's "
+                         f"registry ({', '.join(registry.FORMATS)}), got {bits!r}")
+
+
+def data_bytes(precision):
+    """Bytes of one data element in the copy a track_speedup run at `precision` reads: the float32
+    / float64 copy at 'fp32' / 'fp64' (halp_core's full-precision DTYPES), the format's storage at a
+    float format (`float_formats.storage_dtype`), the storage of FIXED_POINT_DATA_BITS-bit data
+    (int8) at any bit width. ValueError for anything else."""
+    return data_dtype(precision).itemsize
+
+
+def data_dtype(precision):
+    """The numpy dtype of the data a track_speedup run at `precision` reads (see `data_bytes`)."""
+    if precision in DTYPES:
+        return np.dtype(DTYPES[precision])
+    if precision in registry.FORMATS:
+        return float_formats.storage_dtype(precision)
+    if is_low_precision(precision):
+        return fixed_point.storage_dtype(FIXED_POINT_DATA_BITS)
+    raise ValueError(f"{precision!r} is neither a full precision ({', '.join(DTYPES)}), a bit "
+                     f"width nor a float format ({', '.join(registry.FORMATS)})")
+
+
+def data_label(precision):
+    """Short name of the data a run at `precision` reads: 'int8' at a bit width, the format's name
+    ('bf16'), 'fp32' / 'fp64' for the baselines."""
+    return precision if isinstance(precision, str) else data_dtype(precision).name
+
+
+def bytes_ratio(bits, baseline):
+    """The ceiling of a speedup on a bandwidth-bound epoch: bytes the baseline's epoch moves per data
+    element over the low-precision one's (both read the data the same number of times per epoch),
+    e.g. 4.0 for 8 bits (int8 data) against 'fp32', 2.0 for 'bf16' against 'fp32'."""
+    return data_bytes(baseline) / data_bytes(bits)
+
+
+def size_of_copy_mib(size_mb, precision):
+    """MiB of the data copy a run at `precision` reads in the problem of `size_mb` (MiB of
+    SIZE_PRECISION data): size_mb × data_bytes(precision) / data_bytes(SIZE_PRECISION)."""
+    return size_mb * data_bytes(precision) / data_bytes(SIZE_PRECISION)
+
+
+def crossover(frame, method, bits, baseline):
+    """The crossover map's table: speedup of `method` ('halp' / 'lp-sgd') at `bits` (a bit width or
+    float format) over its registry baseline at `baseline` ('fp32' / 'fp64'), at every problem size
+    (size_mb, MiB of SIZE_PRECISION data) × row width (WIDTH, features) measured, per machine × env.
+
+    Each machine × env's newest commit with an ok track_speedup value of this selection (a commit
+    measured in the quick profile may lack some bit widths; the commit is in commit_short).
+    speedup = 1 / track_speedup's stored ratio (dimensionless; above 1 the low-precision epoch is
+    faster); pays: speedup >= 1. Results measured before the width was a parameter read as
+    WIDTH_BEFORE_AXIS. Columns CROSSOVER_COLUMNS, one row per shape, sorted by machine, env,
+    size_mb, WIDTH; empty when nothing matches. ValueError for a selection track_speedup cannot hold.
+    """
+    _check_selection(method, bits, baseline)
+    rows = frame[(frame["benchmark"] == SPEEDUP) & (frame["status"] == "ok")]
+    needed = {"method", "bits", "baseline", "size_mb"}
+    rows = param_table(rows) if not rows.empty else rows
+    if rows.empty or not needed <= set(rows):
+        return pd.DataFrame(columns=CROSSOVER_COLUMNS)
+    label = precision_label(bits)   # a width some files write as text ('8') is the same width
+    rows = rows[(rows["method"] == method) & (rows["bits"].map(precision_label) == label)
+                & (rows["baseline"] == baseline)]
+    rows = rows[rows["order"] == rows.groupby(["machine", "env"])["order"].transform("max")]
+    if rows.empty:
+        return pd.DataFrame(columns=CROSSOVER_COLUMNS)
+    rows = _with_width(rows)
+    speedup = 1.0 / rows["value"]
+    out = rows.assign(speedup=speedup, pays=speedup >= 1)[CROSSOVER_COLUMNS]
+    return out.sort_values(["machine", "env", "size_mb", WIDTH]).reset_index(drop=True)
+
+
+def speedup_range(frame, method, bits, baseline):
+    """How much faster `method` at `bits` is than its baseline at `baseline` on each machine × env:
+    the least and the most speedup across every size and width of `crossover` (not the best case
+    alone), each with where it was measured (size_mb in MiB, d in features), and how many of those
+    shapes pay (speedup >= 1) of how many. Columns RANGE_COLUMNS (paying, shapes: counts), one row
+    per machine × env; empty when nothing matches."""
+    table = crossover(frame, method, bits, baseline)
+    rows = []
+    for (machine, env), group in table.groupby(["machine", "env"], sort=True):
+        least, most = group.loc[group["speedup"].idxmin()], group.loc[group["speedup"].idxmax()]
+        rows.append(dict(machine=machine, env=env, commit_short=group["commit_short"].iloc[0],
+                         least=least["speedup"], least_size_mb=least["size_mb"], least_d=least[WIDTH],
+                         most=most["speedup"], most_size_mb=most["size_mb"], most_d=most[WIDTH],
+                         paying=int(group["pays"].sum()), shapes=len(group)))
+    return pd.DataFrame(rows, columns=RANGE_COLUMNS)
+
+
+def ceilings(frame, method, bits, baseline):
+    """The ceiling beside the crossover map of (method, bits, baseline): per machine × env (newest
+    commit with track_fraction_of_read) and problem size (size_mb, MiB), the share of the machine's
+    read bandwidth each side's epoch draws (share: the epoch's GB/s over the read kernel's GB/s
+    over the same data, dimensionless, 1 = the machine's read bandwidth), for the low-precision
+    solver (side LOW_SIDE, solver e.g. 'halp-8', label 'halp 8-bit') and its baseline (BASELINE_SIDE,
+    'svrg-fp32', 'svrg fp32')
+    where the bandwidth suite measured them (at the default row width); bytes_ratio: `bytes_ratio`
+    (bits, baseline), the speedup a bandwidth-bound epoch could reach. Columns CEILING_COLUMNS;
+    empty when neither solver was measured. ValueError for a selection track_speedup cannot hold."""
+    _check_selection(method, bits, baseline)
+    runs = {LOW_SIDE: (method, bits), BASELINE_SIDE: (registry.spec(method).baseline, baseline)}
+    names = {FRACTION_SOLVER.format(solver=s, precision=p): side for side, (s, p) in runs.items()}
+    labels = {side: f"{s} {precision_label(p)}" for side, (s, p) in runs.items()}
+    rows = newest_ok(frame, FRACTION, PARAM_NAMES[FRACTION])
+    if rows is None:
+        return pd.DataFrame(columns=CEILING_COLUMNS)
+    rows = rows[rows["solver"].isin(list(names))]
+    side = rows["solver"].map(names)
+    out = rows.assign(side=side, label=side.map(labels), share=rows["value"],
+                      bytes_ratio=bytes_ratio(bits, baseline))[CEILING_COLUMNS]
+    return out.sort_values(["machine", "env", "size_mb", "side"]).reset_index(drop=True)
+
+
+def caches(machines):
+    """{machine: {level: bytes}} of the cache sizes machine.json records (levels 'L1d', 'L2', 'L3':
+    `halp_bench.machine.CACHE_FIELDS`), from `Results.machines`; a machine without any readable
+    cache field maps to {} (its map says the sizes were not recorded); the last directory read wins."""
+    out = {}
+    for row in machines.to_dict("records"):
+        found = {}
+        for level, name in CACHE_FIELDS.items():
+            text = str(row.get(name, "")).strip()
+            if text.isdigit() and int(text) > 0:
+                found[level] = int(text)
+        out[row["machine"]] = found
+    return out
+
+
+def measured_bits(frame, method, baseline):
+    """The bit widths and float formats track_speedup has an ok value of for `method` against
+    `baseline` at any commit, in `results.mixed_key` order (4, 8, 16, 'bf16', ...): the choices of
+    the crossover map."""
+    rows = frame[(frame["benchmark"] == SPEEDUP) & (frame["status"] == "ok")]
+    rows = param_table(rows) if not rows.empty else rows
+    if rows.empty or not {"method", "bits", "baseline"} <= set(rows):
+        return []
+    rows = rows[(rows["method"] == method) & (rows["baseline"] == baseline)]
+    found = {precision_label(b): b for b in rows["bits"].sort_values(key=mixed_order)
+             if is_low_precision(b)}
+    return list(found.values())

@@ -123,3 +123,53 @@ def test_two_microarchitectures_with_one_isa_get_two_names(tmp_path, monkeypatch
         monkeypatch.setattr(machine, "llvm_cpu", lambda cpu=cpu: cpu)
         names.add(machine.machine_name(path))
     assert len(names) == 2
+
+
+def sysfs(tmp_path, caches):
+    """A fake /sys/devices/system/cpu/cpu0/cache: one index<i> folder per (level, type, size);
+    None leaves that file out."""
+    root = tmp_path / "cache"
+    for i, entry in enumerate(caches):
+        folder = root / f"index{i}"
+        folder.mkdir(parents=True)
+        for name, value in zip(("level", "type", "size"), entry):
+            if value is not None:
+                (folder / name).write_text(f"{value}\n")
+    return root
+
+
+def test_cache_sizes_are_the_data_caches_the_os_lists(tmp_path):
+    root = sysfs(tmp_path, [("1", "Data", "48K"), ("1", "Instruction", "32K"),
+                            ("2", "Unified", "2048K"), ("3", "Unified", "32M")])
+    assert machine.cache_sizes(root) == {"L1d": 48 * 2**10, "L2": 2 * 2**20, "L3": 32 * 2**20}
+    assert machine.cache_fields(root) == {"l1d_cache": "49152", "l2_cache": "2097152",
+                                          "l3_cache": "33554432"}
+    assert list(machine.cache_fields(root)) == list(machine.CACHE_FIELDS.values())
+
+
+def test_a_cache_that_cannot_be_read_is_left_out(tmp_path):
+    root = sysfs(tmp_path, [("1", "Data", None), ("2", "Unified", "lots"), ("3", "Unified", "0K"),
+                            ("3", "Unified", "16384")])
+    assert machine.cache_sizes(root) == {"L3": 16384}
+    (root / "index3" / "size").write_bytes(b"\xff\xfe")
+    assert machine.cache_sizes(root) == {}
+    assert machine.cache_sizes(tmp_path / "missing") == {}
+    assert machine.cache_fields(tmp_path / "missing") == {}
+
+
+def test_the_cache_fields_reach_machine_json_and_its_reader(tmp_path):
+    """What ./run bench's register_machine saves, asv writes into results/<machine>/machine.json,
+    and halp_bench.asv_results reads every cache field back as text."""
+    from asv.machine import Machine, MachineCollection
+
+    from halp_bench.asv_results import read_machine
+
+    caches = machine.cache_fields(sysfs(tmp_path, [("2", "Unified", "1024K"),
+                                                   ("3", "Unified", "32768K")]))
+    home = tmp_path / "asv-machine.json"
+    MachineCollection.save("box", {**Machine.get_defaults(), "machine": "box", **caches},
+                           _path=home)
+    Machine.load(machine_name="box", _path=home).save(tmp_path / "results")
+    fields, problems = read_machine(tmp_path / "results" / "box")
+    assert problems == []
+    assert {k: fields[k] for k in caches} == {"l2_cache": "1048576", "l3_cache": "33554432"}
