@@ -93,6 +93,9 @@ def speedups_section(res, machine):
     out = [f"<h3 id='speedups-{_anchor(machine)}'>Speedups on {html.escape(machine)}</h3>"]
     if not cross.empty:
         out.append(figure_html(speedup_figures.crossover_figure(cross, speedup_data.caches(res.machines))))
+        ceiling = speedup_data.ceilings(frame, method, bits, baseline)
+        if not ceiling.empty:
+            out.append(figure_html(speedup_figures.ceiling_figure(ceiling)))
     table = pd.concat([speedup_data.ratio_speedups(frame, m, b).assign(method=m, baseline=b)
                        for m in speedup_data.BASELINE_SOLVERS.values() for b in ("fp32", "fp64")])
     if table.empty:

@@ -11,9 +11,9 @@ import pandas as pd
 from halp_bench.reproduce import TOL, TRACK_FACTOR, title, tracks
 from halp_core import registry
 
-from dashboard.benchmarks import SUBOPT, WIDTH
-from dashboard.data.speedups import ratio_speedups
-from dashboard.results import latest, machine_descriptions, mixed_key, param_table
+from dashboard.benchmarks import SUBOPT
+from dashboard.data.speedups import speedup_range
+from dashboard.results import latest, machine_descriptions, mixed_key, param_table, short_env
 
 METHOD, BITS, BASELINE = "halp", 8, "fp32"
 """The speed answer's comparison: HALP at 8 bits against SVRG in float32 (the paper's claim)."""
@@ -48,28 +48,25 @@ def describe(machine, machine_table):
     return f"{machine} ({cpu})" if cpu else machine
 
 
-def _shape(row):
-    return f"{row['size_mb']} MiB at d = {row[WIDTH]}"
-
-
 def speed(frame, machine, method=METHOD, bits=BITS, baseline=BASELINE):
     """How much faster b-bit training is on `machine`: the range of `track_speedup`'s
     within-process speedup of `method`-`bits` over its registry baseline in `baseline` across
-    every problem size and row width measured at the machine's newest commit, and in how many of
-    those shapes it pays (speedup >= 1). The range, not the best case."""
+    every problem size and row width measured (`data.speedups.speedup_range`, newest commit that
+    measured them), and in how many of those shapes it pays (speedup >= 1). The range, not the
+    best case. value: the least speedup."""
     label = f"{title(method, bits)} over {registry.spec(registry.spec(method).baseline).label}-{baseline}"
-    table = ratio_speedups(frame[frame["machine"] == machine], method, baseline)
-    table = table[table["bits"].map(lambda b: mixed_key(b) == mixed_key(bits))]
-    table = table[table["commit_short"] == table["commit_short"].iloc[0]] if len(table) else table
-    if table.empty:
+    found = speedup_range(frame[frame["machine"] == machine], method, bits, baseline)
+    if found.empty:
         return Answer("How much faster?", f"No `track_speedup` results of {label} on {machine}.",
                       math.nan, "speedups")
-    low, high = table.loc[table["speedup"].idxmin()], table.loc[table["speedup"].idxmax()]
-    pays = int((table["speedup"] >= 1).sum())
-    sentence = (f"{label}: **{low['speedup']:.2f}x to {high['speedup']:.2f}x** across the {len(table)} "
-                f"problem shapes measured ({_shape(low)} to {_shape(high)}); it pays (≥ 1x) in "
-                f"{pays} of {len(table)} (commit {low['commit_short']}).")
-    return Answer("How much faster?", sentence, float(table["speedup"].median()), "speedups")
+    sentences = []
+    for row in found.itertuples():
+        where = f" ({short_env(row.env)})" if len(found) > 1 else ""
+        sentences.append(
+            f"{label}{where}: **{row.least:.2f}x to {row.most:.2f}x** across the {row.shapes} problem shapes "
+            f"measured ({row.least_size_mb} MiB at d = {row.least_d} to {row.most_size_mb} MiB at "
+            f"d = {row.most_d}); it pays (≥ 1x) in {row.paying} of {row.shapes} (commit {row.commit_short}).")
+    return Answer("How much faster?", " ".join(sentences), float(found["least"].min()), "speedups")
 
 
 def final_subopt(frame, machine):
@@ -111,7 +108,8 @@ def convergence(frame, machine, method=METHOD):
     problems = sorted(svrg)
     epoch = int(final["epoch"].max())
     names = [title(method, p) for p in good.index]
-    parts = [f"{_listing(names)} track {title(*REFERENCE)} on all {len(problems)} problems "
+    verb = "tracks" if len(names) == 1 else "track"
+    parts = [f"{_listing(names)} {verb} {title(*REFERENCE)} on all {len(problems)} problems "
              f"({', '.join(problems)}), to f − f* ≤ **{good['worst'].max():.1e}** after {epoch} epochs"
              if len(good) else f"no precision of {registry.spec(method).label} tracks {title(*REFERENCE)}"]
     for precision in bad.index:
@@ -122,7 +120,8 @@ def convergence(frame, machine, method=METHOD):
         lambda p: mixed_key(p) == mixed_key(CONTRAST[1]))]
     if len(contrast):
         parts.append(f"{title(*CONTRAST)} stops at f − f* = {contrast['subopt'].max():.1e}")
-    rule = f"tracking: final f − f* at most {TRACK_FACTOR:g}× SVRG's, or both at most {TOL:g}"
+    rule = (f"convergence suite, HALP with fixed μ = λ; tracking: final f − f* at most {TRACK_FACTOR:g}× "
+            f"SVRG's, or both at most {TOL:g}")
     return Answer("Does it still converge?", "; ".join(parts) + f" ({rule}).",
                   float(good["worst"].max()) if len(good) else math.nan, "convergence")
 
