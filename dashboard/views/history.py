@@ -161,7 +161,8 @@ with st.expander("asv's step detection: a diagnostic, not the gate's verdict"):
     steps = ui.step_regressions(frame, stamp, threshold)
     steps = steps[steps["benchmark"].str.contains(name_filter, regex=False)]
     st.metric("Steps up found", len(steps))
-    ui.table(steps)
+    if not steps.empty:
+        ui.table(steps)
 
 with st.expander("Targets not reached"):
     st.markdown("Series whose newest value is a target not reached (asv stored `Infinity` in a time to "
