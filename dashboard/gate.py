@@ -87,7 +87,8 @@ def _judged(frame, acknowledgements):
     pairs = pairs.rename(columns={"commit_short": "head_commit", "value": "head"})
     by_convergence = pairs["unit"].isin(convergence.UNITS)
     goals = convergence.targets(frame.loc[frame["unit"] == convergence.EPOCHS_UNIT, "params"].unique())
-    judged = pd.concat([_timing(pairs[~by_convergence], rows), _convergence(pairs[by_convergence], goals)]).reindex(pairs.index)
+    judged = pd.concat([_timing(pairs[~by_convergence], rows),
+                        _convergence(pairs[by_convergence], goals)]).reindex(pairs.index)
     out = pd.concat([pairs[SERIES + ["unit", "base_commit", "head_commit", "commit", "base", "head"]], judged],
                     axis=1)
     if acknowledgements:

@@ -69,7 +69,8 @@ def history_figure(rows, unit, verdicts=None):
     ok = rows[rows["status"] == "ok"]
     names = series_names(ok)
     newest = ok.groupby(["machine", "env", "params"])["version"].transform("last")
-    hover = "%{customdata[0]} (%{customdata[1]})<br>%{customdata[2]}<br>%{y:.4g} " + unit + "<extra>%{fullData.name}</extra>"
+    hover = ("%{customdata[0]} (%{customdata[1]})<br>%{customdata[2]}<br>%{y:.4g} " + unit
+             + "<extra>%{fullData.name}</extra>")
     for (machine, env, params), part in ok.groupby(["machine", "env", "params"], sort=True):
         name = names[(machine, env, params)]
         current = part[part["version"] == newest.loc[part.index]]

@@ -56,7 +56,8 @@ else:
         acks = gate.ack.load(gate.ACK_FILE)
     except ValueError as exc:
         ack_problem = str(exc)
-    judged = judged_changes(frame, stamp, acks, [(a.commit, a.benchmark.pattern, a.params.pattern) for a in acks])
+    acks_key = [(a.commit, a.benchmark.pattern, a.params.pattern, a.reason) for a in acks]
+    judged = judged_changes(frame, stamp, acks, acks_key)
     st.header("Regressions")
     st.markdown("Every change from one measured commit to the next, judged as `./run compare` judges it "
                 "(docs/benchmarks.md, \"Regression gate\"): convergence benchmarks by the convergence rule "

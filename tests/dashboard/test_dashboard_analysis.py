@@ -262,9 +262,9 @@ def test_history_figure_has_bands_older_versions_and_verdict_marks(frame):
     assert "fixture-zen5 99% band" in names
     assert list(fig["layout"]["xaxis"]["ticktext"]) == [c[:8] for c in fixture_commits()]
     speed = history.series(frame, benchmarks.EPOCH_TIME, ["solver=halp, precision=8, size_mb=1"])
+    keys = speed[["machine", "env", "params"]].drop_duplicates().itertuples(index=False)
     judged = pd.DataFrame([dict(machine=m, env=e, params=p, head_commit=fixture_commits()[2][:8], ratio=1.4,
-                                rule="timing", verdict="regression")
-                           for m, e, p in speed[["machine", "env", "params"]].drop_duplicates().itertuples(index=False)])
+                                rule="timing", verdict="regression") for m, e, p in keys])
     marked = history_fig.history_figure(speed, "seconds", judged)
     marks = [t for t in marked.data if t.name == "gate: regression"]
     assert len(marks) == 1 and set(marks[0].x) == {2}  # commit order of the third commit
