@@ -1,6 +1,11 @@
-"""The gate's verdicts on the History page: every commit-to-commit change judged by the rule of
-`./run compare` (`halp_bench.compare.rule`), and the gate's latest report (plain pandas, no
+"""The gate's verdicts on the History page: every commit-to-commit change judged by the rules of
+`./run compare` (`halp_bench.compare.rule`, the timing rule; `halp_bench.compare.convergence`,
+the rule of the convergence benchmarks), and the gate's latest report (plain pandas, no
 Streamlit).
+
+Public tables: `verdicts` (every change of the history), `regressions` (its regressions, largest
+first) and `newest_changes` (each machine's newest commit against the one before it, the
+Overview's and the report's "did the last commit make anything slower").
 
 This module holds the dashboard's one import of `halp_bench.compare`; it raises ImportError where
 halp_bench is not importable (the History page then shows asv's step detection and comparisons
@@ -17,7 +22,7 @@ from dashboard.data.history import comparable_rows, finite_rows
 from dashboard.results import SERIES
 from halp_bench import files
 from halp_bench.compare import acknowledged as ack
-from halp_bench.compare import rule
+from halp_bench.compare import convergence, rule
 from halp_bench.compare.report import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +31,13 @@ GATE_DIR = ROOT / "compare-results"
 (`./run compare`'s default --out)."""
 ACK_FILE = ROOT / ack.ACK_FILE
 """The repository's declared acknowledgements."""
+RULES = (rule.NAME, convergence.NAME)
+"""Values of the `rule` column: which rule judged a change."""
 
 
-VERDICT_COLUMNS = SERIES + ["unit", "base_commit", "head_commit", "base", "head", "ratio", "low", "high",
-                            "threshold", "verdict", "note"]
-"""Columns of `verdicts`."""
+VERDICT_COLUMNS = SERIES + ["unit", "rule", "base_commit", "head_commit", "base", "head", "ratio", "low",
+                            "high", "threshold", "verdict", "note"]
+"""Columns of `verdicts`, `regressions` and `newest_changes`."""
 
 
 def _thresholds(values):
@@ -39,35 +46,15 @@ def _thresholds(values):
     return np.array([rule.history_threshold(values[:i]) for i in range(len(values))])
 
 
-def verdicts(frame, acknowledgements=()):
-    """The gate's verdict (`halp_bench.compare.rule`, the rule of `./run compare`) for every change
-    from one measured commit to the next, per series.
-
-    Only finite values of the series' newest benchmark version are compared. The shipped result
-    files hold asv's summary statistics, not samples, so the ratio's interval comes from the two
-    stored 99% intervals (`rule.interval_from_summaries`; none for track_ benchmarks or --quick
-    runs: "no change"); the threshold is the series' own noise over its earlier commits, as the
-    gate computes it (`rule.history_threshold`). A regression or improvement that
-    `acknowledgements` (see `halp_bench.compare.acknowledged`) declares for the later commit is
-    "acknowledged". Columns: VERDICT_COLUMNS (base_commit / head_commit: commit_short; base,
-    head: values; ratio = head / base with [low, high]; note: the acknowledgement).
-    """
-    rows = finite_rows(comparable_rows(frame))
-    if rows.empty:
-        return pd.DataFrame(columns=VERDICT_COLUMNS)
-    keys = [rows[c] for c in SERIES]
-    prev = rows.groupby(keys, sort=False)[["commit_short", "value", "ci_low", "ci_high"]].shift(1)
-    pairs = rows.assign(base_commit=prev["commit_short"], base=prev["value"], base_low=prev["ci_low"],
-                        base_high=prev["ci_high"]).dropna(subset=["base_commit"])
+def _timing(pairs, rows):
+    """ratio, low, high, threshold, verdict, note of the timing rule for `pairs` (rows with their
+    base), the threshold from each series' earlier values in `rows`."""
     ratio, low, high = rule.interval_from_summaries(pairs["base"], pairs["base_low"], pairs["base_high"],
-                                                    pairs["value"], pairs["ci_low"], pairs["ci_high"])
-    out = pairs[SERIES + ["unit", "base_commit", "commit", "commit_short", "base", "value"]].rename(
-        columns={"commit_short": "head_commit", "value": "head"})
-    out["ratio"], out["low"], out["high"] = ratio, low, high
-    out["threshold"] = rule.MIN_EFFECT
-    out["verdict"] = rule.verdict(ratio, low, high, rule.MIN_EFFECT)
+                                                    pairs["head"], pairs["ci_low"], pairs["ci_high"])
+    out = pd.DataFrame({"ratio": ratio, "low": low, "high": high, "threshold": rule.MIN_EFFECT},
+                       index=pairs.index)
     # A history threshold is never below MIN_EFFECT, so only changes flagged at MIN_EFFECT can change.
-    flagged = out.index[out["verdict"] != rule.NO_CHANGE]
+    flagged = out.index[rule.verdict(ratio, low, high, rule.MIN_EFFECT) != rule.NO_CHANGE]
     for key in rows.loc[flagged, SERIES].drop_duplicates().itertuples(index=False):
         mask = np.logical_and.reduce([rows[c] == v for c, v in zip(SERIES, key)])
         part = rows[mask]
@@ -76,13 +63,92 @@ def verdicts(frame, acknowledgements=()):
         out.loc[hit, "threshold"] = thresholds.loc[hit]
     out["verdict"] = rule.verdict(out["ratio"], out["low"], out["high"], out["threshold"])
     out["note"] = ""
+    return out.assign(rule=rule.NAME)
+
+
+def _convergence(pairs, goals):
+    """ratio, low, high, threshold (NaN: none), verdict, note of the convergence rule for `pairs`."""
+    changes = [convergence.judge(u, b, h, goals) for u, b, h in zip(pairs["unit"], pairs["base"], pairs["head"])]
+    return pd.DataFrame({"ratio": [c.ratio for c in changes], "low": np.nan, "high": np.nan, "threshold": np.nan,
+                         "verdict": [c.verdict for c in changes], "note": [c.note for c in changes],
+                         "rule": convergence.NAME}, index=pairs.index)
+
+
+def _judged(frame, acknowledgements):
+    """`verdicts` with the head commit's full hash in a column `commit` (rows of one series
+    together, oldest change first)."""
+    rows = finite_rows(comparable_rows(frame))
+    if rows.empty:
+        return pd.DataFrame(columns=VERDICT_COLUMNS + ["commit"])
+    keys = [rows[c] for c in SERIES]
+    prev = rows.groupby(keys, sort=False)[["commit_short", "value", "ci_low", "ci_high"]].shift(1)
+    pairs = rows.assign(base_commit=prev["commit_short"], base=prev["value"], base_low=prev["ci_low"],
+                        base_high=prev["ci_high"]).dropna(subset=["base_commit"])
+    pairs = pairs.rename(columns={"commit_short": "head_commit", "value": "head"})
+    by_convergence = pairs["unit"].isin(convergence.UNITS)
+    goals = convergence.targets(frame.loc[frame["unit"] == convergence.EPOCHS_UNIT, "params"].unique())
+    judged = pd.concat([_timing(pairs[~by_convergence], rows),
+                        _convergence(pairs[by_convergence], goals)]).reindex(pairs.index)
+    out = pd.concat([pairs[SERIES + ["unit", "base_commit", "head_commit", "commit", "base", "head"]], judged],
+                    axis=1)
     if acknowledgements:
-        for i in out.index[out["verdict"] != rule.NO_CHANGE]:
+        for i in out.index[out["verdict"].isin([rule.REGRESSION, rule.IMPROVEMENT])]:
             found = ack.find(acknowledgements, [out.at[i, "commit"]], out.at[i, "benchmark"], out.at[i, "params"])
             if found is not None:
                 out.at[i, "note"] = f"{out.at[i, 'verdict']} acknowledged: {found.reason}"
                 out.at[i, "verdict"] = rule.ACKNOWLEDGED
-    return out[VERDICT_COLUMNS].reset_index(drop=True)
+    return out[VERDICT_COLUMNS + ["commit"]].reset_index(drop=True)
+
+
+def verdicts(frame, acknowledgements=()):
+    """The gate's verdict for every change from one measured commit to the next, per series, by
+    the rule `./run compare` applies to it: the convergence rule (`halp_bench.compare.convergence`)
+    for convergence benchmarks (asv unit in `convergence.UNITS`), the timing rule
+    (`halp_bench.compare.rule`) for every other one.
+
+    frame: `results.load_results(...).frame`. Only finite values of the series' newest benchmark
+    version are compared. Timing rule: the shipped result files hold asv's summary statistics,
+    not samples, so the ratio's interval comes from the two stored 99% intervals
+    (`rule.interval_from_summaries`; none for track_ benchmarks or --quick runs: "no change"); the
+    threshold is the series' own noise over its earlier commits, as the gate computes it
+    (`rule.history_threshold`). Convergence rule: `convergence.judge` against the targets of the
+    epochs-to-target results in `frame` (`convergence.targets`); no interval or threshold (NaN).
+    A regression or improvement that `acknowledgements` (see `halp_bench.compare.acknowledged`)
+    declares for the later commit is "acknowledged".
+
+    Returns a DataFrame with VERDICT_COLUMNS, one row per change, rows of one series together,
+    oldest change first: rule (RULES), base_commit / head_commit (commit_short), base, head (values
+    in `unit`), ratio = head / base (the convergence rule's size for its rows) with [low, high],
+    threshold, verdict (`rule.VERDICTS` but "failed"), note (what the convergence rule saw, or
+    the acknowledgement).
+    """
+    return _judged(frame, acknowledgements).drop(columns="commit")
+
+
+def regressions(frame, acknowledgements=()):
+    """Every regression of the history by either rule (`verdicts` rows whose verdict is
+    "regression"), largest ratio head / base first. Acknowledged ones are not regressions.
+    Columns: VERDICT_COLUMNS."""
+    found = verdicts(frame, acknowledgements)
+    found = found[found["verdict"] == rule.REGRESSION]
+    return found.sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def newest_changes(frame, acknowledgements=()):
+    """The verdicts (both rules, "no change" included) of each machine's newest measured commit
+    (its highest `order` in `frame`) against the commit each series measured before it: the
+    answer to "did the last commit make anything slower?" per machine.
+
+    A series not measured (or not finite) at its machine's newest commit, or with no earlier
+    value of the same benchmark version, has no row. Columns: VERDICT_COLUMNS, rows in
+    `verdicts`' order.
+    """
+    judged = _judged(frame, acknowledgements)
+    if frame.empty:
+        return judged.drop(columns="commit")
+    newest = frame.sort_values("order").groupby("machine").tail(1)
+    head = judged["machine"].map(dict(zip(newest["machine"], newest["commit"])))
+    return judged[judged["commit"] == head].drop(columns="commit").reset_index(drop=True)
 
 
 def gate_dir():

@@ -146,12 +146,14 @@ def link(url_path, label):
     st.page_link(str(ROOT / "dashboard" / path), label=label, icon=":material/arrow_forward:")
 
 
-def pick_machines(frame, key, machines):
-    """Multiselect of machines (default all), each shown with its CPU description (`machines`:
+def pick_machines(frame, key, machines, default=None):
+    """Multiselect of machines, each shown with its CPU description (`machines`:
     `Results.machines`, see `results.machine_descriptions`); returns `frame` restricted to the
-    chosen ones."""
+    chosen ones. default: the machines chosen first (those of `frame` among them; all when None
+    or none is)."""
     names = sorted(frame["machine"].unique())
     described = machine_descriptions(machines)
-    chosen = st.multiselect("Machines", names, default=names, key=key,
+    first = [m for m in names if m in (default or ())] or names
+    chosen = st.multiselect("Machines", names, default=first, key=key,
                             format_func=lambda m: f"{m} ({described.get(m, NO_CPU)})")
     return frame[frame["machine"].isin(chosen)]

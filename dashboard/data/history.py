@@ -9,16 +9,55 @@ mutates its input. Ratios are new / old, so for every asv benchmark a ratio abov
 
 import math
 from functools import lru_cache
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 from asv.step_detect import detect_regressions, detect_steps
 
+from dashboard.pages import PAGES
 from dashboard.results import SERIES
 
 CHANGES = ("worse", "better", "not significant", "failed", "fixed", "incomparable", "not reached",
            "unchanged")
 """Every `change` value of `compare_commits`."""
+
+
+PAGE_PATH = next(url for path, _, url in PAGES if path == "views/history.py")
+"""The History page's URL path (dashboard.pages)."""
+QUERY = ("benchmark", "params", "machine")
+"""Query parameters of the History page's URL that preselect one series in "One benchmark over
+commits" (`series_link` writes them, `preselected` reads them)."""
+
+
+def series_link(benchmark, params, machine):
+    """The link to one series on the History page: its URL path with the QUERY parameters, e.g.
+    'history?benchmark=bench_kernels.Dot.time_dot&params=dtype%3Dint8...&machine=vm', relative, so
+    it opens the page from any page of the app whatever the server's address."""
+    return f"{PAGE_PATH}?" + urlencode(dict(zip(QUERY, (benchmark, params, machine))))
+
+
+def with_series_links(table, column="series"):
+    """`table` (columns benchmark, params, machine) with a column of their `series_link`s."""
+    links = [series_link(*key) for key in table[list(QUERY)].itertuples(index=False, name=None)]
+    return table.assign(**{column: links})
+
+
+def preselected(query, frame):
+    """{name: value} of the QUERY parameters in `query` (a mapping, e.g. st.query_params) that name
+    something `frame` holds: a benchmark, then params and machine of that benchmark; the others,
+    and anything unknown, are left out (the page then uses its defaults)."""
+    out = {}
+    benchmark = query.get("benchmark")
+    rows = frame[frame["benchmark"] == benchmark] if benchmark is not None else frame.iloc[:0]
+    if rows.empty:
+        return out
+    out["benchmark"] = benchmark
+    for name in ("params", "machine"):
+        value = query.get(name)
+        if value is not None and (rows[name] == value).any():
+            out[name] = value
+    return out
 
 
 def series(frame, benchmark, params=None):

@@ -4,7 +4,7 @@ a pull-request comment and JSON for machines (the dashboard's History page reads
 import json
 import math
 
-from halp_bench.compare import rule
+from halp_bench.compare import convergence, rule
 
 SCHEMA = "halp-bench-compare/1"
 """`schema` field of the JSON report."""
@@ -38,10 +38,18 @@ def ratio_text(row):
     return f"{row.ratio:.3f} [{row.low:.3f}, {row.high:.3f}]"
 
 
+def threshold_text(row):
+    """'1.10 (default)'; the threshold's source alone where there is no threshold (a convergence
+    row: its targets)."""
+    if not math.isfinite(row.threshold):
+        return row.threshold_from
+    return f"{row.threshold:.2f} ({row.threshold_from})"
+
+
 def cells(row):
     """The HEADER cells of one row (text)."""
     return [row.benchmark, row.params or "-", value_text(row.base, row.unit), value_text(row.head, row.unit),
-            ratio_text(row), f"{row.threshold:.2f} ({row.threshold_from})",
+            ratio_text(row), threshold_text(row),
             row.verdict + (f" ({row.note})" if row.note else "")]
 
 
@@ -91,15 +99,18 @@ def markdown(rows, info, code):
                   "</details>", ""]
     parts += [f"Rule: {rule.RULE_TEXT}. BASE and HEAD are medians of {info['rounds']} interleaved asv "
               "rounds per commit; the interval is a bootstrap of the ratio of medians "
-              "(`./run compare`, docs/benchmarks.md)."]
+              f"(`./run compare`, docs/benchmarks.md). Convergence rule: {convergence.RULE_TEXT}."]
     return "\n".join(parts) + "\n"
 
 
 def to_json(rows, info, code):
-    """The JSON report (str): schema, base, head, machine, rounds, bench, rule, exit_code, counts
-    and rows (`judge.Row.as_dict`, NaN as null)."""
+    """The JSON report (str): schema, base, head, machine, rounds, bench, rule (the timing rule),
+    convergence_rule, exit_code, counts and rows (`judge.Row.as_dict`, NaN as null)."""
     doc = {"schema": SCHEMA, **info, "rule": {
         "text": rule.RULE_TEXT, "min_effect": rule.MIN_EFFECT, "confidence": rule.CONFIDENCE,
         "noise_z": rule.NOISE_Z, "lookback": rule.LOOKBACK, "n_resamples": rule.N_RESAMPLES},
+        "convergence_rule": {"text": convergence.RULE_TEXT, "units": list(convergence.UNITS),
+                             "never": convergence.NEVER, "floor": convergence.FLOOR,
+                             "default_targets": list(convergence.DEFAULT_TARGETS)},
         "exit_code": code, "counts": counts(rows), "rows": [r.as_dict() for r in rows]}
     return json.dumps(doc, indent=1, allow_nan=False)

@@ -1,5 +1,6 @@
-"""The one decision rule of the regression gate, shared by `./run compare` and the dashboard's
-History page.
+"""The timing rule of the regression gate, shared by `./run compare` and the dashboard's History
+page: it judges every benchmark except the convergence ones (their asv unit is one of
+`convergence.UNITS`; `convergence.py` holds their rule).
 
 A change of one benchmark (one parameter combination) from BASE to HEAD is judged on the ratio
 HEAD / BASE of a central value (higher is worse for every asv benchmark) and an interval of that
@@ -33,6 +34,9 @@ import math
 import numpy as np
 from scipy import stats
 
+NAME = "timing"
+"""The rule's name in reports and tables: it judges every benchmark but the convergence ones
+(`convergence.py`)."""
 MIN_EFFECT = 1.10
 """The default threshold: a regression must make HEAD at least 10% slower than BASE."""
 CONFIDENCE = 0.99

@@ -1,5 +1,7 @@
 """Tables of the dashboard pages and their plotly figures, computed from the asv fixtures."""
 
+from urllib.parse import parse_qsl
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -237,19 +239,50 @@ def test_machines_normalized_to_a_baseline(frame):
     assert flipped.set_index(["machine", "suite"])["ratio"]["fixture-zen5", "bench_speedup"] == pytest.approx(1 / 1.6)
 
 
-def test_history_figure_has_bands_older_versions_and_regression_marks(frame):
+def test_history_figure_has_bands_older_versions_and_verdict_marks(frame):
     rows = history.series(frame, "bench_kernels.Quantize.time_quantize")
-    fig = history_fig.history_figure(rows, history.step_regressions(rows), "seconds").to_dict()
+    fig = history_fig.history_figure(rows, "seconds").to_dict()
     names = trace_names(fig)
     assert "fixture-zen5" in names and "fixture-zen5 (older version)" in names
     assert "fixture-zen5 99% band" in names
     assert list(fig["layout"]["xaxis"]["ticktext"]) == [c[:8] for c in fixture_commits()]
     speed = history.series(frame, benchmarks.EPOCH_TIME, ["solver=halp, precision=8, size_mb=1"])
-    regs = history.step_regressions(speed)
-    marked = history_fig.history_figure(speed, regs, "seconds")
-    marks = [t for t in marked.data if t.name == "regression (first bad commit)"]
-    assert len(marks) == len(regs) == 2
-    assert {t.x[0] for t in marks} == {2}  # commit order of the third commit
+    keys = speed[["machine", "env", "params"]].drop_duplicates().itertuples(index=False)
+    judged = pd.DataFrame([dict(machine=m, env=e, params=p, head_commit=fixture_commits()[2][:8], ratio=1.4,
+                                rule="timing", verdict="regression") for m, e, p in keys])
+    marked = history_fig.history_figure(speed, "seconds", judged)
+    marks = [t for t in marked.data if t.name == "gate: regression"]
+    assert len(marks) == 1 and set(marks[0].x) == {2}  # commit order of the third commit
+    assert len(marks[0].x) == 2   # fixture-zen5 and fixture-laptop measured that commit, fixture-bare did not
+    assert "gate: improvement" not in {t.name for t in marked.data}   # no legend entry without marks
+
+
+def test_history_legend_names_say_only_what_differs(frame):
+    """Machine, then only the parameters that differ between the drawn series; the shared ones in
+    the title, environment and commit in the tooltip."""
+    both = ["solver=sgd, precision=fp32, size_mb=1", "solver=svrg, precision=fp32, size_mb=1"]
+    rows = history.series(frame, benchmarks.EPOCH_TIME, both)
+    fig = history_fig.history_figure(rows, "seconds")
+    lines = {t.name for t in fig.data if t.showlegend is not False}
+    assert {"fixture-zen5 · solver=sgd", "fixture-zen5 · solver=svrg"} <= lines
+    assert all(len(n) <= 40 for n in lines)
+    assert "precision=fp32, size_mb=1" in fig.layout.title.text
+    line = next(t for t in fig.data if t.name == "fixture-zen5 · solver=sgd")
+    assert "%{customdata[2]}" in line.hovertemplate and set(line.customdata[:, 2]) == set(
+        rows.loc[rows["machine"] == "fixture-zen5", "env"])
+    assert fig.layout.yaxis.title.text == "seconds"
+
+
+def test_series_links_round_trip_through_the_query(frame):
+    params = "solver=halp, precision=8, size_mb=1"
+    link = history.series_link(benchmarks.EPOCH_TIME, params, "fixture-zen5")
+    path, query = link.split("?", 1)
+    assert path == "history"
+    assert history.preselected(dict(parse_qsl(query)), frame) == {
+        "benchmark": benchmarks.EPOCH_TIME, "params": params, "machine": "fixture-zen5"}
+    assert history.preselected({"benchmark": "nope", "machine": "fixture-zen5"}, frame) == {}
+    assert history.preselected({"benchmark": benchmarks.EPOCH_TIME, "params": "x=1"}, frame) == {
+        "benchmark": benchmarks.EPOCH_TIME}
 
 
 def test_live_figure_one_line_per_run():

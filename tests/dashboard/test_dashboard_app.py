@@ -231,20 +231,22 @@ def test_history_chart_regressions_and_comparison(results_env):
     at = no_exception(run_page("views/history.py"))
     assert at.selectbox(key="hi_benchmark").value == benchmarks.SPEEDUP
     hist = chart(at, "History")
-    assert {"fixture-zen5 · method=halp, bits=16, baseline=fp32, size_mb=1"} <= trace_names(hist)
-    assert "regression (first bad commit)" in trace_names(hist)
-    regressions = next(df.value for df in at.dataframe if "first_bad" in df.value.columns)
-    assert fixture_commits()[2][:8] in set(regressions["first_bad"])
+    assert hist["layout"]["title"]["text"].startswith("History: method=halp, bits=16, baseline=fp32")
+    assert {"fixture-zen5 · size_mb=1"} <= trace_names(hist)
+    listed = at.dataframe[0].value          # the gate's regressions, largest first
+    assert {"series", "benchmark", "params", "machine", "ratio", "rule"} <= set(listed.columns)
+    assert fixture_commits()[2][:8] in set(listed["to commit"])
+    assert listed["series"].str.startswith("history?benchmark=").all()
 
     at.selectbox(key="hi_benchmark").select(benchmarks.EPOCH_TIME).run()
     at.multiselect(key="hi_params").set_value(["solver=halp, precision=8, size_mb=1"]).run()
-    names = trace_names(chart(at, "History"))
-    assert "fixture-laptop · solver=halp, precision=8, size_mb=1" in names
-    assert not any("solver=sgd" in (n or "") for n in names)
+    names = trace_names(chart(at, "History: solver=halp, precision=8, size_mb=1"))
+    assert "fixture-laptop" in names and "gate: regression" in names
 
-    at.text_input(key="hi_filter").input("Memory").run()
-    regressions = next(df.value for df in at.dataframe if "first_bad" in df.value.columns)
-    assert set(regressions["benchmark"]) <= {"bench_memory.Memory.peakmem_solve"}
+    at.text_input(key="hi_filter").input("Speedup").run()
+    steps = next(df.value for df in at.dataframe if "first bad commit" in df.value.columns)
+    assert set(steps["benchmark"]) == {benchmarks.SPEEDUP}
+    assert {m.label: m.value for m in at.metric}["Regressions"] == "0"   # track_ values without interval
     at.text_input(key="hi_filter").input("").run()
 
     oldest = fixture_commits()[0][:8]
@@ -256,16 +258,16 @@ def test_history_chart_regressions_and_comparison(results_env):
     no_exception(at)
 
 
-def test_history_threshold_changes_the_regressions(results_env):
-    def speedup_regressions(at):
-        table = next(df.value for df in at.dataframe if "first_bad" in df.value.columns)
+def test_history_threshold_changes_the_step_detection(results_env):
+    def speedup_steps(at):
+        table = next(df.value for df in at.dataframe if "first bad commit" in df.value.columns)
         return table[table["benchmark"] == benchmarks.SPEEDUP]
 
     at = no_exception(run_page("views/history.py"))
-    found = speedup_regressions(at)
+    found = speedup_steps(at)
     assert len(found) > 0 and (found["ratio"] < 1.5).all()  # the fixtures' halp step is about x1.48
     at.slider(key="hi_threshold").set_value(0.5).run()
-    assert speedup_regressions(at).empty
+    assert speedup_steps(at).empty
 
 
 def test_machines_baseline_changes_the_ratios(results_env):
