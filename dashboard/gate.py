@@ -135,20 +135,18 @@ def regressions(frame, acknowledgements=()):
 
 
 def newest_changes(frame, acknowledgements=()):
-    """The verdicts (both rules, "no change" included) of each machine's newest measured commit
-    (its highest `order` in `frame`) against the commit each series measured before it: the
-    answer to "did the last commit make anything slower?" per machine.
+    """The verdict (both rules, "no change" included) of each series' newest change: its newest
+    measured commit against the commit it measured before that, the answer to "did the last
+    commit make anything slower?". A machine's newest commit may have measured only some suites
+    (e.g. only the peers); every other series is then judged at its own newest commit, which the
+    head_commit column names.
 
-    A series not measured (or not finite) at its machine's newest commit, or with no earlier
-    value of the same benchmark version, has no row. Columns: VERDICT_COLUMNS, rows in
-    `verdicts`' order.
+    A series with fewer than two finite values of its newest benchmark version has no row.
+    Columns: VERDICT_COLUMNS, rows in `verdicts`' order.
     """
     judged = _judged(frame, acknowledgements)
-    if frame.empty:
-        return judged.drop(columns="commit")
-    newest = frame.sort_values("order").groupby("machine").tail(1)
-    head = judged["machine"].map(dict(zip(newest["machine"], newest["commit"])))
-    return judged[judged["commit"] == head].drop(columns="commit").reset_index(drop=True)
+    newest = judged.groupby(SERIES, sort=False).tail(1) if len(judged) else judged
+    return newest.drop(columns="commit").reset_index(drop=True)
 
 
 def gate_dir():

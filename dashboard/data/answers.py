@@ -126,26 +126,33 @@ def convergence(frame, machine, method=METHOD):
                   float(good["worst"].max()) if len(good) else math.nan, "convergence")
 
 
+def _commits(changes):
+    """'commit X against Y' for the most common (head, base) pair of `changes`, with how many
+    other results changed between other commits."""
+    pairs = changes.groupby(["head_commit", "base_commit"]).size().sort_values(ascending=False)
+    (head, base), count = pairs.index[0], int(pairs.iloc[0])
+    rest = len(changes) - count
+    return f"commit {head} against {base}" + (f"; {rest} at other commits" if rest else "")
+
+
 def regressions(changes, machine, regression="regression", improvement="improvement"):
-    """Whether the last commit made anything slower on `machine`, from `changes` (the verdicts of
-    each machine's newest commit against the commit measured before it, `dashboard.gate.newest_changes`:
-    columns machine, base_commit, head_commit, rule, benchmark, params, ratio, verdict): the count
-    of regressions by the gate's rules, the largest named. value: the count."""
+    """Whether the last commit made anything slower on `machine`, from `changes` (each series'
+    newest change, `dashboard.gate.newest_changes`: columns machine, base_commit, head_commit,
+    benchmark, params, ratio, verdict): the count of regressions by the gate's rules among them,
+    the largest named, and the commits compared. value: the count."""
     mine = changes[changes["machine"] == machine]
+    question = "Did the last commit make anything slower?"
     if mine.empty:
-        return Answer("Did the last commit make anything slower?", f"Only one commit measured on {machine}: "
-                      "nothing to compare yet.", math.nan, "history")
-    heads = ", ".join(sorted(mine["head_commit"].unique()))
-    bases = ", ".join(sorted(mine["base_commit"].unique()))
+        return Answer(question, f"Nothing measured twice on {machine}: nothing to compare yet.", math.nan,
+                      "history")
     worse = mine[mine["verdict"] == regression].sort_values("ratio", ascending=False)
     better = int((mine["verdict"] == improvement).sum())
+    judged = (f"the newest change of each of the {len(mine):,} results measured at least twice "
+              f"({_commits(mine)}), judged by the gate's rules; {better} improved")
     if worse.empty:
-        sentence = (f"**No regression**: commit {heads} against {bases}, {len(mine)} results judged by the "
-                    f"gate's rules; {better} improved.")
-    else:
-        top = worse.iloc[0]
-        sentence = (f"**{len(worse)} regression{'s' * (len(worse) != 1)}** at commit {heads} against {bases} "
-                    f"({len(mine)} results judged by the gate's rules), the largest "
-                    f"`{top['benchmark'].rsplit('.', 1)[-1]}` ({top['params']}) at {top['ratio']:.2f}x; "
-                    f"{better} improved.")
-    return Answer("Did the last commit make anything slower?", sentence, float(len(worse)), "history")
+        return Answer(question, f"**No regression** in {judged}.", 0.0, "history")
+    top = worse.iloc[0]
+    sentence = (f"**{len(worse)} regression{'s' * (len(worse) != 1)}** in {judged}. The largest: "
+                f"`{top['benchmark'].rsplit('.', 1)[-1]}` ({top['params']}) at {top['ratio']:.3g}x, "
+                f"commit {top['head_commit']} against {top['base_commit']}.")
+    return Answer(question, sentence, float(len(worse)), "history")

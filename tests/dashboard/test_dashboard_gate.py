@@ -201,9 +201,10 @@ def test_regressions_are_every_regression_largest_first():
                                           "epochs to target 9 -> never"]                  # 1e6 / 9
 
 
-def test_newest_changes_judge_each_machines_newest_commit():
+def test_newest_changes_judge_each_series_at_its_newest_commit():
     """Machine a's newest commit is its fifth; machine b measured commits 5, 6 and 8 and its newest
-    (8) only the timing benchmark: one row, the change from 6."""
+    (8) only the timing benchmark: that series' change from 6, and every other series' change
+    from 5 to 6."""
     a = series_frame(CONVERGENCE, "a")
     timing = {k: v for k, v in CONVERGENCE.items() if k[2] == "seconds"}
     b = pd.concat([series_frame({k: v[:2] for k, v in CONVERGENCE.items()}, "b", orders=[5, 6]),
@@ -214,9 +215,12 @@ def test_newest_changes_judge_each_machines_newest_commit():
     assert set(mine["head_commit"]) == {f"{4:08x}"} and len(mine) == len(CONVERGENCE)
     changed = mine[mine["verdict"] != rule.NO_CHANGE].set_index("params")["verdict"].to_dict()
     assert changed == {"problem=lsq, target=1e-06": rule.IMPROVEMENT, "problem=lsq, epoch=32": rule.REGRESSION}
-    theirs = newest[newest["machine"] == "b"]
-    assert theirs[["benchmark", "base_commit", "head_commit", "verdict"]].values.tolist() == [
-        ["bench_kernels.Dot.time_dot", f"{6:08x}", f"{8:08x}", rule.NO_CHANGE]]
+    theirs = newest[newest["machine"] == "b"].set_index("benchmark")
+    assert len(theirs) == len(CONVERGENCE)
+    assert theirs.loc["bench_kernels.Dot.time_dot", ["base_commit", "head_commit", "verdict"]].tolist() == [
+        f"{6:08x}", f"{8:08x}", rule.NO_CHANGE]
+    others = theirs.drop(index="bench_kernels.Dot.time_dot")
+    assert set(others["base_commit"]) == {f"{5:08x}"} and set(others["head_commit"]) == {f"{6:08x}"}
     assert gate.newest_changes(a.iloc[:0]).empty
 
 
