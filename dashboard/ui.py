@@ -141,9 +141,12 @@ def table(frame, **kwargs):
 
 
 def link(url_path, label):
-    """A link to the dashboard page whose url_path (`dashboard.pages.PAGES`) is `url_path`."""
-    (path,) = [p for p, _, url in PAGES if url == url_path]
-    st.page_link(str(ROOT / "dashboard" / path), label=label, icon=":material/arrow_forward:")
+    """A link to the dashboard page whose url_path (`dashboard.pages.PAGES`) is `url_path`,
+    relative to the page showing it (every page lives at the app's top level), so that it holds
+    under any base URL the server is given."""
+    if url_path not in {url for _, _, url in PAGES}:
+        raise ValueError(f"no dashboard page at {url_path!r}; pages: {[url for _, _, url in PAGES]}")
+    st.markdown(f"[{label} →]({url_path})")
 
 
 def pick_machines(frame, key, machines, default=None):
