@@ -109,16 +109,15 @@ def commit_url():
                                       "The default comes from this repository's git remote.")
 
 
-def with_links(table, prefix, column="commit"):
-    """`table` with its full-hash `column` replaced by links (plain hashes when there is no prefix)."""
+def commits_table(frame, prefix, column="commit"):
+    """Show `frame` (through `table`) with its full-hash `column` as links to the commits' pages
+    (`prefix` + hash, shown by the short hash), or as plain short hashes when there is no prefix:
+    links only to places that exist."""
     if not prefix:
-        return table.assign(**{column: table[column].str[:8]})
-    return table.assign(**{column: prefix + table[column]})
-
-
-def link_config(column="commit"):
-    """Column config that shows a commit link by its short hash."""
-    return {column: st.column_config.LinkColumn(column, display_text=r"([0-9a-f]{8})[0-9a-f]*$")}
+        table(frame.assign(**{column: frame[column].str[:8]}))
+        return
+    link = st.column_config.LinkColumn(column, display_text=r"([0-9a-f]{8})[0-9a-f]*$")
+    table(frame.assign(**{column: prefix + frame[column]}), column_config={column: link})
 
 
 @st.cache_data(max_entries=8)

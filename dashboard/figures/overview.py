@@ -24,7 +24,8 @@ def status_figure(counts):
                     customdata=counts[["env"]],
                     hovertemplate="%{y}<br>%{customdata[0]}<br>" + status + ": %{x}<extra></extra>")
     return layout(fig, barmode="stack", title="Results per machine and environment", xaxis_title="results",
-                  yaxis_title="machine · environment", legend_title="status", height=150 + 40 * len(counts))
+                  yaxis_title="machine · environment", legend_title="status", height=220 + 40 * len(counts),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
 
 
 def headline_figure(table):

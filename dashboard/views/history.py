@@ -113,7 +113,7 @@ else:
     values = rows[["machine", "env", "params", "commit", "date", "version", "status", "value", "ci_low", "ci_high"]]
     values = values.assign(value=as_text(values["value"]))
     with st.expander("Values, with commit links"):
-        ui.table(ui.with_links(values, prefix), column_config=ui.link_config())
+        ui.commits_table(values, prefix)
 
 if gate is not None:
     gate_folder = gate.gate_dir()

@@ -64,8 +64,7 @@ ui.plot(figures.status_figure(data.status_counts(frame)), key="status")
 st.subheader("Machines")
 ui.table(res.machines.drop(columns="source"))
 st.subheader("Commits")
-ui.table(ui.with_links(commit_choices(frame).drop(columns=["commit_short", "order"]), prefix),
-         column_config=ui.link_config())
+ui.commits_table(commit_choices(frame).drop(columns=["commit_short", "order"]), prefix)
 
 st.header("Failures at the newest commit")
 failed = data.failures(frame)
