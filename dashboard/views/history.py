@@ -15,9 +15,9 @@ try:
 except ImportError:   # halp_bench is not importable: no gate verdicts
     gate = None
 
+# Columns of the lists of verdicts, in the order shown (a comment: Streamlit would show a bare string).
 LIST_COLUMNS = ["series", "benchmark", "params", "machine", "env", "base_commit", "head_commit", "base", "head",
                 "unit", "ratio", "rule", "note"]
-"""Columns of the lists of verdicts, in the order shown."""
 
 
 @st.cache_data(show_spinner="Judging every change…", max_entries=4)
