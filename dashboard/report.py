@@ -6,7 +6,7 @@ network) and a CI job can attach as an artifact. `./run bench` writes it too.
 
 Reads the results directories as the dashboard does (`results.load_results`; default: the
 repository's shipped `results/`) and shows the same tables and figures as the pages, from the same
-functions: `data.answers`, `data.speedups`, `figures.speedups`, `gate`.
+functions: `data.overview`, `data.speedups`, `figures.speedups`, `gate`.
 """
 
 import argparse
@@ -21,7 +21,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from dashboard import gate, tables
-from dashboard.data import answers
+from dashboard.data import overview
 from dashboard.data import speedups as speedup_data
 from dashboard.figures import speedups as speedup_figures
 from dashboard.benchmarks import WIDTH
@@ -62,7 +62,8 @@ def figure_html(fig):
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
 
 
-def _anchor(name):
+def anchor(name):
+    """An HTML id made of `name` (lower case, runs of other characters as one dash)."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
@@ -71,16 +72,16 @@ SECTION_OF = {"speedups": "speedups", "convergence": "convergence", "history": "
 
 
 def first_screen(res, changes):
-    """HTML of the three answers for each machine (`data.answers`), each linked to its section."""
+    """HTML of the three answers for each machine (`data.overview`), each linked to its section."""
     parts = []
-    for machine in answers.machines(res.frame):
-        found = [answers.speed(res.frame, machine), answers.convergence(res.frame, machine),
-                 answers.regressions(changes, machine)]
+    for machine in overview.machines(res.frame):
+        found = [overview.speed(res.frame, machine), overview.convergence(res.frame, machine),
+                 overview.regressions(changes, machine)]
         cells = "".join(f"<div class='answer'><strong>{html.escape(a.question)}</strong> "
-                        f"{inline_markdown(a.sentence)} <a href='#{SECTION_OF[a.page]}-{_anchor(machine)}'>"
+                        f"{inline_markdown(a.sentence)} <a href='#{SECTION_OF[a.page]}-{anchor(machine)}'>"
                         "Detail</a></div>" for a in found)
         parts.append(f"<h3>{html.escape(machine)}</h3><p class='meta'>"
-                     f"{html.escape(answers.describe(machine, res.machines))}</p><div class='answers'>{cells}</div>")
+                     f"{html.escape(overview.describe(machine, res.machines))}</p><div class='answers'>{cells}</div>")
     return "".join(parts)
 
 
@@ -88,9 +89,9 @@ def speedups_section(res, machine):
     """HTML of `machine`'s speedups: the crossover map of HALP-8 over SVRG-fp32 and the table of
     every bit width's and format's speedup over its baseline."""
     frame = res.frame[res.frame["machine"] == machine]
-    method, bits, baseline = answers.METHOD, answers.BITS, answers.BASELINE
+    method, bits, baseline = overview.METHOD, overview.BITS, overview.BASELINE
     cross = speedup_data.crossover(frame, method, bits, baseline)
-    out = [f"<h3 id='speedups-{_anchor(machine)}'>Speedups on {html.escape(machine)}</h3>"]
+    out = [f"<h3 id='speedups-{anchor(machine)}'>Speedups on {html.escape(machine)}</h3>"]
     if not cross.empty:
         out.append(figure_html(speedup_figures.crossover_figure(cross, speedup_data.caches(res.machines))))
         ceiling = speedup_data.ceilings(frame, method, bits, baseline)
@@ -110,9 +111,9 @@ def speedups_section(res, machine):
 
 
 def convergence_section(res, machine):
-    """HTML of `machine`'s final f - f* per problem for every solver and precision (`answers.final_subopt`)."""
-    final = answers.final_subopt(res.frame, machine)
-    out = f"<h3 id='convergence-{_anchor(machine)}'>Convergence on {html.escape(machine)}</h3>"
+    """HTML of `machine`'s final f - f* per problem for every solver and precision (`overview.final_subopt`)."""
+    final = overview.final_subopt(res.frame, machine)
+    out = f"<h3 id='convergence-{anchor(machine)}'>Convergence on {html.escape(machine)}</h3>"
     if final.empty:
         return out + "<p>No convergence results.</p>"
     wide = final.pivot_table(index=["solver", "precision"], columns="problem", values="subopt", aggfunc="first")
@@ -126,7 +127,7 @@ def regressions_section(res, changes, machine):
     regression of its history, largest first (`gate.regressions`)."""
     mine = changes[(changes["machine"] == machine) & (changes["verdict"] != gate.rule.NO_CHANGE)]
     past = gate.regressions(res.frame[res.frame["machine"] == machine])
-    return (f"<h3 id='regressions-{_anchor(machine)}'>Regressions on {html.escape(machine)}</h3>"
+    return (f"<h3 id='regressions-{anchor(machine)}'>Regressions on {html.escape(machine)}</h3>"
             f"<h4>Newest commit: {len(mine)} change(s) by the gate's rules</h4>" + table_html(mine)
             + f"<h4>Every regression in the history: {len(past)}</h4>" + table_html(past))
 
@@ -134,7 +135,7 @@ def regressions_section(res, changes, machine):
 def render(res):
     """The report's HTML (a str) for `res` (a `results.Results`)."""
     changes = gate.newest_changes(res.frame, gate.ack.load(gate.ACK_FILE))
-    machines = answers.machines(res.frame)
+    machines = overview.machines(res.frame)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = [f"<h1>halp-bench report</h1><p class='meta'>{len(res.frame):,} results from {res.files} files; "
             f"written {stamp}.</p>", "<h2>At a glance</h2>", first_screen(res, changes), "<h2>Speedups</h2>",

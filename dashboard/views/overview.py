@@ -1,11 +1,10 @@
 """Overview, the first screen: for the newest commit of each machine, how much faster b-bit training
 is, whether it still converges and whether the last commit made anything slower (one sentence each,
-`dashboard.data.answers`), then what was measured where."""
+`dashboard.data.overview`), then what was measured where."""
 
 import streamlit as st
 
 from dashboard import ui
-from dashboard.data import answers
 from dashboard.data import overview as data
 from dashboard.figures import overview as figures
 from dashboard.results import commit_choices
@@ -34,12 +33,12 @@ if gate is not None:
     changes = gate.newest_changes(frame, acks)
 LINKS = {"speedups": "Speedups and the crossover map", "convergence": "Convergence",
          "history": "History and regressions"}
-for machine in answers.machines(frame):
+for machine in data.machines(frame):
     st.subheader(machine)
-    st.caption(answers.describe(machine, res.machines))
-    found = [answers.speed(frame, machine), answers.convergence(frame, machine)]
+    st.caption(data.describe(machine, res.machines))
+    found = [data.speed(frame, machine), data.convergence(frame, machine)]
     if changes is not None:
-        found.append(answers.regressions(changes, machine))
+        found.append(data.regressions(changes, machine))
     for column, answer in zip(st.columns(len(found)), found):
         with column:
             st.markdown(f"**{answer.question}** {answer.sentence}")

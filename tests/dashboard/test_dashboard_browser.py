@@ -21,7 +21,7 @@ from dashboard_helpers.browser import Chromium
 from dashboard_helpers.memory import CAP, Watchdog, status_kib
 from dashboard_helpers.sweeps import write_sweep
 
-from dashboard.data import answers
+from dashboard.data import overview as overview_data
 from dashboard.pages import PAGES as APP_PAGES
 from dashboard.results import load_results
 
@@ -184,7 +184,7 @@ def test_the_first_screen_answers_the_three_questions_on_the_shipped_results(bro
     assert browser.wait_for(HEADED.format(text=H1[APP_PAGES[0][2]]), timeout=90)
     text = browser.evaluate("document.body.innerText")
     for question in ("How much faster?", "Does it still converge?", "Did the last commit make anything slower?"):
-        assert text.count(question) == len(answers.machines(load_results([ROOT / "results"]).frame)), question
+        assert text.count(question) == len(overview_data.machines(load_results([ROOT / "results"]).frame)), question
     links = browser.evaluate("[...document.querySelectorAll('a')].map(a => a.getAttribute('href'))")
     assert {"/speedups", "/convergence", "/history"} <= {"/" + h.rsplit("/", 1)[-1] for h in links if h}
 
