@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import locations, tables
 from dashboard.data import history
+from dashboard.figures.style import default_series
 from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +130,13 @@ def table(frame, **kwargs):
     environment names, no empty columns), without the index; `kwargs` go to st.dataframe (column
     names in a column_config are the readable ones)."""
     st.dataframe(tables.readable(frame), hide_index=True, **kwargs)
+
+
+def pick_series(label, options, preferred, key, **kwargs):
+    """Multiselect of the series a figure draws: `options` (names, in legend order), by default
+    `style.default_series(options, preferred)` (at most MAX_SERIES, so a panel stays readable);
+    `kwargs` go to st.multiselect (format_func, help). Returns the chosen names."""
+    return st.multiselect(label, options, default=default_series(options, preferred), key=key, **kwargs)
 
 
 def pick_machines(frame, key, machines):
