@@ -12,6 +12,7 @@ from halp_bench import peers
 from halp_core import datasets, registry, solve
 
 from dashboard.benchmarks import PEER_OURS
+from dashboard.figures.style import MAX_SERIES, default_series
 
 PROBLEMS = {
     "least squares, synthetic 500 × 20": lambda: datasets.synthetic_least_squares(
@@ -28,6 +29,9 @@ PEER_PROBLEMS = {
         2000, 50, lam=1e-2, noise=0.1, seed=0, cond=100.0),
 }
 """Peers page: problem name -> factory."""
+DEFAULT_PEERS = ("sklearn-saga", "cyanure-svrg", "tick-svrg-fp64", "lightning-svrg", "copt-svrg", "sklearn-lbfgs")
+"""Peers the Peers page's live panel runs before a person chooses others: one per library, in order
+of preference."""
 
 SOLVERS = registry.names()
 """Every registered solver, in registration order."""
@@ -72,6 +76,12 @@ def peer_status():
 def available_peers(kind):
     """Names of the installed peers that solve problems of `kind` ('logistic' / 'least_squares')."""
     return peers.available_peers(kind)
+
+
+def default_peers(kind):
+    """The installed peers of `kind` the live panel runs by default: DEFAULT_PEERS, as many as fit
+    beside our PEER_OURS contenders in one panel of at most MAX_SERIES lines (a list of names)."""
+    return default_series(available_peers(kind), DEFAULT_PEERS, MAX_SERIES - len(PEER_OURS))
 
 
 def _contender(name):

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import locations, tables
 from dashboard.data import history
+from dashboard.figures.style import default_series
 from dashboard.pages import PAGES
 from dashboard.results import NO_CPU, commit_url_prefix, fingerprint, load_results, machine_descriptions
 
@@ -146,6 +147,13 @@ def link(url_path, label):
     if url_path not in {url for _, _, url in PAGES}:
         raise ValueError(f"no dashboard page at {url_path!r}; pages: {[url for _, _, url in PAGES]}")
     st.markdown(f"[{label} →]({url_path})")
+
+
+def pick_series(label, options, preferred, key, **kwargs):
+    """Multiselect of the series a figure draws: `options` (names, in legend order), by default
+    `style.default_series(options, preferred)` (at most MAX_SERIES, so a panel stays readable);
+    `kwargs` go to st.multiselect (format_func, help). Returns the chosen names."""
+    return st.multiselect(label, options, default=default_series(options, preferred), key=key, **kwargs)
 
 
 def pick_machines(frame, key, machines, default=None):

@@ -9,6 +9,11 @@ from dashboard.results import mixed_order, param_table, precision_label
 
 NEVER = 1e6
 """Sentinel epochs_to_target value of a target never reached."""
+DEFAULT_LABELS = ("svrg fp64", "svrg fp32", "halp 8-bit", "halp 16-bit", "lp-sgd 8-bit", "lp-svrg 8-bit",
+                  "halp bf16", "halp fp8-e4m3")
+"""Solver × precision labels the page draws before a person chooses others (at most
+`figures.style.MAX_SERIES`): the full-precision baseline, each low-precision solver at 8 bits, HALP
+at 16 bits and in two float formats."""
 
 
 def problems(frame):
@@ -55,11 +60,12 @@ numeric order, then the formats: `results.mixed_key`) and epoch.
 def epochs_to_target(frame, problem):
     """Epochs each solver × precision needed to reach each target on `problem`.
 
-    Columns: machine, env, commit, order, solver, precision, label, target (str, e.g. '1e-06'),
+    Columns: machine, env, commit, commit_short, order, solver, precision, label, target (str, e.g. '1e-06'),
     epochs (float; NaN where the target was never reached, i.e. asv stored the sentinel 1e6);
     sorted like `convergence`.
     """
-    cols = ["machine", "env", "commit", "order", "solver", "precision", "label", "target", "epochs"]
+    cols = ["machine", "env", "commit", "commit_short", "order", "solver", "precision", "label", "target",
+            "epochs"]
     rows = _solver_rows(frame, EPOCHS_TO_TARGET, problem, "epochs")
     if rows.empty:
         return pd.DataFrame(columns=cols)

@@ -4,6 +4,24 @@ frame of `results.load_results` (plain pandas, no Streamlit)."""
 import numpy as np
 import pandas as pd
 
+from dashboard.tables import column_name
+
+MISSING = "—"
+"""What the specs table shows where a machine did not record a spec."""
+
+
+def specs(machines):
+    """The machines' specs side by side: one row per spec a machine recorded (column `spec`, named as
+    a table names columns: `tables.column_name`, e.g. 'logical CPUs'), one column per machine (the
+    newest machine.json of each), every value as text, MISSING where a machine has none.
+
+    machines: `Results.machines` (one row per machine.json read, with its `source` directory).
+    """
+    table = machines.drop(columns="source", errors="ignore").drop_duplicates("machine", keep="last")
+    table = table.set_index("machine").T.dropna(how="all")
+    table = table.astype(object).where(table.notna(), MISSING).astype(str)
+    return table.rename(index=column_name).rename_axis("spec").reset_index().rename_axis(columns=None)
+
 
 def normalized_to_machine(frame, baseline_machine):
     """Each machine's newest values divided by `baseline_machine`'s, per benchmark × params × version.

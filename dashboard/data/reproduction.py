@@ -29,6 +29,10 @@ NUMERIC = {"convex": ("epoch", "seconds", "subopt", "grad_norm"),
 SUMMARY = "summary.md"
 COMMAND = "python -m halp_bench.reproduce"
 """The command that writes a reproduction folder (the page shows it)."""
+DEFAULT_LABELS = ("sgd-fp64", "sgd-fp32", "svrg-fp64", "lp-sgd-8", "lp-svrg-8", "halp-8", "halp-16", "halp-bf16",
+                  "lp-sgd-bf16", "halp-fp8-e4m3")
+"""Run labels (the CSVs' `label`) the figures draw before a person chooses others: those present, at
+most `figures.style.MAX_SERIES` of them, in this order of preference."""
 
 
 def shipped_dir():

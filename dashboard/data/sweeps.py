@@ -195,6 +195,14 @@ def heatmap(summary_table, x, y, target):
             .reset_index())
 
 
+def group_names(table, by):
+    """The name of each row's group of the parameters `by` ('step_factor=0.1, mu=auto'; 'all runs'
+    when `by` is empty), as a legend shows it: a Series aligned with `table`."""
+    if not by:
+        return pd.Series("all runs", index=table.index)
+    return table[list(by)].apply(lambda row: ", ".join(f"{p}={label(v)}" for p, v in zip(by, row)), axis=1)
+
+
 def bands(runs, by):
     """Per group of the parameters `by` and epoch: median, q05 and q95 of f − f* over the group's
     runs (seeds), and `runs` (how many). A non-finite f − f* (a diverged run) counts as +inf."""

@@ -3,32 +3,56 @@ live runs of `dashboard.live` (no Streamlit)."""
 
 import plotly.express as px
 
-from dashboard.figures.style import env_dash, facet_titles, layout, machines_sorted
-from dashboard.results import run_order
+from dashboard.figures.style import facet_titles, layout
+from dashboard.results import run_order, short_env
+
+WRAP = 3
+"""Most panels side by side; more machines wrap onto further rows."""
+HOVER = {"env": True, "commit_short": True, "panel": False}
+"""What a mark's tooltip adds: the full environment name and the commit (never in labels)."""
+LABELS = {"subopt": "f − f* (log)", "epoch": "epoch", "seconds": "solver time (s)", "label": "solver",
+          "env": "environment", "commit_short": "commit", "epochs": "epochs to target",
+          "target": "f − f* target"}
+"""Axis, legend and tooltip names of the columns."""
+
+
+def panels(table):
+    """The panel each row is drawn in: its machine, followed by the short environment name
+    (`results.short_env`) where the machine ran in several environments (so a panel never draws one
+    solver twice). A Series aligned with `table`."""
+    several = table.groupby("machine")["env"].transform("nunique") > 1
+    return table["machine"].where(~several, table["machine"] + " · " + table["env"].map(short_env))
+
+
+def _facets(table):
+    """Facet settings: one panel per `panels` value, alphabetically, at most WRAP side by side."""
+    names = sorted(table["panel"].unique())
+    return {"facet_col": "panel", "facet_col_wrap": min(WRAP, max(len(names), 1)),
+            "category_orders": {"panel": names, "label": run_order(table)}}
 
 
 def convergence_figure(table, x):
     """Suboptimality f − f* (log axis) vs `x` ('epoch' or 'seconds'), one line per solver × precision
-    (legend by solver, then bit widths in numeric order, then float formats).
+    (legend by solver, then bit widths in numeric order, then float formats), one panel per machine
+    (`panels`); environment and commit in the tooltip.
 
-    table: `data.convergence.convergence` rows of one commit per machine.
+    table: `data.convergence.convergence` rows of one commit per machine, restricted to the labels
+    to draw (the page offers at most `style.MAX_SERIES` by default).
     """
     table = table.dropna(subset=[x]).sort_values(["label", x])
-    fig = px.line(table, x=x, y="subopt", color="label", facet_col="machine", line_dash=env_dash(table),
-                  category_orders={**machines_sorted(table), "label": run_order(table)}, markers=True,
-                  log_y=True,
-                  hover_data=["env", "commit_short"],
-                  labels={"subopt": "f − f*", "epoch": "epoch", "seconds": "solver time (s)", "label": "solver"})
+    table = table.assign(panel=panels(table))
+    fig = px.line(table, x=x, y="subopt", color="label", **_facets(table), markers=True, log_y=True,
+                  hover_data=HOVER, labels=LABELS)
     facet_titles(fig)
     return layout(fig, title=f"Suboptimality vs {'epoch' if x == 'epoch' else 'time'}")
 
 
 def epochs_to_target_figure(table):
     """Epochs to reach each target per solver × precision, machines side by side
-    (`data.convergence.epochs_to_target`)."""
-    fig = px.bar(table, x="label", y="epochs", color="target", barmode="group", facet_col="machine",
-                 category_orders={**machines_sorted(table), "label": run_order(table)},
-                 labels={"label": "solver", "epochs": "epochs to target", "target": "f − f* target"})
+    (`data.convergence.epochs_to_target`, with commit_short), one panel per machine as `panels`."""
+    table = table.assign(panel=panels(table))
+    fig = px.bar(table, x="label", y="epochs", color="target", barmode="group", **_facets(table),
+                 hover_data=HOVER, labels=LABELS)
     facet_titles(fig)
     return layout(fig, title="Epochs to reach a target (missing bar: never reached)")
 
@@ -36,5 +60,5 @@ def epochs_to_target_figure(table):
 def live_figure(runs):
     """Live-run trajectories: f − f* (log axis) vs epoch, one line per run (runs: label, epoch, subopt)."""
     fig = px.line(runs, x="epoch", y="subopt", color="label", markers=True, log_y=True,
-                  labels={"subopt": "f − f*", "label": "run"})
+                  labels={"subopt": "f − f* (log)", "epoch": "epoch", "label": "run"})
     return layout(fig, title="Live runs")

@@ -16,7 +16,8 @@ def seconds_bars(table, title):
     shown = table[np.isfinite(table["seconds"])]
     fig = px.bar(shown, x="seconds", y="solver", color="side", orientation="h", facet_col="machine",
                  log_x=True, hover_data=["env", "commit_short"],
-                 labels={"seconds": "seconds (lower is better)", "solver": ""})
+                 labels={"seconds": "seconds (lower is better)", "solver": "solver", "side": "",
+                         "env": "environment", "commit_short": "commit"})
     facet_titles(fig)
     fig.update_yaxes(categoryorder="total descending")
     suffix = f" (not reached: {', '.join(never)})" if never else ""

@@ -13,6 +13,8 @@ from dashboard.results import mixed_key, mixed_order
 
 IDEAL = "ideal (linear)"
 """Name of the ideal-speedup trace of `thread_speedup_figure`."""
+TOOLTIP = {"env": "environment", "commit_short": "commit"}
+"""Tooltip names of the environment and commit columns (never shown in labels)."""
 
 
 def bandwidth_figure(table):
@@ -24,7 +26,7 @@ def bandwidth_figure(table):
                   line_dash=env_dash(table), markers=True, log_x=True, log_y=True,
                   category_orders={**machines_sorted(table), "solver": [READ_LABEL] + solvers},
                   hover_data=["env", "commit_short"],
-                  labels={"gbps": "GB/s (higher is better)", "size_mb": "problem size (MB)"})
+                  labels={"gbps": "GB/s (higher is better)", "size_mb": "problem size (MB)", **TOOLTIP})
     fig.for_each_trace(lambda t: t.update(line=dict(color="black", width=3), marker_color="black")
                        if t.name.startswith(READ_LABEL) else ())
     facet_titles(fig)
@@ -40,7 +42,8 @@ def fraction_figure(table, goal=GOAL_FRACTION):
     fig = px.bar(table, x="size", y="fraction", color="solver", barmode="group", facet_col="machine",
                  category_orders={**machines_sorted(table), "solver": solvers},
                  hover_data=["env", "commit_short", "meets_goal"],
-                 labels={"fraction": "fraction of read bandwidth (higher is better)", "size": "problem size"})
+                 labels={"fraction": "fraction of read bandwidth (higher is better)", "size": "problem size",
+                         "meets_goal": "meets the goal", **TOOLTIP})
     fig.add_hline(y=goal, line_dash="dash", line_color="red")
     facet_titles(fig)
     return layout(fig, title=f"Fraction of read bandwidth (dashed red line: the goal, {GOAL_SOLVER} ≥ {goal:g})")
@@ -58,7 +61,7 @@ def thread_speedup_figure(table):
                   category_orders=machines, markers=True, error_y="plus", error_y_minus="minus",
                   hover_data=["env", "commit_short", "seconds"],
                   labels={"speedup": "speedup t(1) / t(k) (higher is better)", "threads": "threads",
-                          "label": "solver"})
+                          "label": "solver", "seconds": "seconds per epoch", **TOOLTIP})
     if dash is None:
         fig.for_each_trace(lambda t: t.update(line_dash="dash")
                            if t.name.split(" ")[0] in CONTROL_SOLVERS else ())

@@ -1,5 +1,7 @@
 """Plotly figures of the Reproduction page (no Streamlit): the figure functions of
-`halp_bench.reproduce.figures` (the ones its HTML report draws), in the dashboard's theme.
+`halp_bench.reproduce.figures` (the ones its HTML report draws), in the dashboard's theme, drawing
+the chosen runs only (labelled as the reproduction labels them: 'halp-8', 'lp-sgd-bf16'), with a
+title on every axis.
 
 This module holds the dashboard's one import of `halp_bench.reproduce.figures`; it raises
 ImportError where halp_bench is not importable (the page then shows its tables without figures).
@@ -9,17 +11,33 @@ from halp_bench.reproduce import figures as reproduce
 
 from dashboard.figures.style import layout
 
+SECONDS = "solver time (s, median over seeds)"
+"""Title of the seconds axes."""
 
-def convex_figure(table, problem):
-    """f − f* and ‖∇f‖ of one `problem` against epochs and seconds (table: convex.csv)."""
-    return layout(reproduce.convex_figure(table, problem))
+
+def convex_figure(table, problem, labels):
+    """f − f* and ‖∇f‖ of one `problem` against epochs and seconds, one line per run of `labels`
+    (the CSV's run labels; table: convex.csv)."""
+    fig = reproduce.convex_figure(table[table["label"].isin(labels)], problem)
+    for col, x in ((1, "epoch"), (2, SECONDS)):
+        fig.update_xaxes(title_text=x, col=col)
+    for row, y in ((1, "f − f* (log)"), (2, "‖∇f‖ (log)")):
+        fig.update_yaxes(title_text=y, row=row)
+    return layout(fig)
 
 
 def mu_sweep_figure(table):
     """HALP-8's epochs to tolerance and saturated updates against μ (table: mu_sweep.csv)."""
-    return layout(reproduce.mu_sweep_figure(table))
+    fig = reproduce.mu_sweep_figure(table)
+    fig.update_yaxes(title_text="epochs to f − f* ≤ 1e-10", row=1)
+    fig.update_yaxes(title_text="saturated updates (log)", row=2)
+    return layout(fig)
 
 
-def mlp_figure(table):
-    """The MLP's training loss and validation accuracy against epochs (table: mlp.csv)."""
-    return layout(reproduce.mlp_figure(table))
+def mlp_figure(table, labels):
+    """The MLP's training loss and validation accuracy against epochs, one line per run of `labels`
+    (table: mlp.csv)."""
+    fig = reproduce.mlp_figure(table[table["label"].isin(labels)])
+    fig.update_yaxes(title_text="training loss (log)", col=1)
+    fig.update_yaxes(title_text="validation accuracy (fraction)", col=2)
+    return layout(fig)

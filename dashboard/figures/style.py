@@ -12,6 +12,13 @@ MAX_ROTATED_LABEL = 20
 """Longest tick label (characters) a figure may rotate; longer labels go in the tooltip."""
 
 
+def default_series(options, preferred, most=MAX_SERIES):
+    """The series a panel draws before a person chooses: those of `preferred` (names, in its order)
+    that `options` holds, else the first of `options`; at most `most` (a list of names)."""
+    have = [name for name in preferred if name in set(options)]
+    return (have or list(options))[:most]
+
+
 def layout(fig, **settings):
     """`fig` with the dashboard's template and the layout `settings` (title, height, ...); returns it."""
     fig.update_layout(template=TEMPLATE, **settings)

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 
-from dashboard.data.sweeps import label, values
+from dashboard.data.sweeps import group_names, label, values
 from dashboard.figures.style import layout
 
 NOT_REACHED = "#bdbdbd"
@@ -44,8 +44,7 @@ def bands_figure(table, by):
     fig = go.Figure()
     groups = table.groupby(by, dropna=False, sort=True) if by else [((), table)]
     for k, (key, rows) in enumerate(groups):
-        key = key if isinstance(key, tuple) else (key,)
-        name = ", ".join(f"{p}={label(v)}" for p, v in zip(by, key)) or "all runs"
+        name = group_names(rows.head(1), by).iloc[0]
         colour = palette[k % len(palette)]
         rows = rows.sort_values("epoch").replace(np.inf, np.nan)
         fig.add_trace(go.Scatter(x=rows["epoch"], y=rows["q95"], mode="lines", line={"width": 0},

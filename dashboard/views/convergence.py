@@ -6,7 +6,8 @@ import streamlit as st
 from dashboard import benchmarks, ui
 from dashboard.data import convergence as data
 from dashboard.figures import convergence as figures
-from dashboard.results import commit_choices, precision_label
+from dashboard.figures.style import MAX_SERIES
+from dashboard.results import commit_choices, precision_label, run_order
 
 res, stamp = ui.load()
 frame = res.frame
@@ -23,6 +24,7 @@ else:
     problem = st.selectbox("Problem", problems, key="cv_problem")
     table = ui.pick_machines(data.convergence(frame, problem), key="cv_machines",
                              machines=res.machines)
+    labels = run_order(table)   # of every commit: the choice stays when the commit changes
     commits = commit_choices(frame[frame["commit"].isin(table["commit"])])
     options = ["newest per machine"] + commits["commit_short"].tolist()
     commit = st.selectbox("Commit", options, key="cv_commit")
@@ -30,13 +32,21 @@ else:
         table = table[table["order"] == table.groupby(["machine", "env"])["order"].transform("max")]
     else:
         table = table[table["commit_short"] == commit]
-    ui.plot(figures.convergence_figure(table, "epoch"), key="by_epoch")
+    chosen = ui.pick_series("Solvers and precisions", labels, data.DEFAULT_LABELS, key="cv_series",
+                            help=f"Up to {MAX_SERIES} read well in one panel; the environment and commit "
+                                 "of each point are in its tooltip.")
+    table = table[table["label"].isin(chosen)]
+    if table.empty:
+        st.info("Choose solvers and precisions to draw.")
+    else:
+        ui.plot(figures.convergence_figure(table, "epoch"), key="by_epoch")
     if table["seconds"].notna().any():
         ui.plot(figures.convergence_figure(table, "seconds"), key="by_time")
-    else:
+    elif not table.empty:
         st.info(f"No `{benchmarks.SECONDS}` results to plot against time.")
     targets = data.epochs_to_target(frame, problem)
-    targets = targets[targets["commit"].isin(table["commit"]) & targets["machine"].isin(table["machine"])]
+    targets = targets[targets["commit"].isin(table["commit"]) & targets["machine"].isin(table["machine"])
+                      & targets["label"].isin(chosen)]
     if not targets.empty:
         ui.plot(figures.epochs_to_target_figure(targets), key="to_target")
 
@@ -87,7 +97,7 @@ if submitted:
 
 if runs:
     ui.plot(figures.live_figure(pd.concat(runs, ignore_index=True)), key="live")
-    st.dataframe(runs[-1], hide_index=True)
+    ui.table(runs[-1])
     if st.button("Clear live runs", key="lv_clear"):
         runs.clear()
         st.rerun()

@@ -13,8 +13,7 @@ st.title("Machines")
 ui.require_results(res)
 
 st.header("Specs")
-specs = res.machines.drop(columns="source").drop_duplicates("machine", keep="last").set_index("machine")
-st.dataframe(specs.T.astype(object).fillna("—").astype(str))
+ui.table(data.specs(res.machines))
 
 st.header("Performance relative to a baseline machine")
 st.markdown("For each benchmark and parameter set, each machine's newest value divided by the baseline "
@@ -30,4 +29,4 @@ if normalized["machine"].nunique() < 2:
 else:
     ui.plot(figures.machines_figure(data.geometric_means(normalized, by), by), key="machines")
 with st.expander("Every ratio"):
-    st.dataframe(normalized, hide_index=True)
+    ui.table(normalized)

@@ -31,7 +31,7 @@ else:
                          data.standing(to_target[to_target["problem"] == problem])],
                         ignore_index=True)
     columns = ["ours_seconds", "peer_seconds", "ratio"]
-    st.dataframe(summary.assign(**{c: as_text(summary[c]) for c in columns}), hide_index=True)
+    ui.table(summary.assign(**{c: as_text(summary[c]) for c in columns}))
     st.caption("ratio = our fastest / fastest peer (below 1: we are faster); not reached: the "
                "target was not reached within the benchmark's epochs.")
     ui.plot(figures.seconds_bars(epoch[epoch["problem"] == problem], f"Seconds per epoch, {problem}"),
@@ -68,7 +68,8 @@ with st.form("pe_live"):
     name = st.selectbox("Problem", list(live.PEER_PROBLEMS), key="pe_live_problem")
     kind = "logistic" if name.startswith("logistic") else "least_squares"
     options = live.available_peers(kind)
-    chosen = st.multiselect("Peers", options, default=options, key="pe_live_peers")
+    chosen = st.multiselect("Peers", options, default=live.default_peers(kind), key="pe_live_peers",
+                            help="Run beside our own contenders; a few read well in one chart.")
     step_factor = st.number_input("Step α × L_max", min_value=1e-3, max_value=1.0, value=0.5, key="pe_step")
     epochs = st.slider("Epochs", 2, 40, 15, key="pe_epochs")
     submitted = st.form_submit_button("Run")
@@ -76,4 +77,4 @@ with st.form("pe_live"):
 if submitted:
     runs = live_runs(name, step_factor, epochs, tuple(chosen))
     ui.plot(figures.trajectory_figure(runs), key="pe_traj")
-    st.dataframe(runs, hide_index=True)
+    ui.table(runs)

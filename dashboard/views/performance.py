@@ -59,8 +59,8 @@ else:
     if without:
         st.caption("No bandwidth results from: " + ", ".join(without) + ".")
     with st.expander("Bandwidth values"):
-        st.dataframe(gbps, hide_index=True)
-        st.dataframe(fractions, hide_index=True)
+        ui.table(gbps)
+        ui.table(fractions)
 
 st.header("Thread scaling")
 st.markdown(
@@ -87,6 +87,6 @@ for _, row in data.missing_threads(scaling).iterrows():
     st.caption(f"{row['machine']} ({row['env']}): no results at {', '.join(map(str, row['missing']))} "
                "threads (skipped: more than the machine's Numba threads).")
 st.subheader("Seconds per epoch")
-st.dataframe(data.seconds_table(scaling), hide_index=True)
+ui.table(data.seconds_table(scaling))
 with st.expander("Every value, with speedups and 99% intervals"):
-    st.dataframe(scaling.assign(precision=scaling["precision"].astype(str)), hide_index=True)  # mixed str / int
+    ui.table(scaling.assign(precision=scaling["precision"].astype(str)))  # mixed str / int

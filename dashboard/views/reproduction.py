@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.data import reproduction as data
+from dashboard.figures.style import MAX_SERIES
 
 COMMAND = f"""
 ```bash
@@ -44,6 +45,13 @@ def _chart(make, name, key):
         ui.plot(fig, key=key)
 
 
+def _runs(table, key):
+    """The run labels of `table` a person chose to draw (`ui.pick_series`, default
+    `data.DEFAULT_LABELS`)."""
+    return ui.pick_series("Runs", list(dict.fromkeys(table["label"].astype(str))), data.DEFAULT_LABELS, key=key,
+                          help=f"Up to {MAX_SERIES} read well in one panel.")
+
+
 st.title("Reproduction")
 st.markdown("The HALP paper's experiments rerun with `halp_core`: convex problems (synthetic least "
             "squares, MNIST multinomial and binary logistic regression) with SGD, SVRG, LP-SGD, "
@@ -79,21 +87,22 @@ if rep.convex is not None:
                 "and float-format rows (bf16, fp16, fp8) side by side.")
     finals = data.final_table(rep.convex)
     problems = [c for c in finals.columns if c not in ("solver", "precision")]
-    st.dataframe(finals.assign(**{p: finals[p].map(lambda v: "—" if v != v else f"{v:.2e}")
-                                  for p in problems}), hide_index=True)
+    ui.table(finals.assign(**{p: finals[p].map(lambda v: "—" if v != v else f"{v:.2e}") for p in problems}))
 if rep.convex is not None and figures is not None:
     st.markdown("f − f* and ‖∇f‖ on a log scale against epochs and against solver seconds. HALP uses "
                 "μ = \"auto\"; dotted lines are 16-bit runs, dashed lines float-format runs.")
+    runs = _runs(rep.convex, "rp_convex")
     for problem in dict.fromkeys(rep.convex["problem"]):
-        _chart(lambda: figures.convex_figure(rep.convex, problem), data.TABLES["convex"], f"convex_{problem}")
+        _chart(lambda: figures.convex_figure(rep.convex, problem, runs), data.TABLES["convex"], f"convex_{problem}")
 
 if rep.sweep is not None and figures is not None:
     st.header("μ robustness")
     st.markdown("HALP-8 with fixed μ = μ_min × 2^j and the automatic rule: epochs to f − f* ≤ 1e-10 "
                 "and saturated (clamped) updates.")
     _chart(lambda: figures.mu_sweep_figure(rep.sweep), data.TABLES["sweep"], "mu_sweep")
-    st.dataframe(rep.sweep, hide_index=True)
+    ui.table(rep.sweep)
 
 if rep.mlp is not None and figures is not None:
     st.header("MLP on MNIST (nonconvex)")
-    _chart(lambda: figures.mlp_figure(rep.mlp), data.TABLES["mlp"], "mlp")
+    methods = _runs(rep.mlp, "rp_mlp")
+    _chart(lambda: figures.mlp_figure(rep.mlp, methods), data.TABLES["mlp"], "mlp")

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.data import sweeps as data
 from dashboard.figures import sweeps as figures
+from dashboard.figures.style import MAX_SERIES
 
 HOW_TO = f"""
 **How to make a sweep.** Write a spec (see `sweeps/`) and run it; each run is saved as it finishes:
@@ -47,7 +48,7 @@ def _bits_section():
                 "smallest b from which HALP-b reaches f − f* ≤ 1e-10 within 2× SVRG's epochs (medians over "
                 "seeds). Details and the rule: `docs/bits.md`.")
     ui.plot(figures.bits_figure(table), key="sw_bits")
-    st.dataframe(data.bits_agreement(table), hide_index=True)
+    ui.table(data.bits_agreement(table))
     st.caption(f"Read from `{path}`.")
 
 
@@ -106,7 +107,13 @@ st.caption("Each cell: the median over seeds of the first epoch at or below the 
 st.header("Convergence over seeds")
 by = [p for p in (x, y) if p in moving]
 history = sweep.runs[sweep.runs["run_id"].isin(chosen_runs["run_id"])]
-ui.plot(figures.bands_figure(data.bands(history, by), by), key="sw_bands")
+bands = data.bands(history, by)
+names = data.group_names(bands, by)
+if names.nunique() > MAX_SERIES:
+    shown = ui.pick_series("Groups drawn", list(dict.fromkeys(names)), [], key="sw_groups",
+                           help=f"Up to {MAX_SERIES} read well in one panel.")
+    bands = bands[names.isin(shown)]
+ui.plot(figures.bands_figure(bands, by), key="sw_bands")
 diverged = chosen_runs[chosen_runs["diverged"]]
 if not diverged.empty:
     st.caption(f"Diverged ({len(diverged)} run(s), drawn up to their divergence): " + ", ".join(diverged["run_id"]))
@@ -116,12 +123,12 @@ if not stuck.empty:
                + ", ".join(stuck["run_id"]))
 
 st.header("Runs")
-st.dataframe(summary, hide_index=True)
+ui.table(summary)
 st.download_button("Download the summary (CSV)", summary.to_csv(index=False), file_name="sweep-summary.csv",
                    mime="text/csv", key="sw_download")
 
 st.header("Timings by machine")
 st.markdown("Solver seconds per epoch (each run's total over its epochs); compare only within a machine.")
-st.dataframe(data.timings(sweep.runs), hide_index=True)
+ui.table(data.timings(sweep.runs))
 
 _bits_section()

@@ -234,7 +234,7 @@ def test_machines_normalized_to_a_baseline(frame):
     assert means["fixture-laptop", "bench_speedup"] == pytest.approx(1.6)
     assert means["fixture-bare", "bench_speedup"] == pytest.approx(1.2)
     fig = machines_fig.machines_figure(machines.geometric_means(norm)).to_dict()
-    assert trace_names(fig) == MACHINES and fig["layout"]["yaxis"]["type"] == "log"
+    assert trace_names(fig) == MACHINES and fig["layout"]["xaxis"]["type"] == "log"
     flipped = machines.geometric_means(machines.normalized_to_machine(frame, "fixture-laptop"))
     assert flipped.set_index(["machine", "suite"])["ratio"]["fixture-zen5", "bench_speedup"] == pytest.approx(1 / 1.6)
 

@@ -357,6 +357,7 @@ def test_reproduction_page_shows_float_format_rows_beside_fixed_point(monkeypatc
         ["problem", "label"])["subopt"].median()
     for (problem, tag), value in finals.items():
         assert table.loc[tag, problem] == f"{value:.2e}", (problem, tag)
+    at.multiselect(key="rp_convex").set_value(list(table.index)).run()  # every run, not the default few
     specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     lsq = next(s for s in specs if s["layout"]["title"]["text"].startswith("lsq:"))
     dashes = {t["name"]: t["line"]["dash"] for t in lsq["data"] if t.get("name")}
