@@ -21,8 +21,6 @@ from dashboard.figures.style import MAX_ROTATED_LABEL, MAX_SERIES, default_serie
 from dashboard.pages import PAGES
 
 ENV = "virtualenv-py3.11-llvmlite0.50.0-numba0.68.1-numpy2.4.6"
-OTHERS_PAGES = {"views/overview.py", "views/speedups.py", "views/history.py"}
-"""Pages whose readability is fixed on their own branches."""
 
 
 def spec(fig):
@@ -146,9 +144,7 @@ def run_page(page):
     return at
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(path, marks=pytest.mark.xfail(strict=False, reason="fixed on its own branch"))
-    if path in OTHERS_PAGES else path for path, _, _ in PAGES])
+@pytest.mark.parametrize("page", [path for path, _, _ in PAGES])
 def test_every_page_reads_well_on_the_shipped_results(shipped, page):
     at = run_page(page)
     assert at.get("plotly_chart"), "no figure to check"
