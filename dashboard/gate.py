@@ -74,6 +74,19 @@ def _convergence(pairs, goals):
                          "rule": convergence.NAME}, index=pairs.index)
 
 
+def targets(params_keys):
+    """`convergence.targets` of the keys that name a valid target: a results file may hold any value,
+    and the page judges with the targets it can read rather than fail (a key whose target is not a
+    positive finite number is left out)."""
+    def valid(key):
+        try:
+            convergence.targets([key])
+        except ValueError:
+            return False
+        return True
+    return convergence.targets([k for k in params_keys if valid(k)])
+
+
 def _judged(frame, acknowledgements):
     """`verdicts` with the head commit's full hash in a column `commit` (rows of one series
     together, oldest change first)."""
@@ -86,7 +99,7 @@ def _judged(frame, acknowledgements):
                         base_high=prev["ci_high"]).dropna(subset=["base_commit"])
     pairs = pairs.rename(columns={"commit_short": "head_commit", "value": "head"})
     by_convergence = pairs["unit"].isin(convergence.UNITS)
-    goals = convergence.targets(frame.loc[frame["unit"] == convergence.EPOCHS_UNIT, "params"].unique())
+    goals = targets(frame.loc[frame["unit"] == convergence.EPOCHS_UNIT, "params"].unique())
     judged = pd.concat([_timing(pairs[~by_convergence], rows),
                         _convergence(pairs[by_convergence], goals)]).reindex(pairs.index)
     out = pd.concat([pairs[SERIES + ["unit", "base_commit", "head_commit", "commit", "base", "head"]], judged],

@@ -11,6 +11,7 @@ COLUMN_NAMES = {
     "ci_low": "99% low", "ci_high": "99% high", "num_cpu": "logical CPUs", "ram": "memory (bytes)",
     "base_commit": "from commit", "head_commit": "to commit", "last_good": "last good commit",
     "first_bad": "first bad commit", "subopt": "f − f*", "seconds": "seconds",
+    "l1d_cache": "L1d cache (bytes)", "l2_cache": "L2 cache (bytes)", "l3_cache": "L3 cache (bytes)",
 }
 """Raw column name -> the name a table shows; any other name shows with its underscores as spaces."""
 

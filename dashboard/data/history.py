@@ -32,7 +32,7 @@ commits" (`series_link` writes them, `preselected` reads them)."""
 
 def series_link(benchmark, params, machine):
     """The link to one series on the History page: its URL path with the QUERY parameters, e.g.
-    'history?benchmark=bench_kernels.Dot.time_dot&params=dtype%3Dint8...&machine=vm', relative, so
+    'history?benchmark=<suite.Class.name>&params=<key>&machine=<machine>' (URL-encoded), relative, so
     it opens the page from any page of the app whatever the server's address."""
     return f"{PAGE_PATH}?" + urlencode(dict(zip(QUERY, (benchmark, params, machine))))
 

@@ -136,7 +136,7 @@ def data_dtype(precision):
         return np.dtype(DTYPES[precision])
     if precision in registry.FORMATS:
         return float_formats.storage_dtype(precision)
-    if is_low_precision(precision):
+    if is_low_precision(precision) or str(precision).isdigit():   # some files write a width as text
         return fixed_point.storage_dtype(FIXED_POINT_DATA_BITS)
     raise ValueError(f"{precision!r} is neither a full precision ({', '.join(DTYPES)}), a bit "
                      f"width nor a float format ({', '.join(registry.FORMATS)})")
@@ -182,10 +182,17 @@ def crossover(frame, method, bits, baseline):
     label = precision_label(bits)   # a width some files write as text ('8') is the same width
     rows = rows[(rows["method"] == method) & (rows["bits"].map(precision_label) == label)
                 & (rows["baseline"] == baseline)]
-    rows = rows[rows["order"] == rows.groupby(["machine", "env"])["order"].transform("max")]
+    # A map needs a positive finite ratio at a numeric size and width; other stored values (0, a
+    # negative number, a size written as a name) are not shapes on its axes and are left out.
+    rows = _with_width(rows) if not rows.empty else rows
+    if not rows.empty:
+        rows = rows.assign(size_mb=pd.to_numeric(rows["size_mb"], errors="coerce"),
+                           **{WIDTH: pd.to_numeric(rows[WIDTH], errors="coerce")})
+        usable = np.isfinite(rows["value"]) & (rows["value"] > 0) & rows["size_mb"].notna() & rows[WIDTH].notna()
+        rows = rows[usable]
+        rows = rows[rows["order"] == rows.groupby(["machine", "env"])["order"].transform("max")]
     if rows.empty:
         return pd.DataFrame(columns=CROSSOVER_COLUMNS)
-    rows = _with_width(rows)
     speedup = 1.0 / rows["value"]
     out = rows.assign(speedup=speedup, pays=speedup >= 1)[CROSSOVER_COLUMNS]
     return out.sort_values(["machine", "env", "size_mb", WIDTH]).reset_index(drop=True)
@@ -226,6 +233,7 @@ def ceilings(frame, method, bits, baseline):
     if rows is None:
         return pd.DataFrame(columns=CEILING_COLUMNS)
     rows = rows[rows["solver"].isin(list(names))]
+    rows = rows.assign(size_mb=pd.to_numeric(rows["size_mb"], errors="coerce")).dropna(subset=["size_mb"])
     side = rows["solver"].map(names)
     out = rows.assign(side=side, label=side.map(labels), share=rows["value"],
                       bytes_ratio=bytes_ratio(bits, baseline))[CEILING_COLUMNS]

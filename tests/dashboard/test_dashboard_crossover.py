@@ -16,6 +16,7 @@ from dashboard import benchmarks
 from dashboard.data import speedups
 from dashboard.figures import speedups as figures
 from dashboard.results import load_results, param_table
+from dashboard.tables import column_name
 from halp_bench.machine import CACHE_FIELDS
 from halp_core import datasets, registry
 
@@ -271,6 +272,6 @@ def test_speedups_page_opens_on_the_crossover_map(shipped_env, shipped):
 
 def test_machines_page_shows_the_recorded_cache_sizes(shipped_env):
     at = run_page("views/machines.py")
-    specs = at.dataframe[0].value
-    assert specs.loc[CACHE_FIELDS["L3"], "vm-znver4-avx512-vnni"] == "33554432"
-    assert specs.loc[CACHE_FIELDS["L3"], "vm"] == "—"
+    specs = at.dataframe[0].value.set_index("spec")
+    assert specs.loc["L3 cache (bytes)", "vm-znver4-avx512-vnni"] == "33554432"
+    assert specs.loc[column_name(CACHE_FIELDS["L3"]), "vm"] == "—"
