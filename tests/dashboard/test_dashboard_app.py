@@ -6,10 +6,9 @@ import time
 import pytest
 import streamlit as st
 from streamlit import dataframe_util
-from dashboard_helpers import (APP, FIXTURES, MACHINES, PAGES, ROOT, array, chart, charts,
+from dashboard_helpers import (FIXTURES, MACHINES, PAGES, ROOT, app_page, array, chart, charts,
                                copy_fixtures_with_formats, copy_fixtures_without, fixture_commits,
                                synthetic_results, titles, trace_names)
-from streamlit.testing.v1 import AppTest
 
 from dashboard import benchmarks, ui
 from dashboard.data import performance as perf
@@ -27,13 +26,6 @@ def results_env(monkeypatch):
     return monkeypatch
 
 
-def run_page(page=None):
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    if page:
-        at.switch_page(page)
-    return at.run()
-
-
 def no_exception(at):
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -41,14 +33,14 @@ def no_exception(at):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_charts_and_reports_the_malformed_file(results_env, page):
-    at = no_exception(run_page(page))
+    at = (app_page(page))
     assert len(charts(at)) >= 1
     sidebar_warnings = " ".join(w.value for w in at.sidebar.warning)
     assert "0badf00d-malformed.json" in sidebar_warnings
 
 
 def test_overview_metrics_headline_and_failures(results_env):
-    at = no_exception(run_page())
+    at = (app_page())
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Machines"] == "3" and metrics["Commits measured"] == "4"
     assert int(metrics["Failed"]) == 8
@@ -63,7 +55,7 @@ def test_overview_metrics_headline_and_failures(results_env):
 
 
 def test_speedups_widgets_change_the_charts(results_env):
-    at = no_exception(run_page("views/speedups.py"))
+    at = (app_page("views/speedups.py"))
     assert [h.value for h in at.header] == ["HALP vs SVRG fp32"]
     by_bits = chart(at, "Speedup vs bit width")
     assert trace_names(by_bits) == {f"{size}, {speedups.RATIO}" for size in ("1 MB", "8 MB")} | {
@@ -83,7 +75,7 @@ def test_speedups_widgets_change_the_charts(results_env):
 
 
 def test_performance_page_shows_bandwidth_goal_and_thread_scaling(results_env):
-    at = no_exception(run_page("views/performance.py"))
+    at = (app_page("views/performance.py"))
     assert [h.value for h in at.header] == ["Memory bandwidth", "Thread scaling"]
     assert any("higher is better" in i.value for i in at.info)
     assert not [i.value for i in at.info if i.value.startswith("No ")]
@@ -123,7 +115,7 @@ def performance_env(monkeypatch, tmp_path, prefixes):
 
 def test_performance_page_without_bandwidth_and_thread_results(monkeypatch, tmp_path):
     performance_env(monkeypatch, tmp_path, ["bench_bandwidth.", "bench_threads."])
-    at = no_exception(run_page("views/performance.py"))
+    at = (app_page("views/performance.py"))
     infos = " ".join(i.value for i in at.info)
     for benchmark in (benchmarks.EPOCH_GBPS, benchmarks.FRACTION, benchmarks.READ_GBPS, benchmarks.THREAD_TIME):
         assert f"`{benchmark}`" in infos
@@ -132,7 +124,7 @@ def test_performance_page_without_bandwidth_and_thread_results(monkeypatch, tmp_
 
 def test_performance_page_names_the_one_missing_benchmark(monkeypatch, tmp_path):
     performance_env(monkeypatch, tmp_path, ["bench_bandwidth.Read."])
-    at = no_exception(run_page("views/performance.py"))
+    at = (app_page("views/performance.py"))
     missing = [i.value for i in at.info if i.value.startswith("No ")]
     assert missing == [f"No `{benchmarks.READ_GBPS}` results yet."]
     assert perf.READ_LABEL not in trace_names(chart(at, "Achieved bandwidth vs the read kernel"))
@@ -141,7 +133,7 @@ def test_performance_page_names_the_one_missing_benchmark(monkeypatch, tmp_path)
 
 
 def test_convergence_charts_follow_problem_and_commit(results_env):
-    at = no_exception(run_page("views/convergence.py"))
+    at = (app_page("views/convergence.py"))
     assert {"Suboptimality vs epoch", "Suboptimality vs time"} <= set(titles(at))
     epoch = chart(at, "Suboptimality vs epoch")
     assert trace_names(epoch) == {"svrg fp64", "halp 8-bit"}
@@ -166,14 +158,14 @@ def test_float_formats_show_beside_the_bit_widths_on_every_page(monkeypatch, tmp
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
     fixed = arrow_fixes(monkeypatch)
-    at = no_exception(run_page("views/speedups.py"))
+    at = (app_page("views/speedups.py"))
     by_bits = chart(at, "Speedup vs bit width")
     order = ["4-bit", "8-bit", "16-bit", "bf16", "fp8-e4m3"]
     assert list(by_bits["layout"]["xaxis"]["categoryarray"]) == order
     assert {x for t in by_bits["data"] for x in array(t["x"])} == set(order)
     assert {f"bf16, {speedups.RATIO}", f"fp8-e4m3, {speedups.EPOCH_TIMES}"} <= trace_names(
         chart(at, "Speedup vs problem size"))
-    at = no_exception(run_page("views/convergence.py"))
+    at = (app_page("views/convergence.py"))
     at.selectbox(key="cv_problem").select("lsq").run()
     epoch = chart(at, "Suboptimality vs epoch")
     assert [t["name"] for t in epoch["data"] if t["xaxis"] == "x"] == [
@@ -182,7 +174,7 @@ def test_float_formats_show_beside_the_bit_widths_on_every_page(monkeypatch, tmp
     assert list(bars["layout"]["xaxis"]["categoryarray"]) == ["halp 8-bit", "halp bf16", "halp fp8-e4m3",
                                                               "svrg fp64"]
     for page in PAGES:
-        no_exception(run_page(page))
+        (app_page(page))
     assert not fixed, f"tables Streamlit had to convert for Arrow (a column mixing ints and names): {fixed}"
 
 
@@ -208,7 +200,7 @@ def test_page_renders_the_shipped_results(monkeypatch, page):
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
     fixed = arrow_fixes(monkeypatch)
-    at = no_exception(run_page(page))
+    at = (app_page(page))
     assert len(charts(at)) >= 1
     assert not fixed, f"tables Streamlit had to convert for Arrow: {fixed}"
 
@@ -220,7 +212,7 @@ def test_shipped_speedups_show_every_measured_precision_in_order(monkeypatch):
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
     table = speedups.speedups(load_results([ROOT / "results"]).frame, "halp", "fp32")
-    at = no_exception(run_page("views/speedups.py"))
+    at = (app_page("views/speedups.py"))
     axis = chart(at, "Speedup vs bit width")["layout"]["xaxis"]
     assert list(axis["categoryarray"]) == precision_labels(table["bits"])
     widths = [label for label in axis["categoryarray"] if label.endswith("-bit")]
@@ -228,7 +220,7 @@ def test_shipped_speedups_show_every_measured_precision_in_order(monkeypatch):
 
 
 def test_history_chart_regressions_and_comparison(results_env):
-    at = no_exception(run_page("views/history.py"))
+    at = (app_page("views/history.py"))
     assert at.selectbox(key="hi_benchmark").value == benchmarks.SPEEDUP
     hist = chart(at, "History")
     assert hist["layout"]["title"]["text"].startswith("History: method=halp, bits=16, baseline=fp32")
@@ -263,7 +255,7 @@ def test_history_threshold_changes_the_step_detection(results_env):
         table = next(df.value for df in at.dataframe if "first bad commit" in df.value.columns)
         return table[table["benchmark"] == benchmarks.SPEEDUP]
 
-    at = no_exception(run_page("views/history.py"))
+    at = (app_page("views/history.py"))
     found = speedup_steps(at)
     assert len(found) > 0 and (found["ratio"] < 1.5).all()  # the fixtures' halp step is about x1.48
     at.slider(key="hi_threshold").set_value(0.5).run()
@@ -271,7 +263,7 @@ def test_history_threshold_changes_the_step_detection(results_env):
 
 
 def test_machines_baseline_changes_the_ratios(results_env):
-    at = no_exception(run_page("views/machines.py"))
+    at = (app_page("views/machines.py"))
     fig = chart(at, "Performance relative to the baseline machine")
     assert trace_names(fig) == MACHINES
     zen = next(t for t in fig["data"] if t["name"] == "fixture-zen5")
@@ -293,7 +285,7 @@ def test_without_results_pages_explain_how_to_make_them(monkeypatch, tmp_path, p
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "results"))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = no_exception(run_page(page))
+    at = (app_page(page))
     text = " ".join(m.value for m in at.markdown)
     if page.endswith("convergence.py"):
         assert any("No `bench_convergence" in i.value for i in at.info)
@@ -307,10 +299,10 @@ def test_results_from_env_var_and_sidebar(monkeypatch, tmp_path):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "empty"))
     monkeypatch.setenv("HALP_RESULTS", str(FIXTURES))
     st.cache_data.clear()
-    at = no_exception(run_page())
+    at = (app_page())
     assert {m.label: m.value for m in at.metric}["Machines"] == "3"
     monkeypatch.delenv("HALP_RESULTS")
-    at = no_exception(run_page())
+    at = (app_page())
     assert not at.metric
     at.sidebar.text_area(key="extra_dirs").input(str(FIXTURES)).run()
     assert {m.label: m.value for m in at.metric}["Machines"] == "3"
@@ -327,7 +319,7 @@ def test_reloads_when_result_files_change(monkeypatch, tmp_path):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(copy))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = no_exception(run_page())
+    at = (app_page())
     assert {m.label: m.value for m in at.metric}["Machines"] == "3"
     shutil.rmtree(copy / "fixture-bare")
     at.run()
@@ -342,7 +334,7 @@ def test_ten_thousand_rows_render(monkeypatch, tmp_path, capsys):
     seconds = {}
     for page in PAGES:
         start = time.perf_counter()
-        at = no_exception(run_page(page))
+        at = (app_page(page))
         seconds[page] = time.perf_counter() - start
         assert charts(at)
     rows = int(at.sidebar.caption[0].value.split()[0].replace(",", ""))
@@ -361,12 +353,12 @@ def test_pages_survive_a_missing_benchmarks_json(monkeypatch, tmp_path, page):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(copy))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = no_exception(run_page(page))
+    at = (app_page(page))
     assert any("benchmarks.json is missing" in w.value for w in at.sidebar.warning)
 
 
 def test_history_of_a_benchmark_that_only_failed(results_env):
-    at = no_exception(run_page("views/history.py"))
+    at = (app_page("views/history.py"))
     at.selectbox(key="hi_benchmark").select("bench_broken.Broken.time_raises").run()
     no_exception(at)
     assert not [n for n in trace_names(chart(at, "History")) if n and "fixture" in n]

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from dashboard_helpers import FIXTURES, MACHINES, ROOT, array, chart, charts, trace_names
-from streamlit.testing.v1 import AppTest
+from dashboard_helpers import FIXTURES, MACHINES, ROOT, app_page, array, chart, charts, trace_names
 
 from benchmarks import bench_bandwidth, common
 from dashboard import benchmarks
@@ -244,16 +243,8 @@ def shipped_env(monkeypatch):
     st.cache_data.clear()
 
 
-def run_page(page):
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_speedups_page_opens_on_the_crossover_map(shipped_env, shipped):
-    at = run_page("views/speedups.py")
+    at = app_page("views/speedups.py")
     assert at.subheader[0].value.startswith("Crossover map")
     first = charts(at)[0]
     assert first["layout"]["title"]["text"].startswith("HALP 8-bit vs SVRG fp32")
@@ -271,7 +262,7 @@ def test_speedups_page_opens_on_the_crossover_map(shipped_env, shipped):
 
 
 def test_machines_page_shows_the_recorded_cache_sizes(shipped_env):
-    at = run_page("views/machines.py")
+    at = app_page("views/machines.py")
     specs = at.dataframe[0].value.set_index("spec")
     assert specs.loc["L3 cache (bytes)", "vm-znver4-avx512-vnni"] == "33554432"
     assert specs.loc[column_name(CACHE_FIELDS["L3"]), "vm"] == "—"

@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 import streamlit as st
 from compare_fixtures import ENV, MACHINE, noisy, write_result
-from dashboard_helpers import APP, ROOT, chart
+from dashboard_helpers import ROOT, app_page, chart
 from dashboard_helpers.memory import CAP, run_capped
-from streamlit.testing.v1 import AppTest
 
 from dashboard import gate
 from dashboard.data import history
@@ -263,12 +262,7 @@ def test_history_page_on_the_shipped_results_opens_a_listed_series_from_its_url(
     st.cache_data.clear()
     top = listed.iloc[0]
     link = history.series_link(top["benchmark"], top["params"], top["machine"])
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.switch_page("views/history.py")
-    for name, value in parse_qsl(link.split("?", 1)[1]):
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_page("views/history.py", query=dict(parse_qsl(link.split("?", 1)[1])))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Regressions"] == str(len(listed))
     assert int(metrics["Regressions (timing rule)"]) + int(metrics["Regressions (convergence rule)"]) == len(listed)
@@ -289,10 +283,7 @@ def test_history_page_draws_at_most_max_series_by_default(shipped, monkeypatch, 
     monkeypatch.setenv("HALP_COMPARE", str(tmp_path / "no-gate-run"))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.switch_page("views/history.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_page("views/history.py")
     lines = [t for t in chart(at, "History")["data"] if t.get("mode") == "lines+markers"]
     assert 1 <= len(lines) <= MAX_SERIES
     frame = shipped[0]

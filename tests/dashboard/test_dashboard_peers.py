@@ -8,8 +8,7 @@ import math
 
 import pytest
 import streamlit as st
-from dashboard_helpers import APP, asv_benchmarks, chart, trace_names
-from streamlit.testing.v1 import AppTest
+from dashboard_helpers import app_page, asv_benchmarks, chart, trace_names
 
 from dashboard import benchmarks
 from dashboard.data import peers
@@ -81,10 +80,7 @@ def test_peers_page_renders_results_and_a_live_run(tmp_path, monkeypatch):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(write_results(tmp_path / "r")))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.switch_page("views/peers.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_page("views/peers.py")
     bars = chart(at, "Seconds per epoch, mnist")
     assert trace_names(bars) == {"ours", "peer"}
     assert "not reached: halp-8, tick-svrg-fp64" in chart(at, "Time to f − f* ≤ 1e-08")["layout"]["title"]["text"]

@@ -9,12 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 import streamlit as st
-from dashboard_helpers import APP, ROOT
+from dashboard_helpers import ROOT, app_page
 from dashboard_helpers.readability import (figure_problems, page_problems, series_per_panel,
                                            table_problems)
 from dashboard_helpers.sweeps import write_sweep
 from plotly.subplots import make_subplots
-from streamlit.testing.v1 import AppTest
 
 from dashboard.data import machines
 from dashboard.figures.style import MAX_ROTATED_LABEL, MAX_SERIES, default_series
@@ -135,24 +134,15 @@ def shipped(monkeypatch, tmp_path):
     st.cache_data.clear()
 
 
-def run_page(page):
-    """AppTest of `page` run once (fails on an exception)."""
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("page", [path for path, _, _ in PAGES])
 def test_every_page_reads_well_on_the_shipped_results(shipped, page):
-    at = run_page(page)
+    at = app_page(page)
     assert at.get("plotly_chart"), "no figure to check"
     assert page_problems(at) == []
 
 
 def test_convergence_offers_every_series_beyond_the_default(shipped):
-    at = run_page("views/convergence.py")
+    at = app_page("views/convergence.py")
     pick = at.multiselect(key="cv_series")
     assert len(pick.value) <= MAX_SERIES < len(pick.options)
     pick.set_value(pick.options).run()
@@ -161,20 +151,20 @@ def test_convergence_offers_every_series_beyond_the_default(shipped):
 
 
 def test_machines_grouped_by_benchmark_read_well(shipped):
-    at = run_page("views/machines.py")
+    at = app_page("views/machines.py")
     at.radio(key="ma_by").set_value("benchmark").run()
     assert page_problems(at) == []
 
 
 def test_live_panels_read_well(shipped):
     """The live runs of Convergence and Peers with their default settings (peers: `live.default_peers`)."""
-    at = run_page("views/peers.py")
+    at = app_page("views/peers.py")
     at.slider(key="pe_epochs").set_value(2)
     at.button[0].click()
     at.run()
     assert "Trajectories" in json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"]["title"]["text"]
     assert page_problems(at) == []
-    at = run_page("views/convergence.py")
+    at = app_page("views/convergence.py")
     at.slider(key="lv_epochs").set_value(2)
     at.button(key="lv_run").click().run()
     assert not at.exception, [e.value for e in at.exception]

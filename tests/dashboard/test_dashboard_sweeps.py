@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from dashboard_helpers import APP, array, chart, titles
+from dashboard_helpers import app_page, array, chart, titles
 from dashboard_helpers.sweeps import EPOCHS, PARAMS, SPEC, run_rows, write_faulty_sweep, write_run, write_sweep
-from streamlit.testing.v1 import AppTest
 
 from dashboard.data import sweeps as data
 from dashboard.figures import sweeps as figures
@@ -222,11 +221,7 @@ def page(monkeypatch, tmp_path):
             monkeypatch.delenv("HALP_SWEEPS", raising=False)
         else:
             monkeypatch.setenv("HALP_SWEEPS", str(folder))
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.switch_page("views/sweeps.py")
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return app_page("views/sweeps.py")
 
     return render
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from asv.step_detect import detect_regressions, detect_steps
-from dashboard_helpers import FIXTURES, ROOT
+from dashboard_helpers import FIXTURES, ROOT, app_page
 from dashboard_helpers.memory import CAP, run_capped
 from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
@@ -268,10 +268,7 @@ def test_peers_page_without_benchmarks_json(tmp_path, monkeypatch):
     monkeypatch.setenv("HALP_SHIPPED_RESULTS", str(tmp_path / "r"))
     monkeypatch.delenv("HALP_RESULTS", raising=False)
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
-    at.switch_page("views/peers.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_page("views/peers.py")
     assert any("No `bench_peers` results" in i.value for i in at.info)
     assert any("benchmarks.json is missing" in w.value for w in at.sidebar.warning)
 
@@ -317,10 +314,7 @@ def reproduction_page(monkeypatch):
     fails on an exception."""
     monkeypatch.setenv("HALP_REPRODUCTION", str(REPRODUCTION))
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
-    at.switch_page("views/reproduction.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_page("views/reproduction.py")
     return at
 
 

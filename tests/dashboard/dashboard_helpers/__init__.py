@@ -177,3 +177,20 @@ def asv_benchmarks():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           check=True)
     return {b["name"]: b for b in json.loads(proc.stdout)}
+
+
+def app_page(page=None, query=None, timeout=300):
+    """The app (`dashboard/app.py`) under AppTest at `page` (a path of `dashboard.pages.PAGES`; None:
+    the first page), with the URL query parameters `query` (a dict), run once; fails when the page
+    raised. Returns the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if page:
+        at.switch_page(page)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, (page, [e.value for e in at.exception])
+    return at
+
