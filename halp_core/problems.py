@@ -113,7 +113,10 @@ class Problem(abc.ABC):
     number >= 0; data_bits: 2..16 (quantize X with one scale, max|X| / (2^(b-1) - 1), rounding
     to nearest), a float format name ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2": X / x_scale rounded
     to nearest in that format, x_scale the power of two of ``float_formats.data_scale``) or None
-    (keep X in float64); name: str or None.
+    (keep X in float64); name: str or None; cache_key: None, or a str that determines X and y
+    (e.g. a data file's sha256 and how it was read, as ``datasets.from_file`` gives it): the
+    reference optimum is then always cached on disk, keyed by it (with kind, lam, the reference
+    tolerance and the weight shape) instead of by a hash of the data.
 
     Attributes (shapes with n samples, d features, C classes):
       X (n, d) float64: the data every solver sees (the dequantized ``Xq * x_scale`` when
@@ -132,7 +135,7 @@ class Problem(abc.ABC):
     kind = ""
     smoothness = 1.0  # c_l in L_max = c_l * max ||x_i||^2 + lam
 
-    def __init__(self, X, y, lam, *, data_bits=8, name=None):
+    def __init__(self, X, y, lam, *, data_bits=8, name=None, cache_key=None):
         X = validate.real_array(X, "X", 2)
         y = validate.real_array(y, "y", 1)
         if y.shape[0] != X.shape[0]:
@@ -141,6 +144,9 @@ class Problem(abc.ABC):
         self.lam = validate.real(lam, "lam", minimum=0)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {name!r}")
+        if cache_key is not None and not isinstance(cache_key, str):
+            raise TypeError(f"cache_key must be a str or None, got {cache_key!r}")
+        self.cache_key = cache_key
         self.data_bits = check_data_bits(data_bits)
         self.y = self._check_labels(y)
         self.quantization = None
@@ -250,11 +256,13 @@ class Problem(abc.ABC):
         """Minimizer of f (float64, ``weight_shape``), from the full-precision reference.
 
         Problems with at least DISK_CACHE_SIZE data entries (e.g. MNIST, minutes of L-BFGS)
-        keep it on disk under data_dir()/optima, keyed by a hash of their data, lam and kind.
+        keep it on disk under data_dir()/optima, keyed by a hash of their data, lam and kind;
+        problems with a ``cache_key`` (read from a file) keep it there whatever their size,
+        keyed by the cache key, lam and kind.
         The cache is best-effort: a missing file is computed; an unreadable or corrupt one (or
         one of another shape, or not finite) is recomputed with a CacheWarning naming it; an
         unwritable folder costs a CacheWarning and the computation next time, never the result."""
-        if self.X.size < DISK_CACHE_SIZE:
+        if self.cache_key is None and self.X.size < DISK_CACHE_SIZE:
             return self._checked_optimum()
         path = data_dir() / "optima" / f"{self.kind}-{self._content_hash()}.npy"
         try:
@@ -282,8 +290,12 @@ class Problem(abc.ABC):
         return w
 
     def _content_hash(self):
-        """Hash of what determines the optimum: data, targets, lam, kind, reference tolerance."""
+        """Hash of what determines the optimum: data and targets (or the cache key that stands
+        for them), lam, kind, reference tolerance."""
         digest = hashlib.sha256(f"{self.kind}|{self.lam!r}|{GRAD_TOL!r}|{self.weight_shape}".encode())
+        if self.cache_key is not None:
+            digest.update(f"|cache key|{self.cache_key}".encode())
+            return digest.hexdigest()[:24]
         for part in (self.X, self.y):
             digest.update(np.ascontiguousarray(part).data)
         return digest.hexdigest()[:24]
@@ -398,10 +410,10 @@ class Multinomial(Problem):
     kind = "multinomial"
     smoothness = 0.5
 
-    def __init__(self, X, y, lam, *, n_classes=None, data_bits=8, name=None):
+    def __init__(self, X, y, lam, *, n_classes=None, data_bits=8, name=None, cache_key=None):
         self._n_classes_arg = None if n_classes is None else validate.integer(
             n_classes, "n_classes", 2)
-        super().__init__(X, y, lam, data_bits=data_bits, name=name)
+        super().__init__(X, y, lam, data_bits=data_bits, name=name, cache_key=cache_key)
 
     def _check_labels(self, y):
         if not np.all(y == np.round(y)):
