@@ -129,7 +129,10 @@ def load(path, *, kind, label=None, scale=None, file_format=None):
     variance per column; after densifying), through scikit-learn's MaxAbsScaler / StandardScaler;
     file_format: None (from the suffix, see FORMATS) or a FORMATS key.
     svmlight: zero_based="auto" (indices start at 1 unless an index 0 appears), comments after
-    '#' and qid fields ignored, as scikit-learn reads it.
+    '#' and qid fields ignored, as scikit-learn reads it; d is the largest index present, so
+    all-zero trailing features are not columns, and a file written zero-based whose index 0 never
+    appears (all-zero first feature) reads one column to the left (the same objective and optimum;
+    ``dump_svmlight_file(..., zero_based=False)`` writes the LIBSVM convention).
 
     Labels: least_squares any finite number; logistic exactly -1 and +1 (0/1 labels are refused
     with a hint); multinomial the integers 0..C-1, every class present (C >= 2; labels 1..C are
