@@ -4,7 +4,9 @@ Workers only compute: each task returns its run's part (``runner.execute``) and 
 stores it as the task completes (``distributed.as_completed``), so the workers need not see the
 client's disk. A run whose part is stored already is not submitted again; the scheduler reruns the
 task of a worker that died and retries one that raised, and each finished run is stored once, by
-the client. Tasks that fail for good are reported, never stored.
+the client. Tasks that fail for good are reported, never stored. A file problem's data file is
+read once here and its bytes scattered to the workers (``send_files``), so the workers need not
+see it.
 """
 
 import os
@@ -56,17 +58,32 @@ def client(scheduler=None, workers=None):
         yield c
 
 
+def send_files(client, runs):
+    """{sha256: Future of the file's bytes} of the data files of ``runs``' file problems: each
+    read once here (``spec.DataFile.read``: SpecError naming the file when it is gone or changed
+    since the spec was checked) and scattered to every worker of ``client``'s cluster (a worker
+    that joins later fetches them from the others)."""
+    sources = {run.source.sha256: run.source for run in runs if run.source is not None}
+    return {sha256: client.scatter(source.read(), broadcast=True, hash=False)
+            for sha256, source in sources.items()}
+
+
 def run_grid(client, runs, out, *, progress=True, on_done=None):
     """Run every run of ``runs`` (spec.Run) without a readable part in ``out`` on ``client``'s
     cluster; the client stores each part in ``out`` (a path on the client's machine) as its task
-    completes. A progress bar (stderr) shows done / total and the time left. on_done: optional
-    ``on_done(run_id)`` after each stored run. Returns an :class:`Outcome`."""
+    completes. A file problem's data file is read here once (``send_files``; SpecError before any
+    run starts when it is gone or changed). A progress bar (stderr) shows done / total and the
+    time left. on_done: optional ``on_done(run_id)`` after each stored run. Returns an
+    :class:`Outcome`."""
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     have = storage.stored(out)
     todo = {run.run_id: run for run in runs if run.run_id not in have}
     outcome = Outcome(skipped=len(runs) - len(todo))
-    futures = {client.submit(runner.execute, run, retries=RETRIES, pure=False): run_id
+    files = send_files(client, todo.values())
+    futures = {client.submit(runner.execute, run,
+                             *([files[run.source.sha256]] if run.source is not None else []),
+                             retries=RETRIES, pure=False): run_id
                for run_id, run in todo.items()}
     with tqdm(total=len(runs), initial=outcome.skipped, unit="run", desc="sweep",
               disable=not progress) as bar:
@@ -84,4 +101,6 @@ def run_grid(client, runs, out, *, progress=True, on_done=None):
                 outcome.failed[run_id] = repr(future.exception())
             future.release()
             bar.update(1)
+    for data in files.values():
+        data.release()
     return outcome

@@ -1,20 +1,26 @@
 """One run of a sweep, as a worker (or a serial loop) does it: build the problem (once per process,
 cached), solve, and return the part with its verdict; the client stores it (``Part.store``), so
 workers need not share its disk. Nothing large travels to a task: a :class:`spec.Run` is a few
-numbers and names; a part (one row per epoch) travels back.
+numbers and names; a part (one row per epoch) travels back. A file problem's bytes are the
+exception: the client sends them once per worker (``engine``), and each worker process writes
+them to its own scratch folder, checks their sha256 and reads that copy with
+``datasets.from_file``, so the workers need not see the client's data file either.
 """
 
 import functools
+import os
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import distributed
 import numpy as np
 import pandas as pd
 
-from halp_core import solve
+from halp_core import datasets, solve
 from halp_core.bit_budget import smallest_curvature
 
 from ..machine import cpu_description
@@ -23,19 +29,28 @@ from .spec import KAPPA_MAX_D, PROBLEMS
 
 
 @functools.lru_cache(maxsize=4)
-def problem(name, params, data_bits):
+def problem(name, params, data_bits, path=None):
     """The problem ``name`` (a spec.PROBLEMS name) with ``params`` (sorted (name, value) pairs)
-    and data_bits, its data drawn with seed 0; cached in this process (the last four)."""
+    and data_bits, its data drawn with seed 0; or, with ``path`` (a data file on this machine,
+    ``data_path``), the file problem titled ``name`` with a spec file problem's params, read by
+    ``datasets.from_file``. Cached in this process (the last four)."""
+    if path is not None:
+        values = dict(params)
+        return datasets.from_file(path, loss=values["loss"], lam=values["lam"],
+                                  data_bits=data_bits, label=values["label"] or None,
+                                  scale=values["scale"] or None, name=name,
+                                  file_format=values["format"])
     kind = PROBLEMS[name]
     seeded = dict(seed=0) if kind.seeded else {}
     return kind.build(**dict(params), data_bits=data_bits, **seeded)
 
 
 @functools.lru_cache(maxsize=4)
-def mu_min(name, params, data_bits):
+def mu_min(name, params, data_bits, path=None):
     """Smallest eigenvalue of the Hessian at w* (float64, ``halp_core.bit_budget``'s), for least
-    squares and binary logistic problems with d <= KAPPA_MAX_D; NaN otherwise."""
-    prob = problem(name, params, data_bits)
+    squares and binary logistic problems with d <= KAPPA_MAX_D; NaN otherwise. Arguments as
+    ``problem``'s."""
+    prob = problem(name, params, data_bits, path)
     if prob.kind not in ("least_squares", "logistic") or prob.d > KAPPA_MAX_D:
         return np.nan
     return smallest_curvature(prob)[0]
@@ -89,13 +104,72 @@ class Part:
         return path
 
 
-def execute(run):
-    """Solve ``run`` (a spec.Run) and return its :class:`Part`. Solver warnings (divergence,
-    quantization) are silenced: the verdict and diverged_epoch record them."""
-    prob = problem(run.problem, run.params, run.data_bits)
-    lowest = mu_min(run.problem, run.params, run.data_bits)
+COPIES = {}
+"""(sha256, sent) -> the checked path of a data file in this process: its copy of the bytes sent
+(sent True) or the client's own file (sent False)."""
+
+
+@functools.cache
+def temporary_folder():
+    """A temporary folder of this process, removed at exit (a TemporaryDirectory)."""
+    return tempfile.TemporaryDirectory(prefix="halp-sweep-")
+
+
+def scratch_folder():
+    """A folder for this process's copies of data files: the dask worker's own scratch folder
+    (removed with the worker) inside a worker, else ``temporary_folder()``."""
+    try:
+        return Path(distributed.get_worker().local_directory)
+    except ValueError:      # not in a dask worker
+        return Path(temporary_folder().name)
+
+
+def data_path(source, data=None):
+    """The path on this machine of the data file ``source`` (a spec.DataFile) holding the bytes
+    the spec was checked with. data: the file's bytes as the client sent them, written once per
+    process to ``scratch_folder()``/<sha256>/<the file's name>; None: the file at
+    source.abspath itself (a serial run on the client's machine). Raises
+    ``datasets.DataFileError`` naming the file when the copy's or the file's sha256
+    (``datasets.file_sha256``) is not source.sha256 (the file changed since the spec was
+    checked, or the bytes were damaged on the way)."""
+    key = (source.sha256, data is not None)
+    if key in COPIES:
+        return COPIES[key]
+    if data is None:
+        path = Path(source.abspath)
+    else:
+        path = scratch_folder() / source.sha256 / Path(source.abspath).name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    found = datasets.file_sha256(path)
+    if found != source.sha256:
+        what = "the bytes sent to this worker have" if data is not None else "it now has"
+        raise datasets.DataFileError(f"{source.abspath}: {what} sha256 {found}, not the "
+                                     f"{source.sha256} the spec was checked with; run the "
+                                     f"sweep again")
+    COPIES[key] = path
+    return path
+
+
+def execute(run, data=None):
+    """Solve ``run`` (a spec.Run) and return its :class:`Part`. data: the bytes of a file
+    problem's data file (``data_path``; None: read the client's file itself). Solver warnings
+    (divergence, quantization) are silenced: the verdict and diverged_epoch record them. A file
+    that cannot be read raises ``datasets.DataFileError`` naming the client's file."""
+    path = None if run.source is None else data_path(run.source, data)
+    try:
+        prob = problem(run.problem, run.params, run.data_bits, path)
+    except datasets.DataFileError as exc:   # name the client's file, not this worker's copy
+        raise datasets.DataFileError(str(exc).replace(str(path), run.source.abspath)) from None
+    lowest = mu_min(run.problem, run.params, run.data_bits, path)
     mu = run.mu
     if mu not in ("", "auto"):
+        if run.mu_unit == "mu_min" and not np.isfinite(lowest):
+            raise ValueError(f"{run.label}: mu_min is computed only for least squares and "
+                             f"logistic problems with d <= {KAPPA_MAX_D}; this one has "
+                             f"d = {prob.d}")
         mu = float(mu) * (lowest if run.mu_unit == "mu_min" else 1.0)
     precision = int(run.precision) if run.precision.isdigit() else run.precision  # bits or a name
     with warnings.catch_warnings():
@@ -113,6 +187,11 @@ def execute(run):
         epochs=run.epochs, run_id=run.run_id, kappa=prob.L_max / lowest, L_max=prob.L_max,
         diverged_epoch=-1 if result.diverged_epoch is None else result.diverged_epoch,
         machine=cpu_description(), version=version())
+    if run.source is not None:
+        columns.update(file_loss=params["loss"], file_label=params["label"],
+                       file_scale=params["scale"], file_format=params["format"],
+                       file_path=run.source.path,
+                       file_abspath=run.source.abspath, file_sha256=run.source.sha256)
     kind, text = verdict(result)
     columns["verdict"] = kind
     frame = pd.concat([pd.DataFrame(columns, index=frame.index), frame], axis=1)

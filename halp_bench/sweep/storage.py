@@ -5,8 +5,8 @@
 
 Each part has the columns of COLUMNS (of the types SCHEMA gives) and the file-level metadata key
 ``halp.params``: the JSON list PARAMS (the sweep parameters; a spec may add others, stored as
-columns too). A part is written atomically (a temporary name, then a rename), so a part that
-exists is complete. `read_part` is the one reader of a part (this module's `load` and the
+columns too: a file problem's part adds FILE_PARAMS). A part is written atomically (a temporary
+name, then a rename), so a part that exists is complete. `read_part` is the one reader of a part (this module's `load` and the
 dashboard's Sweeps page read through it).
 """
 
@@ -26,6 +26,11 @@ from halp_bench import files
 PARAMS = ("problem", "n", "d", "lam", "noise", "cond", "solver", "precision", "step_factor", "mu",
           "data_bits", "seed", "epochs")
 """The sweep parameters: what identifies a run (with its problem's data drawn from them)."""
+FILE_PARAMS = ("file_loss", "file_label", "file_scale", "file_format", "file_path", "file_abspath",
+               "file_sha256")
+"""The parameters a file problem's part adds after PARAMS (text): its loss, label column, scaling
+and format ("" when not given), the file's path as the spec gives it and as an absolute path, and
+its sha256 (hex) when the spec was checked, which the workers verified."""
 FACTS = ("run_id", "kappa", "L_max", "diverged_epoch", "verdict", "machine", "version")
 """Per-run facts: run_id (hash of the parameters), kappa = L_max / mu_min (NaN when not computed),
 L_max, diverged_epoch (-1 when healthy), verdict ("diverged", "no progress" or "" when healthy:
@@ -77,10 +82,17 @@ def part_path(out, run_id):
 
 
 def write_part(frame, path):
-    """Write ``frame`` (the columns of COLUMNS) to ``path`` atomically: to a temporary name in the
-    same folder, then renamed over ``path``."""
+    """Write ``frame`` (the columns of COLUMNS, and of FILE_PARAMS for a file problem's run) to
+    ``path`` atomically: to a temporary name in the same folder, then renamed over ``path``."""
     path = Path(path)
-    table = pa.Table.from_pandas(frame[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
+    schema = SCHEMA
+    if FILE_PARAMS[0] in frame.columns:
+        params = [*PARAMS, *FILE_PARAMS]
+        fields = [*(SCHEMA.field(c) for c in PARAMS),
+                  *(pa.field(c, pa.string()) for c in FILE_PARAMS),
+                  *(SCHEMA.field(c) for c in (*FACTS, *HISTORY))]
+        schema = pa.schema(fields, metadata={METADATA: json.dumps(params)})
+    table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     pq.write_table(table, partial)
     os.replace(partial, path)
@@ -163,9 +175,26 @@ def stored(out):
     return have
 
 
+def data_files(out):
+    """{problem: {file_sha256, ...}} of the file problems' parts in DIR/runs (those with a
+    file_sha256 column); parts that cannot be read are left out (``stored`` names them)."""
+    found = {}
+    for path in _parts(out):
+        try:
+            if "file_sha256" not in pq.read_schema(path).names:
+                continue
+            table = pq.read_table(path, columns=["problem", "file_sha256"]).to_pandas()
+        except Exception:  # noqa: BLE001 - an unreadable part is reported by stored()
+            continue
+        for problem, sha256 in table.drop_duplicates().itertuples(index=False):
+            found.setdefault(problem, set()).add(sha256)
+    return found
+
+
 def load(out):
-    """Every part of the sweep in ``out`` as one DataFrame (COLUMNS; empty when there is none).
-    A part that `read_part` refuses is left out with a PartWarning naming it."""
+    """Every part of the sweep in ``out`` as one DataFrame (COLUMNS, with FILE_PARAMS after
+    PARAMS when a part has them: empty text for the other problems' runs; empty when there is no
+    part). A part that `read_part` refuses is left out with a PartWarning naming it."""
     frames = []
     for path in _parts(out):
         try:
@@ -175,10 +204,15 @@ def load(out):
             continue
         for problem in part.problems:
             warnings.warn(problem, PartWarning, stacklevel=2)
-        frames.append(part.frame[list(COLUMNS)])
+        frames.append(part.frame[[c for c in part.frame.columns
+                                  if c in COLUMNS or c in FILE_PARAMS]])
     if not frames:
         return SCHEMA.empty_table().to_pandas()
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    if FILE_PARAMS[0] not in frame.columns:
+        return frame
+    frame[list(FILE_PARAMS)] = frame[list(FILE_PARAMS)].fillna("")
+    return frame[[*PARAMS, *FILE_PARAMS, *FACTS, *HISTORY]]
 
 
 def _first(values, reached):
@@ -188,16 +222,18 @@ def _first(values, reached):
 
 
 def summary(frame, targets=(1e-4, 1e-8, 1e-10)):
-    """One row per run of ``frame`` (as ``load`` returns): the parameters, run_id, kappa, final
+    """One row per run of ``frame`` (as ``load`` returns): the parameters (FILE_PARAMS too when
+    ``frame`` has them), run_id, kappa, final
     f - f* (``final_subopt``), epochs and data passes to reach f - f* <= t for each target t
     (``epochs_to_<t>``, ``passes_to_<t>``; NaN when not reached), total saturations,
     diverged_epoch and verdict ("diverged", "no progress" or ""); then the hardware-dependent seconds (solver time of the run, s) and machine,
     comparable only within one machine."""
     rows = []
+    params = [*PARAMS, *(c for c in FILE_PARAMS if c in frame.columns)]
     for _, run in frame.sort_values(["run_id", "epoch"]).groupby("run_id", sort=False):
         first, last = run.iloc[0], run.iloc[-1]
         subopt = run["subopt"].to_numpy()
-        row = {name: first[name] for name in (*PARAMS, "run_id", "kappa")}
+        row = {name: first[name] for name in (*params, "run_id", "kappa")}
         row["final_subopt"] = float(last["subopt"])
         for target in targets:
             row[f"epochs_to_{target:g}"] = _first(run["epoch"].to_numpy(), subopt <= target)
