@@ -65,7 +65,7 @@ FORMAT_BENCHMARKS = {"bench_speedup.Speedup.track_speedup": 1, "bench_epoch.Epoc
 _SCALED = {"result", "stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"}
 
 
-def _append_values(values, shape, dim, source, factors):
+def append_values(values, shape, dim, source, factors):
     """`values` (a flat list over the parameter grid `shape`) with one new slice per factor appended
     along `dim`: the slice at index `source` times the factor (None and NaN stay as they are)."""
     grid = np.array(values, dtype=object).reshape(shape)
@@ -103,7 +103,7 @@ def copy_fixtures_with_formats(dest, formats=FORMAT_FACTORS):
             for i, column in enumerate(columns):
                 if i < len(entry) and isinstance(entry[i], list) and column != "params" \
                         and len(entry[i]) == int(np.prod(shape)):
-                    entry[i] = _append_values(entry[i], shape, dim, source,
+                    entry[i] = append_values(entry[i], shape, dim, source,
                                               factors if column in _SCALED else [None] * len(factors))
             params[dim] = params[dim] + [repr(f) for f in formats]
         path.write_text(json.dumps(data))
