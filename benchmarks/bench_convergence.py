@@ -8,7 +8,9 @@ at fixed-point bits and with a float-format iterate (bf16, fp16, fp8-e4m3, fp8-e
 8-bit data, so every curve of a problem is measured against one f*):
   lsq       synthetic least squares, 4096 x 32, Hessian spectrum over 3 decades, lam 0.05;
   logistic  synthetic binary logistic, 4096 x 32, lam 0.1;
-  digits    scikit-learn digits, multinomial (1797 x 64, 10 classes), lam 0.01.
+  digits    scikit-learn digits, multinomial (1797 x 64, 10 classes), lam 0.01;
+  then the user's file problem, under its name, where HALP_BENCH_FILE declares one
+            (``common.FILE_PROBLEMS``: ``./run bench --file``), its lam the user's.
 Step for every solver: 0.5 / L_max of the problem (L_max = c * max ||x_i||^2 + lam).
 lam is large enough that mu = lam is close to the true strong convexity, which HALP's bit
 centering needs at 8 bits; at 4 bits the grid is too coarse and HALP diverges (reported as is;
@@ -69,7 +71,7 @@ class Convergence:
     params = [list(CONV_PROBLEMS), list(SOLVERS), list(PRECISIONS), list(CONV_EPOCHS)]
     param_names = ["problem", "solver", "precision", "epoch"]
     setup_cache = _trajectories
-    timeout = 900
+    timeout = common.FILE_TIMEOUT_S if common.FILE_PROBLEMS else 900   # a file's size is the user's
 
     def setup(self, trajectories, problem, solver, precision, _epoch_or_target):
         common.check_combo(solver, precision)

@@ -16,6 +16,13 @@ profile ``common.QUICK_BUDGET_S`` seconds).
 ``AllCoresSpeedup.track_speedup``: the same ratio with both solvers on all of Numba's threads
 (NUMBA_NUM_THREADS: Hogwild! inner steps and a row-block full gradient), at 8 bits against
 float32, out of cache, at every width.
+
+``FileSpeedup.track_speedup(problem, method, bits, baseline)``: the same ratio on the user's file
+problem (``common.FILE_PROBLEMS``, declared by HALP_BENCH_FILE: ``./run bench --file``), with its
+data in int8 or in the float format (``common.epoch_data_bits``), the same step rule, seed and
+sampling, bits and baselines; 4 and 16 bits and the formats in the full profile only. The class
+exists only when a file is declared: asv lists no benchmark without parameter values (``asv
+check`` fails on an empty parameter list), and a run without a file records nothing of it.
 """
 
 import time
@@ -27,6 +34,9 @@ from . import common
 from .common import SIZES_MB, WIDTHS, WIDTH_SIZES_MB
 
 BASELINE_SOLVER = common.baselines()
+METHODS = ["halp", "lp-sgd"]
+LOW_PRECISIONS = [4, 8, 16, *common.FORMATS]
+BASELINES = ["fp32", "fp64"]
 MIN_ROUNDS = 7
 MAX_ROUNDS = 201
 BUDGET_S = 3.0
@@ -50,9 +60,13 @@ def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS
     return float(np.median(times_a) / np.median(times_b))
 
 
+def budget_s():
+    """Seconds of interleaving per speedup in the current profile (QUICK_BUDGET_S or BUDGET_S)."""
+    return common.QUICK_BUDGET_S if common.profile() == "quick" else BUDGET_S
+
+
 class Speedup:
-    params = [["halp", "lp-sgd"], [4, 8, 16, *common.FORMATS], ["fp32", "fp64"], list(SIZES_MB),
-              list(WIDTHS)]
+    params = [METHODS, LOW_PRECISIONS, BASELINES, list(SIZES_MB), list(WIDTHS)]
     param_names = ["method", "bits", "baseline", "size_mb", "d"]
     unit = "ratio"
     setup_cache = common.format_problem_files
@@ -80,3 +94,23 @@ class AllCoresSpeedup(Speedup):
 
     def threads(self):
         return numba.config.NUMBA_NUM_THREADS
+
+
+if common.FILE_PROBLEMS:   # only with a user's file: see the module's docstring
+    class FileSpeedup:
+        params = [list(common.FILE_PROBLEMS), METHODS, LOW_PRECISIONS, BASELINES]
+        param_names = ["problem", "method", "bits", "baseline"]
+        unit = "ratio"
+        setup_cache = common.file_problem_files
+        timeout = common.FILE_TIMEOUT_S
+
+        def setup(self, paths, problem, method, bits, baseline):
+            common.check_combo(method, bits)
+            common.check_profile_precision(bits)
+            prob = common.load_file_problem(paths, problem, bits)
+            step = common.epoch_step(prob)
+            self.low = common.build_solver(prob, method, bits, step)
+            self.base = common.build_solver(prob, BASELINE_SOLVER[method], baseline, step)
+
+        def track_speedup(self, paths, problem, method, bits, baseline):
+            return interleaved_ratio(self.low.run_epoch, self.base.run_epoch, budget_s=budget_s())

@@ -13,9 +13,12 @@ Rules (numpy's and scikit-learn's benchmark suites follow the same ones):
 Sizes are in MiB (2**20 bytes) of float32 data; the parameter is called ``size_mb``.
 """
 
+import dataclasses
 import functools
 import importlib
+import math
 import os
+import re
 
 import numpy as np
 
@@ -201,10 +204,24 @@ def check_shape(size_mb, d=None, precision=None):
     if (size_mb, d) not in epoch_shapes():
         raise NotImplementedError(f"{size_mb} MiB at d = {d} is not measured in the "
                                   f"{profile()} profile")
-    if precision is not None and profile() == "quick" and precision not in QUICK_PRECISIONS:
-        raise NotImplementedError(f"{precision!r} is not measured in the quick profile")
+    if precision is not None:
+        check_profile_precision(precision)
     if precision in FORMATS and d != EPOCH_D:
         raise NotImplementedError(f"float formats are measured at d = {EPOCH_D} only")
+
+
+def check_profile_precision(precision):
+    """Skip (NotImplementedError) a precision outside QUICK_PRECISIONS in the quick profile."""
+    if profile() == "quick" and precision not in QUICK_PRECISIONS:
+        raise NotImplementedError(f"{precision!r} is not measured in the quick profile")
+
+
+def profile_data_bits():
+    """The data precisions the speed suites' problems are built in, in the current profile:
+    EPOCH_DATA_BITS (int8), plus in the full profile each float format of the measured commit
+    (the quick profile measures no float format)."""
+    formats = [name for name in FORMATS if name in registered_formats()]
+    return (EPOCH_DATA_BITS, *(formats if profile() == "full" else ()))
 
 
 def epoch_rows(size_mb, d=None):
@@ -233,20 +250,28 @@ def make_epoch_problem(size_mb, data_bits=EPOCH_DATA_BITS, d=None):
     return prob
 
 
-def _pickle_problems(keys):
-    """Build and pickle the epoch problem of each (size_mb, d, data_bits) in ``keys`` into the
-    current folder (asv's cache folder, removed when its last benchmark is done);
-    {key: absolute path}."""
+def pickle_problems(builders):
+    """Build and pickle each problem of ``builders`` ({key: (file stem, function of no arguments
+    that returns the problem)}) into the current folder (asv's cache folder, removed when its last
+    benchmark is done), one at a time; {key: absolute path}."""
     import pickle
 
     paths = {}
-    for size_mb, d, data_bits in keys:
-        path = os.path.abspath(f"epoch-problem-{size_mb}mb-d{d}-{data_bits}.pickle")
+    for key, (stem, build) in builders.items():
+        path = os.path.abspath(f"{stem}.pickle")
         with open(path, "wb") as f:
-            pickle.dump(make_epoch_problem(size_mb, data_bits, d), f,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        paths[size_mb, d, data_bits] = path
+            pickle.dump(build(), f, protocol=pickle.HIGHEST_PROTOCOL)
+        paths[key] = path
     return paths
+
+
+def _pickle_problems(keys):
+    """Build and pickle the epoch problem of each (size_mb, d, data_bits) in ``keys``
+    (``pickle_problems``); {key: absolute path}."""
+    return pickle_problems({
+        (size_mb, d, data_bits): (f"epoch-problem-{size_mb}mb-d{d}-{data_bits}",
+                                  functools.partial(make_epoch_problem, size_mb, data_bits, d))
+        for size_mb, d, data_bits in keys})
 
 
 def epoch_problem_files(_self=None):
@@ -286,7 +311,23 @@ def unchecked_kernel(module, name):
 
 
 LOADED = {}
-"""The one epoch problem this process keeps: {(size_mb, d, data precision): Problem}."""
+"""The one pickled problem this process keeps: {key: Problem} (keys of ``epoch_problem_files``,
+``format_problem_files`` and ``file_problem_files``)."""
+
+
+def load_problem(paths, key, missing):
+    """The problem pickled at ``paths[key]`` (``pickle_problems``), cached per process (a process
+    measures one problem, so only one is kept); NotImplementedError(``missing``), i.e. skipped,
+    when ``paths`` has no such key."""
+    if key not in LOADED:
+        import pickle
+
+        if key not in paths:
+            raise NotImplementedError(missing)
+        LOADED.clear()
+        with open(paths[key], "rb") as f:
+            LOADED[key] = pickle.load(f)
+    return LOADED[key]
 
 
 def load_epoch_problem(paths, size_mb, precision=None, d=None):
@@ -296,16 +337,8 @@ def load_epoch_problem(paths, size_mb, precision=None, d=None):
     process (a process measures one problem, so only one is kept); NotImplementedError (skipped)
     when the measured commit or the profile has no such problem."""
     key = (size_mb, EPOCH_D if d is None else d, epoch_data_bits(precision))
-    if key not in LOADED:
-        import pickle
-
-        if key not in paths:
-            raise NotImplementedError(f"no problem of {size_mb} MiB, d = {d} with {key[2]!r} "
-                                      "data in this commit of halp_core or this profile")
-        LOADED.clear()
-        with open(paths[key], "rb") as f:
-            LOADED[key] = pickle.load(f)
-    return LOADED[key]
+    return load_problem(paths, key, f"no problem of {size_mb} MiB, d = {d} with {key[2]!r} data "
+                                    "in this commit of halp_core or this profile")
 
 
 def epoch_step(prob):
@@ -332,7 +365,6 @@ def build_solver(prob, solver, precision, step, seed=0, threads=1):
 # Convergence problems
 # --------------------------------------------------------------------------------------------
 
-CONV_PROBLEMS = ("lsq", "logistic", "digits")
 CONV_EPOCHS = (1, 2, 4, 8, 16, 32)
 CONV_MAX_EPOCH = 32
 CONV_TARGETS = ("1e-06", "1e-10")   # strings so the parameter reads the same in every tool
@@ -349,8 +381,155 @@ CONV_SPECS = {
 CONV_STEP_FACTOR = {"lsq": 0.5, "logistic": 0.5, "digits": 0.5}
 
 
+# --------------------------------------------------------------------------------------------
+# The user's file problem
+# --------------------------------------------------------------------------------------------
+
+# A problem read from the user's file (halp_core.datasets.from_file), declared by environment
+# variables that `./run bench --file PATH --loss L [--lam X] [--name N] [--label C] [--scale S]`
+# sets. With a file, the convergence suite measures its problem too (CONV_PROBLEMS, appended) and
+# bench_speedup.FileSpeedup its speedups; without one, FILE_PROBLEMS is empty and neither adds a
+# result. A bad setting raises ValueError naming the variable when the suite is imported (asv's
+# discovery), before anything is measured.
+FILE_VARIABLES = {"path": "HALP_BENCH_FILE", "loss": "HALP_BENCH_FILE_LOSS",
+                  "lam": "HALP_BENCH_FILE_LAM", "name": "HALP_BENCH_FILE_NAME",
+                  "label": "HALP_BENCH_FILE_LABEL", "scale": "HALP_BENCH_FILE_SCALE"}
+FILE_DEFAULT_LAM = 1e-4
+FILE_SCALES = ("maxabs", "standard")   # from_file's column scalings (scikit-learn's scalers)
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FILE_STEP_FACTOR = 0.5     # convergence: step = FILE_STEP_FACTOR / L_max, as CONV_STEP_FACTOR's
+FILE_TIMEOUT_S = 3600      # asv timeout of the suites that measure a file (its size is the user's)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSetting:
+    """The user's file problem as the FILE_VARIABLES declare it (``file_setting``).
+
+    path: absolute path of the file; loss: a problem kind of halp_core ("least_squares",
+    "logistic", "multinomial"); lam: L2 strength (> 0); name: the problem's name, its ``problem``
+    parameter value (default: the file's stem); label: the label column of a CSV / Parquet file,
+    or None; scale: None or one of FILE_SCALES (column-wise)."""
+
+    path: str
+    loss: str
+    lam: float
+    name: str
+    label: str | None = None
+    scale: str | None = None
+
+
+def problem_kinds():
+    """The losses a file problem can have: the ``kind`` of every problem class of the measured
+    commit's halp_core.problems, in definition order; () on commits without that module."""
+    problems = safe_import("halp_core.problems")
+    if problems is None:
+        return ()
+    return tuple(dict.fromkeys(
+        cls.kind for cls in vars(problems).values()
+        if isinstance(cls, type) and issubclass(cls, problems.Problem) and cls.kind))
+
+
+def file_setting(environ=None):
+    """The user's file problem declared in ``environ`` (default: os.environ), as a FileSetting, or
+    None when HALP_BENCH_FILE is unset or empty. ValueError naming the variable for a bad setting:
+    a path that is relative or names no file, a missing or unknown loss, a lam that is not a
+    number > 0, a name that is not a plain word or is taken by a built-in convergence problem
+    (CONV_SPECS), a scale not in FILE_SCALES, or another HALP_BENCH_FILE_* variable set without
+    HALP_BENCH_FILE."""
+    environ = os.environ if environ is None else environ
+    given = {key: environ.get(var, "").strip() or None for key, var in FILE_VARIABLES.items()}
+    if given["path"] is None:
+        stray = [FILE_VARIABLES[key] for key, value in given.items() if value is not None]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} set without HALP_BENCH_FILE: name the file "
+                             "(./run bench --file PATH) or unset them")
+        return None
+    path = given["path"]
+    if not os.path.isabs(path):
+        raise ValueError(f"HALP_BENCH_FILE must be an absolute path (asv runs the benchmarks in "
+                         f"a folder of its own), not {path!r}; ./run bench --file makes it one")
+    if not os.path.isfile(path):
+        raise ValueError(f"HALP_BENCH_FILE: no file at {path}")
+    kinds = problem_kinds()
+    if given["loss"] is None:
+        raise ValueError(f"HALP_BENCH_FILE_LOSS must be set with HALP_BENCH_FILE: one of "
+                         f"{', '.join(kinds)}")
+    if kinds and given["loss"] not in kinds:
+        raise ValueError(f"HALP_BENCH_FILE_LOSS must be one of {', '.join(kinds)}, not "
+                         f"{given['loss']!r}")
+    text = given["lam"] or repr(FILE_DEFAULT_LAM)
+    try:
+        lam = float(text)
+    except ValueError:
+        lam = math.nan
+    if not (math.isfinite(lam) and lam > 0):
+        raise ValueError(f"HALP_BENCH_FILE_LAM must be a number > 0 (the L2 strength), not {text!r}")
+    name = given["name"] or os.path.splitext(os.path.basename(path))[0]
+    which = "HALP_BENCH_FILE_NAME" if given["name"] else "HALP_BENCH_FILE_NAME (default: the file's stem)"
+    if not FILE_NAME.fullmatch(name):
+        raise ValueError(f"{which} must be a letter or digit followed by letters, digits, '.', "
+                         f"'_' or '-', not {name!r}")
+    if name in CONV_SPECS:
+        raise ValueError(f"{which} is {name!r}, the name of a built-in convergence problem: "
+                         "choose another")
+    if given["scale"] is not None and given["scale"] not in FILE_SCALES:
+        raise ValueError(f"HALP_BENCH_FILE_SCALE must be one of {', '.join(FILE_SCALES)}, not "
+                         f"{given['scale']!r}")
+    return FileSetting(path=path, loss=given["loss"], lam=lam, name=name, label=given["label"],
+                       scale=given["scale"])
+
+
+FILE_SETTING = file_setting()
+FILE_PROBLEMS = () if FILE_SETTING is None else (FILE_SETTING.name,)
+"""The ``problem`` parameter values of the user's file problems: its name, or () without a file."""
+
+
+def file_problem(name, data_bits=EPOCH_DATA_BITS):
+    """The user's file problem ``name`` (one of FILE_PROBLEMS), read by the measured commit's
+    ``halp_core.datasets.from_file`` with its data in ``data_bits`` (8: int8; a float format's
+    name: that format), its L_max, w* and f* computed (from_file caches the optimum on disk by the
+    file's checksum). NotImplementedError (skipped) on commits without from_file."""
+    if name not in FILE_PROBLEMS:
+        raise ValueError(f"no file problem named {name!r}; HALP_BENCH_FILE declares "
+                         f"{list(FILE_PROBLEMS)}")
+    from_file = require(getattr(api().datasets, "from_file", None),
+                        "halp_core.datasets.from_file")
+    setting = FILE_SETTING
+    prob = from_file(setting.path, loss=setting.loss, lam=setting.lam, data_bits=data_bits,
+                     label=setting.label, scale=setting.scale, name=setting.name)
+    prob.L_max, prob.w_star, prob.f_star  # noqa: B018 (computed once, cached on the problem)
+    return prob
+
+
+def file_problem_files(_self=None):
+    """``setup_cache`` of FileSpeedup: each file problem with the data of each precision the
+    profile measures (``profile_data_bits``), pickled (``pickle_problems``); keys
+    (name, data_bits). The file is read once per data precision, not once per benchmark."""
+    return pickle_problems({
+        (name, bits): (f"file-problem-{name}-{bits}", functools.partial(file_problem, name, bits))
+        for name in FILE_PROBLEMS for bits in profile_data_bits()})
+
+
+def load_file_problem(paths, name, precision):
+    """The file problem ``name`` from the pickles of ``file_problem_files`` with the data a run at
+    ``precision`` reads (``epoch_data_bits``), as ``load_epoch_problem`` does for the epoch
+    problems; NotImplementedError (skipped) when the profile built no such problem."""
+    key = (name, epoch_data_bits(precision))
+    return load_problem(paths, key, f"no problem of {name!r} with {key[1]!r} data in this profile")
+
+
+# --------------------------------------------------------------------------------------------
+# The convergence suite's problems: the built-in ones (CONV_SPECS), then the user's file's
+# --------------------------------------------------------------------------------------------
+
+CONV_PROBLEMS = ("lsq", "logistic", "digits") + FILE_PROBLEMS
+
+
 @functools.lru_cache(maxsize=None)
 def conv_problem(name):
+    """The convergence problem ``name`` of CONV_PROBLEMS, with 8-bit data."""
+    if name in FILE_PROBLEMS:
+        return file_problem(name)
     ctor, kwargs = CONV_SPECS[name]
     kwargs = dict(kwargs)
     if ctor == "digits":
@@ -360,7 +539,10 @@ def conv_problem(name):
 
 
 def conv_step(name):
-    return CONV_STEP_FACTOR[name] / conv_problem(name).L_max
+    """The step of every solver on convergence problem ``name``: k / L_max (k: CONV_STEP_FACTOR,
+    FILE_STEP_FACTOR for a file problem)."""
+    factor = FILE_STEP_FACTOR if name in FILE_PROBLEMS else CONV_STEP_FACTOR[name]
+    return factor / conv_problem(name).L_max
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ a page. The dashboard never imports benchmarks/ itself.
 """
 
 SPEEDUP = "bench_speedup.Speedup.track_speedup"
+FILE_SPEEDUP = "bench_speedup.FileSpeedup.track_speedup"
 EPOCH_TIME = "bench_epoch.EpochTime.time_epoch"
 SUBOPT = "bench_convergence.Convergence.track_subopt"
 SECONDS = "bench_convergence.Convergence.track_seconds"
@@ -20,6 +21,7 @@ PEER_TO_TARGET = "bench_peers.PeerTimeToTarget.track_time_to_target"
 
 PARAM_NAMES = {
     SPEEDUP: ["method", "bits", "baseline", "size_mb", "d"],
+    FILE_SPEEDUP: ["problem", "method", "bits", "baseline"],
     EPOCH_TIME: ["solver", "precision", "size_mb", "d"],
     SUBOPT: ["problem", "solver", "precision", "epoch"],
     SECONDS: ["problem", "solver", "precision", "epoch"],
@@ -31,7 +33,10 @@ PARAM_NAMES = {
     PEER_EPOCH: ["problem", "solver"],
     PEER_TO_TARGET: ["problem", "target", "solver"],
 }
-"""Benchmark name -> its asv `param_names` (lists, as asv reports them): every benchmark read above."""
+"""Benchmark name -> its asv `param_names` (lists, as asv reports them): every benchmark read above.
+FILE_SPEEDUP (the user's file problems, `./run bench --file`) exists in the suite only where a file
+is declared (HALP_BENCH_FILE); its `problem` values are the files' problem names, which the
+convergence benchmarks' `problem` holds too, after the built-in ones."""
 
 WIDTH = "d"
 """The row-width parameter of SPEEDUP and EPOCH_TIME (the widths measured are the values the result
@@ -44,7 +49,8 @@ GOAL_SOLVER = "halp-8"
 """`solver` value of FRACTION that the project's bandwidth goal is about."""
 PEER_OURS = ("svrg-fp64", "svrg-fp32", "halp-8", "halp-16")
 """`solver` values of PEER_EPOCH and PEER_TO_TARGET that are our solvers; every other one is a peer."""
-PARAM_VALUES = {(SPEEDUP, "method"): SPEEDUP_METHODS, (FRACTION, "solver"): (GOAL_SOLVER,),
+PARAM_VALUES = {(SPEEDUP, "method"): SPEEDUP_METHODS, (FILE_SPEEDUP, "method"): SPEEDUP_METHODS,
+                (FRACTION, "solver"): (GOAL_SOLVER,),
                 (PEER_EPOCH, "solver"): PEER_OURS, (PEER_TO_TARGET, "solver"): PEER_OURS}
 """(benchmark, parameter name) -> the values of that parameter the dashboard selects by."""
 SIZE_PRECISION = "fp32"

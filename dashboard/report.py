@@ -6,7 +6,9 @@ network) and a CI job can attach as an artifact. `./run bench` writes it too.
 
 Reads the results directories as the dashboard does (`results.load_results`; default: the
 repository's shipped `results/`) and shows the same tables and figures as the pages, from the same
-functions: `data.overview`, `data.speedups`, `figures.speedups`, `gate`.
+functions: `data.overview`, `data.speedups`, `figures.speedups`, `data.convergence`,
+`figures.convergence`, `gate`. The problems of the user's files (`./run bench --file`) get their
+speedup table and figure ("Your problems") and a plot of their convergence.
 """
 
 import argparse
@@ -21,11 +23,14 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from dashboard import gate, tables
+from dashboard.data import convergence as convergence_data
 from dashboard.data import overview
 from dashboard.data import speedups as speedup_data
+from dashboard.figures import convergence as convergence_figures
 from dashboard.figures import speedups as speedup_figures
+from dashboard.figures.style import default_series
 from dashboard.benchmarks import WIDTH
-from dashboard.results import load_results, precision_label
+from dashboard.results import latest, load_results, precision_label, run_order
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "report" / "index.html"
@@ -99,15 +104,37 @@ def speedups_section(res, machine):
             out.append(figure_html(speedup_figures.ceiling_figure(ceiling)))
     table = pd.concat([speedup_data.ratio_speedups(frame, m, b).assign(method=m, baseline=b)
                        for m in speedup_data.BASELINE_SOLVERS.values() for b in ("fp32", "fp64")])
-    if table.empty:
+    yours = speedup_data.file_speedups(frame)
+    if table.empty and yours.empty:
         out.append("<p>No speedup results.</p>")
-    else:
+    elif not table.empty:
         table = table.assign(bits=table["bits"].map(precision_label), speedup=table["speedup"].round(2))
         keep = ["method", "bits", "baseline", "size_mb", WIDTH, "speedup", "commit_short"]
         out.append("<p>Speedup = baseline epoch time / low-precision epoch time, measured in one process "
                    "(<code>track_speedup</code>); above 1 the low-precision solver is faster.</p>"
                    + table_html(table[keep], limit=len(table)))
+    if not yours.empty:
+        shown = speedup_data.file_speedup_table(yours)
+        out.append(f"<h4 id='your-problems-{anchor(machine)}'>Your problems: "
+                   f"{html.escape(', '.join(sorted(yours['problem'].astype(str).unique())))}</h4>"
+                   "<p>The problems of your files (<code>./run bench --file</code>): the same speedup, both "
+                   "solvers timed in one process on the file's problem, at the newest commit that measured "
+                   "it.</p>" + figure_html(speedup_figures.file_speedup_figure(yours))
+                   + table_html(shown.assign(speedup=shown["speedup"].round(2)), limit=len(shown)))
     return "".join(out)
+
+
+def file_convergence_figure(frame, problem):
+    """f − f* per epoch on the user's file problem `problem` at each machine × env's newest commit that
+    measured it, for the series the Convergence page draws first (`data.convergence.DEFAULT_LABELS`);
+    None when there are no such results."""
+    rows = frame[frame["param_values"].map(lambda values: values.get("problem") == problem)]
+    table = convergence_data.convergence(latest(rows), problem)
+    if table.empty:
+        return None
+    table = table[table["label"].isin(default_series(run_order(table), convergence_data.DEFAULT_LABELS))]
+    fig = convergence_figures.convergence_figure(table, "epoch")
+    return fig.update_layout(title_text=f"{problem}: f − f* per epoch")
 
 
 def convergence_section(res, machine):
@@ -118,8 +145,15 @@ def convergence_section(res, machine):
         return out + "<p>No convergence results.</p>"
     wide = final.pivot_table(index=["solver", "precision"], columns="problem", values="subopt", aggfunc="first")
     wide = wide.map(lambda v: f"{v:.1e}").reset_index()
+    mine = res.frame[res.frame["machine"] == machine]
+    plots = []
+    for problem in speedup_data.file_problems(mine):
+        fig = file_convergence_figure(mine, problem)
+        if fig is not None:
+            plots.append(f"<h4 id='convergence-{anchor(machine)}-{anchor(problem)}'>Your problem {html.escape(problem)}: "
+                         "f − f* per epoch</h4>" + figure_html(fig))
     return out + (f"<p>f − f* after epoch {int(final['epoch'].max())} (commit {final['commit_short'].iloc[0]}).</p>"
-                  + table_html(wide, limit=len(wide)))
+                  + table_html(wide, limit=len(wide)) + "".join(plots))
 
 
 def regressions_section(res, changes, machine):

@@ -8,6 +8,9 @@ format's name ('bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'), sorted with `results.mix
 The crossover map (`crossover`, `speedup_range`, `ceilings`, `caches`): where the low-precision
 solver stops paying, over problem size × row width, beside its ceiling (the ratio of bytes one
 epoch moves, `bytes_ratio`) and the bandwidth each solver draws from the machine's.
+
+Your problems (`file_speedups`, `file_problems`): the same speedups on the problems of the user's
+files (`./run bench --file`, FILE_SPEEDUP).
 """
 
 import numpy as np
@@ -16,9 +19,9 @@ from halp_bench.machine import CACHE_FIELDS
 from halp_core import fixed_point, float_formats, registry
 from halp_core.solvers.full_precision import DTYPES
 
-from dashboard.benchmarks import (EPOCH_TIME, FIXED_POINT_DATA_BITS, FRACTION, FRACTION_SOLVER,
-                                  PARAM_NAMES, SIZE_PRECISION, SPEEDUP, SPEEDUP_METHODS, WIDTH,
-                                  WIDTH_BEFORE_AXIS)
+from dashboard.benchmarks import (EPOCH_TIME, FILE_SPEEDUP, FIXED_POINT_DATA_BITS, FRACTION,
+                                  FRACTION_SOLVER, PARAM_NAMES, SIZE_PRECISION, SPEEDUP,
+                                  SPEEDUP_METHODS, WIDTH, WIDTH_BEFORE_AXIS)
 from dashboard.results import mixed_order, newest_ok, param_table, precision_label
 
 BASELINE_SOLVERS = {registry.spec(registry.spec(m).baseline).label: m for m in SPEEDUP_METHODS}
@@ -267,3 +270,48 @@ def measured_bits(frame, method, baseline):
     found = {precision_label(b): b for b in rows["bits"].sort_values(key=mixed_order)
              if is_low_precision(b)}
     return list(found.values())
+
+
+FILE_COLUMNS = ["machine", "env", "commit_short", "problem", "comparison", "method", "baseline", "bits",
+                "speedup"]
+
+
+def comparison_label(method, baseline):
+    """'HALP / SVRG fp32': `method` against its registry baseline solver at `baseline`, by registry labels."""
+    spec = registry.spec(method)
+    return f"{spec.label} / {registry.spec(spec.baseline).label} {baseline}"
+
+
+def file_speedups(frame):
+    """Speedups on the problems of the user's files (FILE_SPEEDUP, `./run bench --file`): for each
+    problem, each machine × env's newest commit that measured it, every method at every bit width
+    and float format over its registry baseline at each baseline precision.
+
+    speedup = 1 / the stored within-process ratio (dimensionless; above 1 the low-precision epoch is
+    faster); values that are not a positive finite ratio are left out. comparison: `comparison_label`.
+    Columns FILE_COLUMNS, sorted by machine, env, problem, method, baseline and bits (`results.mixed_key`
+    order); empty when there are none (or asv's parameter names are unknown)."""
+    rows = frame[(frame["benchmark"] == FILE_SPEEDUP) & (frame["status"] == "ok")]
+    rows = param_table(rows) if not rows.empty else rows
+    if rows.empty or not set(PARAM_NAMES[FILE_SPEEDUP]) <= set(rows):
+        return pd.DataFrame(columns=FILE_COLUMNS)
+    rows = rows[np.isfinite(rows["value"]) & (rows["value"] > 0) & rows["method"].isin(SPEEDUP_METHODS)]
+    rows = rows[rows["order"] == rows.groupby(["machine", "env", "problem"])["order"].transform("max")]
+    if rows.empty:
+        return pd.DataFrame(columns=FILE_COLUMNS)
+    labels = [comparison_label(m, b) for m, b in zip(rows["method"], rows["baseline"])]
+    out = rows.assign(comparison=labels, speedup=1.0 / rows["value"])[FILE_COLUMNS]
+    return (out.sort_values(["machine", "env", "problem", "method", "baseline", "bits"], key=mixed_order)
+            .reset_index(drop=True))
+
+
+def file_problems(frame):
+    """The problems of the user's files with a FILE_SPEEDUP value in `frame` (`file_speedups`), sorted."""
+    return sorted(file_speedups(frame)["problem"].astype(str).unique())
+
+
+def file_speedup_table(table):
+    """The table of `file_speedups` as the Speedups page and the report show it: machine, env, problem,
+    comparison, bits (its label: '8-bit', 'bf16'), speedup, commit_short."""
+    return table.assign(bits=table["bits"].map(precision_label))[
+        ["machine", "env", "problem", "comparison", "bits", "speedup", "commit_short"]]

@@ -182,3 +182,31 @@ def ceiling_figure(ceilings):
     facet_titles(fig)
     return layout(fig, title=f"Ceiling {table['bytes_ratio'].iloc[0]:g}× (bytes moved); bandwidth share",
                   legend=dict(orientation="h", y=-0.3, title_text=""))
+
+
+def file_panels(table):
+    """Panel of each row of `data.speedups.file_speedups`: the problem and machine ('a9a on zen5'),
+    with the short environment name where a machine ran in several."""
+    return table["problem"].astype(str) + " on " + _panels(table)
+
+
+def file_speedup_figure(table):
+    """Speedup on the user's file problems: bars per bit width or float format (a category axis in
+    `results.mixed_key` order), one colour per comparison ('HALP / SVRG fp32'), one panel per problem
+    and machine (`file_panels`), a dotted line at 1× (above it the low-precision solver is faster);
+    environment and commit in the tooltip.
+
+    table: `data.speedups.file_speedups` (not empty)."""
+    table = _with_precision(table).assign(panel=file_panels(table))
+    order = precision_labels(table["bits"])
+    fig = px.bar(table, x="precision", y="speedup", color="comparison", barmode="group", facet_col="panel",
+                 facet_col_wrap=min(3, table["panel"].nunique()),
+                 category_orders={"precision": order, "comparison": list(dict.fromkeys(table["comparison"])),
+                                  "panel": sorted(table["panel"].unique())},
+                 hover_data={"env": True, "commit_short": True, "panel": False},
+                 labels={"speedup": "speedup (×)", "precision": "bit width or float format",
+                         "comparison": "low precision / baseline", "commit_short": "commit"})
+    fig.add_hline(y=1, line_dash="dot", line_color="grey")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    facet_titles(fig)
+    return layout(fig, title="Speedup on your problems")

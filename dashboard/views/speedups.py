@@ -27,10 +27,22 @@ solver = left.radio("Baseline solver", list(data.BASELINE_SOLVERS), horizontal=T
                                    for b, m in data.BASELINE_SOLVERS.items()) + ".")
 baseline = middle.radio("Baseline precision", ["fp32", "fp64"], horizontal=True, key="sp_precision")
 method = data.BASELINE_SOLVERS[solver]
-speed = frame[frame["benchmark"].isin([benchmarks.SPEEDUP, benchmarks.EPOCH_TIME])]
+speed = frame[frame["benchmark"].isin([benchmarks.SPEEDUP, benchmarks.EPOCH_TIME, benchmarks.FILE_SPEEDUP])]
 chosen = set(ui.pick_machines(speed, key="sp_machines", machines=res.machines)["machine"])
 frame = frame[frame["machine"].isin(chosen)]
 choices = data.measured_bits(frame, method, baseline)
+
+yours = data.file_speedups(frame)
+if not yours.empty:
+    st.header("Your problems")
+    st.markdown(
+        f"The problems of your files (`./run bench --file`, `{benchmarks.FILE_SPEEDUP}`): each low-precision "
+        "solver against its full-precision baseline in fp32 and fp64 (all of them, whatever is chosen above), "
+        "both timed in one process on the file's problem, at each machine's newest commit that measured it; "
+        "above 1× the low-precision solver is faster. Their convergence is on the Convergence page "
+        "(choose the problem there).")
+    ui.plot(figures.file_speedup_figure(yours), key="file_speedups")
+    ui.table(data.file_speedup_table(yours))
 
 st.subheader("Crossover map: where low precision stops paying")
 if not choices:

@@ -2,9 +2,11 @@
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,7 +65,7 @@ FORMAT_BENCHMARKS = {"bench_speedup.Speedup.track_speedup": 1, "bench_epoch.Epoc
 _SCALED = {"result", "stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"}
 
 
-def _append_values(values, shape, dim, source, factors):
+def append_values(values, shape, dim, source, factors):
     """`values` (a flat list over the parameter grid `shape`) with one new slice per factor appended
     along `dim`: the slice at index `source` times the factor (None and NaN stay as they are)."""
     grid = np.array(values, dtype=object).reshape(shape)
@@ -101,7 +103,7 @@ def copy_fixtures_with_formats(dest, formats=FORMAT_FACTORS):
             for i, column in enumerate(columns):
                 if i < len(entry) and isinstance(entry[i], list) and column != "params" \
                         and len(entry[i]) == int(np.prod(shape)):
-                    entry[i] = _append_values(entry[i], shape, dim, source,
+                    entry[i] = append_values(entry[i], shape, dim, source,
                                               factors if column in _SCALED else [None] * len(factors))
             params[dim] = params[dim] + [repr(f) for f in formats]
         path.write_text(json.dumps(data))
@@ -172,10 +174,17 @@ def array(values):
 @lru_cache(maxsize=1)
 def asv_benchmarks():
     """What asv itself discovers in benchmarks/: name -> its attributes (param_names, params as
-    repr strings, ...), listed by asv_runner in a subprocess as `asv run` does."""
+    repr strings, ...), listed by asv_runner in a subprocess as `asv run` does, with a user's file
+    declared (HALP_BENCH_FILE: a one-row svmlight file, not read at discovery), so that the
+    benchmarks that exist only with one (bench_speedup.FileSpeedup) are listed too."""
     code = "import sys; from asv_runner.discovery import list_benchmarks; list_benchmarks('benchmarks', sys.stdout)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          check=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "yours.svm"
+        path.write_text("1 1:0.5\n")
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("HALP_BENCH_FILE")},
+               "HALP_BENCH_FILE": str(path), "HALP_BENCH_FILE_LOSS": "logistic"}
+        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, check=True, env=env)
     return {b["name"]: b for b in json.loads(proc.stdout)}
 
 
