@@ -395,7 +395,6 @@ FILE_VARIABLES = {"path": "HALP_BENCH_FILE", "loss": "HALP_BENCH_FILE_LOSS",
                   "lam": "HALP_BENCH_FILE_LAM", "name": "HALP_BENCH_FILE_NAME",
                   "label": "HALP_BENCH_FILE_LABEL", "scale": "HALP_BENCH_FILE_SCALE"}
 FILE_DEFAULT_LAM = 1e-4
-FILE_SCALES = ("maxabs", "standard")   # from_file's column scalings (scikit-learn's scalers)
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FILE_STEP_FACTOR = 0.5     # convergence: step = FILE_STEP_FACTOR / L_max, as CONV_STEP_FACTOR's
 FILE_TIMEOUT_S = 3600      # asv timeout of the suites that measure a file (its size is the user's)
@@ -408,7 +407,7 @@ class FileSetting:
     path: absolute path of the file; loss: a problem kind of halp_core ("least_squares",
     "logistic", "multinomial"); lam: L2 strength (> 0); name: the problem's name, its ``problem``
     parameter value (default: the file's stem); label: the label column of a CSV / Parquet file,
-    or None; scale: None or one of FILE_SCALES (column-wise)."""
+    or None; scale: None or one of ``halp_core.data_files.SCALES`` (column-wise)."""
 
     path: str
     loss: str
@@ -418,15 +417,18 @@ class FileSetting:
     scale: str | None = None
 
 
+def file_reader():
+    """``halp_core.data_files`` of the measured commit (the reader of users' files: its PROBLEMS,
+    the losses a file problem can have, and SCALES, its column scalings); None on commits
+    without it."""
+    return safe_import("halp_core.data_files")
+
+
 def problem_kinds():
-    """The losses a file problem can have: the ``kind`` of every problem class of the measured
-    commit's halp_core.problems, in definition order; () on commits without that module."""
-    problems = safe_import("halp_core.problems")
-    if problems is None:
-        return ()
-    return tuple(dict.fromkeys(
-        cls.kind for cls in vars(problems).values()
-        if isinstance(cls, type) and issubclass(cls, problems.Problem) and cls.kind))
+    """The losses a file problem can have (``halp_core.data_files.PROBLEMS``' names); () on commits
+    that cannot read files."""
+    reader = file_reader()
+    return tuple(reader.PROBLEMS) if reader is not None else ()
 
 
 def file_setting(environ=None):
@@ -434,7 +436,7 @@ def file_setting(environ=None):
     None when HALP_BENCH_FILE is unset or empty. ValueError naming the variable for a bad setting:
     a path that is relative or names no file, a missing or unknown loss, a lam that is not a
     number > 0, a name that is not a plain word or is taken by a built-in convergence problem
-    (CONV_SPECS), a scale not in FILE_SCALES, or another HALP_BENCH_FILE_* variable set without
+    (CONV_SPECS), a scale not in ``halp_core.data_files.SCALES``, or another HALP_BENCH_FILE_* variable set without
     HALP_BENCH_FILE."""
     environ = os.environ if environ is None else environ
     given = {key: environ.get(var, "").strip() or None for key, var in FILE_VARIABLES.items()}
@@ -472,8 +474,9 @@ def file_setting(environ=None):
     if name in CONV_SPECS:
         raise ValueError(f"{which} is {name!r}, the name of a built-in convergence problem: "
                          "choose another")
-    if given["scale"] is not None and given["scale"] not in FILE_SCALES:
-        raise ValueError(f"HALP_BENCH_FILE_SCALE must be one of {', '.join(FILE_SCALES)}, not "
+    scales = file_reader().SCALES if file_reader() is not None else ()
+    if given["scale"] is not None and given["scale"] not in scales:
+        raise ValueError(f"HALP_BENCH_FILE_SCALE must be one of {', '.join(scales)}, not "
                          f"{given['scale']!r}")
     return FileSetting(path=path, loss=given["loss"], lam=lam, name=name, label=given["label"],
                        scale=given["scale"])

@@ -62,14 +62,6 @@ def scratch_copy(dest):
     return dest
 
 
-def from_file_missing():
-    """Whether the halp_core under test lacks datasets.from_file (tests/from_file_standin.py then
-    stands in, through a sitecustomize on PYTHONPATH; remove that when from_file lands)."""
-    from halp_core import datasets
-
-    return not hasattr(datasets, "from_file")
-
-
 def test_the_readme_names_three_commands():
     first, report, browse = recipe()
     assert "./run bench" in first and "--file data.svm" in first
@@ -89,12 +81,6 @@ def test_the_recipe_as_written(tmp_path, monkeypatch):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HALP_BENCH_", "HALP_RESULTS", "HALP_SHIPPED_RESULTS", "PYTHONPATH"))}
     env.update(HOME=str(home), XDG_CACHE_HOME=cache)
-    if from_file_missing():
-        hook = tmp_path / "hook"
-        hook.mkdir()
-        shutil.copy2(REPO / "tests" / "from_file_standin.py", hook)   # not tests/ itself: its halp_core/ folder
-        (hook / "sitecustomize.py").write_text("import from_file_standin\nfrom_file_standin.install()\n")
-        env["PYTHONPATH"] = str(hook)   # asv's existing environment passes it to the benchmarks
     bench, report, browse = recipe()
     for command in (bench, report):
         proc = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True,

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import product
 from pathlib import Path
 
-from halp_core import validate, datasets, problems as problem_classes, registry
+from halp_core import data_files, datasets, registry, validate
 from halp_core.solvers import check_precision
 
 
@@ -81,17 +81,8 @@ FILE = "file"
 """The spec name of a problem read from a data file (``halp_core.datasets.from_file``): its keys
 are FILE_KEYS, and its runs' ``problem`` is its title."""
 FILE_KEYS = ("path", "loss", "lam", "label", "scale", "format", "title")
-LOSSES = tuple(cls.kind for cls in (problem_classes.LeastSquares, problem_classes.BinaryLogistic,
-                                    problem_classes.Multinomial))
-"""The losses a file problem may name (``Problem.kind``)."""
-FILE_FORMATS = {"svmlight": (".svm", ".svmlight", ".libsvm", ".txt"), "npz": (".npz",),
-                "csv": (".csv",), "parquet": (".parquet", ".pq")}
-"""The formats ``datasets.from_file`` reads, and the suffixes that name them when ``format`` is
-not given."""
-LABELLED = ("csv", "parquet")
-"""The formats whose label column ``label`` names (required there, refused for the others)."""
-SCALES = ("maxabs", "standard")
-"""Column scalings a file problem may ask for (``scale``; none when not given)."""
+LOSSES = tuple(data_files.PROBLEMS)
+"""The losses a file problem may name (``Problem.kind``), as ``datasets.from_file`` reads them."""
 
 KAPPA_MAX_D = 2000
 """kappa and mu_min are computed (float64 Hessian eigenvalues) for least squares and binary
@@ -338,20 +329,20 @@ def _file_points(entry, where, folder, hashed):
             _fail(where, f"{key!r} is missing")
     source = _data_file(entry["path"], folder, f"{where}.path", hashed)
     loss = _text(entry, "loss", where, LOSSES)
-    file_format = _text(entry, "format", where, tuple(FILE_FORMATS))
+    file_format = _text(entry, "format", where, tuple(data_files.FORMATS))
     if file_format is None:
-        suffix = Path(source.abspath).suffix.lower()
-        file_format = next((name for name, suffixes in FILE_FORMATS.items()
-                            if suffix in suffixes), None)
-        if file_format is None:
-            _fail(f"{where}.path", f"the suffix {suffix!r} of {source.path} does not tell its "
-                                   f"format; add format = one of {', '.join(FILE_FORMATS)}")
+        try:
+            file_format = data_files.format_of(Path(source.abspath))
+        except data_files.DataFileError:
+            _fail(f"{where}.path", f"the suffix {Path(source.abspath).suffix.lower()!r} of {source.path} "
+                                   f"does not tell its format; add format = one of "
+                                   f"{', '.join(data_files.FORMATS)}")
     label = _text(entry, "label", where)
-    if file_format in LABELLED and label is None:
+    if file_format in data_files.LABELED_BY_COLUMN and label is None:
         _fail(where, f"'label' is missing: a {file_format} file's label column must be named")
-    if file_format not in LABELLED and label is not None:
+    if file_format not in data_files.LABELED_BY_COLUMN and label is not None:
         _fail(f"{where}.label", f"a {file_format} file holds its labels itself; remove label")
-    scale = _text(entry, "scale", where, SCALES)
+    scale = _text(entry, "scale", where, data_files.SCALES)
     title = _text(entry, "title", where) or Path(source.path).stem
     if title in PROBLEMS or title == FILE:
         _fail(f"{where}.title" if "title" in entry else where,

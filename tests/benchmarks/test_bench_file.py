@@ -1,10 +1,7 @@
 """The user's file problem in the asv suite (issue 28): the HALP_BENCH_FILE* settings and their
 refusals, what asv discovers with and without a file (FileSpeedup only with one, the convergence
 problems appended, no benchmark version changed), FileSpeedup and the convergence trajectories
-measured on a tiny svmlight file the test writes, and `./run bench`'s usage errors.
-
-halp_core.datasets.from_file comes from another branch: where the halp_core under test lacks it,
-tests/from_file_standin.py stands in (remove that when from_file is in halp_core)."""
+measured on a tiny svmlight file the test writes, and `./run bench`'s usage errors."""
 
 import importlib
 import json
@@ -15,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import from_file_standin
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -149,7 +144,7 @@ def test_asv_check_is_clean_with_a_file(tmp_path):
 @pytest.fixture
 def file_suite(tmp_path, monkeypatch):
     """The suite's modules imported again with a tiny logistic svmlight file declared (lam 0.1, quick
-    profile), from_file's stand-in where it is missing; imported once more without it afterwards."""
+    profile); imported once more without it afterwards."""
     path = write_svmlight(tmp_path / "tiny.svm")
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -157,7 +152,6 @@ def file_suite(tmp_path, monkeypatch):
     monkeypatch.setenv("HALP_BENCH_FILE_LOSS", "logistic")
     monkeypatch.setenv("HALP_BENCH_FILE_LAM", "0.1")
     monkeypatch.setenv("HALP_BENCH_PROFILE", "quick")
-    from_file_standin.install(monkeypatch)
     work = tmp_path / "asv-cache"   # setup_cache pickles into the current folder, as under asv
     work.mkdir()
     monkeypatch.chdir(work)

@@ -439,60 +439,6 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(remote):
 
 # ---- problems read from a data file -----------------------------------------------------------
 
-@pytest.fixture
-def file_reader(monkeypatch, client):
-    """TEMPORARY, until ``halp_core.datasets.from_file`` lands (then this fixture is to be removed
-    and its users take nothing): when ``datasets`` lacks ``from_file`` / ``file_sha256`` /
-    ``DataFileError``, stand-ins to the same contract (svmlight only) are set on it here and on
-    the workers of ``client``."""
-    if hasattr(datasets, "from_file"):
-        yield
-        return
-    import hashlib
-
-    from halp_core import problems
-
-    class DataFileError(ValueError):
-        pass
-
-    def file_sha256(path):
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-    def from_file(path, *, loss, lam, data_bits=8, label=None, scale=None, name=None,
-                  file_format=None):
-        from sklearn.datasets import load_svmlight_file
-        from sklearn.preprocessing import maxabs_scale, scale as standard_scale
-        assert file_format == "svmlight" and label is None, "the stand-in reads svmlight only"
-        try:
-            X, y = load_svmlight_file(str(path))
-        except (OSError, ValueError) as exc:
-            raise DataFileError(f"{path}: {exc}") from None
-        X = {None: lambda a: a, "maxabs": maxabs_scale, "standard": standard_scale}[scale](
-            X.toarray())
-        if loss == "logistic" and not set(np.unique(y)) <= {-1.0, 1.0}:
-            raise DataFileError(f"{path}: labels {sorted(set(np.unique(y)))} do not fit the "
-                                f"logistic loss (-1 and 1)")
-        kind = {"least_squares": problems.LeastSquares, "logistic": problems.BinaryLogistic,
-                "multinomial": problems.Multinomial}[loss]
-        return kind(X, y, lam, data_bits=data_bits, name=name or Path(path).stem)
-
-    stand_ins = dict(DataFileError=DataFileError, file_sha256=file_sha256, from_file=from_file)
-
-    def install(values):
-        for key, value in values.items():
-            setattr(datasets, key, value)
-
-    def remove(names):
-        for key in names:
-            delattr(datasets, key)
-
-    for key, value in stand_ins.items():
-        monkeypatch.setattr(datasets, key, value, raising=False)
-    client.run(install, stand_ins)
-    yield
-    client.run(remove, list(stand_ins))
-
-
 def write_svmlight(path, rows=300, features=8, classes=2, seed=0):
     """A small classification data set (labels -1/1, or 0..classes-1 when classes > 2) written
     as svmlight to ``path``; returns ``path``."""
@@ -527,8 +473,7 @@ def write_file_spec(folder, text=FILE_SPEC):
     return folder / "spec.toml"
 
 
-def test_a_file_problem_is_read_from_the_specs_folder_and_keyed_by_its_content(tmp_path,
-                                                                               file_reader):
+def test_a_file_problem_is_read_from_the_specs_folder_and_keyed_by_its_content(tmp_path):
     spec_file = write_file_spec(tmp_path)
     data = tmp_path / "data" / "blobs.svm"
     runs = parse(spec_file.read_text(), str(spec_file)).runs
@@ -595,8 +540,7 @@ def test_a_file_problem_is_read_from_the_specs_folder_and_keyed_by_its_content(t
      "unknown problem 'files'; choose one of synthetic_least_squares, synthetic_logistic, digits, "
      "mnist, file"),
 ])
-def test_bad_file_problems_fail_before_any_work_naming_the_entry(tmp_path, edit, named,
-                                                                 file_reader):
+def test_bad_file_problems_fail_before_any_work_naming_the_entry(tmp_path, edit, named):
     spec_file = write_file_spec(tmp_path)
     (tmp_path / "data" / "empty.svm").touch()
     shutil.copy(tmp_path / "data" / "blobs.svm", tmp_path / "data" / "blobs.dat")
@@ -617,7 +561,7 @@ def test_mnist_may_be_named():
 
 
 def test_a_file_sweep_runs_on_workers_that_cannot_open_the_file(client, tmp_path, monkeypatch,
-                                                                capsys, file_reader):
+                                                                capsys):
     """The client reads the data file once and sends its bytes: the file is deleted right after
     that read, before any run starts, and every run is still done and stored with the file's
     path and sha256; a second pass (the file back) finds them all; a changed file is refused."""
@@ -668,8 +612,7 @@ def test_a_file_sweep_runs_on_workers_that_cannot_open_the_file(client, tmp_path
             f"has sha256 {datasets.file_sha256(data)}: it changed since") in capsys.readouterr().err
 
 
-def test_a_file_gone_or_changed_after_the_check_stops_the_sweep_before_any_run(client, tmp_path,
-                                                                               file_reader):
+def test_a_file_gone_or_changed_after_the_check_stops_the_sweep_before_any_run(client, tmp_path):
     spec_file = write_file_spec(tmp_path)
     data = tmp_path / "data" / "blobs.svm"
     runs = parse(spec_file.read_text(), str(spec_file)).runs
@@ -682,7 +625,7 @@ def test_a_file_gone_or_changed_after_the_check_stops_the_sweep_before_any_run(c
     assert not list((tmp_path / "out" / "runs").iterdir())
 
 
-def test_a_worker_refuses_bytes_that_are_not_the_files(tmp_path, file_reader):
+def test_a_worker_refuses_bytes_that_are_not_the_files(tmp_path):
     spec_file = write_file_spec(tmp_path)
     write_svmlight(tmp_path / "data" / "blobs.svm", seed=5)   # a content no test reads
     run = parse(spec_file.read_text(), str(spec_file)).runs[0]
@@ -692,8 +635,7 @@ def test_a_worker_refuses_bytes_that_are_not_the_files(tmp_path, file_reader):
         runner.execute(run, b"1 1:0.5\n")
 
 
-def test_a_file_sweep_whose_runs_fail_says_so_naming_the_file(client, tmp_path, capsys,
-                                                              file_reader):
+def test_a_file_sweep_whose_runs_fail_says_so_naming_the_file(client, tmp_path, capsys):
     """Three classes for the logistic loss: every run fails on the workers, is named with the
     reader's error (naming the client's file, not the worker's copy) and counted; none stored."""
     spec_file = write_file_spec(tmp_path, FILE_SPEC.replace("lam = [1e-3, 1e-2]", "lam = 1e-3"))
