@@ -21,7 +21,8 @@ only read it:
   track_subopt            f(w_k) - f* after k epochs (float64, shared evaluation; may be 0
                           or a tiny negative number at the limit of float64);
   track_seconds           solver seconds up to epoch k (evaluation excluded);
-  track_epochs_to_target  first epoch k <= 32 with f(w_k) - f* <= target; 1e6 if never.
+  track_epochs_to_target  first epoch k <= 32 with f(w_k) - f* <= target; 1e6 if never;
+  track_time_to_target    solver seconds up to that epoch (time to accuracy); +inf if never.
 A run that stops early (non-finite iterate) reads inf for the epochs it did not reach.
 """
 
@@ -100,3 +101,13 @@ class Convergence:
                                      list(CONV_TARGETS)]
     track_epochs_to_target.param_names = ["problem", "solver", "precision", "target"]
     track_epochs_to_target.unit = "epochs"
+
+    def track_time_to_target(self, trajectories, problem, solver, precision, target):
+        """Solver seconds (evaluation excluded) up to the first epoch with f - f* <= target: the
+        time to accuracy; +inf (a target not reached) when no epoch up to CONV_MAX_EPOCH reaches it."""
+        epoch = self.track_epochs_to_target(trajectories, problem, solver, precision, target)
+        return math.inf if epoch == NEVER else _at(self.run["seconds"], int(epoch))
+
+    track_time_to_target.params = track_epochs_to_target.params
+    track_time_to_target.param_names = track_epochs_to_target.param_names
+    track_time_to_target.unit = "seconds"

@@ -12,6 +12,7 @@ EPOCH_TIME = "bench_epoch.EpochTime.time_epoch"
 SUBOPT = "bench_convergence.Convergence.track_subopt"
 SECONDS = "bench_convergence.Convergence.track_seconds"
 EPOCHS_TO_TARGET = "bench_convergence.Convergence.track_epochs_to_target"
+TIME_TO_TARGET = "bench_convergence.Convergence.track_time_to_target"
 EPOCH_GBPS = "bench_bandwidth.Bandwidth.track_epoch_gbps"
 FRACTION = "bench_bandwidth.Bandwidth.track_fraction_of_read"
 READ_GBPS = "bench_bandwidth.Read.track_read_gbps"
@@ -26,6 +27,7 @@ PARAM_NAMES = {
     SUBOPT: ["problem", "solver", "precision", "epoch"],
     SECONDS: ["problem", "solver", "precision", "epoch"],
     EPOCHS_TO_TARGET: ["problem", "solver", "precision", "target"],
+    TIME_TO_TARGET: ["problem", "solver", "precision", "target"],
     EPOCH_GBPS: ["solver", "size_mb"],
     FRACTION: ["solver", "size_mb"],
     READ_GBPS: ["size_mb"],

@@ -152,6 +152,12 @@ def convergence_section(res, machine):
         if fig is not None:
             plots.append(f"<h4 id='convergence-{anchor(machine)}-{anchor(problem)}'>Your problem {html.escape(problem)}: "
                          "f − f* per epoch</h4>" + figure_html(fig))
+        times = convergence_data.time_to_target(latest(mine), problem)
+        if not times.empty:
+            plots.append(f"<h4>Your problem {html.escape(problem)}: time to accuracy</h4><p>Solver seconds to the "
+                         "first epoch with f − f* at most the target (evaluation excluded), and the speedup over "
+                         f"{' '.join(convergence_data.TIME_BASELINE)}'s time to the same target.</p>"
+                         + table_html(convergence_data.time_to_target_text(times), limit=len(times)))
     return out + (f"<p>f − f* after epoch {int(final['epoch'].max())} (commit {final['commit_short'].iloc[0]}).</p>"
                   + table_html(wide, limit=len(wide)) + "".join(plots))
 

@@ -2,9 +2,10 @@
 from the tidy frame of `results.load_results` (plain pandas, no Streamlit). The page's live runs
 are `dashboard.live`."""
 
+import numpy as np
 import pandas as pd
 
-from dashboard.benchmarks import EPOCHS_TO_TARGET, SECONDS, SUBOPT
+from dashboard.benchmarks import EPOCHS_TO_TARGET, SECONDS, SUBOPT, TIME_TO_TARGET
 from dashboard.results import mixed_order, param_table, precision_label
 
 NEVER = 1e6
@@ -73,3 +74,49 @@ def epochs_to_target(frame, problem):
     rows["epochs"] = rows["epochs"].where(rows["epochs"] < NEVER)
     rows["target"] = rows["target"].astype(str)
     return rows.reset_index(drop=True)
+
+
+TIME_BASELINE = ("svrg", "fp32")
+"""The run a time to accuracy is compared with (the fastest full-precision solver of the suite)."""
+
+
+def time_to_target(frame, problem):
+    """Solver seconds each solver × precision needed to reach each target on `problem` (the time to
+    accuracy, `track_time_to_target`), and the speedup over TIME_BASELINE's time to the same target
+    on the same machine, env and commit (its seconds / these; NaN where either never reached it).
+
+    Columns: machine, env, commit, commit_short, order, solver, precision, label, target (str),
+    seconds (float, +inf where never reached), speedup; sorted like `convergence`.
+    """
+    cols = ["machine", "env", "commit", "commit_short", "order", "solver", "precision", "label", "target",
+            "seconds", "speedup"]
+    rows = _solver_rows(frame, TIME_TO_TARGET, problem, "seconds")
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    rows = rows.assign(target=rows["target"].astype(str))
+    key = ["machine", "env", "commit", "target"]
+    base = rows[(rows["solver"] == TIME_BASELINE[0]) & (rows["precision"] == TIME_BASELINE[1])]
+    rows = rows.merge(base[key + ["seconds"]].rename(columns={"seconds": "base"}), on=key, how="left")
+    finite = np.isfinite(rows["seconds"]) & np.isfinite(rows["base"]) & (rows["seconds"] > 0)
+    rows["speedup"] = (rows["base"] / rows["seconds"]).where(finite)
+    rows = rows.sort_values(["solver", "precision", "target"], key=mixed_order)
+    return rows[cols].reset_index(drop=True)
+
+
+def time_to_target_text(table):
+    """`time_to_target`'s rows as a table to read: one row per machine × label, one column per target
+    ('f − f* ≤ 1e-06'), each cell '0.123 s (2.1× svrg fp32)' or 'not reached'."""
+    def cell(row):
+        if not np.isfinite(row["seconds"]):
+            return "not reached"
+        ratio = f" ({row['speedup']:.2g}× {' '.join(TIME_BASELINE)})" if np.isfinite(row["speedup"]) else ""
+        return f"{row['seconds']:.3g} s{ratio}"
+    if table.empty:
+        return pd.DataFrame(columns=["machine", "run"])
+    text = table.assign(cell=table.apply(cell, axis=1), column="f − f* ≤ " + table["target"])
+    order = list(dict.fromkeys(table["label"]))
+    wide = text.pivot_table(index=["machine", "label"], columns="column", values="cell", aggfunc="first")
+    wide = wide.reset_index().rename(columns={"label": "run"})
+    wide["run"] = pd.Categorical(wide["run"], order, ordered=True)
+    return wide.sort_values(["machine", "run"]).assign(run=lambda t: t["run"].astype(str)).reset_index(drop=True)
+

@@ -49,6 +49,14 @@ else:
                       & targets["label"].isin(chosen)]
     if not targets.empty:
         ui.plot(figures.epochs_to_target_figure(targets), key="to_target")
+    times = data.time_to_target(frame, problem)
+    times = times[times["commit"].isin(table["commit"]) & times["machine"].isin(table["machine"])
+                  & times["label"].isin(chosen)]
+    if not times.empty:
+        st.subheader("Time to accuracy")
+        st.markdown(f"Solver seconds (`{benchmarks.TIME_TO_TARGET}`) to the first epoch whose f − f* is at "
+                    f"most the target, and the speedup over {' '.join(data.TIME_BASELINE)}'s time to it.")
+        ui.table(data.time_to_target_text(times))
 
 st.header("Live run")
 st.markdown("Solve a small problem now with `halp_core.solve` and watch f − f* fall. Runs add up "
