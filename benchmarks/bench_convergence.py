@@ -1,9 +1,10 @@
 """Convergence of every solver x precision on three problems, deterministically.
 
 Problems (``common.CONV_SPECS``; all with 8-bit data shared by every solver, uniform sampling,
-seed 0, T = n inner steps per epoch, HALP with the fixed mu = lam, passed explicitly
-(the library's default is mu="auto" since issue 11; this suite keeps mu = lam so that its series
-stay comparable across commits), lp-sgd/lp-svrg on their default grid; the low-precision solvers
+seed 0, T = n inner steps per epoch, HALP with the fixed mu = lam on the three problems below,
+passed explicitly (the library's default is mu="auto" since issue 11; this suite keeps mu = lam so
+that its series stay comparable across commits) and with the library's default on a user's file
+problem (``common.conv_mu``), lp-sgd/lp-svrg on their default grid; the low-precision solvers
 at fixed-point bits and with a float-format iterate (bf16, fp16, fp8-e4m3, fp8-e5m2) on the same
 8-bit data, so every curve of a problem is measured against one f*):
   lsq       synthetic least squares, 4096 x 32, Hessian spectrum over 3 decades, lam 0.05;
@@ -47,7 +48,7 @@ def _trajectories(_self=None):
                     common.check_combo(solver, precision)
                 except NotImplementedError:
                     continue
-                mu = prob.lam if solver == "halp" else None   # explicit: see the docstring
+                mu = common.conv_mu(problem, solver, prob)   # explicit: see the docstring
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # divergence is data here
                     res = common.api().solve(prob, solver, precision=precision, step=step,

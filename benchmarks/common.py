@@ -367,7 +367,7 @@ def build_solver(prob, solver, precision, step, seed=0, threads=1):
 
 CONV_EPOCHS = (1, 2, 4, 8, 16, 32)
 CONV_MAX_EPOCH = 32
-CONV_TARGETS = ("1e-06", "1e-10")   # strings so the parameter reads the same in every tool
+CONV_TARGETS = ("1e-06", "1e-10", "1e-04")   # strings so the parameter reads the same in every tool
 NEVER = 1e6                          # epochs_to_target when the target is never reached
 CONV_SEED = 0
 CONV_SAMPLING = "uniform"
@@ -539,6 +539,17 @@ def conv_problem(name):
         return api().datasets.digits(**kwargs)
     n, d = kwargs.pop("n"), kwargs.pop("d")
     return getattr(api().datasets, ctor)(n, d, **kwargs)
+
+
+def conv_mu(name, solver, problem):
+    """HALP's mu in the convergence suite on problem ``name`` (built: ``problem``): its lam, fixed, on the
+    suite's own problems (their series stay comparable across commits); None, the library's
+    default (mu = "auto"), on a user's file problem, as a user would run it (a fixed mu = lam
+    diverges at 8 bits on data as ill-conditioned as binary MNIST at lam = 1e-4). None for every
+    other solver."""
+    if solver != "halp" or name in FILE_PROBLEMS:
+        return None
+    return problem.lam
 
 
 def conv_step(name):

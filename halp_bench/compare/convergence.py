@@ -39,7 +39,7 @@ NEVER = 1e6
 above it, and +inf (asv's "not reached"), reads as never."""
 TARGET_PARAM = "target"
 """The parameter of the epochs-to-target benchmark that names its target f - f*."""
-DEFAULT_TARGETS = (1e-6, 1e-10)
+DEFAULT_TARGETS = (1e-4, 1e-6, 1e-10)
 """The convergence suite's targets (benchmarks/common.py, CONV_TARGETS; checked by the same test),
 used when the results compared hold no epochs-to-target benchmark."""
 FLOOR = 1e-12
