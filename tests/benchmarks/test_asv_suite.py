@@ -114,7 +114,8 @@ def test_contract_names_and_params(discovered):
     assert conv[2] == epoch[1]
     assert conv[3] == ["1", "2", "4", "8", "16", "32"]
     target = discovered["bench_convergence.Convergence.track_epochs_to_target"]["params"]
-    assert target[3] == ["'1e-06'", "'1e-10'"]
+    assert target[3] == ["'1e-06'", "'1e-10'", "'1e-04'"]   # appended, never reordered: older files
+    assert discovered["bench_convergence.Convergence.track_time_to_target"]["params"] == target
 
 
 def test_invalid_combinations_skip_exactly_where_the_api_refuses():
