@@ -116,7 +116,7 @@ def time_to_target_text(table):
     text = table.assign(cell=table.apply(cell, axis=1), column="f − f* ≤ " + table["target"])
     order = list(dict.fromkeys(table["label"]))
     wide = text.pivot_table(index=["machine", "label"], columns="column", values="cell", aggfunc="first")
-    wide = wide.reset_index().rename(columns={"label": "run"})
+    wide = wide.reset_index().rename(columns={"label": "run"}).rename_axis(columns=None)
     wide["run"] = pd.Categorical(wide["run"], order, ordered=True)
     return wide.sort_values(["machine", "run"]).assign(run=lambda t: t["run"].astype(str)).reset_index(drop=True)
 

@@ -166,8 +166,8 @@ def convergence(frame, machine, method=METHOD):
         lambda p: mixed_key(p) == mixed_key(CONTRAST[1]))]
     if len(contrast):
         parts.append(f"{title(*CONTRAST)} stops at f − f* = {contrast['subopt'].max():.1e}")
-    rule = (f"convergence suite, HALP with fixed μ = λ; tracking: final f − f* at most {TRACK_FACTOR:g}× "
-            f"SVRG's, or both at most {TOL:g}")
+    rule = (f"convergence suite: HALP with fixed μ = λ on its own problems, the library's default μ on a "
+            f"file's; tracking: final f − f* at most {TRACK_FACTOR:g}× SVRG's, or both at most {TOL:g}")
     return Answer("Does it still converge?", "; ".join(parts) + f" ({rule}).",
                   float(good["worst"].max()) if len(good) else math.nan, "convergence")
 
