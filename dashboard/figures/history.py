@@ -119,6 +119,7 @@ def compare_figure(table, limit=40):
                      hover_data=["machine", "env", "benchmark", "params", "value_a", "value_b"],
                      labels={"ratio": "ratio B / A (> 1 worse)"})
     fig.add_vline(x=1, line_dash="dot", line_color="grey")
-    fig.update_yaxes(title="", categoryorder="array", categoryarray=label[::-1].tolist())
+    fig.update_yaxes(title="result (benchmark, parameters · machine)", categoryorder="array",
+                     categoryarray=label[::-1].tolist())
     return layout(fig, title=f"Two-commit comparison: the {len(table)} largest changes",
                   height=max(400, 22 * len(table)))
