@@ -157,12 +157,18 @@ def execute(run, data=None):
     """Solve ``run`` (a spec.Run) and return its :class:`Part`. data: the bytes of a file
     problem's data file (``data_path``; None: read the client's file itself). Solver warnings
     (divergence, quantization) are silenced: the verdict and diverged_epoch record them. A file
-    that cannot be read raises ``datasets.DataFileError`` naming the client's file."""
+    that cannot be read raises ``datasets.DataFileError`` naming the client's file; the reader's
+    warnings name it too."""
     path = None if run.source is None else data_path(run.source, data)
-    try:
-        prob = problem(run.problem, run.params, run.data_bits, path)
-    except datasets.DataFileError as exc:   # name the client's file, not this worker's copy
-        raise datasets.DataFileError(str(exc).replace(str(path), run.source.abspath)) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            prob = problem(run.problem, run.params, run.data_bits, path)
+        except datasets.DataFileError as exc:   # name the client's file, not this worker's copy
+            raise datasets.DataFileError(str(exc).replace(str(path), run.source.abspath)) from None
+    for found in caught:   # the reader's warnings (densified, quantization) too
+        text = str(found.message) if path is None else str(found.message).replace(str(path), run.source.abspath)
+        warnings.warn_explicit(text, found.category, found.filename, found.lineno)
     lowest = mu_min(run.problem, run.params, run.data_bits, path)
     mu = run.mu
     if mu not in ("", "auto"):

@@ -635,6 +635,17 @@ def test_a_worker_refuses_bytes_that_are_not_the_files(tmp_path):
         runner.execute(run, b"1 1:0.5\n")
 
 
+def test_a_workers_copy_is_never_named_the_reader_warns_with_the_clients_file(tmp_path):
+    spec_file = write_file_spec(tmp_path)
+    data = tmp_path / "data" / "blobs.svm"
+    write_svmlight(data, seed=6)   # svmlight data are sparse: the reader densifies them, warning
+    run = parse(spec_file.read_text(), str(spec_file)).runs[0]
+    with pytest.warns(datasets.DensifiedWarning) as warned:
+        runner.execute(run, data.read_bytes())
+    texts = [str(w.message) for w in warned if issubclass(w.category, datasets.DensifiedWarning)]
+    assert texts and all(t.startswith(f"{run.source.abspath}: sparse data") for t in texts)
+
+
 def test_a_file_sweep_whose_runs_fail_says_so_naming_the_file(client, tmp_path, capsys):
     """Three classes for the logistic loss: every run fails on the workers, is named with the
     reader's error (naming the client's file, not the worker's copy) and counted; none stored."""
