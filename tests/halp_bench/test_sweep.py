@@ -286,157 +286,6 @@ def test_a_sweep_runs_float_formats_beside_bit_widths():
         assert frame["subopt"].iloc[-1] < frame["subopt"].iloc[0]
 
 
-# ---- a cluster of separate processes that cannot see the client's disk ------------------------
-
-DASK = Path(sys.executable).with_name("dask")
-"""The dask command of this Python's environment."""
-START_SECONDS = 120
-"""Longest wait for the scheduler and the workers to come up."""
-
-
-@contextmanager
-def deadline(seconds):
-    """Raise TimeoutError in the body after ``seconds`` (whole seconds; SIGALRM, main thread)."""
-    def expire(signum, frame):
-        raise TimeoutError(f"not done within {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def stop(process):
-    """End ``process`` (started in its own session) and everything it started: SIGTERM to its
-    process group, SIGKILL after 20 s."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@pytest.fixture(scope="module")
-def remote(tmp_path_factory):
-    """(client, hidden): a Client of a `dask scheduler` and a `dask worker --nworkers 2
-    --nthreads 1` started as separate processes on 127.0.0.1, and the folder ``hidden`` in which
-    the tests keep their outputs. The workers run in a private mount namespace where ``hidden`` is
-    an empty tmpfs, with their own working folder and TMPDIR; they import the project from this
-    checkout (PYTHONPATH)."""
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs root and unshare(1) to hide the client's folder from the workers")
-    base = tmp_path_factory.mktemp("cluster")
-    hidden, home = base / "client", base / "worker"
-    for folder in (hidden, home / "cwd", home / "tmp"):
-        folder.mkdir(parents=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_NUM_THREADS": "1",
-           "TMPDIR": str(home / "tmp")}
-    address_file = base / "scheduler.json"
-    logs = {name: open(base / f"{name}.log", "w") for name in ("scheduler", "workers")}
-    started, client = [], None
-    try:
-        started.append(subprocess.Popen(
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", address_file], cwd=home / "cwd", env=env,
-            stdout=logs["scheduler"], stderr=subprocess.STDOUT, start_new_session=True))
-        with deadline(START_SECONDS):
-            address = None
-            while address is None:
-                assert started[0].poll() is None, (base / "scheduler.log").read_text()
-                time.sleep(0.2)
-                try:
-                    address = json.loads(address_file.read_text())["address"]
-                except (OSError, ValueError):     # not written yet, or not whole yet
-                    continue
-            assert address.startswith("tcp://127.0.0.1:")
-            started.append(subprocess.Popen(
-                ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                 'mount -t tmpfs none "$1" && cd "$2" && exec "$3" worker "$4" --nworkers 2 '
-                 '--nthreads 1 --host 127.0.0.1 --no-dashboard --death-timeout 60',
-                 "sh", hidden, home / "cwd", DASK, address], cwd=home / "cwd", env=env,
-                stdout=logs["workers"], stderr=subprocess.STDOUT, start_new_session=True))
-            client = Client(address, timeout=START_SECONDS)
-            client.wait_for_workers(2, timeout=START_SECONDS)
-        yield client, hidden
-    finally:
-        if client is not None:
-            client.close()
-        for process in reversed(started):
-            stop(process)
-        for log in logs.values():
-            log.close()
-
-
-def test_the_workers_do_not_share_the_clients_folders(remote):
-    client, hidden = remote
-    info = client.scheduler_info()
-    assert len(info["workers"]) == 2
-    assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
-    assert all(w["nthreads"] == 1 for w in info["workers"].values())
-    (hidden / "seen-by-the-client").touch()
-    assert list(client.run(os.listdir, str(hidden)).values()) == [[], []]
-    assert os.getcwd() not in client.run(os.getcwd).values()
-    assert tempfile.gettempdir() not in client.run(tempfile.gettempdir).values()
-
-
-def test_the_client_stores_every_run_once_and_a_sweep_resumes(remote, capsys):
-    client, hidden = remote
-    out = hidden / "tiny"
-    grid = parse(TINY.read_text(), "tiny.toml")
-    with deadline(300):
-        first = engine.run_grid(client, grid.runs[:5], out, progress=False)
-        assert sorted(first.ran) == sorted(r.run_id for r in grid.runs[:5]) and not first.failed
-        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
-        command = [str(TINY), "--out", str(out), "--scheduler", client.scheduler.address]
-        assert main(command) == 0
-        assert capsys.readouterr().err.strip().splitlines()[-1] == \
-            "7 runs done now, 5 stored already: 0 failed, 0 diverged, 0 no progress"
-        frame = assert_each_run_once(out, grid.runs)
-        assert {n: (out / "runs" / n).stat().st_mtime_ns for n in stamps} == stamps
-        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
-        assert main(command) == 0
-        assert capsys.readouterr().err.strip().splitlines()[-1] == \
-            "0 runs done now, 12 stored already: 0 failed, 0 diverged, 0 no progress"
-        assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")} == stamps
-    for run in grid.runs[::5]:       # what the workers computed is what a serial run gives
-        stored = frame[frame["run_id"] == run.run_id].sort_values("epoch")
-        assert np.array_equal(runner.execute(run).frame["subopt"].to_numpy(),
-                              stored["subopt"].to_numpy())
-
-
-def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(remote):
-    client, hidden = remote
-    out = hidden / "slower"
-    runs = parse(SLOWER, "slower").runs
-    before = client.run(os.getpid)
-    killed, done = [], []
-
-    def kill(run_id):
-        done.append(run_id)
-        if killed:
-            return
-        busy = [w for w, tasks in client.processing().items() if tasks]
-        assert busy, "no worker was busy: the sweep was over before the kill"
-        killed.append(before[busy[0]])
-        os.kill(before[busy[0]], signal.SIGKILL)
-
-    with deadline(300):
-        outcome = engine.run_grid(client, runs, out, progress=False, on_done=kill)
-        assert killed and not outcome.failed
-        assert sorted(done) == sorted(outcome.ran) == sorted(r.run_id for r in runs)
-        assert_each_run_once(out, runs)
-        client.wait_for_workers(2, timeout=START_SECONDS)
-    assert killed[0] not in client.run(os.getpid).values()
-
-
 # ---- problems read from a data file -----------------------------------------------------------
 
 def write_svmlight(path, rows=300, features=8, classes=2, seed=0):
@@ -660,3 +509,154 @@ def test_a_file_sweep_whose_runs_fail_says_so_naming_the_file(client, tmp_path, 
                                     and str(tmp_path / "data" / "blobs.svm") in line
                                     for line in failed), failed
     assert not list((out / "runs").iterdir())
+
+
+# ---- a cluster of separate processes that cannot see the client's disk ------------------------
+
+DASK = Path(sys.executable).with_name("dask")
+"""The dask command of this Python's environment."""
+START_SECONDS = 120
+"""Longest wait for the scheduler and the workers to come up."""
+
+
+@contextmanager
+def deadline(seconds):
+    """Raise TimeoutError in the body after ``seconds`` (whole seconds; SIGALRM, main thread)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"not done within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def stop(process):
+    """End ``process`` (started in its own session) and everything it started: SIGTERM to its
+    process group, SIGKILL after 20 s."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    """(client, hidden): a Client of a `dask scheduler` and a `dask worker --nworkers 2
+    --nthreads 1` started as separate processes on 127.0.0.1, and the folder ``hidden`` in which
+    the tests keep their outputs. The workers run in a private mount namespace where ``hidden`` is
+    an empty tmpfs, with their own working folder and TMPDIR; they import the project from this
+    checkout (PYTHONPATH)."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to hide the client's folder from the workers")
+    base = tmp_path_factory.mktemp("cluster")
+    hidden, home = base / "client", base / "worker"
+    for folder in (hidden, home / "cwd", home / "tmp"):
+        folder.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_NUM_THREADS": "1",
+           "TMPDIR": str(home / "tmp")}
+    address_file = base / "scheduler.json"
+    logs = {name: open(base / f"{name}.log", "w") for name in ("scheduler", "workers")}
+    started, client = [], None
+    try:
+        started.append(subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", address_file], cwd=home / "cwd", env=env,
+            stdout=logs["scheduler"], stderr=subprocess.STDOUT, start_new_session=True))
+        with deadline(START_SECONDS):
+            address = None
+            while address is None:
+                assert started[0].poll() is None, (base / "scheduler.log").read_text()
+                time.sleep(0.2)
+                try:
+                    address = json.loads(address_file.read_text())["address"]
+                except (OSError, ValueError):     # not written yet, or not whole yet
+                    continue
+            assert address.startswith("tcp://127.0.0.1:")
+            started.append(subprocess.Popen(
+                ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                 'mount -t tmpfs none "$1" && cd "$2" && exec "$3" worker "$4" --nworkers 2 '
+                 '--nthreads 1 --host 127.0.0.1 --no-dashboard --death-timeout 60',
+                 "sh", hidden, home / "cwd", DASK, address], cwd=home / "cwd", env=env,
+                stdout=logs["workers"], stderr=subprocess.STDOUT, start_new_session=True))
+            client = Client(address, timeout=START_SECONDS)
+            client.wait_for_workers(2, timeout=START_SECONDS)
+        yield client, hidden
+    finally:
+        if client is not None:
+            client.close()
+        for process in reversed(started):
+            stop(process)
+        for log in logs.values():
+            log.close()
+
+
+def test_the_workers_do_not_share_the_clients_folders(remote):
+    client, hidden = remote
+    info = client.scheduler_info()
+    assert len(info["workers"]) == 2
+    assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    assert all(w["nthreads"] == 1 for w in info["workers"].values())
+    (hidden / "seen-by-the-client").touch()
+    assert list(client.run(os.listdir, str(hidden)).values()) == [[], []]
+    assert os.getcwd() not in client.run(os.getcwd).values()
+    assert tempfile.gettempdir() not in client.run(tempfile.gettempdir).values()
+
+
+def test_the_client_stores_every_run_once_and_a_sweep_resumes(remote, capsys):
+    client, hidden = remote
+    out = hidden / "tiny"
+    grid = parse(TINY.read_text(), "tiny.toml")
+    with deadline(300):
+        first = engine.run_grid(client, grid.runs[:5], out, progress=False)
+        assert sorted(first.ran) == sorted(r.run_id for r in grid.runs[:5]) and not first.failed
+        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+        command = [str(TINY), "--out", str(out), "--scheduler", client.scheduler.address]
+        assert main(command) == 0
+        assert capsys.readouterr().err.strip().splitlines()[-1] == \
+            "7 runs done now, 5 stored already: 0 failed, 0 diverged, 0 no progress"
+        frame = assert_each_run_once(out, grid.runs)
+        assert {n: (out / "runs" / n).stat().st_mtime_ns for n in stamps} == stamps
+        stamps = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+        assert main(command) == 0
+        assert capsys.readouterr().err.strip().splitlines()[-1] == \
+            "0 runs done now, 12 stored already: 0 failed, 0 diverged, 0 no progress"
+        assert {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")} == stamps
+    for run in grid.runs[::5]:       # what the workers computed is what a serial run gives
+        stored = frame[frame["run_id"] == run.run_id].sort_values("epoch")
+        assert np.array_equal(runner.execute(run).frame["subopt"].to_numpy(),
+                              stored["subopt"].to_numpy())
+
+
+def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(remote):
+    client, hidden = remote
+    out = hidden / "slower"
+    runs = parse(SLOWER, "slower").runs
+    before = client.run(os.getpid)
+    killed, done = [], []
+
+    def kill(run_id):
+        done.append(run_id)
+        if killed:
+            return
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        assert busy, "no worker was busy: the sweep was over before the kill"
+        killed.append(before[busy[0]])
+        os.kill(before[busy[0]], signal.SIGKILL)
+
+    with deadline(300):
+        outcome = engine.run_grid(client, runs, out, progress=False, on_done=kill)
+        assert killed and not outcome.failed
+        assert sorted(done) == sorted(outcome.ran) == sorted(r.run_id for r in runs)
+        assert_each_run_once(out, runs)
+        client.wait_for_workers(2, timeout=START_SECONDS)
+    assert killed[0] not in client.run(os.getpid).values()
