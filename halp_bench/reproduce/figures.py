@@ -124,20 +124,36 @@ def mu_sweep_figure(sweep):
 def mlp_figure(frame):
     """Training loss (log) and validation accuracy against epochs, one median line with a 5-95%
     band over seeds per method label."""
+    return epoch_panels(frame, {"train_loss": "training loss", "val_accuracy": "validation accuracy"},
+                        "MLP on MNIST (nonconvex): median and 5–95% over seeds")
+
+
+def network_figure(frame, title):
+    """A network's validation accuracy and validation loss (log) against epochs (the
+    ``halp_bench.nets`` histories of one network), median and 5-95% band per run label."""
+    return epoch_panels(frame, {"val_accuracy": "validation accuracy",
+                                "val_loss": "validation loss"},
+                        f"{title}: median and 5–95% over seeds")
+
+
+def epoch_panels(frame, panels, title):
+    """One panel per column of ``panels`` ({column: panel title}) against epochs, one median line
+    with a 5-95% band over seeds per run label; loss columns on a log axis."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "validation accuracy"))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=tuple(panels.values()))
     colors = dict(zip(frame["label"].unique(), itertools.cycle(_palette())))
     for tag, part in frame.groupby("label", sort=False):
-        for c, y in enumerate(("train_loss", "val_accuracy"), start=1):
+        for c, y in enumerate(panels, start=1):
             stats = band(part, ["epoch"], y).sort_values("epoch")
             for trace in _band_traces(go, stats["epoch"], stats, tag, colors[tag],
                                       showlegend=c == 1):
                 fig.add_trace(trace, row=1, col=c)
-    fig.update_yaxes(type="log", row=1, col=1)
+    for c, y in enumerate(panels, start=1):
+        fig.update_yaxes(title_text=panels[y], type="log" if "loss" in y else None, row=1, col=c)
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(title="MLP on MNIST (nonconvex): median and 5–95% over seeds", height=450)
+    fig.update_layout(title=title, height=450)
     return fig
 
 

@@ -1,0 +1,71 @@
+"""python -m halp_bench.nets [--quick] [--out DIR] [--seeds N] [--workers N] [--scheduler ADDRESS]
+
+Train LeNet-5 on Fashion-MNIST and the LSTM tagger on the Brown corpus with every method of
+halp_bench.nets.train.RUNS (SGD-fp32; LP-SGD and HALP at 8 bits, in bf16 and in fp8-e4m3;
+LP-SVRG-8), several seeds each, on dask.distributed; write into the reproduction folder DIR:
+nets.csv (every run's history), nets.md (tables and verdicts), nets_run.json (command, wall time,
+machine) and nets_<network>.html (figures). Failed runs are listed in nets.md and on stderr, and
+make the command exit with status 1.
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..machine import cpu_description
+from ..reproduce.figures import network_figure, write_html
+from ..sweep import engine
+from . import experiment
+
+FILES = {"histories": "nets.csv", "summary": "nets.md", "run": "nets_run.json"}
+"""The files a run writes into its folder (and nets_<network>.html per network)."""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m halp_bench.nets", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="both networks on a subset (the tests' profile; default: full)")
+    parser.add_argument("--out", default="results-reproduction", help="output folder")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per run (default 5)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: one per CPU)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running dask scheduler (default: a local cluster)")
+    args = parser.parse_args(argv)
+    profile = experiment.PROFILES["quick" if args.quick else "full"]
+    if args.seeds is not None:
+        if args.seeds < 1:
+            parser.error("--seeds must be >= 1")
+        profile = dataclasses.replace(profile, seeds=args.seeds)
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be >= 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with engine.client(args.scheduler, args.workers) as client:
+        frame = experiment.run_all(profile, client=client,
+                                   progress=lambda m: print(m, file=sys.stderr, flush=True))
+    command = "python -m halp_bench.nets" + (" --quick" if args.quick else "")
+    run = dict(command=command, wall_seconds=round(time.perf_counter() - start, 1),
+               machine=cpu_description(), profile=experiment.profile_settings(profile))
+    frame.to_csv(out / FILES["histories"], index=False)
+    (out / FILES["run"]).write_text(json.dumps(run, indent=1) + "\n")
+    for network in experiment.NETWORKS:
+        part = frame[frame["network"] == network]
+        write_html(network_figure(part, experiment.TITLES[network]), out / f"nets_{network}.html")
+    text = experiment.summary(frame, profile, run)
+    (out / FILES["summary"]).write_text(text)
+    print(text)
+    failed = experiment.finals(frame)
+    failed = failed[failed["failure"].fillna("") != ""]
+    for row in failed.itertuples():
+        print(f"FAILED: {row.failure} (seed {row.seed})", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
