@@ -41,3 +41,13 @@ def mlp_figure(table, labels):
     fig.update_yaxes(title_text="training loss (log)", col=1)
     fig.update_yaxes(title_text="validation accuracy (fraction)", col=2)
     return layout(fig)
+
+
+def network_figure(table, title, labels):
+    """One network's validation accuracy and validation loss against epochs, one line per run of
+    `labels` (table: the nets.csv rows of that network; title: its name, e.g. 'LeNet-5 on
+    Fashion-MNIST')."""
+    fig = reproduce.network_figure(table[table["label"].isin(labels)], title)
+    fig.update_yaxes(title_text="validation accuracy (fraction)", col=1)
+    fig.update_yaxes(title_text="validation loss (cross-entropy, log)", col=2)
+    return layout(fig)

@@ -3,8 +3,9 @@ names the file and the problem, never an exception, and the good data beside it 
 
 Results cases add one bad thing to a copy of the asv fixtures (tests/dashboard/fixtures/asv_results) and
 check `results.load_results`; reproduction cases spoil one file of a copy of docs/reproduction/
-and check `data.reproduction.load`. Each case is (id, setup, file named, problem words): setup
-makes the fault under the copied folder; the warning must name that file and hold those words.
+with the hand-made networks' files (dashboard_helpers.nets) and check `data.reproduction.load`.
+Each case is (id, setup, file named, problem words): setup makes the fault under the copied folder;
+the warning must name that file and hold those words.
 """
 
 import json
@@ -14,6 +15,7 @@ import shutil
 
 import pytest
 from dashboard_helpers import FIXTURES, MACHINES, ROOT
+from dashboard_helpers import nets as hand_nets
 
 from dashboard import results
 from halp_bench import files
@@ -390,6 +392,17 @@ REPRO_CASES = [
     ("summary not UTF-8", "summary.md", "# R\u00e9sum\u00e9\n".encode("latin-1"), "not UTF-8"),
     ("summary a directory", "summary.md", "dir", "not a regular file"),
     ("summary dangling symlink", "summary.md", "link", "cannot be read"),
+    ("nets lacks val_accuracy", "nets.csv", "network,method,precision,label,seed,epoch,seconds,val_loss,failure\n"
+     "cnn,halp,8,halp-8,0,0,0,2.3,\n", "lacks the columns val_accuracy"),
+    ("nets text in val_accuracy", "nets.csv", None, "column 'val_accuracy'"),
+    ("nets header only", "nets.csv", "network,method,precision,label,seed,epoch,seconds,val_loss,val_accuracy,"
+     "failure\n", "no usable rows"),
+    ("nets_run not JSON", "nets_run.json", "{\"command\": ", "not JSON"),
+    ("nets_run a list", "nets_run.json", "[1, 2]", "not a JSON object"),
+    ("nets_run wall time as text", "nets_run.json",
+     '{"command": "python -m halp_bench.nets", "wall_seconds": "12 s", "machine": "cpu"}', "lacks wall_seconds"),
+    ("nets.md not UTF-8", "nets.md", "# R\u00e9sum\u00e9\n".encode("latin-1"), "not UTF-8"),
+    ("nets.md a directory", "nets.md", "dir", "not a regular file"),
 ]
 
 
@@ -400,13 +413,14 @@ def spoil(folder, name, content):
     if content is None:
         lines = path.read_text().splitlines()
         header = lines[0].split(",")
-        column = {"convex.csv": "subopt", "mu_sweep.csv": "epochs_to_tol", "mlp.csv": "val_accuracy"}[name]
+        column = {"convex.csv": "subopt", "mu_sweep.csv": "epochs_to_tol", "mlp.csv": "val_accuracy",
+                  "nets.csv": "val_accuracy"}[name]
         cells = lines[2].split(",")
         cells[header.index(column)] = "n/a (crashed)"
         lines[2] = ",".join(cells)
         path.write_text("\n".join(lines) + "\n")
         return
-    path.unlink()
+    path.unlink(missing_ok=True)
     if content == "dir":
         path.mkdir()
     elif content == "link":
@@ -415,11 +429,17 @@ def spoil(folder, name, content):
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
 
 
+def sample(dest):
+    """A copy of docs/reproduction/ at `dest` with the hand-made networks' files (dashboard_helpers.nets)."""
+    shutil.copytree(ROOT / "docs" / "reproduction", dest)
+    return hand_nets.write_nets(dest)
+
+
 @pytest.mark.parametrize("case", REPRO_CASES, ids=ids(REPRO_CASES))
 def test_reproduction_loader_warns_and_keeps_good_data(tmp_path, case):
     _, name, content, words = case
-    folder = tmp_path / "rep"
-    shutil.copytree(ROOT / "docs" / "reproduction", folder)
+    folder = sample(tmp_path / "rep")
+    rows = len((folder / name).read_bytes().splitlines()) - 1 if name.endswith(".csv") else None
     spoil(folder, name, content)
     rep = reproduction.load(folder)
     assert any(name in p and words in p for p in rep.problems), rep.problems
@@ -428,9 +448,83 @@ def test_reproduction_loader_warns_and_keeps_good_data(tmp_path, case):
             assert getattr(rep, attr) is not None and len(getattr(rep, attr)) > 0
     if name != "summary.md":
         assert rep.summary.startswith("# HALP reproduction")
+    if name != "nets.md":
+        assert rep.nets_summary == hand_nets.SUMMARY
+    if name != "nets_run.json":
+        assert rep.nets_run == {k: hand_nets.RUN[k] for k in reproduction.RUN_FIELDS}
     if content is None:  # only the spoilt row is left out
         attr = {v: k for k, v in reproduction.TABLES.items()}[name]
-        assert len(getattr(rep, attr)) == len(open(ROOT / "docs" / "reproduction" / name).readlines()) - 2
+        assert len(getattr(rep, attr)) == rows - 1
+
+
+def test_reproduction_loader_reads_the_networks(tmp_path):
+    """A hand-made nets.csv (two networks, eight runs, two seeds) reads back whole: numbers as
+    numbers, every label, an empty failure for healthy runs and the divergence message for the
+    failed one; nets.md and nets_run.json beside it; no problem."""
+    folder = sample(tmp_path / "rep")
+    rep = reproduction.load(folder)
+    assert rep.problems == [] and rep.nets_ran
+    written = hand_nets.histories()
+    assert rep.nets.shape == written.shape
+    for column in reproduction.NUMERIC["nets"]:
+        assert rep.nets[column].dtype.kind in "if", column
+        assert rep.nets[column].tolist() == pytest.approx(written[column].tolist()), column
+    assert set(rep.nets["label"]) == set(hand_nets.LABELS) and set(rep.nets["network"]) == {"cnn", "lstm"}
+    assert set(rep.nets["precision"]) == {"fp32", "8", "bf16", "fp8-e4m3"}
+    failed = rep.nets[rep.nets["failure"] != ""]
+    assert set(failed["failure"]) == {hand_nets.FAILURE} and len(failed) == 2
+    assert set(zip(failed["network"], failed["label"], failed["seed"])) == {hand_nets.FAILED}
+    assert rep.nets_summary == hand_nets.SUMMARY
+    assert reproduction.run_sentence(rep.nets_run) == (
+        "`python -m halp_bench.nets --quick` took 123 s on Hand-made CPU (2 cores).")
+    assert {name for name, _, _ in reproduction.fingerprint(folder)} >= {"nets.csv", "nets.md", "nets_run.json"}
+
+
+def test_a_folder_without_the_networks_is_no_problem(tmp_path):
+    """Without nets.csv the networks were not run: no problem, nothing read. With nets.csv, its
+    nets.md and nets_run.json are expected."""
+    folder = sample(tmp_path / "rep")
+    for name in ("nets.csv", "nets.md", "nets_run.json"):
+        (folder / name).unlink()
+    rep = reproduction.load(folder)
+    assert rep.problems == [] and not rep.nets_ran
+    assert rep.nets is None and rep.nets_summary == "" and rep.nets_run == {}
+    hand_nets.write_nets(folder)
+    (folder / "nets.md").unlink()
+    (folder / "nets_run.json").unlink()
+    rep = reproduction.load(folder)
+    assert rep.problems == ["nets.md is missing", "nets_run.json is missing"]
+    assert rep.nets_ran and rep.nets is not None
+
+
+def test_the_networks_tables_and_verdicts(tmp_path):
+    """`networks` on the hand-made nets.csv: both networks in the experiment's order with their
+    titles, the final accuracies (median and 5–95% over seeds of 0.85 and 0.86 for the CNN's
+    halp-8), seconds per epoch, the failed run counted and listed, and the verdicts the hand-made
+    numbers give by the rule (dashboard_helpers.nets.VERDICTS)."""
+    rep = reproduction.load(sample(tmp_path / "rep"))
+    rule, nets = reproduction.networks(rep.nets)
+    assert "ahead" in rule and "spread" in rule
+    assert [(n.name, n.title) for n in nets] == [("cnn", "LeNet-5 on Fashion-MNIST"),
+                                                  ("lstm", "LSTM tagger on the Brown corpus")]
+    cnn, lstm = nets
+    assert list(cnn.accuracy["run"]) == list(hand_nets.LABELS)
+    halp = cnn.accuracy.set_index("run").loc["halp-8"]
+    assert (halp["final validation accuracy, median"], halp["5–95% over seeds"], halp["seconds per epoch"],
+            halp["failed runs"]) == ("0.8550", "0.8505–0.8595", "2.00", "0 of 2")
+    assert lstm.accuracy.set_index("run").loc["halp-fp8-e4m3", "failed runs"] == "1 of 2"
+    assert cnn.failed == [] and lstm.failed == [f"{hand_nets.FAILURE} (seed 1)"]
+    for net in nets:
+        assert dict(zip(net.verdicts["precision"], net.verdicts["verdict"])) == hand_nets.VERDICTS[net.name]
+        assert set(net.histories["network"]) == {net.name}
+    assert cnn.verdicts.set_index("precision").loc["8", "gap (HALP − LP-SGD)"] == "+0.1000"
+
+
+def test_the_networks_without_a_precision_where_both_ran():
+    """A nets.csv of SGD runs alone: an accuracy table, and a verdict table with no rows."""
+    only_sgd = hand_nets.histories().query("method == 'sgd'")
+    rule, nets = reproduction.networks(only_sgd)
+    assert [len(n.accuracy) for n in nets] == [1, 1] and all(n.verdicts.empty for n in nets)
 
 
 def test_reproduction_folder_that_is_a_file(tmp_path):

@@ -3,6 +3,7 @@ hand-made figures and tables (each rule broken once, and a figure that keeps the
 page of the app on the shipped results, reproduction sample and a synthetic sweep, held to it."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 import pytest
 import streamlit as st
 from dashboard_helpers import ROOT, app_page
+from dashboard_helpers.nets import LABELS, write_nets
 from dashboard_helpers.readability import (figure_problems, page_problems, series_per_panel,
                                            table_problems)
 from dashboard_helpers.sweeps import write_sweep
@@ -138,6 +140,19 @@ def shipped(monkeypatch, tmp_path):
 def test_every_page_reads_well_on_the_shipped_results(shipped, page):
     at = app_page(page)
     assert at.get("plotly_chart"), "no figure to check"
+    assert page_problems(at) == []
+
+
+def test_reproduction_with_the_networks_reads_well(shipped, monkeypatch, tmp_path):
+    """The Reproduction page on the shipped sample with the networks' files (hand-made: both
+    networks, all eight runs drawn by default, a failed run)."""
+    folder = tmp_path / "reproduction"
+    shutil.copytree(ROOT / "docs" / "reproduction", folder)
+    monkeypatch.setenv("HALP_REPRODUCTION", str(write_nets(folder)))
+    at = app_page("views/reproduction.py")
+    drawn = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    networks = [s for s in drawn if s["layout"]["title"]["text"].startswith(("LeNet-5", "LSTM"))]
+    assert [max(series_per_panel(s).values()) for s in networks] == [min(len(LABELS), MAX_SERIES)] * 2
     assert page_problems(at) == []
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 from asv.step_detect import detect_regressions, detect_steps
 from dashboard_helpers import FIXTURES, ROOT, app_page
 from dashboard_helpers.memory import CAP, run_capped
+from dashboard_helpers import nets as hand_nets
 from dashboard_helpers.sweeps import write_faulty_sweep
 from streamlit.testing.v1 import AppTest
 
@@ -309,13 +310,103 @@ def test_every_page_renders_odd_but_valid_results(tmp_path, kind):
         assert not out["exceptions"], (page, out["exceptions"])
 
 
-def reproduction_page(monkeypatch):
-    """The Reproduction page run by AppTest on the shipped docs/reproduction/, with a cold cache;
-    fails on an exception."""
-    monkeypatch.setenv("HALP_REPRODUCTION", str(REPRODUCTION))
+def reproduction_page(monkeypatch, folder=REPRODUCTION):
+    """The Reproduction page run by AppTest on `folder` (default: the shipped docs/reproduction/),
+    with a cold cache; fails on an exception."""
+    monkeypatch.setenv("HALP_REPRODUCTION", str(folder))
     st.cache_data.clear()
     at = app_page("views/reproduction.py")
     return at
+
+
+NETS_FILES = ("nets.csv", "nets.md", "nets_run.json")
+DEEP = "Deep learning: HALP against LP-SGD"
+
+
+def reproduction_copy(dest, with_nets):
+    """A copy of docs/reproduction/ at `dest`, with the hand-made networks' files
+    (dashboard_helpers.nets) or without any networks' file."""
+    shutil.copytree(REPRODUCTION, dest)
+    for name in NETS_FILES:
+        (dest / name).unlink(missing_ok=True)
+    return hand_nets.write_nets(dest) if with_nets else dest
+
+
+def test_reproduction_page_says_the_networks_were_not_run(monkeypatch, tmp_path):
+    """A folder without nets.csv: the deep-learning section says so and names the command; the
+    rest of the page is there and no file is reported missing."""
+    at = reproduction_page(monkeypatch, reproduction_copy(tmp_path / "rep", with_nets=False))
+    assert DEEP in [h.value for h in at.header]
+    assert any("not run" in i.value and "`python -m halp_bench.nets --out DIR`" in i.value for i in at.info), \
+        [i.value for i in at.info]
+    assert not [w.value for w in at.warning if "nets" in w.value]
+    assert len(at.get("plotly_chart")) >= 3 and not at.subheader
+
+
+def test_reproduction_page_shows_the_networks(monkeypatch, tmp_path):
+    """The hand-made networks' files: per network its title, its curves (every one of the 8 runs by
+    default), the final-accuracy table, the verdicts by the stated rule; the run's command, wall
+    time and machine; the failed run in a warning."""
+    at = reproduction_page(monkeypatch, reproduction_copy(tmp_path / "rep", with_nets=True))
+    assert at.header[-1].value == DEEP
+    assert [h.value for h in at.subheader] == ["LeNet-5 on Fashion-MNIST", "LSTM tagger on the Brown corpus"]
+    text = [m.value for m in at.markdown]
+    assert "`python -m halp_bench.nets --quick` took 123 s on Hand-made CPU (2 cores)." in text
+    assert any(t.startswith("Verdict rule: HALP is *ahead* of LP-SGD") for t in text)
+    for name, title in (("cnn", "LeNet-5 on Fashion-MNIST"), ("lstm", "LSTM tagger on the Brown corpus")):
+        assert at.multiselect(key=f"rp_nets_{name}").value == list(hand_nets.LABELS)
+        spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith(title))
+        assert {t["name"] for t in spec["data"] if t.get("showlegend") is not False} == set(hand_nets.LABELS)
+    tables = [t.value for t in at.dataframe]
+    accuracy = [t for t in tables if "final validation accuracy, median" in t.columns]
+    verdicts = [t for t in tables if "verdict" in t.columns]
+    assert [len(t) for t in accuracy] == [8, 8] and [len(t) for t in verdicts] == [3, 3]
+    for table, name in zip(verdicts, ("cnn", "lstm")):
+        assert dict(zip(table["precision"], table["verdict"])) == hand_nets.VERDICTS[name]
+    assert accuracy[1].set_index("run").loc["halp-fp8-e4m3", "failed runs"] == "1 of 2"
+    failed = [w.value for w in at.warning if "failed" in w.value]
+    assert len(failed) == 1 and hand_nets.FAILURE in failed[0] and "(seed 1)" in failed[0]
+
+
+def test_reproduction_page_draws_the_networks_chosen(monkeypatch, tmp_path):
+    """Choosing two runs of the CNN draws those two alone."""
+    at = reproduction_page(monkeypatch, reproduction_copy(tmp_path / "rep", with_nets=True))
+    at.multiselect(key="rp_nets_cnn").set_value(["halp-8", "lp-sgd-8"]).run()
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("LeNet-5"))
+    assert {t.get("name") for t in spec["data"] if t.get("showlegend") is not False} == {"halp-8", "lp-sgd-8"}
+
+
+def test_reproduction_page_with_an_unusable_nets_csv(monkeypatch, tmp_path):
+    """A nets.csv without the validation accuracy: the section says it could not be used (beside the
+    loader's warning naming the column) and shows the run's own nets.md."""
+    folder = reproduction_copy(tmp_path / "rep", with_nets=True)
+    hand_nets.histories().drop(columns="val_accuracy").to_csv(folder / "nets.csv", index=False)
+    at = reproduction_page(monkeypatch, folder)
+    warnings = [w.value for w in at.warning]
+    assert any("nets.csv lacks the columns val_accuracy" in w for w in warnings), warnings
+    assert any(w.startswith("nets.csv could not be used") for w in warnings), warnings
+    assert hand_nets.SUMMARY.strip() in [m.value.strip() for m in at.markdown]
+    assert not at.subheader and not any("not run" in i.value for i in at.info)
+
+
+def test_reproduction_page_without_the_networks_module(monkeypatch, tmp_path):
+    """Where halp_bench.nets cannot be imported, the section warns and shows the run's own nets.md."""
+    import builtins
+
+    real = builtins.__import__
+
+    def no_nets(name, *args, **kwargs):
+        if name.startswith("halp_bench.nets"):
+            raise ImportError("no module named halp_bench.nets (test)")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_nets)
+    at = reproduction_page(monkeypatch, reproduction_copy(tmp_path / "rep", with_nets=True))
+    assert any(w.value.startswith("halp_bench.nets is not importable here") for w in at.warning)
+    assert hand_nets.SUMMARY.strip() in [m.value.strip() for m in at.markdown]
+    assert not at.subheader
 
 
 def test_reproduction_page_reports_a_figure_halp_core_cannot_draw(monkeypatch):
