@@ -1,11 +1,13 @@
-"""python -m halp_bench.nets [--quick] [--out DIR] [--seeds N] [--workers N] [--scheduler ADDRESS]
+"""python -m halp_bench.nets [--quick] [--study] [--out DIR] [--seeds N] [--workers N]
+                            [--scheduler ADDRESS]
 
 Train LeNet-5 on Fashion-MNIST and the LSTM tagger on the Brown corpus with every method of
 halp_bench.nets.train.RUNS (SGD-fp32; LP-SGD and HALP at 8 bits, in bf16 and in fp8-e4m3;
 LP-SVRG-8), several seeds each, on dask.distributed; write into the reproduction folder DIR:
 nets.csv (every run's history), nets.md (tables and verdicts), nets_run.json (command, wall time,
 machine) and nets_<network>.html (figures). Failed runs are listed in nets.md and on stderr, and
-make the command exit with status 1.
+make the command exit with status 1. --study runs experiment.STUDY instead (HALP-8 against more
+bits, a fixed mu, a shorter T and other steps, beside LP-SGD-8) into nets_study.csv / .md / _run.json.
 """
 
 import argparse
@@ -21,7 +23,8 @@ from ..sweep import engine
 from . import experiment
 
 FILES = {"histories": "nets.csv", "summary": "nets.md", "run": "nets_run.json"}
-"""The files a run writes into its folder (and nets_<network>.html per network)."""
+"""The files a run writes into its folder (and nets_<network>.html per network); --study writes
+nets_study.csv, nets_study.md and nets_study_run.json."""
 
 
 def main(argv=None):
@@ -29,6 +32,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="both networks on a subset (the tests' profile; default: full)")
+    parser.add_argument("--study", action="store_true",
+                        help="run the study of HALP-8's bits, mu, T and step instead")
     parser.add_argument("--out", default="results-reproduction", help="output folder")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per run (default 5)")
     parser.add_argument("--workers", type=int, default=None,
@@ -48,18 +53,31 @@ def main(argv=None):
     start = time.perf_counter()
     with engine.client(args.scheduler, args.workers) as client:
         frame = experiment.run_all(profile, client=client,
-                                   progress=lambda m: print(m, file=sys.stderr, flush=True))
-    command = "python -m halp_bench.nets" + (" --quick" if args.quick else "")
+                                   progress=lambda m: print(m, file=sys.stderr, flush=True),
+                                   grid=experiment.study_runs if args.study else experiment.runs)
+    command = ("python -m halp_bench.nets" + (" --quick" if args.quick else "")
+               + (" --study" if args.study else ""))
     run = dict(command=command, wall_seconds=round(time.perf_counter() - start, 1),
                machine=cpu_description(), profile=experiment.profile_settings(profile))
-    frame.to_csv(out / FILES["histories"], index=False)
-    (out / FILES["run"]).write_text(json.dumps(run, indent=1) + "\n")
+    files = {k: v.replace("nets", "nets_study") if args.study else v for k, v in FILES.items()}
+    frame.to_csv(out / files["histories"], index=False)
+    (out / files["run"]).write_text(json.dumps(run, indent=1) + "\n")
+    if args.study:
+        text = experiment.study_summary(frame, profile, run)
+        (out / files["summary"]).write_text(text)
+        print(text)
+        return _failures(frame)
     for network in experiment.NETWORKS:
         part = frame[frame["network"] == network]
         write_html(network_figure(part, experiment.TITLES[network]), out / f"nets_{network}.html")
     text = experiment.summary(frame, profile, run)
-    (out / FILES["summary"]).write_text(text)
+    (out / files["summary"]).write_text(text)
     print(text)
+    return _failures(frame)
+
+
+def _failures(frame):
+    """Print every failed run of ``frame`` on stderr; the exit status (1 if any)."""
     failed = experiment.finals(frame)
     failed = failed[failed["failure"].fillna("") != ""]
     for row in failed.itertuples():

@@ -82,6 +82,10 @@ class Run:
     lam: float
     batch: int
     mu: object = "auto"
+    epoch_fraction: float = 1.0
+    """T as a fraction of one pass (1: T = n / batch steps)."""
+    label: str = ""
+    """The run's name in the outputs ("" = train.label(method, precision))."""
 
 
 def runs(profile):
@@ -99,10 +103,12 @@ def execute(run, net, train_data, val_data):
         warnings.simplefilter("ignore", RuntimeWarning)
         result = train.train(net, train_data, val_data, run.method, run.precision,
                              epochs=run.epochs, step=run.step, lam=run.lam, batch=run.batch,
-                             mu=run.mu, seed=run.seed)
+                             mu=run.mu, seed=run.seed,
+                             epoch_steps=max(int(train.samples(train_data) // run.batch
+                                                 * run.epoch_fraction), 1))
     hist = result.history.copy()
     hist.insert(0, "seed", run.seed)
-    hist.insert(0, "label", train.label(run.method, run.precision))
+    hist.insert(0, "label", run.label or train.label(run.method, run.precision))
     hist.insert(0, "precision", str(run.precision))
     hist.insert(0, "method", run.method)
     hist.insert(0, "network", run.network)
@@ -111,15 +117,41 @@ def execute(run, net, train_data, val_data):
     return hist
 
 
-def run_all(profile, *, client, progress=print):
-    """Run every Run of ``profile`` on the dask ``client``; one DataFrame of all histories."""
+STUDY = (("halp-8", "halp", 8, {}), ("halp-12", "halp", 12, {}), ("halp-16", "halp", 16, {}),
+         ("halp-8, mu 0.1", "halp", 8, dict(mu=0.1)), ("halp-8, mu 10", "halp", 8, dict(mu=10.0)),
+         ("halp-8, T = 1/4 pass", "halp", 8, dict(quarter=True)),
+         ("halp-8, step / 2", "halp", 8, dict(step=0.5)), ("halp-8, step x 2", "halp", 8, dict(step=2.0)),
+         ("lp-sgd-8", "lp-sgd", 8, {}), ("lp-sgd-8, step / 2", "lp-sgd", 8, dict(step=0.5)),
+         ("lp-sgd-8, step x 2", "lp-sgd", 8, dict(step=2.0)), ("sgd-fp32", "sgd", "fp32", {}))
+"""Where HALP stands against LP-SGD and why (``--study``): (label, method, precision, change)
+with change one of bits (the precision), a fixed mu for every layer, T = a quarter pass (four
+times the epochs, so the same data passes), or the step times a factor (LP-SGD-8's too)."""
+
+
+def study_runs(profile):
+    """Every Run of the study at ``profile``'s size: each network x STUDY x seeds."""
+    out = []
+    for net in NETWORKS:
+        epochs, step = profile.epochs(net), profile.step(net)
+        for name, method, precision, change in STUDY:
+            quarter = change.get("quarter", False)
+            out += [Run(net, method, precision, seed, epochs * (4 if quarter else 1),
+                        step * change.get("step", 1.0), profile.lam, profile.batch,
+                        change.get("mu", "auto"), 0.25 if quarter else 1.0, name)
+                    for seed in range(profile.seeds)]
+    return out
+
+
+def run_all(profile, *, client, progress=print, grid=runs):
+    """Run every Run of ``grid(profile)`` (default: the experiment's) on the dask ``client``;
+    one DataFrame of all histories."""
     from distributed import as_completed   # noqa: PLC0415 (only the runner needs it)
     futures = []
     for network in NETWORKS:
         net, tr, val = load(network, profile)
         net_f, tr_f, val_f = (client.scatter(x, broadcast=True) for x in (net, tr, val))
         futures += [client.submit(execute, run, net_f, tr_f, val_f, pure=False)
-                    for run in runs(profile) if run.network == network]
+                    for run in grid(profile) if run.network == network]
     frames = []
     for done, future in enumerate(as_completed(futures), 1):
         frame = future.result()
@@ -129,7 +161,8 @@ def run_all(profile, *, client, progress=print):
                  + (f" -- {last.failure}" if last.failure else ""))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True).sort_values(
-        ["network", "method", "precision", "seed", "epoch"], kind="stable", ignore_index=True)
+        ["network", "method", "precision", "label", "seed", "epoch"], kind="stable",
+        ignore_index=True)
 
 
 # ---- results --------------------------------------------------------------------------------
@@ -196,6 +229,24 @@ def profile_settings(profile):
 
 
 
+def network_tables(frame, network):
+    """Markdown lines of one network: the table of final validation accuracy (median, 5-95%
+    over seeds), seconds per epoch and failed runs per run, then the verdicts per precision."""
+    part = table(frame)
+    part = part[part["network"] == network]
+    lines = ["| run | final validation accuracy, median (5–95%) | seconds per epoch | "
+             "failed runs |", "| --- | --- | --- | --- |"]
+    lines += [f"| {row.label} | {row.median:.4f} ({row.low:.4f}–{row.high:.4f}) | "
+              f"{row.epoch_seconds:.2f} | {row.failed} of {row.seeds} |" for row in part.itertuples()]
+    ver = verdicts(frame)
+    lines += ["", "| precision | HALP | LP-SGD | gap | spread | verdict |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {row.precision} | {row.halp:.4f} | {row.lp_sgd:.4f} | {row.gap:+.4f} | "
+              f"{row.spread:.4f} | **{row.verdict}** |"
+              for row in ver[ver["network"] == network].itertuples()]
+    return lines
+
+
 def summary(frame, profile, run):
     """The markdown summary of one experiment: the rule, per network the table of final validation
     accuracy (median, 5-95% over seeds) and seconds per epoch per run, the verdicts, and every
@@ -205,26 +256,41 @@ def summary(frame, profile, run):
              f"{run['machine']}; {profile.seeds} seeds per run, minibatches of {profile.batch}, "
              f"lam = {profile.lam:g}, HALP's mu per layer automatic, T = one pass per epoch.", "",
              f"Verdict rule: {RULE}", ""]
-    tab, ver = table(frame), verdicts(frame)
     for network in NETWORKS:
-        part = tab[tab["network"] == network]
-        if part.empty:
-            continue
-        lines += [f"## {TITLES[network]}", "",
-                  f"{profile.epochs(network)} epochs of step {profile.step(network):g}.", "",
-                  "| run | final validation accuracy, median (5–95%) | seconds per epoch | "
-                  "failed runs |", "| --- | --- | --- | --- |"]
-        for row in part.itertuples():
-            lines.append(f"| {row.label} | {row.median:.4f} ({row.low:.4f}–{row.high:.4f}) | "
-                         f"{row.epoch_seconds:.2f} | {row.failed} of {row.seeds} |")
-        lines += ["", "| precision | HALP | LP-SGD | gap | spread | verdict |",
-                  "| --- | --- | --- | --- | --- | --- |"]
-        for row in ver[ver["network"] == network].itertuples():
-            lines.append(f"| {row.precision} | {row.halp:.4f} | {row.lp_sgd:.4f} | "
-                         f"{row.gap:+.4f} | {row.spread:.4f} | **{row.verdict}** |")
-        lines.append("")
+        if (frame["network"] == network).any():
+            lines += [f"## {TITLES[network]}", "",
+                      f"{profile.epochs(network)} epochs of step {profile.step(network):g}.", "",
+                      *network_tables(frame, network), ""]
     failed = finals(frame)
     failed = failed[failed["failure"].fillna("") != ""]
     lines += ["## Failed runs", ""]
     lines += [f"- {row.failure} (seed {row.seed})" for row in failed.itertuples()] or ["None."]
+    return "\n".join(lines) + "\n"
+
+
+def study_summary(frame, profile, run):
+    """The markdown of ``--study``: per network, each STUDY variant's final validation accuracy
+    (median, 5-95%), saturated updates per epoch and HALP's median mu over layers and epochs."""
+    lines = ["# Why HALP stands where it does: bits, mu, T and step", "",
+             f"`{run['command']}` ran in {run['wall_seconds']:.0f} s on {run['machine']}; "
+             f"{profile.seeds} seeds per variant, the {profile.name} profile's size.", ""]
+    order = {name: k for k, (name, *_) in enumerate(STUDY)}
+    for network in NETWORKS:
+        part = frame[frame["network"] == network]
+        if part.empty:
+            continue
+        tab = table(part).set_index("label")
+        later = part[part["epoch"] > 0]
+        sat = later.groupby("label")["saturations"].median()
+        mu = later.filter(like="mu_").assign(label=later["label"]).groupby("label").median(
+            numeric_only=True).median(axis=1)
+        lines += [f"## {TITLES[network]}", "",
+                  "| variant | final validation accuracy, median (5–95%) | saturated updates per "
+                  "epoch (median) | mu (median over layers) |", "| --- | --- | --- | --- |"]
+        for tag in sorted(tab.index, key=lambda t: order.get(t, len(order))):
+            row = tab.loc[tag]
+            mu_text = "—" if np.isnan(mu.get(tag, np.nan)) else f"{mu[tag]:.3g}"
+            lines.append(f"| {tag} | {row['median']:.4f} ({row['low']:.4f}–{row['high']:.4f}) | "
+                         f"{sat.get(tag, 0):.0f} | {mu_text} |")
+        lines.append("")
     return "\n".join(lines) + "\n"

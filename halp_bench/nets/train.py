@@ -187,8 +187,9 @@ class Sgd(Method):
 class LowPrecision(Method):
     """LP-SGD, LP-SVRG or HALP: w = C + s value(K) per group, stepped by ``step_offsets``."""
 
-    def __init__(self, net, data, n, w, lam, batch, method, precision, seed, mu):
+    def __init__(self, net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps=None):
         super().__init__(net, data, n, w, lam, batch)
+        self.epoch_steps = max(n // batch, 1) if epoch_steps is None else epoch_steps
         self.method, self.precision = method, precision
         self.variance_reduced = method != "lp-sgd"
         self.starts = np.array([g[1] for g in net.groups] + [net.size], dtype=np.int64)
@@ -282,7 +283,7 @@ class LowPrecision(Method):
         """Largest coordinate move per group of PILOT_STEPS float32 SVRG steps from the anchor
         (minibatches drawn from a generator of their own), scaled to a whole epoch's T steps."""
         n, b = self.passes.n, len(self.at)
-        steps = min(PILOT_STEPS, max(n // b, 1))
+        steps = min(PILOT_STEPS, self.epoch_steps)
         rng = np.random.default_rng(int(self.key))
         saved = self.w.copy()
         for _ in range(steps):
@@ -291,7 +292,7 @@ class LowPrecision(Method):
             self.w -= np.float32(alpha) * (self.D + G + np.float32(self.lam) * self.w)
         move = np.abs(self.w - self.anchor)
         self.w[:] = saved
-        scale = max(n // b, 1) / steps
+        scale = self.epoch_steps / steps
         return [scale * float(move[a:b].max()) for _, a, b in self.net.groups]
 
     def _svrg_direction(self, idx):
@@ -363,13 +364,13 @@ def _check(net, train_data, val_data, method, precision, epochs, step, lam, batc
         validate.real(mu, "mu", positive=True)
     fixed_point.check_seed(seed)
     for name, data in (("train_data", train_data), ("val_data", val_data)):
-        if _samples(data) < 1:
+        if samples(data) < 1:
             raise ValueError(f"{name} holds no samples")
-    if batch > _samples(train_data):
-        raise ValueError(f"batch ({batch}) exceeds the {_samples(train_data)} training samples")
+    if batch > samples(train_data):
+        raise ValueError(f"batch ({batch}) exceeds the {samples(train_data)} training samples")
 
 
-def _samples(data):
+def samples(data):
     """Number of samples of an Images or Sentences split."""
     return len(data.starts) - 1 if hasattr(data, "starts") else len(data.y)
 
@@ -382,12 +383,12 @@ def _head(data, k):
     return type(data)(data.X[:k], data.y[:k])
 
 
-def _make(net, data, method, precision, w, lam, batch, seed, mu):
-    """The state of ``method`` on ``data`` from weights w."""
-    n = _samples(data)
+def _make(net, data, method, precision, w, lam, batch, seed, mu, epoch_steps=None):
+    """The state of ``method`` on ``data`` from weights w; epoch_steps: T (None: one pass)."""
+    n = samples(data)
     if method == "sgd":
         return Sgd(net, data, n, w, lam, batch)
-    return LowPrecision(net, data, n, w, lam, batch, method, precision, seed, mu)
+    return LowPrecision(net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps)
 
 
 def _compile(net, data, method, precision, lam, batch, seed, mu):
@@ -401,7 +402,7 @@ def _compile(net, data, method, precision, lam, batch, seed, mu):
 
 
 def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, lam=1e-4,
-          batch=32, mu="auto", seed=0, schedule=None, callback=None):
+          batch=32, mu="auto", seed=0, schedule=None, epoch_steps=None, callback=None):
     """Train ``net`` on ``train_data`` and record losses and validation accuracy per epoch.
 
     net: ``cnn.LeNet()`` or ``lstm.Tagger(...)``; train_data, val_data: its data
@@ -411,7 +412,9 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     minibatch is dropped); step: alpha > 0 (epoch e uses alpha * schedule factor(e)); lam: L2
     strength >= 0 on every parameter; batch: samples per step; mu: HALP's bit-centering constant
     per layer, "auto" (see the module docstring) or a float > 0; seed: initialisation, sampling
-    and rounding; callback(epoch, row) after each epoch. Returns a :class:`NetResult`. A diverging
+    and rounding; epoch_steps: T, the steps of an epoch (default n // batch, one pass; fewer
+    re-centre HALP and LP-SVRG more often); callback(epoch, row) after each epoch. Returns a
+    :class:`NetResult`. A diverging
     run (weights or loss not finite, or the loss above divergence.GROWTH times its start) raises
     one RuntimeWarning naming the epoch and the fix, and so does a run that made no progress
     (its training loss never below log(classes), a uniform guess's); both are recorded in
@@ -419,10 +422,13 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     """
     _check(net, train_data, val_data, method, precision, epochs, step, lam, batch, mu, seed)
     schedule = schedules.make_schedule(schedule, epochs)
-    n = _samples(train_data)
+    n = samples(train_data)
+    steps = n // batch if epoch_steps is None else validate.integer(epoch_steps, "epoch_steps", 1,
+                                                                    n // batch)
     _compile(net, train_data, method, precision, lam, batch, seed, mu)
-    state = _make(net, train_data, method, precision, net.init(seed), lam, batch, seed, mu)
-    val = Passes(net, val_data, _samples(val_data))
+    state = _make(net, train_data, method, precision, net.init(seed), lam, batch, seed, mu,
+                  steps)
+    val = Passes(net, val_data, samples(val_data))
     rng = np.random.default_rng(seed)
     saturations = []
 
@@ -430,7 +436,7 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
         alpha = step * schedule.factor(len(saturations))
         state.start_epoch(alpha)
         order = rng.permutation(n).astype(np.int64)
-        for t in range(n // batch):
+        for t in range(steps):
             state.step(order[t * batch:(t + 1) * batch], alpha)
         saturations.append(state.end_epoch())
 
@@ -443,10 +449,11 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     columns = HISTORY_COLUMNS + tuple(f"mu_{name}" for name, _, _ in net.groups)
     settings = dict(network=net.name, method=method, precision=precision, epochs=epochs,
                     step=step, lam=lam, batch=batch, mu=mu if method == "halp" else None,
-                    seed=seed, schedule=str(schedule))
+                    seed=seed, schedule=str(schedule), epoch_steps=steps)
     record = trajectory.record(
         trajectory.timed_epochs(run_epoch, state.weights, epochs), evaluate, state.weights(),
-        passes_per_epoch=1.0 + state.variance_reduced, settings=settings, columns=columns,
+        passes_per_epoch=steps * batch / n + state.variance_reduced, settings=settings,
+        columns=columns,
         check=_divergence_check(net.name, method, precision),
         progress=_progress_check(net.name, method, precision, net.classes), callback=callback)
     return NetResult(history=record.history, weights=record.state, settings=settings)

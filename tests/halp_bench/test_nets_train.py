@@ -168,3 +168,12 @@ def test_a_network_must_follow_the_contract(images):
     _, tr, val = images
     with pytest.raises(TypeError, match="no 'groups'"):
         train.train(object(), tr, val, "sgd", "fp32")
+
+
+def test_a_shorter_epoch_recentres_more_often(images):
+    """T = 5 steps of 32 of the 640 samples: a quarter pass plus HALP's full gradient per epoch."""
+    net, tr, val = images
+    hist = train.train(net, tr, val, "halp", 8, epochs=2, step=0.1, epoch_steps=5).history
+    assert hist.passes.tolist() == [0.0, 1.25, 2.5] and hist.attrs["epoch_steps"] == 5
+    with pytest.raises(ValueError, match="epoch_steps"):
+        train.train(net, tr, val, "halp", 8, epoch_steps=21)
