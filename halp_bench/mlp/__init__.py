@@ -369,23 +369,10 @@ def train(problem, method, *, hidden=64, epochs=5, step=0.02, lam=1e-4, bits=8, 
 
 
 def _divergence_check(method, bits, mu):
-    """The MLP's divergence rule for ``trajectory.record``: an epoch diverged when its weights or
-    training loss are not finite or its loss exceeds divergence.GROWTH times the start's (the MLP's
-    loss is not convex, so the variance-reduced 1.2x rule of ``solve`` does not apply)."""
+    """The MLP's divergence rule for ``trajectory.record`` (``divergence.training_check``)."""
     label = "fp32" if method == "sgd" else bits if isinstance(bits, str) else f"{bits} bits"
     fix = "use a smaller step" + (f" or a larger mu (mu={mu:g} here)" if method == "halp" else "")
-
-    def check(epoch, state, row, first, previous):
-        loss, start = row["train_loss"], first["train_loss"]
-        if not (trajectory.finite(state) and np.isfinite(loss)):
-            seen = "the weights or the training loss are not finite"
-        elif loss > divergence.GROWTH * start:
-            seen = f"training loss {loss:.3g} > {divergence.GROWTH:g} x its start {start:.3g}"
-        else:
-            return None
-        return f"mlp {method} ({label}) diverged at epoch {epoch}: {seen}; {fix}"
-
-    return check
+    return divergence.training_check(f"mlp {method} ({label})", fix)
 
 
 def _runner(X, labels, weights, method, precision, lam, mu, seed, scratch, grad_format,

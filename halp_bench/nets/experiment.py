@@ -188,7 +188,12 @@ def table(frame):
     out["epoch_seconds"] = grouped["epoch_seconds"].median()
     out["seeds"] = grouped["seed"].nunique()
     out["failed"] = grouped["failure"].agg(lambda f: int((f.fillna("") != "").sum()))
-    return out.reset_index()
+    order = [train.label(m, p) for m, p in train.RUNS] + [name for name, *_ in STUDY]
+    rank = {tag: k for k, tag in reversed(list(enumerate(order)))}
+    out = out.reset_index()
+    return out.sort_values(["network", "label"], key=lambda c: c.map(rank).fillna(len(rank))
+                           if c.name == "label" else c.map(NETWORKS.index), kind="stable",
+                           ignore_index=True)
 
 
 def verdict(halp, lp_sgd):

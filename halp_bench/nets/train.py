@@ -477,18 +477,6 @@ def _progress_check(network, method, precision, classes):
 
 
 def _divergence_check(network, method, precision):
-    """The divergence rule for ``trajectory.record``: weights or training loss not finite, or the
-    loss above divergence.GROWTH times the start's."""
+    """The divergence rule for ``trajectory.record`` (``divergence.training_check``)."""
     fix = "use a smaller step" + (" or a fixed mu" if method == "halp" else "")
-
-    def check(epoch, state, row, first, previous):
-        loss, start = row["train_loss"], first["train_loss"]
-        if not (trajectory.finite(state) and np.isfinite(loss)):
-            seen = "the weights or the training loss are not finite"
-        elif loss > divergence.GROWTH * start:
-            seen = f"training loss {loss:.3g} > {divergence.GROWTH:g} x its start {start:.3g}"
-        else:
-            return None
-        return f"{network} {label(method, precision)} diverged at epoch {epoch}: {seen}; {fix}"
-
-    return check
+    return divergence.training_check(f"{network} {label(method, precision)}", fix)

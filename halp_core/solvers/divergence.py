@@ -32,6 +32,8 @@ leaves all three exactly where they started.
 
 import numpy as np
 
+from .. import trajectory
+
 GROWTH = 10.0
 VR_GROWTH = 1.2
 MOSTLY_CLAMPED = 0.5
@@ -90,3 +92,22 @@ def no_progress(run, rows):
     return (f"{label(run)} made no progress in {epochs} epoch{'s' * (epochs > 1)}: f - f* "
             f"({start['subopt']:.3g}), ||grad f|| and ||w - w*|| stayed within {STUCK:.0%} of "
             f"their start values; {run.advice('stuck')}")
+
+
+def training_check(name, fix):
+    """The divergence rule of a network's training (``trajectory.record``'s ``check``; the MLP and
+    halp_bench.nets): an epoch diverged when its weights or training loss (the row's
+    ``train_loss``) are not finite or the loss exceeds GROWTH times the start's (a network's loss
+    is not convex, so the variance-reduced VR_GROWTH rule does not apply). The message reads
+    "<name> diverged at epoch k: <what was seen>; <fix>"."""
+    def check(epoch, state, row, first, previous):
+        loss, start = row["train_loss"], first["train_loss"]
+        if not (trajectory.finite(state) and np.isfinite(loss)):
+            seen = "the weights or the training loss are not finite"
+        elif loss > GROWTH * start:
+            seen = f"training loss {loss:.3g} > {GROWTH:g} x its start {start:.3g}"
+        else:
+            return None
+        return f"{name} diverged at epoch {epoch}: {seen}; {fix}"
+
+    return check
