@@ -27,9 +27,13 @@ data gradient (no regularizer) at the epoch's anchor w~:
   anchor's x~ and x~W~ read from the activations cached by the full-gradient pass.
 
 mu per layer is automatic (``mu_schedule``): epoch 0 sizes each layer's grid to HEADROOM times the
-largest coordinate move of a short float32 pilot of the same SVRG steps, scaled to the epoch's
-length; every later epoch takes the core's secant rule ``bit_centering.next_mu`` on that layer
-(the curvature measured between the last two anchors, against the last offset's size).
+largest coordinate move of a short float32 pilot of the same SVRG steps (PILOT_STEPS of them), not
+scaled up to the epoch's T steps: like the convex rule's first epoch (mu = L_max), it errs on the
+side of a fine grid that may saturate, since a grid too coarse rounds a network's weights away (a
+pilot move scaled linearly to T sized LeNet's grids at tens of times its weights and left it
+predicting one class); every later epoch takes the core's secant rule ``bit_centering.next_mu``
+on that layer (the curvature measured between the last two anchors, against the last offset's
+size: its 2-norm after an epoch that saturated).
 """
 
 from dataclasses import dataclass, field
@@ -280,8 +284,8 @@ class LowPrecision(Method):
                 for (_, a, b), mu, sat in zip(groups, self.mus, self.last_clamped)]
 
     def _pilot(self, G, alpha):
-        """Largest coordinate move per group of PILOT_STEPS float32 SVRG steps from the anchor
-        (minibatches drawn from a generator of their own), scaled to a whole epoch's T steps."""
+        """Largest coordinate move per group of PILOT_STEPS (at most T) float32 SVRG steps from
+        the anchor (minibatches drawn from a generator of their own)."""
         n, b = self.passes.n, len(self.at)
         steps = min(PILOT_STEPS, self.epoch_steps)
         rng = np.random.default_rng(int(self.key))
@@ -292,8 +296,7 @@ class LowPrecision(Method):
             self.w -= np.float32(alpha) * (self.D + G + np.float32(self.lam) * self.w)
         move = np.abs(self.w - self.anchor)
         self.w[:] = saved
-        scale = self.epoch_steps / steps
-        return [scale * float(move[a:b].max()) for _, a, b in self.net.groups]
+        return [float(move[a:b].max()) for _, a, b in self.net.groups]
 
     def _svrg_direction(self, idx):
         """D = grad_B(w) - grad_B(w~): HALP's forward at w is the bit-centred one."""
