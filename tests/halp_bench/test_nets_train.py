@@ -177,3 +177,14 @@ def test_a_shorter_epoch_recentres_more_often(images):
     assert hist.passes.tolist() == [0.0, 1.25, 2.5] and hist.attrs["epoch_steps"] == 5
     with pytest.raises(ValueError, match="epoch_steps"):
         train.train(net, tr, val, "halp", 8, epoch_steps=21)
+
+
+def test_the_first_grid_follows_the_pilot_not_the_epochs_length(images, monkeypatch):
+    """Epoch 0's mu per layer comes from the pilot's largest move alone: a longer T (same pilot)
+    gives the same grids (scaled by T, a long epoch's grids grew coarse enough to round LeNet's
+    weights away)."""
+    net, tr, val = images
+    monkeypatch.setattr(train, "PILOT_STEPS", 4)
+    mus = [train.train(net, tr, val, "halp", 8, epochs=1, step=0.1, epoch_steps=t)
+           .history.filter(like="mu_").iloc[1].to_numpy() for t in (5, 20)]
+    np.testing.assert_array_equal(mus[0], mus[1])
