@@ -7,7 +7,7 @@ LP-SVRG-8), several seeds each, on dask.distributed; write into the reproduction
 nets.csv (every run's history), nets.md (tables and verdicts), nets_run.json (command, wall time,
 machine) and nets_<network>.html (figures). Failed runs are listed in nets.md and on stderr, and
 make the command exit with status 1. --study runs experiment.STUDY instead (HALP-8 against more
-bits, a fixed mu, a shorter T and other steps, beside LP-SGD-8) into nets_study.csv / .md / _run.json.
+bits, a fixed mu, a shorter T, no warm epoch and other steps, beside LP-SGD-8) into nets_study.csv / .md / _run.json.
 """
 
 import argparse

@@ -86,6 +86,7 @@ class Run:
     """T as a fraction of one pass (1: T = n / batch steps)."""
     label: str = ""
     """The run's name in the outputs ("" = train.label(method, precision))."""
+    warm_epochs: int = train.WARM_EPOCHS
 
 
 def runs(profile):
@@ -103,7 +104,7 @@ def execute(run, net, train_data, val_data):
         warnings.simplefilter("ignore", RuntimeWarning)
         result = train.train(net, train_data, val_data, run.method, run.precision,
                              epochs=run.epochs, step=run.step, lam=run.lam, batch=run.batch,
-                             mu=run.mu, seed=run.seed,
+                             mu=run.mu, seed=run.seed, warm_epochs=run.warm_epochs,
                              epoch_steps=max(int(train.samples(train_data) // run.batch
                                                  * run.epoch_fraction), 1))
     hist = result.history.copy()
@@ -120,12 +121,15 @@ def execute(run, net, train_data, val_data):
 STUDY = (("halp-8", "halp", 8, {}), ("halp-12", "halp", 12, {}), ("halp-16", "halp", 16, {}),
          ("halp-8, mu 0.1", "halp", 8, dict(mu=0.1)), ("halp-8, mu 10", "halp", 8, dict(mu=10.0)),
          ("halp-8, T = 1/4 pass", "halp", 8, dict(quarter=True)),
+         ("halp-8, no warm epoch", "halp", 8, dict(warm_epochs=0)),
+         ("halp-bf16, no warm epoch", "halp", "bf16", dict(warm_epochs=0)),
          ("halp-8, step / 2", "halp", 8, dict(step=0.5)), ("halp-8, step x 2", "halp", 8, dict(step=2.0)),
          ("lp-sgd-8", "lp-sgd", 8, {}), ("lp-sgd-8, step / 2", "lp-sgd", 8, dict(step=0.5)),
          ("lp-sgd-8, step x 2", "lp-sgd", 8, dict(step=2.0)), ("sgd-fp32", "sgd", "fp32", {}))
 """Where HALP stands against LP-SGD and why (``--study``): (label, method, precision, change)
 with change one of bits (the precision), a fixed mu for every layer, T = a quarter pass (four
-times the epochs, so the same data passes), or the step times a factor (LP-SGD-8's too)."""
+times the epochs, so the same data passes), no warm epoch (SVRG's terms from the first step), or
+the step times a factor (LP-SGD-8's too)."""
 
 
 def study_runs(profile):
@@ -137,7 +141,8 @@ def study_runs(profile):
             quarter = change.get("quarter", False)
             out += [Run(net, method, precision, seed, epochs * (4 if quarter else 1),
                         step * change.get("step", 1.0), profile.lam, profile.batch,
-                        change.get("mu", "auto"), 0.25 if quarter else 1.0, name)
+                        change.get("mu", "auto"), 0.25 if quarter else 1.0, name,
+                        change.get("warm_epochs", train.WARM_EPOCHS))
                     for seed in range(profile.seeds)]
     return out
 

@@ -26,6 +26,14 @@ data gradient (no regularizer) at the epoch's anchor w~:
   bit-centred ``delta_forward``: every linear map is (x~ + dx)(W~ + dW) = x~W~ + dx W + x~ dW, the
   anchor's x~ and x~W~ read from the activations cached by the full-gradient pass.
 
+Warm start (``warm_epochs``, default WARM_EPOCHS = 1): in their first epoch LP-SVRG and HALP
+leave out SVRG's anchor terms (D = grad_B(w), VG = (alpha / s_l) lam C): LP-SVRG steps as LP-SGD
+on its grid, HALP as LP-SGD on its bit-centred grid. From a random initialization, SVRG's
+direction against an anchor one pass old drove LeNet (all 60,000 images, step 0.1, seed 4) to
+predict one class within the first epoch where the offsets had nothing to clamp them (HALP-bf16);
+8-bit HALP survived only because its grid clamped 19,678 updates. SVRG on neural networks is
+commonly started from SGD for the same reason; ``--study`` measures warm_epochs=0.
+
 mu per layer is automatic (``mu_schedule``): epoch 0 sizes each layer's grid to HEADROOM times the
 largest coordinate move of a short float32 pilot of the same SVRG steps (PILOT_STEPS of them), not
 scaled up to the epoch's T steps: like the convex rule's first epoch (mu = L_max), it errs on the
@@ -57,6 +65,9 @@ HISTORY_COLUMNS = ("epoch", "passes", "seconds", "train_loss", "val_loss", "val_
                    "saturations")
 SCALE_RANGE = 4.0
 """LP-SGD's / LP-SVRG's fixed grid covers SCALE_RANGE x the layer's largest initial |weight|."""
+WARM_EPOCHS = 1
+"""Epochs at the start in which LP-SVRG and HALP step without SVRG's anchor terms (``train``'s
+``warm_epochs``)."""
 PILOT_STEPS = 32
 """Float32 steps of HALP's pilot, which sizes epoch 0's grids (``mu_schedule``)."""
 EVAL_ROWS = 10_000
@@ -191,8 +202,10 @@ class Sgd(Method):
 class LowPrecision(Method):
     """LP-SGD, LP-SVRG or HALP: w = C + s value(K) per group, stepped by ``step_offsets``."""
 
-    def __init__(self, net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps=None):
+    def __init__(self, net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps=None,
+                 warm_epochs=WARM_EPOCHS):
         super().__init__(net, data, n, w, lam, batch)
+        self.warm_epochs, self.epoch, self.svrg = warm_epochs, 0, False
         self.epoch_steps = max(n // batch, 1) if epoch_steps is None else epoch_steps
         self.method, self.precision = method, precision
         self.variance_reduced = method != "lp-sgd"
@@ -241,15 +254,17 @@ class LowPrecision(Method):
         self.w[:] = self.C + self._scale_vector() * self._values()
 
     def start_epoch(self, alpha):
-        """LP-SVRG / HALP: the full gradient at the anchor (and its tapes); HALP re-centres."""
+        """LP-SVRG / HALP: the full gradient at the anchor (and its tapes); HALP re-centres. In
+        the first ``warm_epochs`` epochs the step leaves out SVRG's anchor terms (``svrg``)."""
         self.clamped[:] = 0
         if not self.variance_reduced:
             return
+        self.svrg = self.epoch >= self.warm_epochs
         self.anchor[:] = self.w
         G = self.passes.gradient(self.anchor)
         if self.method == "halp":
             self._centre(G, alpha)
-        VG = G + np.float32(self.lam) * self.C
+        VG = G * np.float32(self.svrg) + np.float32(self.lam) * self.C
         self.VG[:] = np.float32(alpha) * VG / self._scale_vector()
 
     def _centre(self, G, alpha):
@@ -284,22 +299,25 @@ class LowPrecision(Method):
                 for (_, a, b), mu, sat in zip(groups, self.mus, self.last_clamped)]
 
     def _pilot(self, G, alpha):
-        """Largest coordinate move per group of PILOT_STEPS (at most T) float32 SVRG steps from
-        the anchor (minibatches drawn from a generator of their own)."""
+        """Largest coordinate move per group of PILOT_STEPS (at most T) float32 steps of the
+        epoch's kind (SVRG's, or SGD's in a warm epoch) from the anchor (minibatches drawn from a
+        generator of their own)."""
         n, b = self.passes.n, len(self.at)
         steps = min(PILOT_STEPS, self.epoch_steps)
         rng = np.random.default_rng(int(self.key))
         saved = self.w.copy()
         for _ in range(steps):
             idx = rng.integers(0, n, size=b, dtype=np.int64)
-            self._svrg_direction(idx)
-            self.w -= np.float32(alpha) * (self.D + G + np.float32(self.lam) * self.w)
+            self._direction(idx)
+            self.w -= np.float32(alpha) * (self.D + G * np.float32(self.svrg)
+                                           + np.float32(self.lam) * self.w)
         move = np.abs(self.w - self.anchor)
         self.w[:] = saved
         return [float(move[a:b].max()) for _, a, b in self.net.groups]
 
-    def _svrg_direction(self, idx):
-        """D = grad_B(w) - grad_B(w~): HALP's forward at w is the bit-centred one."""
+    def _direction(self, idx):
+        """D = grad_B(w) - grad_B(w~) (grad_B(w) alone in a warm epoch): HALP's forward at w is
+        the bit-centred one."""
         b = len(idx)
         if self.method == "halp":
             tape, toff = self.batch_tape(idx)
@@ -310,13 +328,14 @@ class LowPrecision(Method):
             self.net.backward(self.w, self.data, idx, tape, toff, self.at[:b], 1.0 / b, self.D)
         else:
             self.gradient_at_w(idx)
-        p = self.passes
-        self.net.backward(self.anchor, self.data, idx, p.tape, p.toff, idx, -1.0 / b, self.D)
+        if self.svrg:
+            p = self.passes
+            self.net.backward(self.anchor, self.data, idx, p.tape, p.toff, idx, -1.0 / b, self.D)
 
     def step(self, idx, alpha):
         """One step on the minibatch idx (int64) of size alpha."""
         if self.variance_reduced:
-            self._svrg_direction(idx)
+            self._direction(idx)
         else:
             self.gradient_at_w(idx)
         step_offsets(self.K, self.C, self.w, self.D, self.VG, self.starts, self.scales,
@@ -326,6 +345,7 @@ class LowPrecision(Method):
     def end_epoch(self):
         """HALP: the anchor moves to C + s K (the weights w) and K = 0."""
         self.last_clamped = self.clamped.copy()
+        self.epoch += 1
         if self.method == "halp":
             self.C[:] = self.w
             self.K[:] = 0
@@ -386,12 +406,14 @@ def _head(data, k):
     return type(data)(data.X[:k], data.y[:k])
 
 
-def _make(net, data, method, precision, w, lam, batch, seed, mu, epoch_steps=None):
+def _make(net, data, method, precision, w, lam, batch, seed, mu, epoch_steps=None,
+          warm_epochs=WARM_EPOCHS):
     """The state of ``method`` on ``data`` from weights w; epoch_steps: T (None: one pass)."""
     n = samples(data)
     if method == "sgd":
         return Sgd(net, data, n, w, lam, batch)
-    return LowPrecision(net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps)
+    return LowPrecision(net, data, n, w, lam, batch, method, precision, seed, mu, epoch_steps,
+                        warm_epochs)
 
 
 def _compile(net, data, method, precision, lam, batch, seed, mu):
@@ -405,7 +427,8 @@ def _compile(net, data, method, precision, lam, batch, seed, mu):
 
 
 def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, lam=1e-4,
-          batch=32, mu="auto", seed=0, schedule=None, epoch_steps=None, callback=None):
+          batch=32, mu="auto", seed=0, schedule=None, epoch_steps=None, warm_epochs=WARM_EPOCHS,
+          callback=None):
     """Train ``net`` on ``train_data`` and record losses and validation accuracy per epoch.
 
     net: ``cnn.LeNet()`` or ``lstm.Tagger(...)``; train_data, val_data: its data
@@ -416,8 +439,10 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     strength >= 0 on every parameter; batch: samples per step; mu: HALP's bit-centering constant
     per layer, "auto" (see the module docstring) or a float > 0; seed: initialisation, sampling
     and rounding; epoch_steps: T, the steps of an epoch (default n // batch, one pass; fewer
-    re-centre HALP and LP-SVRG more often); callback(epoch, row) after each epoch. Returns a
-    :class:`NetResult`. A diverging
+    re-centre HALP and LP-SVRG more often); warm_epochs: int >= 0, LP-SVRG's and HALP's first
+    epochs without SVRG's anchor terms (LP-SVRG then steps as LP-SGD on its grid, HALP as
+    bit-centred LP-SGD: see the module docstring); callback(epoch, row) after each epoch. Returns
+    a :class:`NetResult`. A diverging
     run (weights or loss not finite, or the loss above divergence.GROWTH times its start) raises
     one RuntimeWarning naming the epoch and the fix, and so does a run that made no progress
     (its training loss never below log(classes), a uniform guess's); both are recorded in
@@ -428,9 +453,10 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     n = samples(train_data)
     steps = n // batch if epoch_steps is None else validate.integer(epoch_steps, "epoch_steps", 1,
                                                                     n // batch)
+    validate.integer(warm_epochs, "warm_epochs", 0)
     _compile(net, train_data, method, precision, lam, batch, seed, mu)
     state = _make(net, train_data, method, precision, net.init(seed), lam, batch, seed, mu,
-                  steps)
+                  steps, warm_epochs)
     val = Passes(net, val_data, samples(val_data))
     rng = np.random.default_rng(seed)
     saturations = []
@@ -452,7 +478,8 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     columns = HISTORY_COLUMNS + tuple(f"mu_{name}" for name, _, _ in net.groups)
     settings = dict(network=net.name, method=method, precision=precision, epochs=epochs,
                     step=step, lam=lam, batch=batch, mu=mu if method == "halp" else None,
-                    seed=seed, schedule=str(schedule), epoch_steps=steps)
+                    seed=seed, schedule=str(schedule), epoch_steps=steps,
+                    warm_epochs=warm_epochs if method in ("halp", "lp-svrg") else None)
     record = trajectory.record(
         trajectory.timed_epochs(run_epoch, state.weights, epochs), evaluate, state.weights(),
         passes_per_epoch=steps * batch / n + state.variance_reduced, settings=settings,

@@ -188,3 +188,19 @@ def test_the_first_grid_follows_the_pilot_not_the_epochs_length(images, monkeypa
     mus = [train.train(net, tr, val, "halp", 8, epochs=1, step=0.1, epoch_steps=t)
            .history.filter(like="mu_").iloc[1].to_numpy() for t in (5, 20)]
     np.testing.assert_array_equal(mus[0], mus[1])
+
+
+def test_the_warm_epoch_leaves_out_svrgs_anchor_terms(images):
+    """In its warm epoch HALP steps as bit-centred LP-SGD: the same first epoch as with SVRG's
+    terms would differ, and LP-SVRG's warm epoch is LP-SGD's on the same grid, step for step."""
+    net, tr, val = images
+    hist = {w: train.train(net, tr, val, "halp", 8, epochs=1, step=0.1, warm_epochs=w).history
+            for w in (0, 1)}
+    assert hist[1].attrs["warm_epochs"] == 1
+    assert hist[0].val_loss.iloc[1] != hist[1].val_loss.iloc[1]
+    lp_svrg = train.train(net, tr, val, "lp-svrg", 8, epochs=1, step=0.1).history
+    lp_sgd = train.train(net, tr, val, "lp-sgd", 8, epochs=1, step=0.1).history
+    cols = ["train_loss", "val_loss", "val_accuracy", "saturations"]
+    assert lp_svrg[cols].equals(lp_sgd[cols])
+    with pytest.raises(ValueError, match="warm_epochs"):
+        train.train(net, tr, val, "halp", 8, warm_epochs=-1)
