@@ -34,6 +34,11 @@ def main(argv=None):
                         help="both networks on a subset (the tests' profile; default: full)")
     parser.add_argument("--study", action="store_true",
                         help="run the study of HALP-8's bits, mu, T and step instead")
+    parser.add_argument("--network", choices=experiment.NETWORKS, default=None,
+                        help="run one network only (default: both)")
+    parser.add_argument("--only", action="append", default=None, metavar="LABEL",
+                        help="run only the runs of this label (e.g. halp-8; with --study a "
+                             "variant's label such as 'halp-8, mu 0.1'); repeat for more")
     parser.add_argument("--out", default="results-reproduction", help="output folder")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per run (default 5)")
     parser.add_argument("--workers", type=int, default=None,
@@ -51,12 +56,20 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    grid = experiment.selected(experiment.study_runs if args.study else experiment.runs,
+                               args.network, args.only)
+    if not grid(profile):
+        parser.error(f"no run has the label(s) {args.only} (the labels: "
+                     f"{sorted({r.name for r in grid.__wrapped__(profile)})})")
     with engine.client(args.scheduler, args.workers) as client:
         frame = experiment.run_all(profile, client=client,
                                    progress=lambda m: print(m, file=sys.stderr, flush=True),
-                                   grid=experiment.study_runs if args.study else experiment.runs)
-    command = ("python -m halp_bench.nets" + (" --quick" if args.quick else "")
-               + (" --study" if args.study else ""))
+                                   grid=grid)
+    command = " ".join(["python -m halp_bench.nets"] + (["--quick"] if args.quick else [])
+                       + (["--study"] if args.study else [])
+                       + ([f"--network {args.network}"] if args.network else [])
+                       + [f"--only '{o}'" for o in args.only or ()]
+                       + ([f"--seeds {args.seeds}"] if args.seeds is not None else []))
     run = dict(command=command, wall_seconds=round(time.perf_counter() - start, 1),
                machine=cpu_description(), profile=experiment.profile_settings(profile))
     files = {k: v.replace("nets", "nets_study") if args.study else v for k, v in FILES.items()}

@@ -88,6 +88,11 @@ class Run:
     """The run's name in the outputs ("" = train.label(method, precision))."""
     warm_epochs: int = train.WARM_EPOCHS
 
+    @property
+    def name(self):
+        """The run's label in the outputs, e.g. 'halp-8' or a study variant's."""
+        return self.label or train.label(self.method, self.precision)
+
 
 def runs(profile):
     """Every Run of the experiment: each network x train.RUNS x seeds 0..seeds-1."""
@@ -109,7 +114,7 @@ def execute(run, net, train_data, val_data):
                                                  * run.epoch_fraction), 1))
     hist = result.history.copy()
     hist.insert(0, "seed", run.seed)
-    hist.insert(0, "label", run.label or train.label(run.method, run.precision))
+    hist.insert(0, "label", run.name)
     hist.insert(0, "precision", str(run.precision))
     hist.insert(0, "method", run.method)
     hist.insert(0, "network", run.network)
@@ -147,12 +152,23 @@ def study_runs(profile):
     return out
 
 
+def selected(grid, network=None, labels=None):
+    """``grid`` (a function of the profile giving Runs) narrowed to one network (None: all) and
+    to the runs whose label is in ``labels`` (None: all); the result's ``__wrapped__`` is grid."""
+    def narrowed(profile):
+        return [run for run in grid(profile)
+                if (network is None or run.network == network)
+                and (labels is None or run.name in labels)]
+    narrowed.__wrapped__ = grid
+    return narrowed
+
+
 def run_all(profile, *, client, progress=print, grid=runs):
     """Run every Run of ``grid(profile)`` (default: the experiment's) on the dask ``client``;
     one DataFrame of all histories."""
     from distributed import as_completed   # noqa: PLC0415 (only the runner needs it)
     futures = []
-    for network in NETWORKS:
+    for network in dict.fromkeys(run.network for run in grid(profile)):
         net, tr, val = load(network, profile)
         net_f, tr_f, val_f = (client.scatter(x, broadcast=True) for x in (net, tr, val))
         futures += [client.submit(execute, run, net_f, tr_f, val_f, pure=False)

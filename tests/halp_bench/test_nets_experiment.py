@@ -114,3 +114,15 @@ def test_the_study_varies_one_thing_at_a_time():
     quarter = by[("lstm", "halp-8, T = 1/4 pass")]
     assert quarter.epoch_fraction == 0.25 and quarter.epochs == 4 * profile.lstm_epochs
     assert by[("lstm", "lp-sgd-8, step x 2")].step == 2 * profile.lstm_step
+
+
+def test_runs_can_be_narrowed_to_a_network_and_labels(tmp_path, capsys):
+    profile = experiment.PROFILES["quick"]
+    grid = experiment.selected(experiment.study_runs, "lstm", ["halp-8, mu 0.1", "halp-16"])
+    runs = grid(profile)
+    assert {(r.network, r.name) for r in runs} == {("lstm", "halp-8, mu 0.1"), ("lstm", "halp-16")}
+    assert len(runs) == 2 * profile.seeds
+    assert len(experiment.selected(experiment.runs)(profile)) == len(experiment.runs(profile))
+    with pytest.raises(SystemExit):
+        cli.main(["--quick", "--only", "halp-7", "--out", str(tmp_path)])
+    assert "no run has the label(s) ['halp-7']" in capsys.readouterr().err
