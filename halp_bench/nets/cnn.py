@@ -311,6 +311,8 @@ class LeNet:
     ``delta_forward``."""
 
     name = "cnn"
+    default_step = 0.1
+    """train's step when none is given: SGD-fp32's at the quick size (docs/reproduction.md)."""
 
     def __init__(self, classes=10):
         self.classes = validate.integer(classes, "classes", minimum=2)

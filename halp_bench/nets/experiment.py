@@ -38,8 +38,8 @@ class Profile:
     lstm_epochs: int
     seeds: int = 5
     batch: int = 32
-    cnn_step: float = 0.1
-    lstm_step: float = 5.0
+    cnn_step: float = cnn.LeNet.default_step
+    lstm_step: float = lstm.Tagger.default_step
     lam: float = 1e-4
 
     def epochs(self, network):

@@ -421,6 +421,9 @@ class Tagger:
     """
 
     name = "lstm"
+    default_step = 5.0
+    """train's step when none is given: SGD-fp32's best of 0.5, 2 and 5 at the quick size
+    (docs/reproduction.md); the loss is a mean over a sentence's tokens, so the step is large."""
 
     def __init__(self, vocab, n_tags, embed=32, hidden=64):
         self.vocab = validate.integer(vocab, "vocab", minimum=1)

@@ -426,7 +426,7 @@ def _compile(net, data, method, precision, lam, batch, seed, mu):
     state.end_epoch()
 
 
-def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, lam=1e-4,
+def train(net, train_data, val_data, method, precision, *, epochs=5, step=None, lam=1e-4,
           batch=32, mu="auto", seed=0, schedule=None, epoch_steps=None, warm_epochs=WARM_EPOCHS,
           callback=None):
     """Train ``net`` on ``train_data`` and record losses and validation accuracy per epoch.
@@ -435,7 +435,8 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     (``data.Images`` / ``data.Sentences``); method: one of METHODS; precision: "fp32" for sgd, else
     bits (int 2..16) or a float format's name ("bf16", "fp16", "fp8-e4m3", "fp8-e5m2"); epochs:
     int >= 1, each one pass (T = n / batch steps, a fresh permutation; the last partial
-    minibatch is dropped); step: alpha > 0 (epoch e uses alpha * schedule factor(e)); lam: L2
+    minibatch is dropped); step: alpha > 0 (epoch e uses alpha * schedule factor(e); None: the
+    network's ``default_step``); lam: L2
     strength >= 0 on every parameter; batch: samples per step; mu: HALP's bit-centering constant
     per layer, "auto" (see the module docstring) or a float > 0; seed: initialisation, sampling
     and rounding; epoch_steps: T, the steps of an epoch (default n // batch, one pass; fewer
@@ -448,6 +449,7 @@ def train(net, train_data, val_data, method, precision, *, epochs=5, step=0.05, 
     (its training loss never below log(classes), a uniform guess's); both are recorded in
     ``history.attrs`` (diverged_epoch, divergence, no_progress).
     """
+    step = getattr(net, "default_step", None) if step is None else step
     _check(net, train_data, val_data, method, precision, epochs, step, lam, batch, mu, seed)
     schedule = schedules.make_schedule(schedule, epochs)
     n = samples(train_data)

@@ -204,3 +204,17 @@ def test_the_warm_epoch_leaves_out_svrgs_anchor_terms(images):
     assert lp_svrg[cols].equals(lp_sgd[cols])
     with pytest.raises(ValueError, match="warm_epochs"):
         train.train(net, tr, val, "halp", 8, warm_epochs=-1)
+
+
+def test_default_arguments_train_both_networks():
+    """With its defaults (the network's own step, 5 epochs, mu auto) HALP-8 learns each network
+    on data and a seed no test above tuned for."""
+    from halp_bench.nets import cnn, data, lstm
+    tr, val = data.fashion_mnist(train_rows=3000, val_rows=500)
+    hist = train.train(cnn.LeNet(), tr, val, "halp", 8, seed=11).history
+    assert hist.attrs["step"] == cnn.LeNet.default_step and hist.val_accuracy.iloc[-1] > 0.7
+    tagging = data.brown_tagging(train_sentences=1500, val_sentences=300)
+    net = lstm.Tagger(len(tagging.words), len(tagging.tags))
+    hist = train.train(net, tagging.train, tagging.val, "halp", 8, epochs=3, seed=11).history
+    assert hist.attrs["step"] == lstm.Tagger.default_step and hist.val_accuracy.iloc[-1] > 0.55
+    assert hist.attrs["no_progress"] == "" and hist.attrs["diverged_epoch"] is None
