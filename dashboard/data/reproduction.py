@@ -253,7 +253,7 @@ def networks(nets):
     importable."""
     from halp_bench.nets import experiment  # noqa: PLC0415 (the page runs without it: see above)
 
-    table, runs = experiment.table(nets), experiment.finals(nets)
+    table, runs = experiment.table(nets), experiment.failed_runs(nets)
     verdicts = experiment.verdicts(nets)
     if verdicts.empty:   # no precision where both ran: a frame without columns
         verdicts = pd.DataFrame(columns=["network", "precision", "halp", "lp_sgd", "gap", "spread", "verdict"])
@@ -261,7 +261,7 @@ def networks(nets):
     names = dict.fromkeys([n for n in experiment.NETWORKS if n in present] + list(nets["network"]))
     out = []
     for name in names:
-        bad = runs[(runs["network"] == name) & (runs["failure"].fillna("") != "")]
+        bad = runs[runs["network"] == name]
         out.append(Network(name=name, title=experiment.TITLES.get(name, name),
                            histories=nets[nets["network"] == name],
                            accuracy=_accuracy_table(table[table["network"] == name]),

@@ -91,8 +91,7 @@ def main(argv=None):
 
 def _failures(frame):
     """Print every failed run of ``frame`` on stderr; the exit status (1 if any)."""
-    failed = experiment.finals(frame)
-    failed = failed[failed["failure"].fillna("") != ""]
+    failed = experiment.failed_runs(frame)
     for row in failed.itertuples():
         print(f"FAILED: {row.failure} (seed {row.seed})", file=sys.stderr)
     return 1 if len(failed) else 0

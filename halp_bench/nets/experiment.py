@@ -188,6 +188,18 @@ def run_all(profile, *, client, progress=print, grid=runs):
 
 # ---- results --------------------------------------------------------------------------------
 
+def is_failure(messages):
+    """Which entries of a ``failure`` column (a Series: messages, "" or NaN for a healthy run, as
+    read back from CSV) name a failure."""
+    return messages.notna() & (messages.astype(str) != "")
+
+
+def failed_runs(frame):
+    """The ``finals`` rows of the runs that failed (diverged or made no progress)."""
+    runs_ = finals(frame)
+    return runs_[is_failure(runs_["failure"])]
+
+
 def finals(frame):
     """One row per run (network, label, seed): final val_accuracy and val_loss, the median
     seconds per epoch, whether it failed."""
@@ -208,7 +220,7 @@ def table(frame):
                                       high=lambda a: a.quantile(QUANTILES[1]))
     out["epoch_seconds"] = grouped["epoch_seconds"].median()
     out["seeds"] = grouped["seed"].nunique()
-    out["failed"] = grouped["failure"].agg(lambda f: int((f.fillna("") != "").sum()))
+    out["failed"] = grouped["failure"].agg(lambda f: int(is_failure(f).sum()))
     order = [train.label(m, p) for m, p in train.RUNS] + [name for name, *_ in STUDY]
     rank = {tag: k for k, tag in reversed(list(enumerate(order)))}
     out = out.reset_index()
@@ -287,8 +299,7 @@ def summary(frame, profile, run):
             lines += [f"## {TITLES[network]}", "",
                       f"{profile.epochs(network)} epochs of step {profile.step(network):g}.", "",
                       *network_tables(frame, network), ""]
-    failed = finals(frame)
-    failed = failed[failed["failure"].fillna("") != ""]
+    failed = failed_runs(frame)
     lines += ["## Failed runs", ""]
     lines += [f"- {row.failure} (seed {row.seed})" for row in failed.itertuples()] or ["None."]
     return "\n".join(lines) + "\n"
