@@ -20,6 +20,9 @@ from tqdm import tqdm
 from . import runner, storage
 
 RETRIES = 2
+LOST_FETCHES = 3
+"""Times ``run_grid`` runs again a finished run whose result could not be fetched (lost with its
+worker) before it counts the run as failed."""
 """Times the scheduler resubmits a task that raised (a worker's death is rescheduled by the
 scheduler itself, up to distributed's ``allowed-failures``)."""
 
@@ -81,16 +84,35 @@ def run_grid(client, runs, out, *, progress=True, on_done=None):
     todo = {run.run_id: run for run in runs if run.run_id not in have}
     outcome = Outcome(skipped=len(runs) - len(todo))
     files = send_files(client, todo.values())
-    futures = {client.submit(runner.execute, run,
+
+    def submit(run):
+        return client.submit(runner.execute, run,
                              *([files[run.source.sha256]] if run.source is not None else []),
-                             retries=RETRIES, pure=False): run_id
-               for run_id, run in todo.items()}
+                             retries=RETRIES, pure=False)
+
+    futures = {submit(run): run_id for run_id, run in todo.items()}
     with tqdm(total=len(runs), initial=outcome.skipped, unit="run", desc="sweep",
               disable=not progress) as bar:
-        for future in as_completed(futures):
-            run_id = futures.pop(future)
+        pending = as_completed(futures)
+        lost = dict.fromkeys(futures.values(), 0)
+        for future in pending:
+            run_id = futures[future]
             if future.status == "finished":
-                part = future.result()
+                try:
+                    part = future.result()
+                except (RuntimeError, OSError) as exc:
+                    # Its result was on a worker that died after finishing (the fetch fails):
+                    # run it again as a new task, LOST_FETCHES times at most.
+                    del futures[future]
+                    lost[run_id] += 1
+                    if lost[run_id] > LOST_FETCHES:
+                        outcome.failed[run_id] = f"result lost {lost[run_id]} times: {exc!r}"
+                        bar.update(1)
+                    else:
+                        again = submit(todo[run_id])
+                        futures[again] = run_id
+                        pending.add(again)
+                    continue
                 part.store(out)
                 outcome.ran.append(run_id)
                 if part.kind:
@@ -99,6 +121,7 @@ def run_grid(client, runs, out, *, progress=True, on_done=None):
                     on_done(run_id)
             else:
                 outcome.failed[run_id] = repr(future.exception())
+            del futures[future]
             future.release()
             bar.update(1)
     for data in files.values():
