@@ -135,6 +135,34 @@ def test_a_resumed_sweep_runs_an_unreadable_part_again(client, tmp_path):
     assert_each_run_once(tmp_path, runs)
 
 
+def test_a_result_that_cannot_be_fetched_runs_again(client, tmp_path, monkeypatch):
+    """A finished run whose result the client cannot fetch (its worker died after finishing) is
+    run again as a new task and stored once; one that never can be fetched fails, named."""
+    import distributed
+    runs = parse(TINY.read_text(), "tiny.toml").runs[:3]
+    real, calls = distributed.Future.result, []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(self.key)
+        if len(calls) == 1:
+            raise RuntimeError("<asyncio.locks.Event> is bound to a different event loop")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Future, "result", flaky)
+    outcome = engine.run_grid(client, runs, tmp_path / "once", progress=False)
+    assert not outcome.failed and sorted(outcome.ran) == sorted(r.run_id for r in runs)
+    assert len(calls) == len(runs) + 1
+    assert_each_run_once(tmp_path / "once", runs)
+
+    def never(self, *args, **kwargs):
+        raise RuntimeError("lost")
+
+    monkeypatch.setattr(distributed.Future, "result", never)
+    outcome = engine.run_grid(client, runs[:1], tmp_path / "never", progress=False)
+    assert list(outcome.failed) == [runs[0].run_id] and not outcome.ran
+    assert f"result lost {engine.LOST_FETCHES + 1} times" in outcome.failed[runs[0].run_id]
+
+
 def test_diverged_runs_are_counted_in_the_last_line_and_named(client, tmp_path, capsys):
     """step = 1e6 diverges: the runs are stored (diverged_epoch >= 0), named with their parameters
     and the solver's warning, and counted in the last line; the exit status stays 0."""
