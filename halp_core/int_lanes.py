@@ -29,16 +29,22 @@ ever overflows, so clamping after the shift is exact and the saturation count is
 
 Random bits: coordinate j of a step with key K takes slot j % P of lane_hash(K, j // P)
 (halp_core.random_bits; P = 4 bytes in 16-bit lanes, 2 half-words in 32-bit lanes), low F bits.
-``_step_lanes`` does LANES coordinates per block in LLVM vector IR (sign-extending loads, lane
+``row_step`` does LANES coordinates per block in LLVM vector IR (sign-extending loads, lane
 multiplies, the hash in 32-bit lanes, a min/max clamp whose moved lanes a scalar popcount counts,
 and a truncating store), which Numba's own loops cannot express (it widens int8/int16 arithmetic
-to int64); ``_step_tail`` does the remaining d % LANES coordinates with the same integer
-arithmetic, so the result does not depend on where the blocks end.
+to int64). A row whose width is not a multiple of LANES ends in one block of masked loads and
+stores with the same arithmetic, so the result does not depend on where the blocks end.
+
+The step is fused with the next step's dot product, x_next . k, taken on each new block of k while
+it is still in registers (the epoch loop passes the next sample's row): the loss derivative of
+step t + 1 waits for no second pass over k. The step's arrays are passed whole with row indices,
+so the epoch loop creates no array views (each view costs reference counting, atomic operations
+on the step's critical path).
 
 Kernel API (Numba code only): ``epoch_lanes`` once per epoch (the fixed-point VG of every row
-of the iterate), then ``step`` per step and row; ``step`` returns the saturation count, or
-``FLOAT_LANES`` when that step cannot use the integer lanes and the caller must take its
-float-lane update.
+of the iterate and the lanes' constants), then per step and row ``dithers`` (the step's
+integers, or False when it cannot use the integer lanes: then the caller takes its float-lane
+update) and ``row_step`` (the step and the next dot).
 """
 
 import numpy as np
@@ -52,6 +58,7 @@ from . import validate
 from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_in
 
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
+FLUSH_BLOCKS = 1 << 15         # 16-bit lanes: blocks summed in 32-bit lanes before an int64 flush
 FLOAT_LANES = -1
 """What ``step`` returns when a step cannot use the integer lanes (the dtypes of iterate and
 data, or a move too large for the lanes): the caller takes the float-lane update instead."""
@@ -93,40 +100,47 @@ def _width_of(k_type, x_type):
 
 
 @intrinsic
-def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key, lo, hi):
-    """Blocks 0..blocks-1 (LANES coordinates each) of one integer-lane step, in place on k;
-    returns the number of saturated coordinates (int64). k: int8 (16-bit lanes) or int16 (32-bit
-    lanes), x: int8/int16 no wider than k, vghi/vglo: lane-wide ints (VGd's high part and its low 16
-    bits biased by -2^15), all 1-D C-contiguous; mult = 2^F - sh, coef = c, thr = 2^15 - 1 - u3
-    and thr2 = 2^15 - 1 - u4 (u3, u4 < 2^16), key: the step key, lo/hi: the grid."""
-    if not all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
-               for a in (k, x, vghi, vglo)):
+def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, key, lo, hi):
+    """One integer-lane step of row c of K on row i of X, in place, fused with the next step's
+    dot product: returns (the number of saturated coordinates, X[inext] . K[c] after the step),
+    both int64. K: int8 (16-bit lanes) or int16 (32-bit lanes); X: int8/int16 no wider than K;
+    VGHI/VGLO: lane-wide ints (VGd's high part and its low 16 bits biased by -2^15), row c; all
+    2-D C-contiguous with one row length d. mult = 2^F - sh, coef = c, thr = 2^15 - 1 - u3 and
+    thr2 = 2^15 - 1 - u4 (u3, u4 < 2^16), from ``dithers``; key: the step key, lo/hi: the grid.
+    Dtypes without integer lanes compile to (FLOAT_LANES, FLOAT_LANES), never reached (their
+    ``epoch_lanes`` sends every step to the float-lane update).
+
+    The d coordinates go in blocks of LANES; the last d % LANES take a block of masked loads and
+    stores (lanes past d read as 0, are never stored and never counted), so a row of any width
+    runs in vector lanes. Each block's new k lanes, still in registers, are multiplied with the
+    next row's data and summed in 32-bit lanes (16-bit lanes: pairs of products, at most 2^15 per
+    lane and block, flushed to int64 every FLUSH_BLOCKS blocks; 32-bit lanes: 64-bit sums), so the
+    next step's dot costs no second pass over k."""
+    arrays = (K, X, VGHI, VGLO)
+    if not all(isinstance(a, types.Array) and a.ndim == 2 and a.layout == "C" for a in arrays):
         return None
-    width = _width_of(k.dtype, x.dtype)
-    if width is None or not vghi.dtype == vglo.dtype == from_dtype(width.vg_dtype):
+    scalars = (i, inext, c, mult, coef, thr, thr2, key, lo, hi)
+    if not all(isinstance(s, types.Integer) for s in scalars):
         return None
-    if not all(isinstance(s, types.Integer) for s in (blocks, mult, coef, thr, thr2, key, lo, hi)):
+    result = types.UniTuple(types.int64, 2)
+    signature = result(K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, key, lo, hi)
+    width = _width_of(K.dtype, X.dtype)
+    if width is None:   # no lanes for these dtypes: ``dithers`` never lets a step come here
+        return signature, lambda context, builder, sig, args: context.make_tuple(
+            builder, sig.return_type, [ir.Constant(ir.IntType(64), FLOAT_LANES)] * 2)
+    if not VGHI.dtype == VGLO.dtype == from_dtype(width.vg_dtype):
         return None
 
     def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
+        i32, i64 = ir.IntType(32), ir.IntType(64)
         lane = ir.IntType(width.bits)
         vl = ir.VectorType(lane, LANES)
+        mask_ty = ir.VectorType(ir.IntType(1), LANES)
         h32 = ir.VectorType(i32, LANES // width.per_hash)
         slots = ir.VectorType(ir.IntType(width.slot), LANES)
+        intp = context.get_value_type(types.intp)
 
-        def pointer(pos):
-            dtype = signature.args[pos].dtype
-            vty = ir.VectorType(ir.IntType(dtype.bitwidth), LANES)
-            array = context.make_array(signature.args[pos])(context, builder, args[pos])
-            return builder.bitcast(array.data, vty.as_pointer()), dtype.bitwidth // 8
-
-        def load(pos, b):
-            ptr, align = pointer(pos)
-            value = builder.load(builder.gep(ptr, [b]), align=align)
-            return value if value.type == vl else builder.sext(value, vl)
-
-        def scalar(pos, ty):
+        def scalar(pos, ty=i64):
             value = context.cast(builder, args[pos], signature.args[pos], types.int64)
             return builder.trunc(value, ty) if ty.width < 64 else value
 
@@ -139,26 +153,75 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
         def const(vty, value):
             return ir.Constant(vty, [value] * vty.count)
 
-        n_blocks = context.cast(builder, args[4], signature.args[4], types.intp)
-        mult_v, coef_v = splat(scalar(5, lane), vl), splat(scalar(6, lane), vl)
-        thr_v, thr2_v = splat(scalar(7, lane), vl), splat(scalar(8, lane), vl)
+        def intrinsic_fn(name, ret, arg_types):
+            return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, arg_types),
+                                                  name)
+
+        def row(pos, row_pos):
+            """(pointer to the row's first LANES-vector, the element's vector type, bytes)."""
+            aty = signature.args[pos]
+            array = context.make_array(aty)(context, builder, args[pos])
+            row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
+            start = builder.gep(builder.bitcast(array.data, ir.IntType(8).as_pointer()),
+                                [builder.mul(context.cast(builder, args[row_pos],
+                                                          signature.args[row_pos], types.intp),
+                                             row_bytes)])
+            vty = ir.VectorType(ir.IntType(aty.dtype.bitwidth), LANES)
+            return builder.bitcast(start, vty.as_pointer()), vty, aty.dtype.bitwidth // 8
+
+        rows = {"k": row(0, 6), "x": row(1, 2), "xn": row(1, 3), "vghi": row(4, 6),
+                "vglo": row(5, 6)}
+        d = cgutils.unpack_tuple(builder, context.make_array(signature.args[0])(
+            context, builder, args[0]).shape)[1]
+
+        def masked(op, vty):
+            suffix = f"v{LANES}i{vty.element.width}.p0"
+            if op == "load":
+                return intrinsic_fn(f"llvm.masked.load.{suffix}", vty,
+                                    [vty.as_pointer(), mask_ty, vty])
+            return intrinsic_fn(f"llvm.masked.store.{suffix}", ir.VoidType(),
+                                [vty, vty.as_pointer(), mask_ty])
+
+        def load(name, b, mask):
+            ptr, vty, align = rows[name]
+            at = builder.gep(ptr, [b])
+            if mask is None:
+                value = builder.load(at, align=align)
+            else:
+                value = builder.call(masked("load", vty), [at, mask, ir.Constant(vty, None)])
+            return value if value.type == vl else builder.sext(value, vl)
+
+        mult_v, coef_v = splat(scalar(7, lane), vl), splat(scalar(8, lane), vl)
+        thr_v, thr2_v = splat(scalar(9, lane), vl), splat(scalar(10, lane), vl)
         thr2u_v = builder.xor(thr2_v, const(vl, 0x8000))
-        key_v = splat(scalar(9, i32), h32)
-        lo_v, hi_v = splat(scalar(10, lane), vl), splat(scalar(11, lane), vl)
+        key_v = splat(scalar(11, i32), h32)
+        lo_v, hi_v = splat(scalar(12, lane), vl), splat(scalar(13, lane), vl)
         iota = ir.Constant(h32, list(range(h32.count)))
         hash_lanes = lowbias32_in(lambda x, c: builder.mul(x, const(h32, c)),
                                   lambda x, n: builder.xor(x, builder.lshr(x, const(h32, n))))
-        k_ptr, k_align = pointer(0)
-        i64 = ir.IntType(64)
-        popcount = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(i64, [i64]), "llvm.ctpop.i64")
-        acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
-        smax, smin = (cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vl, [vl, vl]), f"llvm.{op}.v{LANES}i{width.bits}")
-            for op in ("smax", "smin"))
-        with cgutils.for_range(builder, n_blocks) as loop:
-            b = loop.index
-            k_l, x_l, vg_hi, vg_lo = load(0, b), load(1, b), load(2, b), load(3, b)
+        popcount = intrinsic_fn("llvm.ctpop.i64", i64, [i64])
+        smax, smin = (intrinsic_fn(f"llvm.{op}.v{LANES}i{width.bits}", vl, [vl, vl])
+                      for op in ("smax", "smin"))
+        # the next row's dot: pairs of products in 32-bit lanes (16-bit lanes) or 64-bit lanes
+        acc_ty = ir.VectorType(i32 if width.bits == 16 else i64, LANES // 2)
+        sums_ty = ir.VectorType(i64, LANES // 2)   # the lanes' sums, added in int64
+        reduce_add = intrinsic_fn(f"llvm.vector.reduce.add.v{LANES // 2}i64", i64, [sums_ty])
+        sat_acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+        dot_acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+        lanes_acc = cgutils.alloca_once_value(builder, ir.Constant(acc_ty, None))
+        even = ir.Constant(ir.VectorType(i32, LANES // 2), list(range(0, LANES, 2)))
+        odd = ir.Constant(ir.VectorType(i32, LANES // 2), list(range(1, LANES, 2)))
+
+        def flush():
+            lanes = builder.load(lanes_acc)
+            total = builder.call(reduce_add, [lanes if acc_ty == sums_ty
+                                              else builder.sext(lanes, sums_ty)])
+            builder.store(builder.add(builder.load(dot_acc), total), dot_acc)
+            builder.store(ir.Constant(acc_ty, None), lanes_acc)
+
+        def block(b, mask):
+            k_l, x_l = load("k", b, mask), load("x", b, mask)
+            vg_hi, vg_lo = load("vghi", b, mask), load("vglo", b, mask)
             # random bits: lane_hash(key, b * LANES / P + lane), a slot per coordinate
             first = builder.trunc(builder.mul(b, ir.Constant(b.type, h32.count)), i32)
             h = hash_lanes(builder.add(key_v, builder.mul(builder.add(splat(first, h32), iota),
@@ -184,37 +247,43 @@ def _step_lanes(typingctx, k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key,
             # the block's saturated lanes (q moved by the clamp) as a 64-bit mask, counted by a
             # scalar popcount (integer pipes, off the vector ones)
             moved = builder.icmp_signed("!=", clamped, q)
-            mask = builder.bitcast(moved, ir.IntType(LANES))
-            mask = mask if LANES == 64 else builder.zext(mask, i64)
-            builder.store(builder.add(builder.load(acc), builder.call(popcount, [mask])), acc)
-            k_vty = k_ptr.type.pointee
-            builder.store(builder.trunc(clamped, k_vty), builder.gep(k_ptr, [b]), align=k_align)
-        return builder.load(acc)
+            if mask is not None:
+                moved = builder.and_(moved, mask)
+            bits = builder.bitcast(moved, ir.IntType(LANES))
+            bits = bits if LANES == 64 else builder.zext(bits, i64)
+            builder.store(builder.add(builder.load(sat_acc), builder.call(popcount, [bits])),
+                          sat_acc)
+            k_ptr, k_vty, k_align = rows["k"]
+            stored = builder.trunc(clamped, k_vty) if k_vty != vl else clamped
+            if mask is None:
+                builder.store(stored, builder.gep(k_ptr, [b]), align=k_align)
+            else:
+                builder.call(masked("store", k_vty), [stored, builder.gep(k_ptr, [b]), mask])
+            # the next step's dot on the new k: products in the accumulator's lanes, adjacent
+            # pairs summed (the form LLVM turns into vpmaddwd, or VNNI's vpdpwssd)
+            xn = load("xn", b, mask)
+            wide = ir.VectorType(acc_ty.element, LANES)
+            products = builder.mul(builder.sext(clamped, wide), builder.sext(xn, wide))
+            pairs = [builder.shuffle_vector(products, products, sel) for sel in (even, odd)]
+            builder.store(builder.add(builder.load(lanes_acc), builder.add(*pairs)), lanes_acc)
 
-    return types.int64(k, x, vghi, vglo, blocks, mult, coef, thr, thr2, key, lo, hi), codegen
+        full_blocks = builder.udiv(d, intp(LANES))
+        with cgutils.for_range(builder, full_blocks) as loop:
+            block(loop.index, None)
+            if width.bits == 16:
+                due = builder.icmp_unsigned("==", builder.and_(loop.index, intp(FLUSH_BLOCKS - 1)),
+                                            intp(FLUSH_BLOCKS - 1))
+                with builder.if_then(due, likely=False):
+                    flush()
+        tail = builder.urem(d, intp(LANES))
+        with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
+            lane_ids = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))
+            block(full_blocks, builder.icmp_unsigned("<", lane_ids, splat(tail, lane_ids.type)))
+        flush()
+        return context.make_tuple(builder, signature.return_type,
+                                  [builder.load(sat_acc), builder.load(dot_acc)])
 
-
-@njit(cache=True, inline="always")
-def _step_tail(k, x, vghi, vglo, start, mult, coef, thr, thr2, key, lo, hi, frac, slot, split):
-    """Coordinates start..d-1 of the step of ``_step_lanes``, with the same integer arithmetic
-    (scalar); returns their saturation count."""
-    per = 32 // slot
-    saturated = 0
-    for j in range(start, k.shape[0]):
-        bits = lane_hash(key, j // per) >> np.uint64(slot * (j % per))
-        rnd = np.int64(bits & np.uint64((1 << frac) - 1))
-        vgd = np.int64(vghi[j]) + (1 if vglo[j] > thr else 0)
-        if split:
-            full = (np.int64(x[j]) << frac) * coef
-            product = (full >> 16) + (1 if (full & 0xFFFF) - 32768 > thr2 else 0)
-        else:
-            product = coef * np.int64(x[j])
-        q = (np.int64(k[j]) * mult + rnd - (product + vgd)) >> frac
-        if q > hi or q < lo:
-            saturated += 1
-            q = hi if q > hi else lo
-        k[j] = q
-    return saturated
+    return signature, codegen
 
 
 @njit(cache=True)
@@ -239,10 +308,11 @@ def _split_vg(vg, key, frac, limit, vghi, vglo):
 def epoch_lanes(VG, seed_key, step0, k, x):
     """The per-epoch fixed point of the grid-unit moves VG (float, (C, d): one row per row of the
     iterate; a linear model's (d,) vector as one row), for the lane width of iterate row k and
-    data row x: (VGHI, VGLO, max |VGd|) with VGHI, VGLO (C, d) lane-wide ints (see
-    ``_split_vg``); row c is dithered under epoch_key(seed_key, step0 C + c). max is
-    FLOAT_LANES when the integer lanes do not apply (dtypes, or a move too large). Numba only:
-    compiled from ``_epoch_lanes_impl``."""
+    data row x: (VGHI, VGLO, lanes) with VGHI, VGLO (C, d) lane-wide ints (see ``_split_vg``);
+    row c is dithered under epoch_key(seed_key, step0 C + c). lanes: what ``dithers`` reads, a
+    tuple (max |VGd|, 2^F, the coefficient's unit, its largest value, the largest |product| per
+    unit of it, the largest |move|); max |VGd| is FLOAT_LANES when the integer lanes do not apply
+    (dtypes, or a move too large). Numba only: compiled from ``_epoch_lanes_impl``."""
     validate.numba_only("int_lanes.epoch_lanes")
 
 
@@ -252,8 +322,12 @@ def _epoch_lanes_impl(VG, seed_key, step0, k, x):
     if width is None:
         return lambda VG, seed_key, step0, k, x: (np.empty((VG.shape[0], 0), np.int16),
                                                  np.empty((VG.shape[0], 0), np.int16),
-                                                 FLOAT_LANES)
-    dtype, frac, limit = width.vg_dtype, width.frac, width.limit
+                                                 (FLOAT_LANES, 1, 1.0, 0.0, 0.0, 0))
+    dtype, frac, limit, one, coef_one = (width.vg_dtype, width.frac, width.limit, width.one,
+                                         float(width.coef_one))
+    # largest |product| per unit of |c|: |x| 2^F / coef_one
+    x_move = (1 << (x.dtype.bitwidth - 1)) * one / coef_one
+    coef_top = float((1 << (width.bits - 1)) - 1)
 
     def impl(VG, seed_key, step0, k, x):
         C, d = VG.shape
@@ -264,47 +338,28 @@ def _epoch_lanes_impl(VG, seed_key, step0, k, x):
             row = _split_vg(VG[c], epoch_key(seed_key, step0 * C + c), frac, limit, VGHI[c],
                             VGLO[c])
             largest = FLOAT_LANES if row < 0 or largest < 0 else max(largest, row)
-        return VGHI, VGLO, largest
+        return VGHI, VGLO, (largest, one, coef_one, coef_top, x_move, limit)
 
     return impl
 
 
-def step(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
-    """One step of iterate row k on data row x in integer lanes (see the module docstring), in
-    place on k: returns the saturation count, or FLOAT_LANES when this step cannot use them
-    (dtypes, or a move too large for the lanes); then the caller takes the float-lane update.
-    coef: c a x_scale / s and shrink: a lam, in grid units (floats); vghi, vglo, vgd_max: the
-    row's from ``epoch_lanes``; key: the step key; lo, hi: the grid's ends. Numba only: compiled
-    from ``_step_impl``."""
-    validate.numba_only("int_lanes.step")
-
-
-@overload(step, inline="always")
-def _step_impl(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
-    width = _width_of(k.dtype, x.dtype)
-    if width is None:
-        return lambda x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi: FLOAT_LANES
-    one, frac, slot, limit = width.one, width.frac, width.slot, width.limit
-    split, coef_one = width.split_product, width.coef_one
-    # largest |product| per unit of |c|: |x| 2^F / coef_one
-    x_move = (1 << (x.dtype.bitwidth - 1)) * one / coef_one
-    coef_top = (1 << (width.bits - 1)) - 1
-
-    def impl(x, k, vghi, vglo, vgd_max, coef, shrink, key, lo, hi):
-        if vgd_max < 0:
-            return FLOAT_LANES
-        c = np.floor(coef * coef_one + lane_uniform(key, _DITHER_C))
-        sh = np.floor(shrink * one + lane_uniform(key, _DITHER_SH))
-        if not (abs(c) <= coef_top and abs(c) * x_move + 1 + vgd_max + one <= limit
-                and 0.0 <= sh <= one):
-            return FLOAT_LANES
-        thr = 32767 - np.int64(lane_hash(key, _DITHER_VG) & np.uint64(0xFFFF))
-        thr2 = 32767 - np.int64(lane_hash(key, _DITHER_VG) >> np.uint64(16))
-        mult = one - np.int64(sh)
-        ci = np.int64(c)
-        blocks = k.shape[0] // LANES
-        sat = _step_lanes(k, x, vghi, vglo, blocks, mult, ci, thr, thr2, key, lo, hi)
-        return sat + _step_tail(k, x, vghi, vglo, blocks * LANES, mult, ci, thr, thr2, key, lo,
-                                hi, frac, slot, split)
-
-    return impl
+@njit(cache=True, inline="always")
+def dithers(lanes, coef, shrink, key):
+    """The per-step integers of one integer-lane step (see the module docstring), from the
+    epoch's ``lanes`` (``epoch_lanes``), coef = c a x_scale / s and shrink = a lam in grid units
+    (floats) and the step key: (whether the step can run in the lanes, mult = 2^F - sh, c,
+    thr = 2^15 - 1 - u3, thr2 = 2^15 - 1 - u4), the last four ``row_step``'s arguments. Not in
+    the lanes (the first is False) when the epoch's lanes do not apply or this step's move is
+    too large for them: the caller takes the float-lane update. Scalars only, so the epoch loop
+    binds no array to call it."""
+    vgd_max, one, coef_one, coef_top, x_move, limit = lanes
+    cf = np.floor(coef * coef_one + lane_uniform(key, _DITHER_C))
+    sh = np.floor(shrink * one + lane_uniform(key, _DITHER_SH))
+    ok = (vgd_max >= 0 and abs(cf) <= coef_top and abs(cf) * x_move + 1 + vgd_max + one <= limit
+          and 0.0 <= sh <= one)
+    if not ok:
+        return False, 0, 0, 0, 0
+    bits = lane_hash(key, _DITHER_VG)
+    thr = 32767 - np.int64(bits & np.uint64(0xFFFF))
+    thr2 = 32767 - np.int64(bits >> np.uint64(16))
+    return True, one - np.int64(sh), np.int64(cf), thr, thr2

@@ -132,31 +132,38 @@ def axpy_kernel(alpha, x, y):
         y[j] += a * x[j]
 
 
+def _prefetch_row_ir(context, builder, aty, value, row):
+    """Emit one ``llvm.prefetch`` per 64-byte line of row ``row`` (an intp) of the C-contiguous
+    1-D or 2-D array ``value`` of Numba type ``aty``."""
+    array = context.make_array(aty)(context, builder, value)
+    row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
+    byte_ptr = ir.IntType(8).as_pointer()
+    start = builder.gep(builder.bitcast(array.data, byte_ptr), [builder.mul(row, row_bytes)])
+    i32 = ir.IntType(32)
+    prefetch = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+        "llvm.prefetch.p0")
+    intp = context.get_value_type(types.intp)
+    with cgutils.for_range_slice(builder, intp(0), row_bytes, intp(CACHE_LINE)) as (pos, _):
+        # read access (0), keep in all cache levels (3), data cache (1)
+        builder.call(prefetch, [builder.gep(start, [pos]), i32(0), i32(3), i32(1)])
+
+
+def _is_row_array(X):
+    return isinstance(X, types.Array) and X.ndim in (1, 2) and X.layout == "C"
+
+
 @intrinsic
 def prefetch_row(typingctx, X, i):
     """Hint the CPU to start loading row ``i`` of the C-contiguous 1-D or 2-D array ``X`` into
     cache (one ``llvm.prefetch`` per 64-byte line of the row, or of element i of a 1-D array; no
-    effect on any value). The epoch kernels call it for everything the next sampled step reads
-    (its data row, label and cached anchor values), whose loads otherwise stall on DRAM or L3
-    latency (random rows of arrays larger than the cache)."""
-    if not (isinstance(X, types.Array) and X.ndim in (1, 2) and X.layout == "C"
-            and isinstance(i, types.Integer)):
+    effect on any value)."""
+    if not (_is_row_array(X) and isinstance(i, types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
-        array = context.make_array(signature.args[0])(context, builder, args[0])
-        row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
         row = context.cast(builder, args[1], signature.args[1], types.intp)
-        byte_ptr = ir.IntType(8).as_pointer()
-        start = builder.gep(builder.bitcast(array.data, byte_ptr), [builder.mul(row, row_bytes)])
-        i32 = ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-            "llvm.prefetch.p0")
-        intp = context.get_value_type(types.intp)
-        with cgutils.for_range_slice(builder, intp(0), row_bytes, intp(CACHE_LINE)) as (pos, _):
-            # read access (0), keep in all cache levels (3), data cache (1)
-            builder.call(prefetch, [builder.gep(start, [pos]), i32(0), i32(3), i32(1)])
+        _prefetch_row_ir(context, builder, signature.args[0], args[0], row)
         return context.get_dummy_value()
 
     return types.void(X, i), codegen
@@ -179,18 +186,35 @@ def read_words_kernel(words):
     return total
 
 
-@njit(cache=True, inline="always")
-def next_sample(idx, t, X, u, v, w):
+@intrinsic
+def next_sample(typingctx, idx, t, X, u, v, w):
     """Sample idx[t] of an epoch's order idx (int64, (T,)), after prefetching what the step on
     sample idx[t + 1] reads at random: its row of the data X and of the per-sample arrays u, v, w
     (labels, cached anchor values; 1-D or 2-D, C-contiguous). Issued one step ahead: the scalar
     loads of u, v, w sit on the step's critical path (the loss derivative), and arrays of n
     float64 values outgrow L2: left to stall, they took about a fifth of a HALP-8 epoch at 400 MiB
-    (docs/performance.md, "What changed"). Numba only."""
-    if t + 1 < idx.shape[0]:
-        j = idx[t + 1]
-        prefetch_row(X, j)
-        prefetch_row(u, j)
-        prefetch_row(v, j)
-        prefetch_row(w, j)
-    return idx[t]
+    (docs/performance.md, "What changed"). An intrinsic, not an inlined function: the arrays
+    are read in place, with none of the reference counting that binding them to new variables
+    costs at every step. Numba only."""
+    if not (isinstance(idx, types.Array) and idx.ndim == 1 and isinstance(idx.dtype, types.Integer)
+            and isinstance(t, types.Integer) and all(_is_row_array(a) for a in (X, u, v, w))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        order = context.make_array(signature.args[0])(context, builder, args[0])
+        length = cgutils.unpack_tuple(builder, order.shape)[0]
+        t_now = context.cast(builder, args[1], signature.args[1], types.intp)
+        t_next = builder.add(t_now, t_now.type(1))
+
+        def sample(pos):
+            ptr = cgutils.get_item_pointer(context, builder, signature.args[0], order, [pos])
+            value = builder.load(ptr)
+            return context.cast(builder, value, signature.args[0].dtype, types.intp)
+
+        with builder.if_then(builder.icmp_signed("<", t_next, length)):
+            row = sample(t_next)
+            for pos in range(2, 6):
+                _prefetch_row_ir(context, builder, signature.args[pos], args[pos], row)
+        return context.cast(builder, sample(t_now), types.intp, signature.return_type)
+
+    return idx.dtype(idx, t, X, u, v, w), codegen

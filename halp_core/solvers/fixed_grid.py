@@ -58,26 +58,38 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
     ``fixed_point.make_rounding`` tuple (seed key, bounds); step0: global number of the first step
     (step t's random bits come from its key step_key(seed key, step0 + t)). Returns the number
     of saturated coordinate updates.
+
+    Each integer-lane step also returns the next sample's dot product x_next . k
+    (``int_lanes.row_step``), so only the epoch's first dot is taken on its own.
     """
+    T = idx.shape[0]
+    if T == 0:
+        return 0
     key, bounds = rounding
     shrink = alpha * lam
     dot_scale = x_scale * s
     grid_coef = alpha * x_scale / s
     lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
-    VGHI, VGLO, vgd_max = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), key, step0, k,
+    K = k.reshape((1, k.shape[0]))
+    VGHI, VGLO, lanes = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), key, step0, k,
                                                 Xq[0])
-    vghi, vglo = VGHI[0], VGLO[0]
     saturated = 0
-    for t in range(idx.shape[0]):
-        i = next_sample(idx, t, Xq, y, a, r)
-        c = dloss(kind, a[i] + dot_scale * np.float64(vector_dot(Xq[i], k)), y[i]) - r[i]
+    i = next_sample(idx, 0, Xq, y, a, r)
+    dot = vector_dot(Xq[i], k)
+    for t in range(T):
+        inext = next_sample(idx, t + 1, Xq, y, a, r) if t + 1 < T else i
+        c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
         key_t = step_key(key, step0 + t)
-        sat_t = int_lanes.step(Xq[i], k, vghi, vglo, vgd_max, grid_coef * c, shrink, key_t, lo_q,
-                               hi_q)
-        if sat_t == int_lanes.FLOAT_LANES:
+        lanes_ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, grid_coef * c, shrink, key_t)
+        if lanes_ok:
+            sat_t, dot = int_lanes.row_step(K, Xq, i, inext, VGHI, VGLO, 0, mult, cf, thr, thr2,
+                                            key_t, lo_q, hi_q)
+        else:
             sat_t = _float_lane_step(Xq[i], k, np.float32(grid_coef * c), np.float32(shrink), vg,
                                      key_t, bounds)
+            dot = vector_dot(Xq[inext], k)
         saturated += sat_t
+        i = inext
     return saturated
 
 
@@ -89,8 +101,12 @@ def lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, 
     As lp_epoch_linear with labels (n,) int64, A, R (n, C) float64 (cached center scores and
     anchor softmax - one-hot, R = 0 for LP-SGD) and VG (d, C) in grid units. Class c of step t is
     one integer-lane step (or float-lane update) under its own key
-    step_key(seed key, (step0 + t) * C + c).
+    step_key(seed key, (step0 + t) * C + c), which also returns the next sample's dot with the
+    class's new row.
     """
+    T = idx.shape[0]
+    if T == 0:
+        return 0
     key, bounds = rounding
     C, d = KT.shape
     shrink = alpha * lam
@@ -98,22 +114,30 @@ def lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, 
     grid_coef = alpha * x_scale / s
     scores = np.empty(C, dtype=np.float64)
     p = np.empty(C, dtype=np.float64)
+    dots = np.empty(C, dtype=np.int64)
     VGT = np.ascontiguousarray(VG.T)
-    VGHI, VGLO, vgd_max = int_lanes.epoch_lanes(VGT, key, step0, KT[0], Xq[0])
+    VGHI, VGLO, lanes = int_lanes.epoch_lanes(VGT, key, step0, KT[0], Xq[0])
     lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
     saturated = 0
-    for t in range(idx.shape[0]):
-        i = next_sample(idx, t, Xq, labels, A, R)
+    i = next_sample(idx, 0, Xq, labels, A, R)
+    for c in range(C):
+        dots[c] = vector_dot(Xq[i], KT[c])
+    for t in range(T):
+        inext = next_sample(idx, t + 1, Xq, labels, A, R) if t + 1 < T else i
         for c in range(C):
-            scores[c] = A[i, c] + dot_scale * np.float64(vector_dot(Xq[i], KT[c]))
+            scores[c] = A[i, c] + dot_scale * np.float64(dots[c])
         softmax_minus_onehot(scores, labels[i], p)
         for c in range(C):
             coef = grid_coef * (p[c] - R[i, c])
             key_tc = step_key(key, (step0 + t) * C + c)
-            sat_c = int_lanes.step(Xq[i], KT[c], VGHI[c], VGLO[c], vgd_max, coef, shrink, key_tc,
-                                   lo_q, hi_q)
-            if sat_c == int_lanes.FLOAT_LANES:
+            lanes_ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, coef, shrink, key_tc)
+            if lanes_ok:
+                sat_c, dots[c] = int_lanes.row_step(KT, Xq, i, inext, VGHI, VGLO, c, mult, cf, thr,
+                                                    thr2, key_tc, lo_q, hi_q)
+            else:
                 sat_c = _float_lane_step(Xq[i], KT[c], np.float32(coef), np.float32(shrink),
                                          VGT[c], key_tc, bounds)
+                dots[c] = vector_dot(Xq[inext], KT[c])
             saturated += sat_c
+        i = inext
     return saturated

@@ -11,11 +11,25 @@ from halp_core.solvers.fixed_grid import lp_epoch_linear
 
 
 @njit(cache=False)
-def _one_lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi):
-    VGHI, VGLO, vgd_max = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), seed_key, step, k,
-                                                x)
+def _lane_step_kernel(X, K, vg, coef, shrink, seed_key, step, lo, hi):
+    VGHI, VGLO, lanes = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), seed_key, step, K[0],
+                                              X[0])
     key = random_bits.step_key(seed_key, step)
-    return int_lanes.step(x, k, VGHI[0], VGLO[0], vgd_max, coef, shrink, key, lo, hi)
+    ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, coef, shrink, key)
+    if not ok:
+        return -1, 0
+    return int_lanes.row_step(K, X, 0, 1, VGHI, VGLO, 0, mult, cf, thr, thr2, key, lo, hi)
+
+
+def _lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi, x_next=None):
+    """One integer-lane step of k (in place) on row x: (saturation count, x_next . k after the
+    step), or (-1, 0) when the step goes to the float lanes."""
+    X = np.stack([x, x if x_next is None else x_next])
+    return _lane_step_kernel(X, k.reshape(1, -1), vg, coef, shrink, seed_key, step, lo, hi)
+
+
+def _one_lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi):
+    return _lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi)[0]
 
 
 @pytest.mark.parametrize("d", [1, 31, 32, 33, 64, 100, 257])
@@ -23,9 +37,10 @@ def _one_lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi):
                                           (9, np.int8), (12, np.int16), (16, np.int8),
                                           (16, np.int16)])
 def test_lane_step_is_bit_exact(d, bits, x_dtype):
-    """Blocks of LANES and the scalar tail give exactly the NumPy twin's integers and saturation
-    count, saturation and every sign included, in 16-bit lanes (int8 iterates) and 32-bit lanes
-    (int16 iterates on int8 or int16 data)."""
+    """Blocks of LANES and the masked last block give exactly the NumPy twin's integers and
+    saturation count, saturation and every sign included, in 16-bit lanes (int8 iterates) and
+    32-bit lanes (int16 iterates on int8 or int16 data); the fused next dot is the exact
+    x_next . k of the new iterate."""
     rng = np.random.default_rng(d * 17 + bits)
     lo, hi = ref.grid(bits)
     x_top = np.iinfo(x_dtype).max
@@ -41,12 +56,31 @@ def test_lane_step_is_bit_exact(d, bits, x_dtype):
         expected = ref.lane_step(x, k, vghi, vglo, vgd_max, coef, shrink,
                                  ref.step_key(seed_key, step), bits)
         got_k = k.copy()
-        sat = _one_lane_step(x, got_k, vg, coef, shrink, seed_key, step, lo, hi)
+        x_next = rng.integers(-x_top, x_top + 1, d).astype(x_dtype)
+        sat, dot = _lane_step(x, got_k, vg, coef, shrink, seed_key, step, lo, hi, x_next)
         if expected is None:
             assert sat == -1 and np.array_equal(got_k, k)
         else:
             np.testing.assert_array_equal(got_k, expected[0])
             assert sat == expected[1]
+            assert dot == x_next.astype(np.int64) @ got_k.astype(np.int64)
+
+
+@pytest.mark.parametrize("bits,x_dtype", [(8, np.int8), (16, np.int16)])
+def test_fused_dot_is_exact_past_the_32_bit_flush(bits, x_dtype):
+    """The next dot's partial sums stay exact on a row long enough to flush the 32-bit lane sums
+    (int_lanes.FLUSH_BLOCKS blocks) and to overflow 32 bits if they were never flushed: every
+    coordinate at the grid's extreme."""
+    d = int_lanes.LANES * int_lanes.FLUSH_BLOCKS * 2 + 37
+    lo, hi = ref.grid(bits)
+    x = np.zeros(d, dtype=x_dtype)
+    x_next = np.full(d, np.iinfo(x_dtype).min + 1, dtype=x_dtype)
+    k = np.full(d, lo, dtype=fixed_point.storage_dtype(bits))
+    zero = np.zeros(d, dtype=np.float32)
+    sat, dot = _lane_step(x, k, zero, 0.0, 0.0, np.uint64(3), 0, lo, hi, x_next)
+    assert sat == 0 and (k == lo).all()
+    assert dot == d * int(x_next[0]) * lo
+    assert abs(dot) > 2**31
 
 
 def test_lane_step_refuses_what_int16_cannot_hold():

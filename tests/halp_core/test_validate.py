@@ -115,7 +115,6 @@ def test_env_path_treats_empty_as_unset(monkeypatch):
 @pytest.mark.parametrize("function,args", [
     (grids.value, (1, None)), (grids.step, (0.0, 0.0, 0.0, 0.0, 1, 0, None)),
     (int_lanes.epoch_lanes, (None, 1, 0, None, None)),
-    (int_lanes.step, (None,) * 10),
     (float_formats.encode_stochastic_value, (1.0, 0, None)),
     (float_formats.encode_nearest_value, (1.0, None)), (float_formats.decode_value, (0, None)),
     (float_formats.data_value, (0, None)), (float_formats.data_row, (None, 0, None, None)),
