@@ -5,7 +5,8 @@ Public functions (``dot``, ``axpy``, ``read_words``) check their arguments (dtyp
 lengths, contiguity, writeable outputs) and then call the ``@njit`` kernel of the same name with
 ``_kernel`` appended (``dot_kernel``, ...), which trusts its input and is what other Numba code
 (the benchmarks' timing loops) calls. ``vector_dot``, ``prefetch_row`` and ``next_sample`` exist
-only inside Numba code (the solvers' epoch kernels use them).
+only inside Numba code (the solvers' epoch kernels use them); ``sample_table`` is the layout of a
+linear model's per-sample values that the low-precision epoch kernels read.
 
 Integer dot products accumulate in int32 (that is what makes LLVM emit vpmaddwd for int8:
 tests/halp_core/test_kernel_assembly.py; the natural int64 accumulator vectorizes at about half
@@ -186,35 +187,57 @@ def read_words_kernel(words):
     return total
 
 
+PREFETCH_AHEAD = 4
+"""How many steps ahead ``next_sample`` prefetches a sampled step's rows."""
+SAMPLE_Y, SAMPLE_A, SAMPLE_R = 0, 1, 2
+"""Columns of a linear model's per-sample table (n, 3) float64 (``sample_table``): the label,
+the cached x_i^T center and the anchor's loss derivative, side by side so that a sampled step
+finds all three in one cache line and one page."""
+
+
+def sample_table(y, a=0.0, r=0.0):
+    """A linear model's per-sample table for the labels y ((n,) float): (n, 3) float64 with the
+    labels in column SAMPLE_Y, a (the cached x_i^T center) in SAMPLE_A and r (the anchor's loss
+    derivatives) in SAMPLE_R ((n,) floats or one number; 0 by default)."""
+    table = np.empty((y.shape[0], 3))
+    table[:, SAMPLE_Y] = y
+    table[:, SAMPLE_A] = a
+    table[:, SAMPLE_R] = r
+    return table
+
+
 @intrinsic
-def next_sample(typingctx, idx, t, X, u, v, w):
-    """Sample idx[t] of an epoch's order idx (int64, (T,)), after prefetching what the step on
-    sample idx[t + 1] reads at random: its row of the data X and of the per-sample arrays u, v, w
-    (labels, cached anchor values; 1-D or 2-D, C-contiguous). Issued one step ahead: the scalar
-    loads of u, v, w sit on the step's critical path (the loss derivative), and arrays of n
-    float64 values outgrow L2: left to stall, they took about a fifth of a HALP-8 epoch at 400 MiB
-    (docs/performance.md, "What changed"). An intrinsic, not an inlined function: the arrays
-    are read in place, with none of the reference counting that binding them to new variables
-    costs at every step. Numba only."""
+def next_sample(typingctx, idx, t, arrays):
+    """Sample idx[t] of an epoch's order idx (int64, (T,)), after prefetching the rows of
+    sample idx[t + PREFETCH_AHEAD] in each array of the tuple ``arrays`` (the data, and the
+    per-sample labels and cached anchor values; 1-D or 2-D, C-contiguous). A sampled step's loads
+    are random: its data row, and scalars that sit on its critical path (the loss derivative);
+    arrays of n values outgrow L2 and every page of them the TLB, so left to stall they took about
+    a fifth of a HALP-8 epoch at 400 MiB (docs/performance.md, "What changed"). Issued several
+    steps ahead, the misses of the steps between overlap. An intrinsic, not an inlined function:
+    the arrays are read in place, with none of the reference counting that binding them to new
+    variables costs at every step. Numba only."""
     if not (isinstance(idx, types.Array) and idx.ndim == 1 and isinstance(idx.dtype, types.Integer)
-            and isinstance(t, types.Integer) and all(_is_row_array(a) for a in (X, u, v, w))):
+            and isinstance(t, types.Integer) and isinstance(arrays, types.BaseTuple)
+            and all(_is_row_array(a) for a in arrays)):
         return None
 
     def codegen(context, builder, signature, args):
         order = context.make_array(signature.args[0])(context, builder, args[0])
         length = cgutils.unpack_tuple(builder, order.shape)[0]
         t_now = context.cast(builder, args[1], signature.args[1], types.intp)
-        t_next = builder.add(t_now, t_now.type(1))
+        t_ahead = builder.add(t_now, t_now.type(PREFETCH_AHEAD))
 
         def sample(pos):
             ptr = cgutils.get_item_pointer(context, builder, signature.args[0], order, [pos])
             value = builder.load(ptr)
             return context.cast(builder, value, signature.args[0].dtype, types.intp)
 
-        with builder.if_then(builder.icmp_signed("<", t_next, length)):
-            row = sample(t_next)
-            for pos in range(2, 6):
-                _prefetch_row_ir(context, builder, signature.args[pos], args[pos], row)
+        with builder.if_then(builder.icmp_signed("<", t_ahead, length)):
+            row = sample(t_ahead)
+            values = cgutils.unpack_tuple(builder, args[2])
+            for aty, value in zip(signature.args[2], values):
+                _prefetch_row_ir(context, builder, aty, value, row)
         return context.cast(builder, sample(t_now), types.intp, signature.return_type)
 
-    return idx.dtype(idx, t, X, u, v, w), codegen
+    return idx.dtype(idx, t, arrays), codegen

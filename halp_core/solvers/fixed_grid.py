@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .. import grids, int_lanes
-from ..kernels import FAST, next_sample, vector_dot
+from ..kernels import FAST, SAMPLE_A, SAMPLE_R, SAMPLE_Y, next_sample, vector_dot
 from ..losses import dloss, softmax_minus_onehot
 from ..random_bits import step_key
 
@@ -49,12 +49,12 @@ def _float_lane_step(xq, k, coef, shrink, vg, key, bounds):
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)
-def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, rounding, step0):
+def lp_epoch_linear(Xq, x_scale, S, k, s, vg, lam, alpha, idx, kind, rounding, step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a linear model, in place on the integer iterate k.
 
-    Xq (n, d) int8/int16 data, x_scale its scale; y (n,) float64; k (d,) int8/int16 iterate of
-    scale s (w = center + s k); a, r (n,) float64: cached x_i^T center and anchor derivatives;
-    vg (d,) float32 vector (a / s) v in grid units; idx (T,) int64; rounding: a
+    Xq (n, d) int8/int16 data, x_scale its scale; S (n, 3) float64: the per-sample table
+    (``kernels.sample_table``: label y_i, cached x_i^T center a_i and anchor derivative r_i);
+    k (d,) int8/int16 iterate of scale s (w = center + s k); vg (d,) float32 vector (a / s) v in grid units; idx (T,) int64; rounding: a
     ``fixed_point.make_rounding`` tuple (seed key, bounds); step0: global number of the first step
     (step t's random bits come from its key step_key(seed key, step0 + t)). Returns the number
     of saturated coordinate updates.
@@ -74,11 +74,12 @@ def lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, idx, kind, round
     VGHI, VGLO, lanes = int_lanes.epoch_lanes(vg.reshape((1, vg.shape[0])), key, step0, k,
                                                 Xq[0])
     saturated = 0
-    i = next_sample(idx, 0, Xq, y, a, r)
+    i = next_sample(idx, 0, (Xq, S))
     dot = vector_dot(Xq[i], k)
     for t in range(T):
-        inext = next_sample(idx, t + 1, Xq, y, a, r) if t + 1 < T else i
-        c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
+        inext = next_sample(idx, t + 1, (Xq, S)) if t + 1 < T else i
+        c = (dloss(kind, S[i, SAMPLE_A] + dot_scale * np.float64(dot), S[i, SAMPLE_Y])
+             - S[i, SAMPLE_R])
         key_t = step_key(key, step0 + t)
         lanes_ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, grid_coef * c, shrink, key_t)
         if lanes_ok:
@@ -119,11 +120,11 @@ def lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, 
     VGHI, VGLO, lanes = int_lanes.epoch_lanes(VGT, key, step0, KT[0], Xq[0])
     lo_q, hi_q = np.int64(bounds[0]), np.int64(bounds[1])
     saturated = 0
-    i = next_sample(idx, 0, Xq, labels, A, R)
+    i = next_sample(idx, 0, (Xq, labels, A, R))
     for c in range(C):
         dots[c] = vector_dot(Xq[i], KT[c])
     for t in range(T):
-        inext = next_sample(idx, t + 1, Xq, labels, A, R) if t + 1 < T else i
+        inext = next_sample(idx, t + 1, (Xq, labels, A, R)) if t + 1 < T else i
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(dots[c])
         softmax_minus_onehot(scores, labels[i], p)

@@ -15,7 +15,7 @@ from numba import njit
 
 from .. import grids
 from ..float_formats import data_value
-from ..kernels import FAST, next_sample
+from ..kernels import FAST, SAMPLE_A, SAMPLE_R, SAMPLE_Y, next_sample
 from ..losses import dloss, softmax_minus_onehot
 from ..random_bits import step_key
 
@@ -60,14 +60,15 @@ def _round_row(k, k_format, kd, x, vg, shrink, coef, key):
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)
-def lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, alpha, idx, kind,
-                     key, step0):
+def lpf_epoch_linear(Xd, x_format, x_scale, S, k, k_format, s, vg, lam, alpha, idx, kind, key,
+                     step0):
     """One LP-SGD / LP-SVRG / HALP epoch on a linear model whose iterate is stored in a float
     format: k (d,) uint16/uint8 bit patterns of k_format (float_formats.params).
 
     Xd (n, d): fixed-point int8/int16 data or float-format patterns (x_format) with scale x_scale;
-    y, a, r (n,) float64; vg (d,) float32 (a / s) v; idx (T,) int64; key: the seed key; step0:
-    the global number of the first step. Returns the number of saturated coordinate updates.
+    S (n, 3) float64: the per-sample table (``kernels.sample_table``: y_i, a_i, r_i); vg (d,)
+    float32 (a / s) v; idx (T,) int64; key: the seed key; step0: the global number of the first
+    step. Returns the number of saturated coordinate updates.
     """
     d = k.shape[0]
     x = np.empty(d, dtype=np.float32)    # the sampled row, decoded
@@ -75,10 +76,11 @@ def lpf_epoch_linear(Xd, x_format, x_scale, y, k, k_format, s, a, r, vg, lam, al
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
     for t in range(idx.shape[0]):
-        i = next_sample(idx, t, Xd, y, a, r)
+        i = next_sample(idx, t, (Xd, S))
         _decode_row(Xd, i, x_format, x)
         dot = _decode_dot(k, k_format, x, kd)
-        c = dloss(kind, a[i] + dot_scale * np.float64(dot), y[i]) - r[i]
+        c = (dloss(kind, S[i, SAMPLE_A] + dot_scale * np.float64(dot), S[i, SAMPLE_Y])
+             - S[i, SAMPLE_R])
         saturated += _round_row(k, k_format, kd, x, vg, shrink, np.float32(grid_coef * c),
                                 step_key(key, step0 + t))
     return saturated
@@ -101,7 +103,7 @@ def lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R, 
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
     saturated = 0
     for t in range(idx.shape[0]):
-        i = next_sample(idx, t, Xd, labels, A, R)
+        i = next_sample(idx, t, (Xd, labels, A, R))
         _decode_row(Xd, i, x_format, x)
         for c in range(C):
             scores[c] = A[i, c] + dot_scale * np.float64(_decode_dot(KT[c], k_format, x, KD[c]))

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .. import registry
-from ..kernels import FAST, next_sample, vector_dot
+from ..kernels import FAST, SAMPLE_R, SAMPLE_Y, next_sample, sample_table, vector_dot
 from ..losses import dloss, softmax_minus_onehot
 from ..registry import FLOAT_PRECISIONS, SolverSpec
 from .base import Solver
@@ -23,17 +23,19 @@ DTYPES = {"fp64": np.float64, "fp32": np.float32}
 # ---- epoch kernels ---------------------------------------------------------------------------
 
 @njit(cache=True, fastmath=FAST, nogil=True)
-def fp_epoch_linear(X, y, w, r, v, lam, alpha, idx, kind):
+def fp_epoch_linear(X, S, w, v, lam, alpha, idx, kind):
     """One SGD/SVRG epoch on a linear model, in place on w.
 
-    X (n, d) and w, v (d,) of one float dtype; y, r (n,) float64; idx (T,) int64 sample order.
+    X (n, d) and w, v (d,) of one float dtype; S (n, 3) float64: the per-sample table
+    (``kernels.sample_table``: labels y_i and, for SVRG, the anchor derivatives r_i, 0 for SGD);
+    idx (T,) int64 sample order.
     """
     F = w.dtype.type
     shrink = F(alpha * lam)
     av = F(alpha)
     for t in range(idx.shape[0]):
-        i = next_sample(idx, t, X, y, r, r)
-        c = dloss(kind, np.float64(vector_dot(X[i], w)), y[i]) - r[i]
+        i = next_sample(idx, t, (X, S))
+        c = dloss(kind, np.float64(vector_dot(X[i], w)), S[i, SAMPLE_Y]) - S[i, SAMPLE_R]
         coef = F(alpha * c)
         for j in range(w.shape[0]):
             w[j] -= shrink * w[j] + coef * X[i, j] + av * v[j]
@@ -54,7 +56,7 @@ def fp_epoch_multinomial(X, labels, W, R, V, lam, alpha, idx):
     p = np.empty(C, dtype=W.dtype)
     coef = np.empty(C, dtype=W.dtype)
     for t in range(idx.shape[0]):
-        i = next_sample(idx, t, X, labels, R, R)
+        i = next_sample(idx, t, (X, labels, R))
         scores[:] = 0
         for j in range(d):
             x = X[i, j]
@@ -81,6 +83,8 @@ class FullPrecisionSolver(Solver):
         self._v = np.zeros(problem.weight_shape, dtype=dtype)
         self._g = np.zeros(problem.weight_shape, dtype=dtype)
         self._a, self._r = self.per_sample_arrays(dtype)
+        # a linear model's inner steps read y_i and r_i from one table (one cache line per step)
+        self._samples = None if self.multinomial else sample_table(problem.y)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing
         if self.variance_reduced:
             self.full_gradient(self.X[:1], 1.0, self.iterate, self._a[:1].copy(),
@@ -98,8 +102,8 @@ class FullPrecisionSolver(Solver):
                 fp_epoch_multinomial(self.X, self.labels, self.iterate, self._r, self._v, p.lam,
                                      self.alpha, chunk)
             else:
-                fp_epoch_linear(self.X, p.y, self.iterate, self._r, self._v, p.lam, self.alpha, chunk,
-                                self.kind)
+                fp_epoch_linear(self.X, self._samples, self.iterate, self._v, p.lam, self.alpha,
+                                chunk, self.kind)
             return 0
 
         self.run_steps(run, idx)
@@ -109,6 +113,8 @@ class FullPrecisionSolver(Solver):
         idx = self.sample_order()
         if self.variance_reduced:
             self.full_gradient(self.X, 1.0, self.iterate, self._a, self._r, self._g)
+            if self._samples is not None:   # r in the pass's dtype, widened exactly
+                self._samples[:, SAMPLE_R] = self._r
             self._v[...] = self._g - self.problem.lam * self.iterate   # v = g~ - lam w~
         self._inner(idx)
         self.saturations.append(0)

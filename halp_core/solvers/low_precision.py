@@ -7,6 +7,7 @@ format (halp_core.solvers.float_grid); the class and its registry entries. HALP
 import numpy as np
 
 from .. import bit_centering, fixed_point, float_formats, random_bits, registry, validate
+from ..kernels import SAMPLE_A, SAMPLE_R, sample_table
 from ..registry import LOW, SolverSpec
 from .base import Solver
 from .fixed_grid import lp_epoch_linear, lp_epoch_multinomial
@@ -53,7 +54,11 @@ class LowPrecisionSolver(Solver):
                            if self.format else fixed_point.storage_dtype(bits))
         self._vg = np.zeros(problem.weight_shape, dtype=self.compute_dtype)
         self._g = np.zeros(problem.weight_shape)
-        self._a, self._r = self.per_sample_arrays()     # center dots, anchor derivatives
+        # center dots, anchor derivatives: a linear model's are columns of the per-sample table
+        # that its epoch kernels read (labels beside them: one cache line per sampled step)
+        self._samples = None if self.multinomial else sample_table(problem.y)
+        self._a, self._r = (self.per_sample_arrays() if self.multinomial else
+                            (self._samples[:, SAMPLE_A], self._samples[:, SAMPLE_R]))
         self._a_anchor = np.zeros_like(self._a)          # x_i^T w~ (scratch of the full gradient)
         self._f32_error = None                           # measured ||g32 - g64||, full_gradient
         # rms ||x_i|| (the data's Frobenius norm / sqrt(n)): the rows' size in _float32_noise
@@ -155,12 +160,13 @@ class LowPrecisionSolver(Solver):
         def run(chunk, first):   # the multinomial kernel steps the rows of K^T (one per class)
             if self.format:
                 return self._float_format_steps(k, chunk, self._step_count + first)
-            kernel_args = (p.Xq, p.x_scale, self.labels if self.multinomial else p.y, k,
-                           self.scale, self._a, self._r, self._vg, p.lam, self.alpha, chunk)
+            tail = (self._vg, p.lam, self.alpha, chunk)
             if self.multinomial:
-                return lp_epoch_multinomial(*kernel_args, self._rounding, self._step_count + first)
-            return lp_epoch_linear(*kernel_args, self.kind, self._rounding,
-                                   self._step_count + first)
+                return lp_epoch_multinomial(p.Xq, p.x_scale, self.labels, k, self.scale, self._a,
+                                            self._r, *tail, self._rounding,
+                                            self._step_count + first)
+            return lp_epoch_linear(p.Xq, p.x_scale, self._samples, k, self.scale, *tail,
+                                   self.kind, self._rounding, self._step_count + first)
 
         sat = self.run_steps(run, idx)
         if self.multinomial:
@@ -173,12 +179,12 @@ class LowPrecisionSolver(Solver):
         for multinomial models); returns the saturation count."""
         p = self.problem
         head = (p.Xq, p.x_format, p.x_scale)
-        tail = (self.scale, self._a, self._r, self._vg, p.lam, self.alpha, chunk)
+        tail = (self._vg, p.lam, self.alpha, chunk)
         if self.multinomial:
-            return lpf_epoch_multinomial(*head, self.labels, k, self._k_format, *tail,
-                                         self._rounding, step0)
-        return lpf_epoch_linear(*head, p.y, k, self._k_format, *tail, self.kind, self._rounding,
-                                step0)
+            return lpf_epoch_multinomial(*head, self.labels, k, self._k_format, self.scale,
+                                         self._a, self._r, *tail, self._rounding, step0)
+        return lpf_epoch_linear(*head, self._samples, k, self._k_format, self.scale, *tail,
+                                self.kind, self._rounding, step0)
 
     def _begin_epoch(self):
         """LP-SVRG: anchor w~ = s k, full gradient g~ there, v = g~ - lam w~ (center stays 0)."""

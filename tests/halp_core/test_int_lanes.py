@@ -7,6 +7,7 @@ from numba import njit
 
 import reference as ref
 from halp_core import fixed_point, int_lanes, random_bits
+from halp_core.kernels import sample_table
 from halp_core.solvers.fixed_grid import lp_epoch_linear
 
 
@@ -127,8 +128,8 @@ def _mean_step(k0, x_value, vg_value, coef, lam, bits, data_dtype=np.int8):
     call_means = np.empty(CALLS)
     for call in range(CALLS):
         k = np.full(D, k0, dtype=k_dtype)
-        lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam / alpha * 1.0, alpha, idx, 0,
-                                rounding, 1000 + call)
+        lp_epoch_linear(Xq, x_scale, sample_table(y, a, r), k, s, vg, lam / alpha * 1.0, alpha,
+                        idx, 0, rounding, 1000 + call)
         call_means[call] = k.astype(np.float64).mean() - k0
     # The per-step dithers (c, sh, the carry of vg) are shared by a step's coordinates, so the
     # steps, not the roundings, are the independent samples of the mean.
@@ -176,8 +177,8 @@ def test_constant_move_does_not_drift_over_many_steps():
     totals = []
     for run in range(runs):
         k = np.zeros(D, dtype=np.int8)
-        sat = lp_epoch_linear(Xq, 1.0, np.zeros(1), k, 1.0, np.zeros(1), np.zeros(1), vg,
-                                      0.0, 0.5, idx, 0, rounding, run * steps)
+        sat = lp_epoch_linear(Xq, 1.0, sample_table(np.zeros(1)), k, 1.0, vg, 0.0, 0.5, idx, 0,
+                              rounding, run * steps)
         assert sat == 0
         totals.append(k.astype(np.float64))
     totals = np.concatenate(totals)   # runs * D coordinates, each the sum of `steps` roundings

@@ -69,11 +69,12 @@ def test_low_precision_step_runs_in_integer_lanes(assembly):
 
 
 def test_epoch_kernels_prefetch_the_next_step(assembly):
-    """Every epoch kernel prefetches what the next sampled step reads at random: its data row (one
-    prefetch in a loop over the row's lines) and three per-sample values (label, cached anchor
-    values), all issued one step ahead (kernels.next_sample)."""
+    """Every epoch kernel prefetches what a later sampled step reads at random: its data row (one
+    prefetch in a loop over the row's lines) and its per-sample values (a linear model's one row
+    of the per-sample table; a multinomial model's label and cached scores and derivatives),
+    issued kernels.PREFETCH_AHEAD steps ahead (kernels.next_sample)."""
     for name, stats in _select(assembly, "epoch_").items():
-        assert stats["prefetches"] >= 4, name
+        assert stats["prefetches"] >= (2 if "_linear" in name else 3), name
 
 
 def test_every_kernel_has_a_vectorized_loop(assembly):

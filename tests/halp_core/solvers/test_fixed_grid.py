@@ -7,6 +7,7 @@ import pytest
 import reference as ref
 
 from halp_core import fixed_point, random_bits
+from halp_core.kernels import sample_table
 from halp_core.solvers.fixed_grid import lp_epoch_linear, lp_epoch_multinomial
 
 
@@ -62,8 +63,8 @@ def test_lp_epoch(kind, data_dtype, bits):
         else:
             expected, sat_ref = ref.lp_epoch(Xq, x_scale, y, k, s, a, r, vg.astype(float), lam,
                                              alpha, step, kind, key, 1000 + t, bits)
-            sat = lp_epoch_linear(Xq, x_scale, y, k, s, a, r, vg, lam, alpha, step, kind,
-                                         rounding, 1000 + t)
+            sat = lp_epoch_linear(Xq, x_scale, sample_table(y, a, r), k, s, vg, lam, alpha, step,
+                                  kind, rounding, 1000 + t)
         diff = np.abs(k.astype(np.int64) - expected)
         assert diff.max() <= 1
         flips += int(diff.sum())

@@ -7,6 +7,7 @@ import pytest
 
 import reference as ref
 from halp_core import datasets, float_formats, random_bits, registry
+from halp_core.kernels import sample_table
 from halp_core.solvers.float_grid import lpf_epoch_linear
 
 
@@ -36,9 +37,8 @@ def test_lpf_epoch_linear_matches_the_twin(name, data):
                 else prob.Xq.astype(np.float64))
     want, want_sat = ref.lpf_epoch_linear(x_values, prob.x_scale, prob.y, k0, s, a, r, vg,
                                           prob.lam, alpha, idx, 0, key, step0, round_format)
-    sat = lpf_epoch_linear(prob.Xq, prob.x_format, prob.x_scale, prob.y, k,
-                           float_formats.params(name), s, a, r, vg, prob.lam, alpha, idx, 0, key,
-                           step0)
+    sat = lpf_epoch_linear(prob.Xq, prob.x_format, prob.x_scale, sample_table(prob.y, a, r), k,
+                           float_formats.params(name), s, vg, prob.lam, alpha, idx, 0, key, step0)
     got = float_formats.decode(k, name)
     assert not np.array_equal(got, k0)   # the epoch moved the iterate
     assert np.mean(got == want) >= 0.99

@@ -7,6 +7,7 @@ import pytest
 import reference as ref
 import solver_twins
 
+from halp_core.kernels import sample_table
 from halp_core.solvers.full_precision import fp_epoch_linear, fp_epoch_multinomial
 
 
@@ -32,7 +33,7 @@ def test_fp_epoch(dtype, kind, variance_reduced):
     if kind == "multinomial":
         fp_epoch_multinomial(X, y, w, r, v, 0.05, 0.05, idx)
     else:
-        fp_epoch_linear(X, y, w, r, v, 0.05, 0.05, idx, kind)
+        fp_epoch_linear(X, sample_table(y, r=r), w, v, 0.05, 0.05, idx, kind)
     tol = 2e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(w, expected, rtol=tol, atol=tol)
 
