@@ -58,7 +58,7 @@ from . import validate
 from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_in
 
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
-FLUSH_BLOCKS = 1 << 15         # 16-bit lanes: blocks summed in 32-bit lanes before an int64 flush
+FLUSH_BLOCKS = 1 << 10         # 16-bit lanes: blocks summed in 32-bit lanes before an int64 flush
 FLOAT_LANES = -1
 """What ``step`` returns when a step cannot use the integer lanes (the dtypes of iterate and
 data, or a move too large for the lanes): the caller takes the float-lane update instead."""
@@ -113,8 +113,9 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
     The d coordinates go in blocks of LANES; the last d % LANES take a block of masked loads and
     stores (lanes past d read as 0, are never stored and never counted), so a row of any width
     runs in vector lanes. Each block's new k lanes, still in registers, are multiplied with the
-    next row's data and summed in 32-bit lanes (16-bit lanes: pairs of products, at most 2^15 per
-    lane and block, flushed to int64 every FLUSH_BLOCKS blocks; 32-bit lanes: 64-bit sums), so the
+    next row's data and summed (16-bit lanes: pairs of products in 32-bit lanes, at most 2^15 per
+    lane and block, added up and flushed to int64 every FLUSH_BLOCKS blocks, before 32 lanes of
+    them could overflow int32; 32-bit lanes: 64-bit sums), so the
     next step's dot costs no second pass over k."""
     arrays = (K, X, VGHI, VGLO)
     if not all(isinstance(a, types.Array) and a.ndim == 2 and a.layout == "C" for a in arrays):
@@ -202,10 +203,15 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
         popcount = intrinsic_fn("llvm.ctpop.i64", i64, [i64])
         smax, smin = (intrinsic_fn(f"llvm.{op}.v{LANES}i{width.bits}", vl, [vl, vl])
                       for op in ("smax", "smin"))
-        # the next row's dot: pairs of products in 32-bit lanes (16-bit lanes) or 64-bit lanes
-        acc_ty = ir.VectorType(i32 if width.bits == 16 else i64, LANES // 2)
-        sums_ty = ir.VectorType(i64, LANES // 2)   # the lanes' sums, added in int64
-        reduce_add = intrinsic_fn(f"llvm.vector.reduce.add.v{LANES // 2}i64", i64, [sums_ty])
+        # the next row's dot: 16-bit lanes sum pairs of products in 32-bit lanes, 32-bit lanes
+        # sum their (32-bit) products in 64-bit lanes
+        pairs_summed = width.bits == 16
+        acc_ty = ir.VectorType(i32, LANES // 2) if pairs_summed else ir.VectorType(i64, LANES)
+        # the lanes' sum: 32-bit lanes hold at most FLUSH_BLOCKS 2^15 = 2^25 each, so their 32
+        # add in int32 exactly (a shorter reduction on the step's critical path); 64-bit lanes in
+        # int64
+        reduce_add = intrinsic_fn(f"llvm.vector.reduce.add.v{acc_ty.count}i{acc_ty.element.width}",
+                                  acc_ty.element, [acc_ty])
         sat_acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
         dot_acc = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
         lanes_acc = cgutils.alloca_once_value(builder, ir.Constant(acc_ty, None))
@@ -213,9 +219,8 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
         odd = ir.Constant(ir.VectorType(i32, LANES // 2), list(range(1, LANES, 2)))
 
         def flush():
-            lanes = builder.load(lanes_acc)
-            total = builder.call(reduce_add, [lanes if acc_ty == sums_ty
-                                              else builder.sext(lanes, sums_ty)])
+            total = builder.call(reduce_add, [builder.load(lanes_acc)])
+            total = builder.sext(total, i64) if total.type != i64 else total
             builder.store(builder.add(builder.load(dot_acc), total), dot_acc)
             builder.store(ir.Constant(acc_ty, None), lanes_acc)
 
@@ -259,22 +264,29 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
                 builder.store(stored, builder.gep(k_ptr, [b]), align=k_align)
             else:
                 builder.call(masked("store", k_vty), [stored, builder.gep(k_ptr, [b]), mask])
-            # the next step's dot on the new k: products in the accumulator's lanes, adjacent
-            # pairs summed (the form LLVM turns into vpmaddwd, or VNNI's vpdpwssd)
+            # the next step's dot on the new k: 16-bit lanes take products in 32-bit lanes and
+            # sum adjacent pairs (the form LLVM turns into vpmaddwd, or VNNI's vpdpwssd); 32-bit
+            # lanes widen their 32-bit products (|k x| <= 2^30) to 64 bits
             xn = load("xn", b, mask)
-            wide = ir.VectorType(acc_ty.element, LANES)
-            products = builder.mul(builder.sext(clamped, wide), builder.sext(xn, wide))
-            pairs = [builder.shuffle_vector(products, products, sel) for sel in (even, odd)]
-            builder.store(builder.add(builder.load(lanes_acc), builder.add(*pairs)), lanes_acc)
+            if pairs_summed:
+                wide = ir.VectorType(i32, LANES)
+                products = builder.mul(builder.sext(clamped, wide), builder.sext(xn, wide))
+                term = builder.add(*[builder.shuffle_vector(products, products, sel)
+                                     for sel in (even, odd)])
+            else:
+                term = builder.sext(builder.mul(clamped, xn), acc_ty)
+            builder.store(builder.add(builder.load(lanes_acc), term), lanes_acc)
 
         full_blocks = builder.udiv(d, intp(LANES))
-        with cgutils.for_range(builder, full_blocks) as loop:
-            block(loop.index, None)
-            if width.bits == 16:
-                due = builder.icmp_unsigned("==", builder.and_(loop.index, intp(FLUSH_BLOCKS - 1)),
-                                            intp(FLUSH_BLOCKS - 1))
-                with builder.if_then(due, likely=False):
-                    flush()
+        # FLUSH_BLOCKS blocks at a time (one loop body, no branch), the lane sums flushed after
+        with cgutils.for_range_slice(builder, intp(0), full_blocks, intp(FLUSH_BLOCKS)) as (
+                start, _):
+            stop = builder.add(start, intp(FLUSH_BLOCKS))
+            stop = builder.select(builder.icmp_unsigned("<", stop, full_blocks), stop, full_blocks)
+            with cgutils.for_range_slice(builder, start, stop, intp(1)) as (b, _):
+                block(b, None)
+            if pairs_summed:
+                flush()
         tail = builder.urem(d, intp(LANES))
         with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
             lane_ids = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))

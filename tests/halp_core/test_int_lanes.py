@@ -72,7 +72,7 @@ def test_fused_dot_is_exact_past_the_32_bit_flush(bits, x_dtype):
     """The next dot's partial sums stay exact on a row long enough to flush the 32-bit lane sums
     (int_lanes.FLUSH_BLOCKS blocks) and to overflow 32 bits if they were never flushed: every
     coordinate at the grid's extreme."""
-    d = int_lanes.LANES * int_lanes.FLUSH_BLOCKS * 2 + 37
+    d = int_lanes.LANES * int_lanes.FLUSH_BLOCKS * 3 + 37
     lo, hi = ref.grid(bits)
     x = np.zeros(d, dtype=x_dtype)
     x_next = np.full(d, np.iinfo(x_dtype).min + 1, dtype=x_dtype)
