@@ -100,13 +100,16 @@ def _width_of(k_type, x_type):
 
 
 @intrinsic
-def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, key, lo, hi):
+def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, thr2, key, lo,
+             hi):
     """One integer-lane step of row c of K on row i of X, in place, fused with the next step's
     dot product: returns (the number of saturated coordinates, X[inext] . K[c] after the step),
     both int64. K: int8 (16-bit lanes) or int16 (32-bit lanes); X: int8/int16 no wider than K;
     VGHI/VGLO: lane-wide ints (VGd's high part and its low 16 bits biased by -2^15), row c; all
     2-D C-contiguous with one row length d. mult = 2^F - sh, coef = c, thr = 2^15 - 1 - u3 and
-    thr2 = 2^15 - 1 - u4 (u3, u4 < 2^16), from ``dithers``; key: the step key, lo/hi: the grid.
+    thr2 = 2^15 - 1 - u4 (u3, u4 < 2^16), from ``dithers``; key: the step key, lo/hi: the grid;
+    lanes: the epoch's (``epoch_lanes``), whose last entry says that every VGd is 0 (LP-SGD's
+    moves have no vg term): then the blocks skip its loads and carries.
     Dtypes without integer lanes compile to (FLOAT_LANES, FLOAT_LANES), never reached (their
     ``epoch_lanes`` sends every step to the float-lane update).
 
@@ -123,8 +126,10 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
     scalars = (i, inext, c, mult, coef, thr, thr2, key, lo, hi)
     if not all(isinstance(s, types.Integer) for s in scalars):
         return None
+    if not (isinstance(lanes, types.BaseTuple) and isinstance(lanes[-1], types.Boolean)):
+        return None
     result = types.UniTuple(types.int64, 2)
-    signature = result(K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, key, lo, hi)
+    signature = result(K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, thr2, key, lo, hi)
     width = _width_of(K.dtype, X.dtype)
     if width is None:   # no lanes for these dtypes: ``dithers`` never lets a step come here
         return signature, lambda context, builder, sig, args: context.make_tuple(
@@ -192,11 +197,13 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
                 value = builder.call(masked("load", vty), [at, mask, ir.Constant(vty, None)])
             return value if value.type == vl else builder.sext(value, vl)
 
-        mult_v, coef_v = splat(scalar(7, lane), vl), splat(scalar(8, lane), vl)
-        thr_v, thr2_v = splat(scalar(9, lane), vl), splat(scalar(10, lane), vl)
+        mult_v, coef_v = splat(scalar(8, lane), vl), splat(scalar(9, lane), vl)
+        thr_v, thr2_v = splat(scalar(10, lane), vl), splat(scalar(11, lane), vl)
         thr2u_v = builder.xor(thr2_v, const(vl, 0x8000))
-        key_v = splat(scalar(11, i32), h32)
-        lo_v, hi_v = splat(scalar(12, lane), vl), splat(scalar(13, lane), vl)
+        key_v = splat(scalar(12, i32), h32)
+        lo_v, hi_v = splat(scalar(13, lane), vl), splat(scalar(14, lane), vl)
+        one_v = const(vl, 1)
+        vg_zero = builder.extract_value(args[7], len(signature.args[7]) - 1)
         iota = ir.Constant(h32, list(range(h32.count)))
         hash_lanes = lowbias32_in(lambda x, c: builder.mul(x, const(h32, c)),
                                   lambda x, n: builder.xor(x, builder.lshr(x, const(h32, n))))
@@ -224,16 +231,14 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
             builder.store(builder.add(builder.load(dot_acc), total), dot_acc)
             builder.store(ir.Constant(acc_ty, None), lanes_acc)
 
-        def block(b, mask):
+        def block(b, mask, with_vg):
             k_l, x_l = load("k", b, mask), load("x", b, mask)
-            vg_hi, vg_lo = load("vghi", b, mask), load("vglo", b, mask)
             # random bits: lane_hash(key, b * LANES / P + lane), a slot per coordinate
             first = builder.trunc(builder.mul(b, ir.Constant(b.type, h32.count)), i32)
             h = hash_lanes(builder.add(key_v, builder.mul(builder.add(splat(first, h32), iota),
                                                           const(h32, GOLDEN))))
             rnd = builder.and_(builder.zext(builder.bitcast(h, slots), vl),
                                const(vl, width.one - 1))
-            carry = builder.sext(builder.icmp_signed(">", vg_lo, thr_v), vl)   # -1 or 0
             if width.split_product:   # floor(((x << F) c + u4) / 2^16) from the high and low halves
                 xs = builder.shl(x_l, const(vl, width.frac))
                 wide = ir.VectorType(i32, LANES)
@@ -241,11 +246,16 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
                 high = builder.trunc(builder.ashr(full, const(wide, 16)), vl)
                 # (low ^ 2^15) > thr2 signed  <=>  low > (thr2 ^ 2^15) unsigned: one compare
                 low = builder.mul(xs, coef_v)
-                low_carry = builder.sext(builder.icmp_unsigned(">", low, thr2u_v), vl)
-                product = builder.sub(high, low_carry)
+                product = builder.select(builder.icmp_unsigned(">", low, thr2u_v),
+                                         builder.add(high, one_v), high)
             else:
                 product = builder.mul(x_l, coef_v)
-            move = builder.add(product, builder.sub(vg_hi, carry))
+            move = product
+            if with_vg:   # VGd = vghi, plus 1 where vglo > thr
+                vg_hi, vg_lo = load("vghi", b, mask), load("vglo", b, mask)
+                vg_d = builder.select(builder.icmp_signed(">", vg_lo, thr_v),
+                                      builder.add(vg_hi, one_v), vg_hi)
+                move = builder.add(product, vg_d)
             total = builder.sub(builder.add(builder.mul(k_l, mult_v), rnd), move)
             q = builder.ashr(total, const(vl, width.frac))
             clamped = builder.call(smin, [builder.call(smax, [q, lo_v]), hi_v])
@@ -278,19 +288,29 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, mult, coef, thr, thr2, ke
             builder.store(builder.add(builder.load(lanes_acc), term), lanes_acc)
 
         full_blocks = builder.udiv(d, intp(LANES))
-        # FLUSH_BLOCKS blocks at a time (one loop body, no branch), the lane sums flushed after
-        with cgutils.for_range_slice(builder, intp(0), full_blocks, intp(FLUSH_BLOCKS)) as (
-                start, _):
-            stop = builder.add(start, intp(FLUSH_BLOCKS))
-            stop = builder.select(builder.icmp_unsigned("<", stop, full_blocks), stop, full_blocks)
-            with cgutils.for_range_slice(builder, start, stop, intp(1)) as (b, _):
-                block(b, None)
-            if pairs_summed:
-                flush()
         tail = builder.urem(d, intp(LANES))
-        with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
-            lane_ids = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))
-            block(full_blocks, builder.icmp_unsigned("<", lane_ids, splat(tail, lane_ids.type)))
+
+        def all_blocks(with_vg):
+            # FLUSH_BLOCKS blocks at a time (one loop body, no branch), the lane sums flushed
+            with cgutils.for_range_slice(builder, intp(0), full_blocks, intp(FLUSH_BLOCKS)) as (
+                    start, _):
+                stop = builder.add(start, intp(FLUSH_BLOCKS))
+                stop = builder.select(builder.icmp_unsigned("<", stop, full_blocks), stop,
+                                      full_blocks)
+                with cgutils.for_range_slice(builder, start, stop, intp(1)) as (b, _):
+                    block(b, None, with_vg)
+                if pairs_summed:
+                    flush()
+            with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
+                lane_ids = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))
+                block(full_blocks, builder.icmp_unsigned("<", lane_ids,
+                                                         splat(tail, lane_ids.type)), with_vg)
+
+        with builder.if_else(vg_zero) as (no_vg, vg):
+            with no_vg:
+                all_blocks(False)
+            with vg:
+                all_blocks(True)
         flush()
         return context.make_tuple(builder, signature.return_type,
                                   [builder.load(sat_acc), builder.load(dot_acc)])
@@ -323,8 +343,9 @@ def epoch_lanes(VG, seed_key, step0, k, x):
     data row x: (VGHI, VGLO, lanes) with VGHI, VGLO (C, d) lane-wide ints (see ``_split_vg``);
     row c is dithered under epoch_key(seed_key, step0 C + c). lanes: what ``dithers`` reads, a
     tuple (max |VGd|, 2^F, the coefficient's unit, its largest value, the largest |product| per
-    unit of it, the largest |move|); max |VGd| is FLOAT_LANES when the integer lanes do not apply
-    (dtypes, or a move too large). Numba only: compiled from ``_epoch_lanes_impl``."""
+    unit of it, the largest |move|, whether every VGd is 0); max |VGd| is FLOAT_LANES when the
+    integer lanes do not apply (dtypes, or a move too large). Numba only: compiled from
+    ``_epoch_lanes_impl``."""
     validate.numba_only("int_lanes.epoch_lanes")
 
 
@@ -334,7 +355,7 @@ def _epoch_lanes_impl(VG, seed_key, step0, k, x):
     if width is None:
         return lambda VG, seed_key, step0, k, x: (np.empty((VG.shape[0], 0), np.int16),
                                                  np.empty((VG.shape[0], 0), np.int16),
-                                                 (FLOAT_LANES, 1, 1.0, 0.0, 0.0, 0))
+                                                 (FLOAT_LANES, 1, 1.0, 0.0, 0.0, 0, False))
     dtype, frac, limit, one, coef_one = (width.vg_dtype, width.frac, width.limit, width.one,
                                          float(width.coef_one))
     # largest |product| per unit of |c|: |x| 2^F / coef_one
@@ -350,7 +371,9 @@ def _epoch_lanes_impl(VG, seed_key, step0, k, x):
             row = _split_vg(VG[c], epoch_key(seed_key, step0 * C + c), frac, limit, VGHI[c],
                             VGLO[c])
             largest = FLOAT_LANES if row < 0 or largest < 0 else max(largest, row)
-        return VGHI, VGLO, (largest, one, coef_one, coef_top, x_move, limit)
+        # every VGd is 0 for every dither: vghi 0 and vglo at its least, -2^15 (no carry)
+        vg_zero = bool(np.all(VGHI == 0)) and bool(np.all(VGLO == -32768))
+        return VGHI, VGLO, (largest, one, coef_one, coef_top, x_move, limit, vg_zero)
 
     return impl
 
@@ -364,7 +387,7 @@ def dithers(lanes, coef, shrink, key):
     the lanes (the first is False) when the epoch's lanes do not apply or this step's move is
     too large for them: the caller takes the float-lane update. Scalars only, so the epoch loop
     binds no array to call it."""
-    vgd_max, one, coef_one, coef_top, x_move, limit = lanes
+    vgd_max, one, coef_one, coef_top, x_move, limit, _ = lanes
     cf = np.floor(coef * coef_one + lane_uniform(key, _DITHER_C))
     sh = np.floor(shrink * one + lane_uniform(key, _DITHER_SH))
     ok = (vgd_max >= 0 and abs(cf) <= coef_top and abs(cf) * x_move + 1 + vgd_max + one <= limit

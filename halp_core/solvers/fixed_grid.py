@@ -83,8 +83,8 @@ def lp_epoch_linear(Xq, x_scale, S, k, s, vg, lam, alpha, idx, kind, rounding, s
         key_t = step_key(key, step0 + t)
         lanes_ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, grid_coef * c, shrink, key_t)
         if lanes_ok:
-            sat_t, dot = int_lanes.row_step(K, Xq, i, inext, VGHI, VGLO, 0, mult, cf, thr, thr2,
-                                            key_t, lo_q, hi_q)
+            sat_t, dot = int_lanes.row_step(K, Xq, i, inext, VGHI, VGLO, 0, lanes, mult, cf, thr,
+                                            thr2, key_t, lo_q, hi_q)
         else:
             sat_t = _float_lane_step(Xq[i], k, np.float32(grid_coef * c), np.float32(shrink), vg,
                                      key_t, bounds)
@@ -133,8 +133,8 @@ def lp_epoch_multinomial(Xq, x_scale, labels, KT, s, A, R, VG, lam, alpha, idx, 
             key_tc = step_key(key, (step0 + t) * C + c)
             lanes_ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, coef, shrink, key_tc)
             if lanes_ok:
-                sat_c, dots[c] = int_lanes.row_step(KT, Xq, i, inext, VGHI, VGLO, c, mult, cf, thr,
-                                                    thr2, key_tc, lo_q, hi_q)
+                sat_c, dots[c] = int_lanes.row_step(KT, Xq, i, inext, VGHI, VGLO, c, lanes, mult,
+                                                    cf, thr, thr2, key_tc, lo_q, hi_q)
             else:
                 sat_c = _float_lane_step(Xq[i], KT[c], np.float32(coef), np.float32(shrink),
                                          VGT[c], key_tc, bounds)

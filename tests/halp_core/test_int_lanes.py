@@ -19,7 +19,8 @@ def _lane_step_kernel(X, K, vg, coef, shrink, seed_key, step, lo, hi):
     ok, mult, cf, thr, thr2 = int_lanes.dithers(lanes, coef, shrink, key)
     if not ok:
         return -1, 0
-    return int_lanes.row_step(K, X, 0, 1, VGHI, VGLO, 0, mult, cf, thr, thr2, key, lo, hi)
+    return int_lanes.row_step(K, X, 0, 1, VGHI, VGLO, 0, lanes, mult, cf, thr, thr2, key, lo,
+                              hi)
 
 
 def _lane_step(x, k, vg, coef, shrink, seed_key, step, lo, hi, x_next=None):
