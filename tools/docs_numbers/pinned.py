@@ -47,3 +47,16 @@ HEADLINE = AsvRun(MACHINE, "5c321bec",
 
 PEERS = AsvRun(MACHINE, "02afcfc1", r"^bench_peers\.")
 """README's and docs/peers.md's peers table: bench_peers with every peer in asv's environment."""
+
+SHAPES_BEFORE = "43f67ce3"
+"""main before issue 26's step changes (the fused next-row dot, the masked last block, the
+per-sample table, next_sample without reference counting): docs/performance.md's "before" of the
+row-width speedups and the step costs, measured on MACHINE on the same day as SHAPES."""
+
+SHAPES = "c657626c"
+"""The commit those tables measure after the changes (docs/step-cost/ and docs/width-speedups/
+hold its files)."""
+
+ACCURACY = "8ab3203c"
+"""The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/):
+issue 26's step before LP-SGD's vg-free blocks, which change no other solver's code path."""

@@ -10,8 +10,9 @@ from tools.docs_numbers.engine import ROOT, Block
 from tools.docs_numbers.formatting import (ELEMENTS_PER_MB, SIZES, kernel_elements,
                                            ns_per_element, prose, run_label, seconds,
                                            speedup_pairs, table)
-from tools.docs_numbers.sources import (KERNEL_LOOPS, asv_values, kernel_loops,
-                                        result_file, source_line, speed_values)
+from tools.docs_numbers.sources import (KERNEL_LOOPS, STEP_COST, TIME_TO_ACCURACY,
+                                        WIDTH_SPEEDUPS, asv_values, kernel_loops, measurement,
+                                        measurement_line, result_file, source_line, speed_values)
 
 # ---- the asv results: docs/performance.md's runs -----------------------------------------------
 
@@ -421,9 +422,120 @@ def update():
         instructions_note((pinned.PERF.commit, pinned.BEFORE_INT_LANES))]
 
 
+# ---- issue 26: every problem shape (docs/width-speedups/, docs/step-cost/,
+# docs/time-to-accuracy/, written by the tools of the same names) -------------------------------
+
+# Issue 26's goals: {pair label (tools/width_speedups.py): {(size_mb, d): least speedup}}; 1 MiB
+# is the in-L2 case (d = 1024 only).
+WIDTH_GOALS = {
+    "halp-8 / svrg-fp32": {(1, 1024): 1.0, **{(s, d): g for s in (100, 400)
+                                              for d, g in ((128, 1.5), (512, 2.0), (1024, 2.5),
+                                                           (4096, 2.5))}},
+    "lp-sgd-8 / sgd-fp32": {(s, d): g for s in (100, 400)
+                            for d, g in ((128, 1.5), (512, 2.0), (1024, 2.0), (4096, 2.0))},
+}
+PAIR_TITLES = {"halp-8 / svrg-fp32": "HALP-8 / SVRG-fp32", "lp-sgd-8 / sgd-fp32": "LP-SGD-8 / SGD-fp32"}
+STEP_SOLVERS = {"sgd-fp32": "SGD-fp32", "svrg-fp32": "SVRG-fp32", "svrg-fp64": "SVRG-fp64",
+                "lp-sgd-8": "LP-SGD-8", "halp-8": "HALP-8", "halp-16": "HALP-16"}
+CONTENDER_TITLES = {"halp-8": "HALP-8", "halp-16": "HALP-16", "svrg-fp32": "SVRG-fp32",
+                    "svrg-fp64": "SVRG-fp64"}
+PROBLEM_TITLES = {"lsq-128": "least squares, d = 128", "lsq-1024": "least squares, d = 1024",
+                  "mnist": "binary MNIST, d = 784"}
+
+
+def _shape_records(folder):
+    """[(path, record)] of SHAPES_BEFORE and SHAPES in ``folder`` on pinned.MACHINE."""
+    return [measurement(folder, pinned.MACHINE, c) for c in (pinned.SHAPES_BEFORE, pinned.SHAPES)]
+
+
+def width_speedups():
+    """Speedups over widths x sizes before and after issue 26's changes, with its goals."""
+    found = _shape_records(WIDTH_SPEEDUPS)
+    before, now = ({(r["size_mb"], r["d"]): r["speedup"] for r in record["rows"]}
+                   for _, record in found)
+    rows = []
+    for (size, d), speedups in now.items():
+        cells = []
+        for pair, title in PAIR_TITLES.items():
+            goal = WIDTH_GOALS[pair].get((size, d))
+            verdict = "" if goal is None else (f", goal {goal:g}x: "
+                                               + ("met" if speedups[pair] >= goal else "not met"))
+            cells.append(f"{before[size, d][pair]:.2f}x → {speedups[pair]:.2f}x{verdict}")
+        rows.append([f"{size} MiB", str(d), *cells])
+    header = ["size", "d", *(f"{t} (before → now)" for t in PAIR_TITLES.values())]
+    return [*table(header, rows), "",
+            f"*Speedup = baseline epoch time / low-precision epoch time, interleaved "
+            f"(`bench_speedup.interleaved_ratio`), single thread; before: {pinned.SHAPES_BEFORE}, "
+            f"now: {pinned.SHAPES}.*", measurement_line(pinned.MACHINE, found)]
+
+
+def step_costs():
+    """The fixed cost and the cost per coordinate of each solver's step, before and now, and
+    the ns per step at every width now."""
+    found = _shape_records(STEP_COST)
+    before, now = (record for _, record in found)
+    rows = [[title, f"{before['fixed_ns'][k]:.1f} → {now['fixed_ns'][k]:.1f}",
+             f"{before['ns_per_coordinate'][k]:.3f} → {now['ns_per_coordinate'][k]:.3f}",
+             *(f"{v:.1f}" for v in now["ns_per_step"][k])] for k, title in STEP_SOLVERS.items()]
+    header = ["solver", "fixed ns per step (before → now)", "ns per coordinate (before → now)",
+              *(f"d = {d}" for d in now["widths"])]
+    fixed8, fixed32 = now["fixed_ns"]["halp-8"], now["fixed_ns"]["svrg-fp32"]
+    return [*table(header, rows), "",
+            f"*The last columns: ns per step now. The 8-bit step's fixed cost is {fixed8:.1f} ns "
+            f"(HALP-8) against {fixed32:.1f} ns for SVRG-fp32's step: "
+            f"{fixed8 / fixed32:.2f} times it. Before ({pinned.SHAPES_BEFORE}), the coordinates "
+            f"past the last 64-coordinate block took a scalar loop with a hash each, so an 8-bit "
+            f"step's cost was no line in d (d = 16 and 96 cost most): its fit's fixed part is "
+            f"the cost of a narrow step and its slope is meaningless.*",
+            measurement_line(pinned.MACHINE, found)]
+
+
+def time_cell(entry, key):
+    """A time-to-accuracy cell: the time, or why there is none ("failed", "not reached")."""
+    value = entry[key]
+    if value is not None:
+        return seconds(value)
+    return "failed" if entry.get("failure") else "not reached"
+
+
+def time_to_accuracy():
+    """Time to f - f* <= 1e-4 and 1e-8 of ours and the fastest peer on each problem."""
+    path, record = measurement(TIME_TO_ACCURACY, pinned.MACHINE, pinned.ACCURACY)
+    lines = []
+    for name, runs in record["problems"].items():
+        peers = {k: v for k, v in runs.items() if k not in CONTENDER_TITLES}
+
+        def speed(entry):
+            return (entry["1e-08"] is None, entry["1e-08"] or math.inf, entry["1e-04"] or math.inf)
+
+        fastest_peer = min(peers, key=lambda k: speed(peers[k]))
+        shown = {**{k: runs[k] for k in CONTENDER_TITLES if k in runs},
+                 fastest_peer: peers[fastest_peer]}
+        rows = [[CONTENDER_TITLES.get(k, f"{k} (fastest peer)"),
+                 seconds(e["seconds_per_epoch"]), time_cell(e, "1e-04"), time_cell(e, "1e-08")]
+                for k, e in shown.items()]
+        ours = {k: runs[k]["1e-08"] for k in ("halp-8", "halp-16")
+                if runs[k]["1e-08"] is not None}
+        best = min(shown, key=lambda k: speed(shown[k]))
+        sentence = f"Fastest to 1e-8: {CONTENDER_TITLES.get(best, best)}."
+        if ours and peers[fastest_peer]["1e-08"] is not None:
+            halp = min(ours, key=ours.get)
+            sentence += (f" {CONTENDER_TITLES[halp]} reaches it "
+                         f"{peers[fastest_peer]['1e-08'] / ours[halp]:.1f} times as fast as "
+                         f"{fastest_peer}.")
+        lines += [f"**{PROBLEM_TITLES[name]}** ({runs['halp-8']['epochs']} epochs at most):", "",
+                  *table(["contender", "s per epoch", "to 1e-4", "to 1e-8"], rows), "",
+                  sentence, ""]
+    return [*lines, "*Solver time to f - f* <= target; \"failed\": the run met halp_core's "
+                    "divergence or no-progress rule (its message is in the file).*",
+            measurement_line(pinned.MACHINE, [(path, record)])]
+
+
 BLOCKS = (Block("speedup", speedup), Block("targets", targets),
           Block("target-reasons", target_reasons), Block("format-targets", format_targets),
           Block("format-instructions", format_instructions), Block("epoch-times", epoch_times),
           Block("bandwidth", bandwidth), Block("threads", threads),
           Block("this-round", this_round), Block("instructions", instructions),
-          Block("update", update), Block("bound", bound))
+          Block("update", update), Block("bound", bound),
+          Block("width-speedups", width_speedups), Block("step-costs", step_costs),
+          Block("time-to-accuracy", time_to_accuracy))
