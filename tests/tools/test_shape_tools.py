@@ -62,7 +62,7 @@ def test_the_width_table_quotes_the_files():
         values.append(row["speedup"]["halp-8 / svrg-fp32"])
     body = engine.blocks_in(engine.ROOT / "docs" / "performance.md")["width-speedups"]
     line = next(line for line in body.splitlines() if line.startswith("| 400 MiB | 128 |"))
-    assert line.split(" | ")[2].startswith(f"{values[0]:.2f}x → {values[1]:.2f}x")
+    assert line.split(" | ")[2].startswith(f"{values[0]:.2f}x → {values[1]:.2f}x (")
 
 
 def test_the_step_cost_sentence_quotes_the_fit():

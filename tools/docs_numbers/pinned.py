@@ -53,9 +53,14 @@ SHAPES_BEFORE = "43f67ce3"
 per-sample table, next_sample without reference counting): docs/performance.md's "before" of the
 row-width speedups and the step costs, measured on MACHINE on the same day as SHAPES."""
 
-SHAPES = "c657626c"
+SHAPES = "5f72203d"
 """The commit those tables measure after the changes (docs/step-cost/ and docs/width-speedups/
 hold its files)."""
+
+SHAPES_REPEAT = "c657626c"
+"""The commit before SHAPES, measured the same day: the same step kernels (SHAPES only stops
+copying the per-sample table's columns for a norm, a few percent of a narrow HALP epoch), so its
+width speedups show how far a run moves from the next on this shared machine."""
 
 ACCURACY = "8ab3203c"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/):

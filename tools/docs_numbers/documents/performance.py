@@ -449,24 +449,30 @@ def _shape_records(folder):
 
 
 def width_speedups():
-    """Speedups over widths x sizes before and after issue 26's changes, with its goals."""
-    found = _shape_records(WIDTH_SPEEDUPS)
-    before, now = ({(r["size_mb"], r["d"]): r["speedup"] for r in record["rows"]}
-                   for _, record in found)
+    """Speedups over widths x sizes before and after issue 26's changes (and a repeat of the
+    after-run), with its goals: met when both after-runs reach the goal."""
+    found = _shape_records(WIDTH_SPEEDUPS) + [
+        measurement(WIDTH_SPEEDUPS, pinned.MACHINE, pinned.SHAPES_REPEAT)]
+    before, now, repeat = ({(r["size_mb"], r["d"]): r["speedup"] for r in record["rows"]}
+                           for _, record in found)
     rows = []
     for (size, d), speedups in now.items():
         cells = []
         for pair, title in PAIR_TITLES.items():
             goal = WIDTH_GOALS[pair].get((size, d))
+            least = min(speedups[pair], repeat[size, d][pair])
             verdict = "" if goal is None else (f", goal {goal:g}x: "
-                                               + ("met" if speedups[pair] >= goal else "not met"))
-            cells.append(f"{before[size, d][pair]:.2f}x → {speedups[pair]:.2f}x{verdict}")
+                                               + ("met" if least >= goal else "not met"))
+            cells.append(f"{before[size, d][pair]:.2f}x → {speedups[pair]:.2f}x "
+                         f"({repeat[size, d][pair]:.2f}x){verdict}")
         rows.append([f"{size} MiB", str(d), *cells])
-    header = ["size", "d", *(f"{t} (before → now)" for t in PAIR_TITLES.values())]
+    header = ["size", "d", *(f"{t}: before → now (repeat)" for t in PAIR_TITLES.values())]
     return [*table(header, rows), "",
             f"*Speedup = baseline epoch time / low-precision epoch time, interleaved "
             f"(`bench_speedup.interleaved_ratio`), single thread; before: {pinned.SHAPES_BEFORE}, "
-            f"now: {pinned.SHAPES}.*", measurement_line(pinned.MACHINE, found)]
+            f"now: {pinned.SHAPES}, repeat: {pinned.SHAPES_REPEAT} (the same step kernels, "
+            f"measured the same day: how far a run moves on this shared machine); a goal is met "
+            f"when both after-runs reach it.*", measurement_line(pinned.MACHINE, found)]
 
 
 def step_costs():
