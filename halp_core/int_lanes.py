@@ -60,8 +60,9 @@ from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_i
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
 FLUSH_BLOCKS = 1 << 10         # 16-bit lanes: blocks summed in 32-bit lanes before an int64 flush
 FLOAT_LANES = -1
-"""What ``step`` returns when a step cannot use the integer lanes (the dtypes of iterate and
-data, or a move too large for the lanes): the caller takes the float-lane update instead."""
+"""The max |VGd| ``epoch_lanes`` gives when the epoch cannot use the integer lanes (the dtypes
+of iterate and data, or a move too large for the lanes): ``dithers`` then sends every step to
+the float-lane update."""
 # counters of the per-step scalar dithers: far above any coordinate counter (j // 2 < 2**30)
 _DITHER_C, _DITHER_SH, _DITHER_VG = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 

@@ -6,7 +6,7 @@ lengths, contiguity, writeable outputs) and then call the ``@njit`` kernel of th
 ``_kernel`` appended (``dot_kernel``, ...), which trusts its input and is what other Numba code
 (the benchmarks' timing loops) calls. ``vector_dot``, ``prefetch_row`` and ``next_sample`` exist
 only inside Numba code (the solvers' epoch kernels use them); ``sample_table`` is the layout of a
-linear model's per-sample values that the low-precision epoch kernels read.
+linear model's per-sample values that the linear epoch kernels read.
 
 Integer dot products accumulate in int32 (that is what makes LLVM emit vpmaddwd for int8:
 tests/halp_core/test_kernel_assembly.py; the natural int64 accumulator vectorizes at about half

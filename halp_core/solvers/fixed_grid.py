@@ -54,10 +54,10 @@ def lp_epoch_linear(Xq, x_scale, S, k, s, vg, lam, alpha, idx, kind, rounding, s
 
     Xq (n, d) int8/int16 data, x_scale its scale; S (n, 3) float64: the per-sample table
     (``kernels.sample_table``: label y_i, cached x_i^T center a_i and anchor derivative r_i);
-    k (d,) int8/int16 iterate of scale s (w = center + s k); vg (d,) float32 vector (a / s) v in grid units; idx (T,) int64; rounding: a
-    ``fixed_point.make_rounding`` tuple (seed key, bounds); step0: global number of the first step
-    (step t's random bits come from its key step_key(seed key, step0 + t)). Returns the number
-    of saturated coordinate updates.
+    k (d,) int8/int16 iterate of scale s (w = center + s k); vg (d,) float32 vector (a / s) v in
+    grid units; idx (T,) int64; rounding: a ``fixed_point.make_rounding`` tuple (seed key,
+    bounds); step0: global number of the first step (step t's random bits come from its key
+    step_key(seed key, step0 + t)). Returns the number of saturated coordinate updates.
 
     Each integer-lane step also returns the next sample's dot product x_next . k
     (``int_lanes.row_step``), so only the epoch's first dot is taken on its own.
