@@ -119,8 +119,8 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, t
     runs in vector lanes. Each block's new k lanes, still in registers, are multiplied with the
     next row's data and summed (16-bit lanes: pairs of products in 32-bit lanes, at most 2^15 per
     lane and block, added up and flushed to int64 every FLUSH_BLOCKS blocks, before 32 lanes of
-    them could overflow int32; 32-bit lanes: 64-bit sums), so the
-    next step's dot costs no second pass over k."""
+    them could overflow int32; 32-bit lanes: 64-bit sums), so the next step's dot costs no second
+    pass over k."""
     arrays = (K, X, VGHI, VGLO)
     if not all(isinstance(a, types.Array) and a.ndim == 2 and a.layout == "C" for a in arrays):
         return None
