@@ -213,9 +213,8 @@ def _top_half_finish(q, mag, fmt):
     magnitude bits are ``mag``; returns (pattern, clamped)."""
     sign = u32.and_(q, 0x8000)
     clamped = u32.and_(q, 0x7FFF) > np.uint32(fmt.max_pattern)
-    q = u32.or_(sign, fmt.max_pattern) if clamped else q
-    q = u32.or_(sign, fmt.nan_pattern) if mag > _EXP32 else q
-    return q, clamped
+    q = _pick(clamped, u32.or_(sign, fmt.max_pattern), q)
+    return _pick(mag > _EXP32, u32.or_(sign, fmt.nan_pattern), q), clamped
 
 
 def encode_stochastic_value(v, r, fmt):
@@ -237,13 +236,14 @@ def decode_value(pattern, fmt):
     validate.numba_only("float_formats.decode_value")
 
 
-def _top_half(fmt):
+def is_top_half(fmt):
+    """Whether the Numba type ``fmt`` is ``TopHalfParams``' (bf16's kernel constants)."""
     return isinstance(fmt, types.BaseNamedTuple) and fmt.instance_class is TopHalfParams
 
 
 @overload(encode_stochastic_value, inline="always")
 def _encode_stochastic_impl(v, r, fmt):
-    if not _top_half(fmt):
+    if not is_top_half(fmt):
         return lambda v, r, fmt: _encode_stochastic_general(v, r, fmt)
 
     def top_half(v, r, fmt):
@@ -255,7 +255,7 @@ def _encode_stochastic_impl(v, r, fmt):
 
 @overload(encode_nearest_value, inline="always")
 def _encode_nearest_impl(v, fmt):
-    if not _top_half(fmt):
+    if not is_top_half(fmt):
         return lambda v, fmt: _encode_nearest_general(v, fmt)
 
     def top_half(v, fmt):   # stochastic rounding with 0x7FFF + lsb as the added 16 bits
@@ -266,7 +266,7 @@ def _encode_nearest_impl(v, fmt):
 
 @overload(decode_value, inline="always")
 def _decode_impl(pattern, fmt):
-    if not _top_half(fmt):
+    if not is_top_half(fmt):
         return lambda pattern, fmt: _decode_general(pattern, fmt)
     return lambda pattern, fmt: np.uint32(u32.shl(pattern, 16)).view(np.float32)
 

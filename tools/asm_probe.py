@@ -94,6 +94,8 @@ def stats(asm):
         # never 64-bit multiplies
         "dword_multiplies": len(re.findall(r"\bvpmulld\b", asm)),
         "qword_multiplies": len(re.findall(r"\bvpmullq\b", asm)),
+        # bf16 on bf16 data with AVX512_BF16 (halp_core.bf16_lanes): the dot on vdpbf16ps
+        "bf16_dots": len(re.findall(r"\bvdpbf16ps\b", asm)),
         "vector_loops": [len(body) for _, body in vector_loops(asm)],
         # epoch kernels prefetch the next step's data row (a loop) and its per-sample values
         "prefetches": len(re.findall(r"\bprefetch\w*\b", asm)),

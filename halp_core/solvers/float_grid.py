@@ -11,10 +11,11 @@ far below the format's 2^-(M+1)).
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
-from .. import grids
-from ..float_formats import data_value
+from .. import bf16_lanes, grids, validate
+from ..float_formats import data_value, is_top_half
 from ..kernels import FAST, SAMPLE_A, SAMPLE_R, SAMPLE_Y, next_sample
 from ..losses import dloss, softmax_minus_onehot
 from ..random_bits import step_key
@@ -28,35 +29,50 @@ def _step_scalars(alpha, lam, x_scale, s):
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)
-def _decode_row(X, i, x_format, out):
-    """out (d,) float32 = row i of the data X (fixed-point ints, or float-format patterns of
-    x_format, decoded)."""
-    for j in range(out.shape[0]):
-        out[j] = data_value(X[i, j], x_format)
-
-
-@njit(cache=True, fastmath=FAST, nogil=True)
-def _decode_dot(k, k_format, x, kd):
-    """kd (d,) float32 = the float-format iterate row k decoded; returns x . kd (float32)."""
+def _row_dot(Xd, i, x_format, K, c, k_format):
+    """x_i . k_c (float32): row i of the data Xd (fixed-point ints, or float-format patterns of
+    x_format) against row c of the iterate K (patterns of k_format), both decoded on the fly."""
     dot = np.float32(0)
-    for j in range(k.shape[0]):
-        kj = grids.value(k[j], k_format)
-        kd[j] = kj
-        dot += x[j] * kj
+    for j in range(K.shape[1]):
+        dot += data_value(Xd[i, j], x_format) * grids.value(K[c, j], k_format)
     return dot
 
 
+def _step_row(Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key):
+    """``_step_row_general``, or on a CPU with AVX512_BF16 for a bf16 iterate on bf16 data,
+    ``bf16_lanes.row_step`` (the same step and random bits; vdpbf16ps for the dot). Numba only."""
+    validate.numba_only("float_grid._step_row")
+
+
+@overload(_step_row, inline="always")
+def _step_row_impl(Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key):
+    if (bf16_lanes.available() and Xd.dtype == K.dtype == types.uint16
+            and is_top_half(x_format) and is_top_half(k_format)):
+        return (lambda Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key:
+                bf16_lanes.row_step(K, Xd, i, inext, vg, c, shrink, coef, key,
+                                    k_format.max_pattern))
+    return (lambda Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key:
+            _step_row_general(Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key))
+
+
 @njit(cache=True, fastmath=FAST, nogil=True)
-def _round_row(k, k_format, kd, x, vg, shrink, coef, key):
-    """One float-format step of an iterate row in grid units: every coordinate's
-    ``grids.step`` with gradient term coef x_j. kd, x, vg (d,) float32; shrink, coef float32.
-    Returns the number of saturated coordinates."""
+def _step_row_general(Xd, i, inext, x_format, K, c, k_format, vg, shrink, coef, key):
+    """One float-format step of row c of the iterate K (in place, grid units) on data row i,
+    fused with the next step's dot: every coordinate's ``grids.step`` with gradient term
+    coef x_ij, and x_inext . k_c taken on each new value while it is in registers, so a step
+    reads k once. Xd (n, d) data as in ``_row_dot``; K (C, d) patterns of k_format; vg (C, d)
+    float32; shrink, coef float32; key: the step key. Returns (the number of saturated
+    coordinates, int64; x_inext . k_c after the step, float32)."""
     sat = np.float32(0)   # counted in float32, as in the fixed-point loop
-    for j in range(k.shape[0]):
-        q, _, clamped = grids.step(kd[j], shrink, coef * x[j], vg[j], key, j, k_format)
-        k[j] = q
+    dot = np.float32(0)
+    for j in range(K.shape[1]):
+        q, qv, clamped = grids.step(grids.value(K[c, j], k_format), shrink,
+                                    coef * data_value(Xd[i, j], x_format), vg[c, j], key, j,
+                                    k_format)
+        K[c, j] = q
         sat += np.float32(1) if clamped else np.float32(0)
-    return np.int64(sat)
+        dot += data_value(Xd[inext, j], x_format) * qv
+    return np.int64(sat), dot
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)
@@ -70,19 +86,21 @@ def lpf_epoch_linear(Xd, x_format, x_scale, S, k, k_format, s, vg, lam, alpha, i
     float32 (a / s) v; idx (T,) int64; key: the seed key; step0: the global number of the first
     step. Returns the number of saturated coordinate updates.
     """
-    d = k.shape[0]
-    x = np.empty(d, dtype=np.float32)    # the sampled row, decoded
-    kd = np.empty(d, dtype=np.float32)   # the iterate, decoded once per step
+    T = idx.shape[0]
+    if T == 0:
+        return 0
+    K = k.reshape(1, k.shape[0])
+    VG = vg.reshape(1, vg.shape[0])
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
+    dot = _row_dot(Xd, idx[0], x_format, K, 0, k_format)
     saturated = 0
-    for t in range(idx.shape[0]):
+    for t in range(T):
         i = next_sample(idx, t, (Xd, S))
-        _decode_row(Xd, i, x_format, x)
-        dot = _decode_dot(k, k_format, x, kd)
         c = (dloss(kind, S[i, SAMPLE_A] + dot_scale * np.float64(dot), S[i, SAMPLE_Y])
              - S[i, SAMPLE_R])
-        saturated += _round_row(k, k_format, kd, x, vg, shrink, np.float32(grid_coef * c),
-                                step_key(key, step0 + t))
+        sat, dot = _step_row(Xd, i, idx[min(t + 1, T - 1)], x_format, K, 0, k_format, VG,
+                             shrink, np.float32(grid_coef * c), step_key(key, step0 + t))
+        saturated += sat
     return saturated
 
 
@@ -94,22 +112,27 @@ def lpf_epoch_multinomial(Xd, x_format, x_scale, labels, KT, k_format, s, A, R, 
     lpf_epoch_linear with coefficient p_c - R[i, c] and the random bits of its own key
     step_key(key, (step0 + t) C + c). labels (n,) int64; A, R (n, C) float64; VG (d, C)
     float32. Returns the number of saturated coordinate updates."""
-    C, d = KT.shape
-    x = np.empty(d, dtype=np.float32)
-    KD = np.empty((C, d), dtype=np.float32)
+    T = idx.shape[0]
+    C = KT.shape[0]
+    if T == 0:
+        return 0
     VGT = np.ascontiguousarray(VG.T)
+    dots = np.empty(C, dtype=np.float32)
     scores = np.empty(C, dtype=np.float64)
     p = np.empty(C, dtype=np.float64)
     shrink, dot_scale, grid_coef = _step_scalars(alpha, lam, x_scale, s)
+    for c in range(C):
+        dots[c] = _row_dot(Xd, idx[0], x_format, KT, c, k_format)
     saturated = 0
-    for t in range(idx.shape[0]):
+    for t in range(T):
         i = next_sample(idx, t, (Xd, labels, A, R))
-        _decode_row(Xd, i, x_format, x)
         for c in range(C):
-            scores[c] = A[i, c] + dot_scale * np.float64(_decode_dot(KT[c], k_format, x, KD[c]))
+            scores[c] = A[i, c] + dot_scale * np.float64(dots[c])
         softmax_minus_onehot(scores, labels[i], p)
+        inext = idx[min(t + 1, T - 1)]
         for c in range(C):
-            saturated += _round_row(KT[c], k_format, KD[c], x, VGT[c], shrink,
-                                    np.float32(grid_coef * (p[c] - R[i, c])),
-                                    step_key(key, (step0 + t) * C + c))
+            sat, dots[c] = _step_row(Xd, i, inext, x_format, KT, c, k_format, VGT, shrink,
+                                     np.float32(grid_coef * (p[c] - R[i, c])),
+                                     step_key(key, (step0 + t) * C + c))
+            saturated += sat
     return saturated

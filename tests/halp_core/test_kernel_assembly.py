@@ -95,6 +95,18 @@ def test_float_format_kernels_run_in_32_bit_lanes(assembly):
                 assert stats["vector_loops"], name
 
 
+def test_bf16_step_takes_the_path_of_the_target(assembly):
+    """A bf16 iterate on bf16 data takes vdpbf16ps exactly when the CPU Numba compiles for has
+    AVX512_BF16 (halp_core.bf16_lanes.available: the host's features, or NUMBA_CPU_FEATURES),
+    in the linear and the multinomial kernel; no other kernel, and no other format, uses it."""
+    from halp_core import bf16_lanes
+
+    for name, stats in assembly.items():
+        uses = stats["bf16_dots"] > 0
+        bf16_on_bf16 = "lpf_epoch_" in name and "(array(uint16" in name and "k=array(uint16" in name
+        assert uses == (bf16_on_bf16 and bf16_lanes.available()), name
+
+
 def _target_has_avx512():
     """Whether Numba compiles for a CPU with AVX-512: the features NUMBA_CPU_FEATURES names when it
     is set (as CI sets it to build as an AVX2-only machine would), else the host's."""
