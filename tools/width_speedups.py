@@ -3,6 +3,8 @@
 machine on one day can be set side by side).
 
     .venv/bin/python tools/width_speedups.py --out docs/width-speedups/<machine>-<commit>.json
+    .venv/bin/python tools/width_speedups.py --formats \
+        --out docs/format-speedups/<machine>-<commit>.json
 
 For every size (MiB of float32 data) in SIZES and width d in WIDTHS (1 MiB at d = 1024 only: the
 in-L2 case), and for each pair (low precision, baseline) of PAIRS, the value is
@@ -12,6 +14,12 @@ in-L2 case), and for each pair (low precision, baseline) of PAIRS, the value is
 ``bench_speedup.Speedup.track_speedup`` at those parameters, single thread. The file stores the
 speedup, baseline time / low-precision time (1 / the ratio). Problems are built once per run
 and kept pickled in a temporary folder.
+
+With --formats, the float formats of FORMAT_PAIRS instead, as the speed suite measures them: at
+FORMAT_SIZES and EPOCH_D, the data in the format and both contenders on that one copy (the
+baseline reads its float32 conversion); the record names the path a bf16 step takes on this CPU
+(``halp_core.bf16_lanes.path``). The commit recorded is that of the halp_core imported, so an
+older checkout's halp_core first on PYTHONPATH is measured and named as such.
 """
 
 import datetime
@@ -23,6 +31,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import halp_core  # noqa: E402
 from benchmarks import bench_speedup, common  # noqa: E402
 from halp_bench import machine  # noqa: E402
 from tools import measurement_record  # noqa: E402
@@ -31,6 +40,9 @@ SIZES = (1, 100, 400)
 WIDTHS = common.WIDTHS
 IN_CACHE_WIDTH = common.EPOCH_D
 PAIRS = ((("halp", 8), ("svrg", "fp32")), (("lp-sgd", 8), ("sgd", "fp32")))
+FORMAT_SIZES = (100, 400)
+FORMAT_PAIRS = tuple(((method, fmt), (base, "fp32")) for fmt in ("bf16", "fp8-e4m3")
+                     for method, base in (("halp", "svrg"), ("lp-sgd", "sgd")))
 
 
 def label(pair):
@@ -44,17 +56,18 @@ def shapes(sizes=SIZES, widths=WIDTHS):
     return [(size, d) for size in sizes for d in (widths if size > 1 else (IN_CACHE_WIDTH,))]
 
 
-def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S):
-    """{label: speedup} at one shape."""
-    path = pathlib.Path(folder) / f"problem-{size_mb}-{d}.pickle"
+def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S, data=common.EPOCH_DATA_BITS,
+            pairs=PAIRS):
+    """{label: speedup} of ``pairs`` at one shape, the data in ``data`` (bits or a format)."""
+    path = pathlib.Path(folder) / f"problem-{size_mb}-{d}-{data}.pickle"
     if path.exists():
         prob = pickle.loads(path.read_bytes())
     else:
-        prob = common.make_epoch_problem(size_mb, common.EPOCH_DATA_BITS, d)
+        prob = common.make_epoch_problem(size_mb, data, d)
         path.write_bytes(pickle.dumps(prob, protocol=pickle.HIGHEST_PROTOCOL))
     step = common.epoch_step(prob)
     out = {}
-    for pair in PAIRS:
+    for pair in pairs:
         low = common.build_solver(prob, *pair[0], step)
         base = common.build_solver(prob, *pair[1], step)
         out[label(pair)] = 1.0 / bench_speedup.interleaved_ratio(low.run_epoch, base.run_epoch,
@@ -62,20 +75,43 @@ def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S):
     return out
 
 
+def format_runs():
+    """[(size_mb, d, data format, pairs)] that --formats measures."""
+    return [(size, common.EPOCH_D, fmt, [p for p in FORMAT_PAIRS if p[0][1] == fmt])
+            for fmt in dict.fromkeys(p[0][1] for p in FORMAT_PAIRS) for size in FORMAT_SIZES]
+
+
 def main(argv=None):
-    args = measurement_record.parser(__doc__).parse_args(argv)
+    parser = measurement_record.parser(__doc__)
+    parser.add_argument("--formats", action="store_true",
+                        help="the float formats at EPOCH_D (FORMAT_PAIRS) instead of the widths")
+    args = parser.parse_args(argv)
+    runs = (format_runs() if args.formats else
+            [(size, d, common.EPOCH_DATA_BITS, PAIRS) for size, d in shapes()])
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for size_mb, d in shapes():
-            speedups = measure(size_mb, d, folder)
-            rows.append({"size_mb": size_mb, "d": d, "speedup": speedups})
-            print(f"{size_mb} MiB, d = {d}: " + ", ".join(f"{k} {v:.2f}x"
-                                                         for k, v in speedups.items()),
-                  file=sys.stderr)
-    result = {"cpu": machine.cpu_description(), "commit": measurement_record.commit(),
+        for size_mb, d, data, pairs in runs:
+            speedups = measure(size_mb, d, folder, data=data, pairs=pairs)
+            rows.append({"size_mb": size_mb, "d": d, "data": data, "speedup": speedups})
+            print(f"{size_mb} MiB, d = {d}, {data} data: "
+                  + ", ".join(f"{k} {v:.2f}x" for k, v in speedups.items()), file=sys.stderr)
+    result = {"cpu": machine.cpu_description(), "commit": measurement_record.commit(halp_core),
               "date": datetime.date.today().isoformat(), "budget_s": bench_speedup.BUDGET_S,
-              "command": "tools/width_speedups.py", "rows": rows}
+              "command": "tools/width_speedups.py" + (" --formats" if args.formats else ""),
+              "rows": rows}
+    if args.formats:
+        result["bf16_path"] = bf16_path()
     measurement_record.write(result, args.out)
+
+
+def bf16_path():
+    """The path a bf16 step takes here (``halp_core.bf16_lanes.path``); "general" on a commit
+    from before the AVX512_BF16 path, where every CPU took the general loop."""
+    try:
+        from halp_core import bf16_lanes
+    except ImportError:
+        return "general"
+    return bf16_lanes.path()
 
 
 if __name__ == "__main__":
