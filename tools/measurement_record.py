@@ -12,13 +12,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def commit(package=None):
-    """The commit (8 hex digits) of the checkout that holds ``package`` (an imported package; None:
-    this working tree), with "+" when its tracked files have uncommitted changes."""
+    """The commit (8 hex digits) of this working tree, or of the checkout that holds ``package``
+    (an imported package), with "+" when the tracked files (of the package's folder, when given)
+    have uncommitted changes."""
     folder = ROOT if package is None else pathlib.Path(package.__file__).resolve().parent
     head = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=folder, text=True,
                           capture_output=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
-                           text=True, capture_output=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "."],
+                           cwd=folder, text=True, capture_output=True, check=True).stdout.strip()
     return head + ("+" if dirty else "")
 
 

@@ -18,8 +18,9 @@ and kept pickled in a temporary folder.
 With --formats, the float formats of FORMAT_PAIRS instead, as the speed suite measures them: at
 FORMAT_SIZES and EPOCH_D, the data in the format and both contenders on that one copy (the
 baseline reads its float32 conversion); the record names the path a bf16 step takes on this CPU
-(``halp_core.bf16_lanes.path``). The commit recorded is that of the halp_core imported, so an
-older checkout's halp_core first on PYTHONPATH is measured and named as such.
+(``halp_core.bf16_lanes.path``). The commit recorded is that of the halp_core imported, the one
+beside this file: an older commit is measured by copying this file and measurement_record.py into
+a checkout of it and running them there.
 """
 
 import datetime
@@ -107,10 +108,10 @@ def main(argv=None):
 def bf16_path():
     """The path a bf16 step takes here (``halp_core.bf16_lanes.path``); "general" on a commit
     from before the AVX512_BF16 path, where every CPU took the general loop."""
-    try:
-        from halp_core import bf16_lanes
-    except ImportError:
+    if not (pathlib.Path(halp_core.__file__).parent / "bf16_lanes.py").exists():
         return "general"
+    from halp_core import bf16_lanes
+
     return bf16_lanes.path()
 
 

@@ -65,3 +65,12 @@ width speedups show how far a run moves from the next on this shared machine."""
 ACCURACY = "8ab3203c"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/):
 issue 26's step before LP-SGD's vg-free blocks, which change no other solver's code path."""
+
+FORMATS_BEFORE = "d8e343d6"
+"""main before the fused float-format step and the AVX512_BF16 path: the "before" of
+docs/performance.md's float-format speedups (docs/format-speedups/), measured on MACHINE the same
+day as FORMATS."""
+
+FORMATS = "5938f4cc"
+"""The commit those speedups measure after: bf16 on bf16 data on halp_core.bf16_lanes (this CPU
+has AVX512_BF16), the general formats' steps as before."""

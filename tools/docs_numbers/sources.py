@@ -25,6 +25,8 @@ STEP_COST = ROOT / "docs" / "step-cost"
 """ns per inner step over row widths, per machine and commit (tools/step_cost.py --out)."""
 WIDTH_SPEEDUPS = ROOT / "docs" / "width-speedups"
 """Speedups over widths x sizes, per machine and commit (tools/width_speedups.py --out)."""
+FORMAT_SPEEDUPS = ROOT / "docs" / "format-speedups"
+"""The float formats' speedups, per machine and commit (tools/width_speedups.py --formats --out)."""
 TIME_TO_ACCURACY = ROOT / "docs" / "time-to-accuracy"
 """Time to f - f* <= target, ours and the peers, per machine and commit
 (tools/time_to_accuracy.py --out)."""

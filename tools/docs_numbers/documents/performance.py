@@ -10,8 +10,8 @@ from tools.docs_numbers.engine import ROOT, Block
 from tools.docs_numbers.formatting import (ELEMENTS_PER_MB, SIZES, kernel_elements,
                                            ns_per_element, prose, run_label, seconds,
                                            speedup_pairs, table)
-from tools.docs_numbers.sources import (KERNEL_LOOPS, STEP_COST, TIME_TO_ACCURACY,
-                                        WIDTH_SPEEDUPS, asv_values, kernel_loops, measurement,
+from tools.docs_numbers.sources import (FORMAT_SPEEDUPS, KERNEL_LOOPS, STEP_COST,
+                                        TIME_TO_ACCURACY, WIDTH_SPEEDUPS, asv_values, kernel_loops, measurement,
                                         measurement_line, result_file, source_line, speed_values)
 
 # ---- the asv results: docs/performance.md's runs -----------------------------------------------
@@ -475,6 +475,37 @@ def width_speedups():
             f"when both after-runs reach it.*", measurement_line(pinned.MACHINE, found)]
 
 
+# Issue 26's float-format goals: {pair label (tools/width_speedups.py): least speedup}, at 100
+# and 400 MiB with the data in the format.
+FORMAT_SPEEDUP_GOALS = {"halp-bf16 / svrg-fp32": 1.5, "lp-sgd-bf16 / sgd-fp32": 1.5,
+                        "halp-fp8-e4m3 / svrg-fp32": 1.2, "lp-sgd-fp8-e4m3 / sgd-fp32": 1.2}
+
+
+def format_speedups():
+    """The float formats' speedups before and after the fused step and the AVX512_BF16 path, with
+    the bf16 path each run took and issue 26's goals (met when every size reaches it)."""
+    found = [measurement(FORMAT_SPEEDUPS, pinned.MACHINE, c)
+             for c in (pinned.FORMATS_BEFORE, pinned.FORMATS)]
+    (_, before), (_, now) = found
+    speed = [{(row["size_mb"], label): v for row in record["rows"]
+              for label, v in row["speedup"].items()} for record in (before, now)]
+    sizes = sorted({size for size, _ in speed[1]})
+    rows = []
+    for label, goal in FORMAT_SPEEDUP_GOALS.items():
+        cells = [f"{speed[0][size, label]:.2f}x → {speed[1][size, label]:.2f}x" for size in sizes]
+        met = all(speed[1][size, label] >= goal for size in sizes)
+        rows.append([label.replace(" / ", " vs "), *cells, f"{goal:g}x",
+                     "met" if met else "not met"])
+    header = ["pair, data in the format", *(f"{size} MiB: before → now" for size in sizes),
+              "goal", "verdict"]
+    return [*table(header, rows), "",
+            f"*Speedup = baseline epoch time / low-precision epoch time at d = 1024, interleaved "
+            f"(`bench_speedup.interleaved_ratio`), single thread, both contenders on one copy of "
+            f"the data in the format. bf16 path: before ({pinned.FORMATS_BEFORE}) "
+            f"{before['bf16_path']}, now ({pinned.FORMATS}) {now['bf16_path']}.*",
+            measurement_line(pinned.MACHINE, found)]
+
+
 def step_costs():
     """The fixed cost and the cost per coordinate of each solver's step, before and now, and
     the ns per step at every width now."""
@@ -544,4 +575,5 @@ BLOCKS = (Block("speedup", speedup), Block("targets", targets),
           Block("this-round", this_round), Block("instructions", instructions),
           Block("update", update), Block("bound", bound),
           Block("width-speedups", width_speedups), Block("step-costs", step_costs),
+          Block("format-speedups", format_speedups),
           Block("time-to-accuracy", time_to_accuracy))
