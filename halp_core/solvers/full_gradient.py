@@ -8,9 +8,11 @@ import threading
 
 import numba
 import numpy as np
-from numba import config, njit, prange, set_num_threads
+from numba import config, njit, prange, set_num_threads, types
+from numba.extending import overload
 
-from ..float_formats import NO_FORMAT, data_row
+from .. import validate
+from ..float_formats import NO_FORMAT, data_row, data_value, is_top_half
 from ..kernels import FAST, vector_dot
 from ..losses import dloss, softmax_minus_onehot
 
@@ -22,13 +24,74 @@ from ..losses import dloss, softmax_minus_onehot
 FLUSH_ROWS = 256
 
 
+def _row_dot(X, i, x_format, w, buf):
+    """x_i . w in w's dtype (unscaled), X (n, d) data, w (d,) float; buf (d,) in w's dtype:
+    a general float format's row i decoded, for ``_row_axpy``. Numba only.
+
+    How a row is read depends on its data: a top-half format's patterns (bf16) decode in
+    registers, here and again in ``_row_axpy`` (a shift: cheaper than a buffer's store and
+    load); a general format's (fp16, fp8) decode once, into buf, as the dot goes; integer and
+    float data are read as they are."""
+    validate.numba_only("full_gradient._row_dot")
+
+
+@overload(_row_dot, inline="always")
+def _row_dot_impl(X, i, x_format, w, buf):
+    if not (isinstance(X.dtype, types.Integer) and not X.dtype.signed):
+        return lambda X, i, x_format, w, buf: vector_dot(X[i], w)
+    G = w.dtype
+
+    if is_top_half(x_format):
+        def in_registers(X, i, x_format, w, buf):
+            total = G(0)
+            for j in range(w.shape[0]):
+                total += G(data_value(X[i, j], x_format)) * w[j]
+            return total
+        return in_registers
+
+    def into_buffer(X, i, x_format, w, buf):
+        total = G(0)
+        for j in range(w.shape[0]):
+            v = G(data_value(X[i, j], x_format))
+            buf[j] = v
+            total += v * w[j]
+        return total
+    return into_buffer
+
+
+def _row_axpy(X, i, x_format, r, part, buf):
+    """part += r x_i (unscaled; part (d,) and r in w's dtype), reading row i as ``_row_dot`` did
+    (buf: the row it decoded, for a general float format). Numba only."""
+    validate.numba_only("full_gradient._row_axpy")
+
+
+@overload(_row_axpy, inline="always")
+def _row_axpy_impl(X, i, x_format, r, part, buf):
+    G = part.dtype
+    if not (isinstance(X.dtype, types.Integer) and not X.dtype.signed):
+        def as_stored(X, i, x_format, r, part, buf):
+            for j in range(part.shape[0]):
+                part[j] += r * G(X[i, j])
+        return as_stored
+    if is_top_half(x_format):
+        def in_registers(X, i, x_format, r, part, buf):
+            for j in range(part.shape[0]):
+                part[j] += r * G(data_value(X[i, j], x_format))
+        return in_registers
+
+    def from_buffer(X, i, x_format, r, part, buf):
+        for j in range(part.shape[0]):
+            part[j] += r * buf[j]
+    return from_buffer
+
+
 @njit(cache=True, fastmath=FAST)
 def grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc):
     """Rows lo..hi-1 of a linear model's full gradient: a_out[i] = x_i^T w,
     r_out[i] = l'(a_i, y_i) (float64, (n,)) and acc += sum_i r_i X[i] (unscaled, (d,)).
 
     X (n, d) float32/float64/int8/int16, or uint16/uint8 patterns of the float format x_format
-    (decoded a row at a time), with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
+    (decoded as ``_row_dot`` says), with scale x_scale (x_i = x_scale * X[i]); y (n,) float64;
     w (d,) float; acc (d,) float, the dtype of the gradient. The dot products and the row sums
     run in w's dtype (float32 w: 16 int8 or float32 columns per AVX-512 vector), the sums added
     into acc every FLUSH_ROWS rows, so float32 rounding accumulates over at most that many rows.
@@ -38,14 +101,11 @@ def grad_rows_linear(X, x_scale, x_format, y, w, kind, lo, hi, a_out, r_out, acc
     part = np.zeros(d, dtype=w.dtype)   # rows summed in w's dtype, FLUSH_ROWS at a time
     decoded = np.empty(d, dtype=w.dtype)
     for i in range(lo, hi):
-        xi = data_row(X, i, x_format, decoded)
-        a = x_scale * np.float64(vector_dot(xi, w))
+        a = x_scale * np.float64(_row_dot(X, i, x_format, w, decoded))
         r = dloss(kind, a, y[i])
         a_out[i] = a
         r_out[i] = r
-        rc = G(r)
-        for j in range(d):
-            part[j] += rc * G(xi[j])
+        _row_axpy(X, i, x_format, G(r), part, decoded)
         if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
             for j in range(d):
                 acc[j] += part[j]
