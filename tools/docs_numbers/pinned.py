@@ -71,6 +71,7 @@ FORMATS_BEFORE = "d8e343d6"
 docs/performance.md's float-format speedups (docs/format-speedups/), measured on MACHINE the same
 day as FORMATS."""
 
-FORMATS = "5938f4cc"
+FORMATS = "39575cdb"
 """The commit those speedups measure after: bf16 on bf16 data on halp_core.bf16_lanes (this CPU
-has AVX512_BF16), the general formats' steps as before."""
+has AVX512_BF16), the general formats' steps as before, and the full gradient reading bf16 rows
+in registers and a general format's rows decoded once."""
