@@ -20,12 +20,13 @@ stand in for one (NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=+avx2,...), takes th
 """
 
 from llvmlite import ir
+from numba import types
 from numba.core import cgutils, config
 from numba.core.codegen import get_host_cpu_features
 from numba.extending import intrinsic
-from numba import types
 
 from .random_bits import GOLDEN, lowbias32_in
+from .vector_ir import Blocks
 
 BLOCK = 32
 """bf16 coordinates per block: one 512-bit vector of patterns, one vdpbf16ps."""
@@ -88,56 +89,18 @@ def row_step(typingctx, K, X, i, inext, VG, c, shrink, coef, key, max_pattern):
 
     def codegen(context, builder, sig, args):
         i16, i32, i64, f32 = ir.IntType(16), ir.IntType(32), ir.IntType(64), ir.FloatType()
-        intp = context.get_value_type(types.intp)
         v16, v32, vf = (ir.VectorType(i16, BLOCK), ir.VectorType(i32, BLOCK),
                         ir.VectorType(f32, BLOCK))
         acc_ty = ir.VectorType(f32, BLOCK // 2)
         pairs = ir.VectorType(_BFloat(), BLOCK)
-        mask_ty = ir.VectorType(ir.IntType(1), BLOCK)
-
-        def fn(name, ret, arg_types):
-            return cgutils.get_or_insert_function(builder.module,
-                                                  ir.FunctionType(ret, arg_types), name)
-
-        def scalar(pos, ty):
-            return builder.trunc(context.cast(builder, args[pos], sig.args[pos], types.int64), ty)
-
-        def splat(value, vty):
-            undef = ir.Constant(vty, ir.Undefined)
-            one = builder.insert_element(undef, value, ir.Constant(i32, 0))
-            return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(i32, vty.count),
-                                                                  [0] * vty.count))
-
-        def const(vty, value):
-            return ir.Constant(vty, [value] * vty.count)
-
-        def row(pos, row_pos, vty):
-            array = context.make_array(sig.args[pos])(context, builder, args[pos])
-            row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
-            start = builder.gep(builder.bitcast(array.data, ir.IntType(8).as_pointer()),
-                                [builder.mul(context.cast(builder, args[row_pos],
-                                                          sig.args[row_pos], types.intp),
-                                             row_bytes)])
-            return builder.bitcast(start, vty.as_pointer())
-
-        rows = {"k": (row(0, 5, v16), v16, 2), "x": (row(1, 2, v16), v16, 2),
-                "xn": (row(1, 3, v16), v16, 2), "vg": (row(4, 5, vf), vf, 4)}
-        d = cgutils.unpack_tuple(builder, context.make_array(sig.args[0])(
-            context, builder, args[0]).shape)[1]
-
-        def masked(op, vty):
-            suffix = f"v{BLOCK}{'f32' if vty == vf else 'i16'}.p0"
-            if op == "load":
-                return fn(f"llvm.masked.load.{suffix}", vty, [vty.as_pointer(), mask_ty, vty])
-            return fn(f"llvm.masked.store.{suffix}", ir.VoidType(),
-                      [vty, vty.as_pointer(), mask_ty])
+        ir_blocks = Blocks(context, builder, sig, args, BLOCK)
+        scalar, splat, const, fn = (ir_blocks.scalar, ir_blocks.splat, ir_blocks.const,
+                                    ir_blocks.function)
+        rows = {"k": (ir_blocks.row(0, 5, v16), v16, 2), "x": (ir_blocks.row(1, 2, v16), v16, 2),
+                "xn": (ir_blocks.row(1, 3, v16), v16, 2), "vg": (ir_blocks.row(4, 5, vf), vf, 4)}
 
         def load(name, b, mask):
-            ptr, vty, align = rows[name]
-            at = builder.gep(ptr, [b])
-            if mask is None:
-                return builder.load(at, align=align)
-            return builder.call(masked("load", vty), [at, mask, ir.Constant(vty, None)])
+            return ir_blocks.load(*rows[name], b, mask)
 
         def widen(patterns):   # bf16 patterns -> their float32 values
             return builder.bitcast(builder.shl(builder.zext(patterns, v32), const(v32, 16)), vf)
@@ -185,24 +148,14 @@ def row_step(typingctx, K, X, i, inext, VG, c, shrink, coef, key, max_pattern):
             counted = builder.call(popcount, [builder.bitcast(moved, i32)])
             builder.store(builder.add(builder.load(sat_acc), builder.zext(counted, i64)),
                           sat_acc)
-            k_ptr = builder.gep(rows["k"][0], [b])
-            if mask is None:
-                builder.store(stored, k_ptr, align=2)
-            else:
-                builder.call(masked("store", v16), [stored, k_ptr, mask])
+            ir_blocks.store(stored, rows["k"][0], 2, b, mask)
             # the next step's dot on the new patterns: vdpbf16ps, 32 products into 16 lanes
             xn = load("xn", b, mask)
             builder.store(builder.call(dpbf16, [builder.load(dot_acc),
                                                 builder.bitcast(stored, pairs),
                                                 builder.bitcast(xn, pairs)]), dot_acc)
 
-        full_blocks = builder.udiv(d, intp(BLOCK))
-        tail = builder.urem(d, intp(BLOCK))
-        with cgutils.for_range(builder, full_blocks) as loop:
-            block(loop.index, None)
-        with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
-            lane_ids = ir.Constant(ir.VectorType(intp, BLOCK), list(range(BLOCK)))
-            block(full_blocks, builder.icmp_unsigned("<", lane_ids, splat(tail, lane_ids.type)))
+        ir_blocks.all_blocks(ir_blocks.width(0), block)
         # the 16 lanes' sum, halving the vector: a fixed order
         total = builder.load(dot_acc)
         width = BLOCK // 2

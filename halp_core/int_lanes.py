@@ -55,6 +55,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from . import validate
+from .vector_ir import Blocks
 from .random_bits import GOLDEN, epoch_key, lane_hash, lane_uniform, lowbias32_in
 
 LANES = 64                     # coordinates per vector block (at most 64: one i64 lane mask)
@@ -142,60 +143,24 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, t
         i32, i64 = ir.IntType(32), ir.IntType(64)
         lane = ir.IntType(width.bits)
         vl = ir.VectorType(lane, LANES)
-        mask_ty = ir.VectorType(ir.IntType(1), LANES)
         h32 = ir.VectorType(i32, LANES // width.per_hash)
         slots = ir.VectorType(ir.IntType(width.slot), LANES)
-        intp = context.get_value_type(types.intp)
-
-        def scalar(pos, ty=i64):
-            value = context.cast(builder, args[pos], signature.args[pos], types.int64)
-            return builder.trunc(value, ty) if ty.width < 64 else value
-
-        def splat(value, vty):
-            undef = ir.Constant(vty, ir.Undefined)
-            one = builder.insert_element(undef, value, ir.Constant(i32, 0))
-            mask = ir.Constant(ir.VectorType(i32, vty.count), [0] * vty.count)
-            return builder.shuffle_vector(one, undef, mask)
-
-        def const(vty, value):
-            return ir.Constant(vty, [value] * vty.count)
-
-        def intrinsic_fn(name, ret, arg_types):
-            return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, arg_types),
-                                                  name)
+        ir_blocks = Blocks(context, builder, signature, args, LANES)
+        scalar, splat, const = ir_blocks.scalar, ir_blocks.splat, ir_blocks.const
+        intrinsic_fn = ir_blocks.function
 
         def row(pos, row_pos):
             """(pointer to the row's first LANES-vector, the element's vector type, bytes)."""
-            aty = signature.args[pos]
-            array = context.make_array(aty)(context, builder, args[pos])
-            row_bytes = cgutils.unpack_tuple(builder, array.strides)[0]
-            start = builder.gep(builder.bitcast(array.data, ir.IntType(8).as_pointer()),
-                                [builder.mul(context.cast(builder, args[row_pos],
-                                                          signature.args[row_pos], types.intp),
-                                             row_bytes)])
-            vty = ir.VectorType(ir.IntType(aty.dtype.bitwidth), LANES)
-            return builder.bitcast(start, vty.as_pointer()), vty, aty.dtype.bitwidth // 8
+            bits = signature.args[pos].dtype.bitwidth
+            vty = ir.VectorType(ir.IntType(bits), LANES)
+            return ir_blocks.row(pos, row_pos, vty), vty, bits // 8
 
         rows = {"k": row(0, 6), "x": row(1, 2), "xn": row(1, 3), "vghi": row(4, 6),
                 "vglo": row(5, 6)}
-        d = cgutils.unpack_tuple(builder, context.make_array(signature.args[0])(
-            context, builder, args[0]).shape)[1]
-
-        def masked(op, vty):
-            suffix = f"v{LANES}i{vty.element.width}.p0"
-            if op == "load":
-                return intrinsic_fn(f"llvm.masked.load.{suffix}", vty,
-                                    [vty.as_pointer(), mask_ty, vty])
-            return intrinsic_fn(f"llvm.masked.store.{suffix}", ir.VoidType(),
-                                [vty, vty.as_pointer(), mask_ty])
+        d = ir_blocks.width(0)
 
         def load(name, b, mask):
-            ptr, vty, align = rows[name]
-            at = builder.gep(ptr, [b])
-            if mask is None:
-                value = builder.load(at, align=align)
-            else:
-                value = builder.call(masked("load", vty), [at, mask, ir.Constant(vty, None)])
+            value = ir_blocks.load(*rows[name], b, mask)
             return value if value.type == vl else builder.sext(value, vl)
 
         mult_v, coef_v = splat(scalar(8, lane), vl), splat(scalar(9, lane), vl)
@@ -271,10 +236,7 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, t
                           sat_acc)
             k_ptr, k_vty, k_align = rows["k"]
             stored = builder.trunc(clamped, k_vty) if k_vty != vl else clamped
-            if mask is None:
-                builder.store(stored, builder.gep(k_ptr, [b]), align=k_align)
-            else:
-                builder.call(masked("store", k_vty), [stored, builder.gep(k_ptr, [b]), mask])
+            ir_blocks.store(stored, k_ptr, k_align, b, mask)
             # the next step's dot on the new k: 16-bit lanes take products in 32-bit lanes and
             # sum adjacent pairs (the form LLVM turns into vpmaddwd, or VNNI's vpdpwssd); 32-bit
             # lanes widen their 32-bit products (|k x| <= 2^30) to 64 bits
@@ -288,24 +250,10 @@ def row_step(typingctx, K, X, i, inext, VGHI, VGLO, c, lanes, mult, coef, thr, t
                 term = builder.sext(builder.mul(clamped, xn), acc_ty)
             builder.store(builder.add(builder.load(lanes_acc), term), lanes_acc)
 
-        full_blocks = builder.udiv(d, intp(LANES))
-        tail = builder.urem(d, intp(LANES))
-
         def all_blocks(with_vg):
             # FLUSH_BLOCKS blocks at a time (one loop body, no branch), the lane sums flushed
-            with cgutils.for_range_slice(builder, intp(0), full_blocks, intp(FLUSH_BLOCKS)) as (
-                    start, _):
-                stop = builder.add(start, intp(FLUSH_BLOCKS))
-                stop = builder.select(builder.icmp_unsigned("<", stop, full_blocks), stop,
-                                      full_blocks)
-                with cgutils.for_range_slice(builder, start, stop, intp(1)) as (b, _):
-                    block(b, None, with_vg)
-                if pairs_summed:
-                    flush()
-            with builder.if_then(builder.icmp_unsigned("!=", tail, intp(0))):
-                lane_ids = ir.Constant(ir.VectorType(intp, LANES), list(range(LANES)))
-                block(full_blocks, builder.icmp_unsigned("<", lane_ids,
-                                                         splat(tail, lane_ids.type)), with_vg)
+            ir_blocks.all_blocks(d, lambda b, mask: block(b, mask, with_vg), chunk=FLUSH_BLOCKS,
+                                 after_chunk=flush if pairs_summed else (lambda: None))
 
         with builder.if_else(vg_zero) as (no_vg, vg):
             with no_vg:
