@@ -62,7 +62,8 @@ _PATH_EPOCH = textwrap.dedent("""
     import numpy as np
     from halp_core import bf16_lanes, datasets, float_formats, random_bits
     from halp_core.kernels import sample_table
-    from halp_core.solvers.float_grid import lpf_epoch_linear
+    from halp_core.problems import Multinomial
+    from halp_core.solvers.float_grid import lpf_epoch_linear, lpf_epoch_multinomial
 
     prob = datasets.synthetic_least_squares(80, 100, lam=1e-2, noise=0.1, seed=8,
                                             data_bits="bf16")
@@ -84,6 +85,17 @@ _PATH_EPOCH = textwrap.dedent("""
                                float_formats.params("bf16"), 0.05, vg, prob.lam, 0.3 / prob.L_max,
                                idx, 0, random_bits.seed_key(3), 77)
         out[case] = {"k": k.tolist(), "saturated": int(sat)}
+    # a multinomial model (4 classes): every class row takes the same path
+    X = np.random.default_rng(10).standard_normal((90, 70))
+    multi = Multinomial(X, np.arange(90) % 4, 1e-2, data_bits="bf16")
+    KT, _ = float_formats.encode(rng.standard_normal((4, 70)) * top / 8, "bf16")
+    A, R = rng.standard_normal((90, 4)) * 0.3, rng.standard_normal((90, 4)) * 0.1
+    VG = (rng.standard_normal((70, 4)) * top / 4000).astype(np.float32)
+    sat = lpf_epoch_multinomial(multi.Xq, multi.x_format, multi.x_scale, multi.y.astype(np.int64),
+                                KT, float_formats.params("bf16"), 0.05, A, R, VG, multi.lam,
+                                0.3 / multi.L_max, rng.integers(0, 90, 150).astype(np.int64),
+                                random_bits.seed_key(4), 5)
+    out["multinomial"] = {"k": KT.ravel().tolist(), "saturated": int(sat)}
     json.dump(out, sys.stdout)
 """)
 
@@ -100,7 +112,7 @@ def _bf16_epochs(env):
 def test_bf16_paths_agree(tmp_path):
     """The same bf16 epochs on this CPU's AVX512_BF16 path and, in a fresh process whose Numba
     target lacks the feature (NUMBA_CPU_FEATURES: the host's, less avx512bf16), on the general
-    loop: each process names its path; the iterates agree (the same random bits; float32's last
+    loop, on a linear and a multinomial model: each process names its path; the iterates agree (the same random bits; float32's last
     bit may differ, so a coordinate may land one bf16 value apart, rarely), saturation counts
     agree within 2, and a NaN in the step makes the iterate NaN on both, never a number."""
     from numba.core.codegen import get_host_cpu_features
@@ -112,7 +124,7 @@ def test_bf16_paths_agree(tmp_path):
                                 NUMBA_CACHE_DIR=str(tmp_path / "numba")))
     assert (fast["path"], general["path"]) == bf16_lanes.PATHS
     grid = ref.format_values(ref.format_dtype("bf16"))
-    for case in ("moves", "saturates"):
+    for case in ("moves", "saturates", "multinomial"):
         k = {p: float_formats.decode(np.array(run[case]["k"], np.uint16), "bf16")
              for p, run in (("fast", fast), ("general", general))}
         assert np.isfinite(k["fast"]).all() and np.isfinite(k["general"]).all(), case
