@@ -10,7 +10,8 @@ import reference as ref
 from halp_core import random_bits
 
 KEYS = np.array([0, 1, 0xDEADBEEF, 0xFFFFFFFF, 0x9E3779B9], dtype=np.uint64)
-COUNTERS = np.array([0, 1, 2, 5, 12345, 123456789, 2**31, 2**31 + 7, 0xFFFFFFFF], dtype=np.uint64)
+COUNTERS = np.array([0, 1, 2, 5, 12345, 123456789, 2**31, 2**31 + 7, 0xFFFFFFFF, 2**32, 2**32 + 5,
+                     2**40 + 3, 2**63 + 1], dtype=np.uint64)   # past 2**32: step keys hash the high word
 
 
 @njit
