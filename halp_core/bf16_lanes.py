@@ -8,10 +8,11 @@ t_j = k_j - (shrink k_j + coef x_ij + vg_j) in float32, then bf16 stochastic rou
 coordinate's 32 random bits lane_hash(key, j) (halp_core.float_formats: add their top 16 bits to
 t_j's float32 pattern and keep the top half; saturate at the largest finite bf16, NaN stays NaN).
 The random stream is the general path's, coordinate for coordinate. What may differ from the
-general path is float32's last bit: the target here is formed without fused multiply-adds and
-the dot is summed in vdpbf16ps's order (products of bf16 values are exact in float32; the
-instruction flushes subnormal inputs and outputs to zero, values below 2^-126, which the dot
-of a bf16 iterate does not carry in practice).
+general path is float32's last bit: the target here is formed in two fused multiply-adds,
+k (1 - shrink) - vg - coef x, and the dot is summed in vdpbf16ps's order (products of bf16
+values are exact in float32; the instruction flushes subnormal inputs and outputs to zero,
+values below 2^-126, which the dot of a bf16 iterate does not carry in practice). A saturated
+coordinate is one whose target lies beyond the largest finite value, or is NaN.
 
 The path is chosen when a kernel compiles, from the CPU Numba compiles for (``available``: the
 host's features, or NUMBA_CPU_FEATURES when set), so a machine without AVX512_BF16, or one made to
@@ -71,8 +72,8 @@ def row_step(typingctx, K, X, i, inext, VG, c, shrink, coef, key, max_pattern):
 
     K (C, d) uint16: bf16 patterns of the iterate, grid units; X (n, d) uint16: bf16 patterns of
     the data; VG (C, d) float32: the epoch's (a / s) v; all C-contiguous. shrink = a lam and
-    coef (float32): the step's factor of k and of x; key: the step key (uint32); max_pattern,
-    nan_pattern: the format's (float_formats.params). Blocks of BLOCK coordinates; the last
+    coef (float32): the step's factor of k and of x; key: the step key (uint32); max_pattern:
+    the format's largest finite pattern (float_formats.params). Blocks of BLOCK coordinates; the last
     d % BLOCK take one block of masked loads and stores (lanes past d read 0, stay unstored and
     uncounted). Only for a CPU with AVX512_BF16 (``available``)."""
     arrays = (K, X, VG)
@@ -126,8 +127,10 @@ def row_step(typingctx, K, X, i, inext, VG, c, shrink, coef, key, max_pattern):
             target = builder.fsub(builder.fsub(builder.fmul(kf, keep_v, flags=FMA), vg,
                                                flags=FMA),
                                   builder.fmul(coef_v, xf, flags=FMA), flags=FMA)
-            # saturation: |t| beyond the largest finite value is clamped to it (its pattern's
-            # low half is 0, so rounding keeps it); NaN passes both compares and stays NaN
+            # saturation: |t| beyond the largest finite value is clamped to it; a NaN passes both
+            # compares. Both count as saturated (as on the general path) and take no random
+            # bits: the largest value's low half is 0, and a NaN that float32 arithmetic made
+            # is quiet, so its top half is a bf16 NaN
             clamped = builder.select(builder.fcmp_ordered(">", target, max_v), max_v, target)
             clamped = builder.select(builder.fcmp_ordered("<", clamped, neg_max_v), neg_max_v,
                                      clamped)
@@ -137,10 +140,9 @@ def row_step(typingctx, K, X, i, inext, VG, c, shrink, coef, key, max_pattern):
             h = hash_lanes(builder.add(key_v, builder.mul(builder.add(splat(first, v32), iota),
                                                           const(v32, GOLDEN))))
             # float_formats' top-half stochastic rounding: add the top 16 random bits to the
-            # float32 pattern, keep the top half. A NaN here is one that float32 arithmetic made
-            # or carried from bf16 values, with a zero low half: the sum does not carry out of
-            # it, and its top half is a bf16 NaN
-            rounded = builder.add(builder.bitcast(clamped, v32), builder.lshr(h, const(v32, 16)))
+            # float32 pattern, keep the top half
+            bits = builder.select(moved, const(v32, 0), builder.lshr(h, const(v32, 16)))
+            rounded = builder.add(builder.bitcast(clamped, v32), bits)
             halves = builder.bitcast(rounded, ir.VectorType(i16, 2 * BLOCK))
             stored = builder.shuffle_vector(halves, halves, top_halves)
             if mask is not None:
