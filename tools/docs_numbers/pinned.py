@@ -71,7 +71,15 @@ FORMATS_BEFORE = "d8e343d6"
 docs/performance.md's float-format speedups (docs/format-speedups/), measured on MACHINE the same
 day as FORMATS."""
 
-FORMATS = "39575cdb"
+FORMATS = "ea73a0a2"
 """The commit those speedups measure after: bf16 on bf16 data on halp_core.bf16_lanes (this CPU
 has AVX512_BF16), the general formats' steps as before, and the full gradient reading bf16 rows
 in registers and a general format's rows decoded once."""
+
+PREFETCH_BEFORE = "33069484"
+"""main with every prefetched row sent to L1 whole: the "before" of docs/performance.md's
+prefetch-split speedups, measured on MACHINE the same day as PREFETCH."""
+
+PREFETCH = "ea73a0a2"
+"""The commit after it: a row of more than kernels.L1_ROW_LINES lines sends its first
+kernels.L1_HEAD_LINES lines to L1 and the rest to L2 (no value changes)."""

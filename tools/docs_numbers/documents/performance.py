@@ -448,31 +448,54 @@ def _shape_records(folder):
     return [measurement(folder, pinned.MACHINE, c) for c in (pinned.SHAPES_BEFORE, pinned.SHAPES)]
 
 
-def width_speedups():
-    """Speedups over widths x sizes before and after issue 26's changes (and a repeat of the
-    after-run), with its goals: met when both after-runs reach the goal."""
-    found = _shape_records(WIDTH_SPEEDUPS) + [
-        measurement(WIDTH_SPEEDUPS, pinned.MACHINE, pinned.SHAPES_REPEAT)]
-    before, now, repeat = ({(r["size_mb"], r["d"]): r["speedup"] for r in record["rows"]}
-                           for _, record in found)
+def _width_rows(before, now, repeat=None):
+    """Table rows of speedups per (size, d): before → now (repeat), with issue 26's goals, met
+    when every after-run reaches the goal. Arguments: {(size_mb, d): {pair label: speedup}}."""
     rows = []
     for (size, d), speedups in now.items():
         cells = []
-        for pair, title in PAIR_TITLES.items():
+        for pair in PAIR_TITLES:
             goal = WIDTH_GOALS[pair].get((size, d))
-            least = min(speedups[pair], repeat[size, d][pair])
+            after = [speedups[pair]] + ([repeat[size, d][pair]] if repeat else [])
             verdict = "" if goal is None else (f", goal {goal:g}x: "
-                                               + ("met" if least >= goal else "not met"))
-            cells.append(f"{before[size, d][pair]:.2f}x → {speedups[pair]:.2f}x "
-                         f"({repeat[size, d][pair]:.2f}x){verdict}")
+                                               + ("met" if min(after) >= goal else "not met"))
+            again = f" ({repeat[size, d][pair]:.2f}x)" if repeat else ""
+            cells.append(f"{before[size, d][pair]:.2f}x → {speedups[pair]:.2f}x{again}{verdict}")
         rows.append([f"{size} MiB", str(d), *cells])
+    return rows
+
+
+def _speedups(record):
+    return {(r["size_mb"], r["d"]): r["speedup"] for r in record["rows"]}
+
+
+def width_speedups():
+    """Speedups over widths x sizes before and after issue 26's step changes (and a repeat of
+    the after-run), with its goals: met when both after-runs reach the goal."""
+    found = _shape_records(WIDTH_SPEEDUPS) + [
+        measurement(WIDTH_SPEEDUPS, pinned.MACHINE, pinned.SHAPES_REPEAT)]
+    before, now, repeat = (_speedups(record) for _, record in found)
     header = ["size", "d", *(f"{t}: before → now (repeat)" for t in PAIR_TITLES.values())]
-    return [*table(header, rows), "",
+    return [*table(header, _width_rows(before, now, repeat)), "",
             f"*Speedup = baseline epoch time / low-precision epoch time, interleaved "
             f"(`bench_speedup.interleaved_ratio`), single thread; before: {pinned.SHAPES_BEFORE}, "
             f"now: {pinned.SHAPES}, repeat: {pinned.SHAPES_REPEAT} (the same step kernels, "
             f"measured the same day: how far a run moves on this shared machine); a goal is met "
             f"when both after-runs reach it.*", measurement_line(pinned.MACHINE, found)]
+
+
+def prefetch_speedups():
+    """The same speedups before and after the prefetch split (wide rows' tails to L2), with
+    issue 26's goals judged on the after-run."""
+    found = [measurement(WIDTH_SPEEDUPS, pinned.MACHINE, c)
+             for c in (pinned.PREFETCH_BEFORE, pinned.PREFETCH)]
+    before, now = (_speedups(record) for _, record in found)
+    header = ["size", "d", *(f"{t}: L1 prefetch → split" for t in PAIR_TITLES.values())]
+    return [*table(header, _width_rows(before, now)), "",
+            f"*As above; before: {pinned.PREFETCH_BEFORE} (every prefetched row into L1), after: "
+            f"{pinned.PREFETCH} (a row of more than `kernels.L1_ROW_LINES` lines: its first "
+            f"`kernels.L1_HEAD_LINES` into L1, the rest into L2).*",
+            measurement_line(pinned.MACHINE, found)]
 
 
 # Issue 26's float-format goals: {pair label (tools/width_speedups.py): least speedup}, at 100
@@ -576,4 +599,5 @@ BLOCKS = (Block("speedup", speedup), Block("targets", targets),
           Block("update", update), Block("bound", bound),
           Block("width-speedups", width_speedups), Block("step-costs", step_costs),
           Block("format-speedups", format_speedups),
+          Block("prefetch-speedups", prefetch_speedups),
           Block("time-to-accuracy", time_to_accuracy))
