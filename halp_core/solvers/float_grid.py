@@ -33,7 +33,8 @@ def _step_scalars(alpha, lam, x_scale, s):
 # on a CPU with AVX512_BF16): one pass over k. A general format's decoding is dear (re-biasing,
 # subnormals, specials), so its step decodes each data row once into a buffer of two rows (the
 # current sample's and the next one's) and each iterate row once into KD, then rounds from those
-# (``_step_buffered``): three passes, a value decoded once.
+# (``_round_row``, then ``_decode_row`` and ``_decode_dot`` for the next step): three passes, a
+# value decoded once.
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)
