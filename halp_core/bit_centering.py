@@ -25,10 +25,27 @@ The automatic rule leans to the safe side and then measures:
   measured curvature as mu); in many dimensions that shrinks mu at once by about the square root
   of the number of clamped coordinates. When z_k = 0 or g~ did not change, mu is kept.
 
+* on a fixed-point grid the secant rule can settle on a grid so coarse that its rounding noise
+  outweighs an epoch's progress: the noise inflates ||z_k||_inf, which lowers mu, which coarsens
+  the grid further (8-bit HALP diverged so on least squares at d = 512 and 1024 and on binary
+  MNIST). So mu never goes below :func:`noise_floor`, the mu at which the stochastic rounding's
+  expected excess loss is NOISE_SHARE of the anchor's suboptimality.
+
+      noise: each inner step rounds every coordinate of the offset with variance at most s^2 / 4;
+             at step size alpha the error along a direction of curvature h settles at variance
+             (s^2 / 4) / (2 alpha h), an excess loss h / 2 times that, s^2 / (16 alpha), whatever
+             h; over the m coordinates of the offset, m s^2 / (16 alpha).
+      gap:   f(w~) - f* ~ ||g~||^2 / (2 h), h = ||g~_{k+1} - g~_k||_2 / ||z_k||_2 the secant
+             curvature.
+      with s = ||g~|| / (mu top):  mu >= sqrt(m h / (8 alpha NOISE_SHARE)) / top.
+
+  A float-format grid rounds relative to each value, not to the range, so the floor does not
+  apply to it.
+
 Measured (``tests/halp_core/test_bit_centering.py``, step 0.5 / L_max): on two least-squares problems with
 per-sample condition numbers of about 140 and 2450, 8-bit HALP with mu="auto" reached f - f* <= 1e-10
 in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, j = -1..5
-(docs/reproduction.md).
+(docs/reproduction.md). The noise floor moves neither (it stays below the secant rule there).
 """
 
 import numpy as np
@@ -37,6 +54,7 @@ from . import validate, float_formats
 from .problems import Problem
 
 HEADROOM = 2.0
+NOISE_SHARE = 0.3
 
 
 def grid_top(precision):
@@ -66,12 +84,35 @@ def initial_mu(problem):
     return float(validate.instance(problem, Problem, "problem").L_max)
 
 
-def next_mu(mu, g_prev, g_new, offset, saturated):
-    """mu for the next epoch from the last one (the secant rule above).
+def noise_floor(curvature, step, size, bits):
+    """The smallest mu (float > 0, units of f / ||w||^2) at which the stochastic rounding of a
+    ``bits``-bit fixed-point offset costs at most NOISE_SHARE of the anchor's suboptimality
+    (module docstring): sqrt(size curvature / (8 step NOISE_SHARE)) / (2^(bits-1) - 1).
+
+    curvature: float > 0, the secant curvature along the last offset (units of f / ||w||^2);
+    step: float > 0, the inner step alpha; size: int >= 1, coordinates in the offset; bits: int.
+    """
+    curvature = validate.real(curvature, "curvature", positive=True)
+    step = validate.real(step, "step", positive=True)
+    size = validate.integer(size, "size", 1)
+    bits = validate.integer(bits, "bits", 2)
+    return _floor(curvature, step, size, bits)
+
+
+def _floor(curvature, step, size, bits):
+    """:func:`noise_floor` without its argument checks."""
+    return float(np.sqrt(size * curvature / (8.0 * step * NOISE_SHARE))) / grid_top(bits)
+
+
+def next_mu(mu, g_prev, g_new, offset, saturated, step=None, bits=None):
+    """mu for the next epoch from the last one (the secant rule above, raised to
+    :func:`noise_floor` when ``step`` and an int ``bits`` are given).
 
     mu: float > 0, the mu of the last epoch; g_prev, g_new: full gradients at the last and the new
     anchor (arrays of the weight shape, float64); offset: the last epoch's offset z = w~_new -
-    w~_prev (same shape); saturated: whether any update of the last epoch was clamped.
+    w~_prev (same shape); saturated: whether any update of the last epoch was clamped; step: the
+    next epoch's inner step alpha (float > 0) or None; bits: the grid's precision (an int for
+    fixed point, where the floor applies; a float format's name or None, where it does not).
     Returns a float > 0.
     """
     mu = validate.real(mu, "mu", positive=True)
@@ -83,15 +124,23 @@ def next_mu(mu, g_prev, g_new, offset, saturated):
                          f"{g_new.shape} and {offset.shape}")
     if not isinstance(saturated, (bool, np.bool_)):
         raise TypeError(f"saturated must be a bool, got {saturated!r}")
-    return next_mu_unchecked(mu, g_prev, g_new, offset, saturated)
+    if step is not None:
+        step = validate.real(step, "step", positive=True)
+    if bits is not None and not isinstance(bits, str):
+        bits = validate.integer(bits, "bits", 2)
+    return next_mu_unchecked(mu, g_prev, g_new, offset, saturated, step, bits)
 
 
-def next_mu_unchecked(mu, g_prev, g_new, offset, saturated):
+def next_mu_unchecked(mu, g_prev, g_new, offset, saturated, step=None, bits=None):
     """:func:`next_mu` without its argument checks, for the solver's own per-epoch call (its
     arrays are the solver's float64 state; the checks cost more than the rule on small problems)."""
     z = np.abs(offset)
-    size = float(np.sqrt(np.sum(z * z))) if saturated else float(np.max(z))
+    norm = float(np.sqrt(np.sum(z * z)))
+    size = norm if saturated else float(np.max(z))
     change = float(np.linalg.norm(g_new - g_prev))
     if size == 0.0 or change == 0.0 or not np.isfinite(change / size):
         return mu
-    return change / (HEADROOM * size)
+    secant = change / (HEADROOM * size)
+    if step is None or bits is None or isinstance(bits, str):
+        return secant
+    return max(secant, _floor(change / norm, step, z.size, bits))

@@ -16,7 +16,8 @@ class HalpSolver(LowPrecisionSolver):
 
     Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
     inner loop w~ <- w~ + z. mu="auto" (the default) picks mu every epoch with
-    halp_core.bit_centering's secant rule (first epoch mu = L_max); a number fixes it (units of
+    halp_core.bit_centering's secant rule, never below its rounding-noise floor on a fixed-point
+    grid (first epoch mu = L_max); a number fixes it (units of
     f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
     strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
     problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
@@ -75,7 +76,8 @@ class HalpSolver(LowPrecisionSolver):
         if self.auto:
             if self._offset is not None:
                 self._mu = bit_centering.next_mu_unchecked(self._mu, self._g_prev, self._g,
-                                                           self._offset, self.saturations[-1] > 0)
+                                                           self._offset, self.saturations[-1] > 0,
+                                                           self.alpha, self.bits)
             self._g_prev = self._g.copy()
         self.mus.append(self._mu)
         scale = bit_centering.grid_scale(float(np.linalg.norm(self._g)), self._mu, self.bits)

@@ -1,6 +1,10 @@
 """HALP's automatic bit centering (mu="auto", halp_core.bit_centering): the secant rule itself,
-its validation (every bad argument refused with a message naming it), and the acceptance claim: on two least-squares problems of different conditioning
-it reaches f - f* <= 1e-10 within 2x the epochs of the best fixed mu of a sweep."""
+its rounding-noise floor, its validation (every bad argument refused with a message naming it),
+and the acceptance claims: on two least-squares problems of different conditioning it reaches
+f - f* <= 1e-10 within 2x the epochs of the best fixed mu of a sweep; on wide rows, where the
+secant rule alone let 8-bit HALP's rounding noise drive it off, the floor makes it converge."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -32,6 +36,46 @@ def test_next_mu_keeps_mu_without_information():
     g = np.ones(4)
     assert bit_centering.next_mu(3.0, g, g + 1.0, np.zeros(4), False) == 3.0  # offset did not move
     assert bit_centering.next_mu(3.0, g, g.copy(), np.ones(4), True) == 3.0   # gradient did not move
+
+
+def test_noise_floor_is_the_rounding_bound():
+    """mu >= sqrt(m h / (8 alpha NOISE_SHARE)) / (2^(b-1) - 1): at that mu the rounding's excess
+    loss m s^2 / (16 alpha) is NOISE_SHARE of the gap ||g~||^2 / (2 h)."""
+    m, h, alpha, bits, g_norm = 1024, 0.6, 1.7e-3, 8, 3.0
+    mu = bit_centering.noise_floor(h, alpha, m, bits)
+    s = bit_centering.grid_scale(g_norm, mu, bits)
+    assert m * s * s / (16 * alpha) == pytest.approx(
+        bit_centering.NOISE_SHARE * g_norm ** 2 / (2 * h))
+
+
+def test_next_mu_takes_the_floor_on_fixed_point_only():
+    """The floor raises a secant mu below it at an int width; a float format, no step or a mu
+    already above the floor keep the secant rule's value."""
+    rng = np.random.default_rng(0)
+    g_prev, z = rng.standard_normal(256), 1e-3 * rng.standard_normal(256)
+    g_new = g_prev + 0.5 * z
+    secant = bit_centering.next_mu(1.0, g_prev, g_new, z, False)
+    floor = bit_centering.noise_floor(0.5, 1e-3, 256, 8)
+    assert floor > secant
+    assert bit_centering.next_mu(1.0, g_prev, g_new, z, False, 1e-3, 8) == pytest.approx(floor)
+    assert bit_centering.next_mu(1.0, g_prev, g_new, z, False, 1e-3, "bf16") == secant
+    assert bit_centering.next_mu(1.0, g_prev, g_new, z, False, None, 8) == secant
+    assert bit_centering.next_mu(1.0, g_prev, g_new, z, False, 1e-3, 16) == secant
+
+
+@pytest.mark.parametrize("floor", [True, False], ids=["floor", "secant-only"])
+def test_floor_keeps_wide_rows_converging(floor, monkeypatch):
+    """8-bit HALP, mu="auto", least squares 10000 x 1024: the secant rule alone settles on a grid
+    whose rounding noise drives f - f* up (solve reports the divergence); with the floor the run
+    reaches 1e-8 and stays healthy."""
+    prob = datasets.synthetic_least_squares(10000, 1024, lam=1e-2, noise=0.1, seed=0, cond=1.0)
+    if not floor:
+        monkeypatch.setattr(bit_centering, "NOISE_SHARE", float("inf"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if not floor else "error", RuntimeWarning)
+        res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=40, seed=0)
+    reached = bool(np.any(res.history.subopt.to_numpy() <= 1e-8))
+    assert reached == floor and res.failed != floor
 
 
 def test_auto_starts_at_L_max_and_records_mu_per_epoch():
@@ -107,6 +151,14 @@ BIT_CENTERING_CASES = [
      "saturated must be a bool"),
     ("next-mu-offset-str", lambda: bit_centering.next_mu(1.0, _g, _g, "z", False), TypeError,
      "offset must be a numeric array"),
+ ("next-mu-step-zero", lambda: bit_centering.next_mu(1.0, _g, _g, _g, False, 0.0, 8),
+     ValueError, "step must be a finite number > 0"),
+    ("next-mu-bits-float", lambda: bit_centering.next_mu(1.0, _g, _g, _g, False, 1e-3, 8.0),
+     TypeError, "bits must be an int"),
+    ("noise-floor-curvature", lambda: bit_centering.noise_floor(0.0, 1e-3, 3, 8), ValueError,
+     "curvature must be a finite number > 0"),
+    ("noise-floor-size", lambda: bit_centering.noise_floor(1.0, 1e-3, 0, 8), ValueError,
+     "size must be"),
 ]
 
 
