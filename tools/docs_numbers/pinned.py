@@ -62,9 +62,10 @@ SHAPES_REPEAT = "c657626c"
 copying the per-sample table's columns for a norm, a few percent of a narrow HALP epoch), so its
 width speedups show how far a run moves from the next on this shared machine."""
 
-ACCURACY = "97809341"
+ACCURACY = "deb5f62d"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/): after
-the prefetch split (PREFETCH), so the float32 and float64 baselines run at their own speed."""
+the prefetch split (PREFETCH), so the float32 and float64 baselines run at their own speed, and
+after HALP's automatic mu took its rounding-noise floor (halp_core.bit_centering.noise_floor)."""
 
 FORMATS_BEFORE = "d8e343d6"
 """main before the fused float-format step and the AVX512_BF16 path: the "before" of
