@@ -9,8 +9,13 @@ away); too large and the offset saturates (clamps), which slows progress but sta
 
 The automatic rule leans to the safe side and then measures:
 
-* first epoch: mu_0 = L_max, the largest per-sample smoothness, an upper bound on every curvature;
-  the grid is fine and may saturate.
+* first epoch: mu_0 = L_max, the largest per-sample smoothness, an upper bound on every curvature,
+  lowered on a fixed-point grid to :func:`noise_floor` at curvature L_max (below) when that is
+  smaller: the widest grid whose rounding noise stays NOISE_SHARE of the gap whatever the
+  curvature (f is L_max-smooth, so f - f* >= ||g~||^2 / (2 L_max)). At 16 bits that grid holds
+  the first offset whole and the first epoch moves as far as SVRG's (mu = L_max, a grid thousands
+  of times too fine, clamped most of its updates and lost an epoch); at 8 bits it is still finer
+  than the offset needs and may clamp.
 * after epoch k, with offset z_k (so w~_{k+1} = w~_k + z_k) and full gradients g~_k, g~_{k+1}
   at the two anchors:
 
@@ -79,9 +84,16 @@ def grid_scale(g_norm, mu, bits):
     return max(g_norm / (mu * grid_top(bits)), np.finfo(np.float64).tiny)
 
 
-def initial_mu(problem):
-    """mu of the first automatic epoch: the problem's L_max (float > 0, units of f / ||w||^2)."""
-    return float(validate.instance(problem, Problem, "problem").L_max)
+def initial_mu(problem, step=None, bits=None):
+    """mu of the first automatic epoch (float > 0, units of f / ||w||^2): the problem's L_max,
+    or, when ``step`` (the first epoch's alpha, float > 0) and an int ``bits`` are given, the
+    smaller of L_max and ``noise_floor(L_max, step, weights, bits)`` (module docstring). A float
+    format's name or None as ``bits``: L_max."""
+    L_max = float(validate.instance(problem, Problem, "problem").L_max)
+    if step is None or bits is None or isinstance(bits, str):
+        return L_max
+    size = int(np.prod(problem.weight_shape))
+    return min(L_max, noise_floor(L_max, step, size, bits))
 
 
 def noise_floor(curvature, step, size, bits):

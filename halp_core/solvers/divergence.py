@@ -12,8 +12,9 @@ targets and random labels, every solver, steps 0.25 .. 1.5 / L_max, two seeds;
 tests/halp_core/solvers/test_divergence.py keeps four of the problems): f(w_k) <= 1.82 f(w_0)
 for SGD's noisy trajectories, f(w_k) <= 0.997 f(w_0) for the variance-reduced solvers (so a
 4-bit HALP run that ends 1.5-6x above its start is caught), and at most 6% of the updates
-clamped, except in HALP's first mu="auto" epoch (mu = L_max, a deliberately fine grid: up to
-72%), which HALP's ``may_clamp`` exempts. Saturation is not divergence either once f(w_k) - f*
+clamped, except in HALP's first mu="auto" epoch (then at mu = L_max, a deliberately fine grid:
+up to 72%; now ``bit_centering.initial_mu``, which may still clamp at 8 bits), which HALP's
+``may_clamp`` exempts. Saturation is not divergence either once f(w_k) - f*
 is within AT_FLOOR float64 roundings of f*: there the anchor's gradient is rounding noise, the
 grid it sizes is that fine, and a converged HALP run clamped up to 53% of one epoch's updates
 with f - f* unchanged at 1e-29 (a 500-epoch sweep run, docs/bits.md).

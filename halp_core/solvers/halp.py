@@ -17,7 +17,7 @@ class HalpSolver(LowPrecisionSolver):
     Bit centering (per epoch): g~ = grad f(w~), s = ||g~|| / (mu (2^(b-1) - 1)), z = 0; after the
     inner loop w~ <- w~ + z. mu="auto" (the default) picks mu every epoch with
     halp_core.bit_centering's secant rule, never below its rounding-noise floor on a fixed-point
-    grid (first epoch mu = L_max); a number fixes it (units of
+    grid (first epoch: ``bit_centering.initial_mu``); a number fixes it (units of
     f / ||w||^2). A fixed mu must not be far below the curvature the data add: mu = lam, the
     strong-convexity lower bound, makes the grid too coarse and diverges at 8 bits on most
     problems (docs/design.md section 4). ``mu`` keeps the setting (a float or "auto"); ``mus`` lists
@@ -33,12 +33,13 @@ class HalpSolver(LowPrecisionSolver):
         if self.auto and mu != "auto":
             raise ValueError(f"mu must be a number > 0 or 'auto', got {mu!r}")
         self.mu = mu if self.auto else validate.real(mu, "mu", positive=True)
-        self._mu = bit_centering.initial_mu(problem) if self.auto else self.mu
         self.mus = []
         self.center = np.zeros(problem.weight_shape)
         self._g_prev = None   # mu="auto": full gradient at the previous anchor
         self._offset = None   # mu="auto": the previous epoch's offset z
         super().__init__(problem, name, bits, scale=1.0, **options)
+        self._mu = (bit_centering.initial_mu(problem, self.alpha, bits) if self.auto
+                    else self.mu)
 
     def advice(self, cause):
         """The likely fix of a failure (see ``Solver.advice``): with mu="auto" a step or width
@@ -55,8 +56,8 @@ class HalpSolver(LowPrecisionSolver):
                 else f"use mu='auto' or a larger mu (mu={self.mu:g} here), or a smaller step")
 
     def may_clamp(self, epoch):
-        """HALP's first mu="auto" epoch runs on a deliberately fine grid (mu = L_max) that may
-        clamp most of its updates."""
+        """HALP's first mu="auto" epoch runs on a grid sized for the largest curvature
+        (``bit_centering.initial_mu``) that may clamp most of its updates."""
         return self.auto and epoch == 1
 
     @property

@@ -69,8 +69,9 @@ def test_floor_keeps_wide_rows_converging(floor, monkeypatch):
     whose rounding noise drives f - f* up (solve reports the divergence); with the floor the run
     reaches 1e-8 and stays healthy."""
     prob = datasets.synthetic_least_squares(10000, 1024, lam=1e-2, noise=0.1, seed=0, cond=1.0)
-    if not floor:
+    if not floor:   # the rule before the floor: secant only, first epoch at mu = L_max
         monkeypatch.setattr(bit_centering, "NOISE_SHARE", float("inf"))
+        monkeypatch.setattr(bit_centering, "initial_mu", lambda problem, *args: problem.L_max)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore" if not floor else "error", RuntimeWarning)
         res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=40, seed=0)
@@ -78,28 +79,58 @@ def test_floor_keeps_wide_rows_converging(floor, monkeypatch):
     assert reached == floor and res.failed != floor
 
 
-def test_auto_starts_at_L_max_and_records_mu_per_epoch():
+def test_auto_first_mu_and_records_mu_per_epoch():
+    """The first automatic mu: on a fixed-point grid the noise floor at curvature L_max when it is
+    below L_max; L_max on a float-format grid."""
     prob = datasets.synthetic_least_squares(200, 10, lam=1e-2, noise=0.1, seed=0)
-    run = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, mu="auto")
+    step = 0.5 / prob.L_max
+    run = make_solver(prob, "halp", precision=8, step=step, mu="auto")
     for _ in range(3):
         run.run_epoch()
-    assert run.mu == "auto"
-    assert len(run.mus) == 3 and run.mus[0] == prob.L_max
+    assert run.mu == "auto" and len(run.mus) == 3
+    first = bit_centering.noise_floor(prob.L_max, step, prob.d, 8)
+    assert first < prob.L_max and run.mus[0] == first
+    assert bit_centering.initial_mu(prob, step, 8) == first
+    assert bit_centering.initial_mu(prob, step, "bf16") == bit_centering.initial_mu(prob) == prob.L_max
+    assert bit_centering.initial_mu(prob, 1e-9 * step, 8) == prob.L_max   # floor above L_max
     assert all(m > 0 and np.isfinite(m) for m in run.mus)
     assert run.mus[1] != run.mus[0]
-    fixed = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, mu=0.5)
+    bf16 = make_solver(prob, "halp", precision="bf16", step=step, mu="auto")
+    bf16.run_epoch()
+    assert bf16.mus == [prob.L_max]
+    fixed = make_solver(prob, "halp", precision=8, step=step, mu=0.5)
     fixed.run_epoch()
     assert fixed.mus == [0.5]
+
+
+def test_first_epoch_moves_as_far_as_svrg():
+    """Least squares 5000 x 128 (kappa about 1e4 per sample): after one epoch HALP-16 and HALP-8
+    (mu="auto") are within 1.25x and 1.5x of SVRG-fp64's f - f*; the first grid at mu = L_max
+    (the rule before the noise floor) clamped most updates and ended above 3x."""
+    prob = datasets.synthetic_least_squares(5000, 128, lam=1e-3, noise=0.1, seed=0, cond=100.0)
+    step = 0.5 / prob.L_max
+
+    def after_one(solver, precision, **options):
+        res = solve(prob, solver, precision=precision, step=step, epochs=1, seed=0, **options)
+        return float(res.history.subopt.iloc[1])
+
+    svrg = after_one("svrg", "fp64")
+    assert after_one("halp", 16) <= 1.25 * svrg
+    assert after_one("halp", 8) <= 1.5 * svrg
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a fixed mu is not exempt from clamping
+        assert after_one("halp", 16, mu=prob.L_max) > 3 * svrg
 
 
 def test_auto_is_the_default():
     """No mu, or mu=None, means mu="auto" (issue 11: mu = lam diverged at 8 bits); lam = 0 is
     fine since the automatic rule does not use lam."""
     prob = datasets.synthetic_least_squares(200, 10, lam=0.0, noise=0.1, seed=0)
+    first = bit_centering.initial_mu(prob, 0.5 / prob.L_max, 8)
     for kwargs in ({}, dict(mu=None)):
         run = make_solver(prob, "halp", precision=8, step=0.5 / prob.L_max, **kwargs)
         run.run_epoch()
-        assert run.mu == "auto" and run.mus == [prob.L_max]
+        assert run.mu == "auto" and run.mus == [first]
     res = solve(prob, "halp", precision=8, step=0.5 / prob.L_max, epochs=2)
     assert res.settings["mu"] == "auto" and res.history.attrs["mu"] == "auto"
 
