@@ -62,10 +62,11 @@ SHAPES_REPEAT = "c657626c"
 copying the per-sample table's columns for a norm, a few percent of a narrow HALP epoch), so its
 width speedups show how far a run moves from the next on this shared machine."""
 
-ACCURACY = "deb5f62d"
+ACCURACY = "b0eed908"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/): after
 the prefetch split (PREFETCH), so the float32 and float64 baselines run at their own speed, and
-after HALP's automatic mu took its rounding-noise floor (halp_core.bit_centering.noise_floor)."""
+after HALP's automatic mu took its rounding-noise floor (halp_core.bit_centering.noise_floor) and
+its first epoch the floor at curvature L_max (bit_centering.initial_mu)."""
 
 FORMATS_BEFORE = "d8e343d6"
 """main before the fused float-format step and the AVX512_BF16 path: the "before" of
