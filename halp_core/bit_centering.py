@@ -49,8 +49,8 @@ The automatic rule leans to the safe side and then measures:
 
 Measured (``tests/halp_core/test_bit_centering.py``, step 0.5 / L_max): on two least-squares problems with
 per-sample condition numbers of about 140 and 2450, 8-bit HALP with mu="auto" reached f - f* <= 1e-10
-in 15 and 31 epochs, against 14 and 35 for the best mu of a sweep mu_min x 2^j, j = -1..5
-(docs/reproduction.md). The noise floor moves neither (it stays below the secant rule there).
+in 14 and 35 epochs, against 13 and 37 for the best mu of a sweep mu_min x 2^j, j = -1..5
+(docs/reproduction.md, "mu sweep").
 """
 
 import numpy as np
