@@ -11,7 +11,7 @@ coordinate updates saturated. Measured on 504 healthy runs (7 problems including
 targets and random labels, every solver, steps 0.25 .. 1.5 / L_max, two seeds;
 tests/halp_core/solvers/test_divergence.py keeps four of the problems): f(w_k) <= 1.82 f(w_0)
 for SGD's noisy trajectories, f(w_k) <= 0.997 f(w_0) for the variance-reduced solvers (so a
-4-bit HALP run that ends 1.5-6x above its start is caught), and at most 6% of the updates
+HALP run that ends above its start, as fp8-e5m2 HALP does on wide rows, is caught), and at most 6% of the updates
 clamped, except in HALP's first mu="auto" epoch (then at mu = L_max, a deliberately fine grid:
 up to 72%; now ``bit_centering.initial_mu``, which may still clamp at 8 bits), which HALP's
 ``may_clamp`` exempts. Saturation is not divergence either once f(w_k) - f*
