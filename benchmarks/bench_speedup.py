@@ -42,9 +42,9 @@ MAX_ROUNDS = 201
 BUDGET_S = 3.0
 
 
-def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS,
+def interleaved_times(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS,
                       budget_s=BUDGET_S, clock=time.perf_counter):
-    """median(time of run_a) / median(time of run_b), calls interleaved A B / B A."""
+    """(median time of run_a, median time of run_b) in seconds, calls interleaved A B / B A."""
     times_a, times_b = [], []
     start = clock()
     for r in range(max_rounds):
@@ -57,7 +57,15 @@ def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS
             times.append(clock() - t0)
         if r + 1 >= min_rounds and clock() - start >= budget_s:
             break
-    return float(np.median(times_a) / np.median(times_b))
+    return float(np.median(times_a)), float(np.median(times_b))
+
+
+def interleaved_ratio(run_a, run_b, min_rounds=MIN_ROUNDS, max_rounds=MAX_ROUNDS,
+                      budget_s=BUDGET_S, clock=time.perf_counter):
+    """median(time of run_a) / median(time of run_b), calls interleaved A B / B A
+    (``interleaved_times``)."""
+    a, b = interleaved_times(run_a, run_b, min_rounds, max_rounds, budget_s, clock)
+    return a / b
 
 
 def budget_s():

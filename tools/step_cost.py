@@ -3,8 +3,9 @@ measured the same way on every machine, and recorded with the CPU it ran on.
 
     .venv/bin/python tools/step_cost.py --out docs/step-cost/<machine>-<commit>.json
 
-For every width d of WIDTHS, a synthetic least-squares problem of about 1 MiB of float32 data
-(so the data, the iterate and the per-sample arrays stay in L2: memory plays no part) is solved by
+For every width d of WIDTHS, a synthetic least-squares problem of about 1 MiB of float32 data,
+at least MIN_ROWS rows (so the data, the iterate and the per-sample arrays stay in cache: memory
+plays no part; from d = 1024 the float32 copy outgrows 1 MiB, the 8-bit one only past 4096), is solved by
 each solver of SOLVERS for epochs of STEPS_PER_EPOCH inner steps, single thread, uniform sampling,
 step 0.25 / L_max (the speed suite's problem and step, ``benchmarks.common``). ns per step is the
 median over ROUNDS epochs of (epoch time) / STEPS_PER_EPOCH; the solvers alternate inside each round
@@ -31,9 +32,10 @@ from benchmarks import common  # noqa: E402
 from halp_bench import machine  # noqa: E402
 from tools import measurement_record  # noqa: E402
 
-WIDTHS = (16, 64, 96, 128, 256, 784, 1024)
+WIDTHS = (16, 64, 96, 128, 256, 512, 784, 1024, 4096)
 """Row widths: narrow rows, widths that are and are not multiples of the 64-coordinate block,
-MNIST's 784."""
+MNIST's 784, and every width of the speed suite's row-width axis (``common.WIDTHS``: the in-cache
+step at those widths is the bound of tools/width_speedups.py's out-of-cache epochs)."""
 SOLVERS = (("sgd", "fp32"), ("svrg", "fp32"), ("svrg", "fp64"), ("lp-sgd", 8), ("halp", 8),
            ("halp", 16))
 """(solver, precision) pairs measured."""

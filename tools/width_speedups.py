@@ -12,8 +12,11 @@ in-L2 case), and for each pair (low precision, baseline) of PAIRS, the value is
 (``benchmarks.common.make_epoch_problem``: synthetic least squares, 8-bit data, step
 0.25 / L_max, uniform sampling, seed 0; both built and warmed by ``common.build_solver``):
 ``bench_speedup.Speedup.track_speedup`` at those parameters, single thread. The file stores the
-speedup, baseline time / low-precision time (1 / the ratio). Problems are built once per run
-and kept pickled in a temporary folder.
+speedup, baseline time / low-precision time (1 / the ratio), with each contender's median epoch
+time and, after the interleaved epochs, its full-gradient pass timed alone
+(``full_gradient_seconds``): the parts docs/performance.md sets against the in-cache step of
+tools/step_cost.py for the bound per width. Problems are built once per run and kept pickled in
+a temporary folder.
 
 With --formats, the float formats of FORMAT_PAIRS instead, as the speed suite measures them: at
 FORMAT_SIZES and EPOCH_D, the data in the format and both contenders on that one copy (the
@@ -28,6 +31,9 @@ import pathlib
 import pickle
 import sys
 import tempfile
+import time
+
+import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,6 +47,7 @@ SIZES = (1, 100, 400)
 WIDTHS = common.WIDTHS
 IN_CACHE_WIDTH = common.EPOCH_D
 PAIRS = ((("halp", 8), ("svrg", "fp32")), (("lp-sgd", 8), ("sgd", "fp32")))
+FULL_GRADIENT_REPEATS = 5
 FORMAT_SIZES = (100, 400)
 FORMAT_PAIRS = tuple(((method, fmt), (base, "fp32")) for fmt in ("bf16", "fp8-e4m3")
                      for method, base in (("halp", "svrg"), ("lp-sgd", "sgd")))
@@ -57,9 +64,33 @@ def shapes(sizes=SIZES, widths=WIDTHS):
     return [(size, d) for size in sizes for d in (widths if size > 1 else (IN_CACHE_WIDTH,))]
 
 
+def full_gradient_seconds(solver, repeats=FULL_GRADIENT_REPEATS):
+    """Median seconds of ``solver``'s full-gradient pass at its current iterate, as its next epoch
+    would take it (on its own data in its own precision; a low-precision solver's pass picks
+    float32 or float64 as its epochs do), over ``repeats`` passes after one untimed; None for a
+    solver without one (SGD, LP-SGD)."""
+    if not solver.variance_reduced:
+        return None
+    p = solver.problem
+    quantized = solver.data is p.Xq
+    dtype = np.dtype(np.float64) if quantized else solver.data.dtype
+    w = solver.w.astype(dtype)
+    a, r = solver.per_sample_arrays(dtype)
+    g = np.zeros(p.weight_shape, dtype=dtype)
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        solver.full_gradient(solver.data, p.x_scale if quantized else 1.0, w, a, r, g)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[1:]))
+
+
 def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S, data=common.EPOCH_DATA_BITS,
             pairs=PAIRS):
-    """{label: speedup} of ``pairs`` at one shape, the data in ``data`` (bits or a format)."""
+    """{label: {"speedup": baseline epoch / low-precision epoch, "epoch_s": [low, baseline]
+    median epoch seconds, "full_gradient_s": [low, baseline] (``full_gradient_seconds``, after
+    the interleaved epochs)}} of ``pairs`` at one shape, the data in ``data`` (bits or a format),
+    and the problem's rows n."""
     path = pathlib.Path(folder) / f"problem-{size_mb}-{d}-{data}.pickle"
     if path.exists():
         prob = pickle.loads(path.read_bytes())
@@ -71,9 +102,10 @@ def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S, data=common.EPO
     for pair in pairs:
         low = common.build_solver(prob, *pair[0], step)
         base = common.build_solver(prob, *pair[1], step)
-        out[label(pair)] = 1.0 / bench_speedup.interleaved_ratio(low.run_epoch, base.run_epoch,
-                                                                 budget_s=budget_s)
-    return out
+        times = bench_speedup.interleaved_times(low.run_epoch, base.run_epoch, budget_s=budget_s)
+        out[label(pair)] = {"speedup": times[1] / times[0], "epoch_s": list(times),
+                            "full_gradient_s": [full_gradient_seconds(s) for s in (low, base)]}
+    return out, prob.n
 
 
 def format_runs():
@@ -92,10 +124,13 @@ def main(argv=None):
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size_mb, d, data, pairs in runs:
-            speedups = measure(size_mb, d, folder, data=data, pairs=pairs)
-            rows.append({"size_mb": size_mb, "d": d, "data": data, "speedup": speedups})
+            found, n = measure(size_mb, d, folder, data=data, pairs=pairs)
+            rows.append({"size_mb": size_mb, "d": d, "data": data, "n": n,
+                         **{key: {k: v[key] for k, v in found.items()}
+                            for key in ("speedup", "epoch_s", "full_gradient_s")}})
             print(f"{size_mb} MiB, d = {d}, {data} data: "
-                  + ", ".join(f"{k} {v:.2f}x" for k, v in speedups.items()), file=sys.stderr)
+                  + ", ".join(f"{k} {v['speedup']:.2f}x" for k, v in found.items()),
+                  file=sys.stderr)
     result = {"cpu": machine.cpu_description(), "commit": measurement_record.commit(halp_core),
               "date": datetime.date.today().isoformat(), "budget_s": bench_speedup.BUDGET_S,
               "command": "tools/width_speedups.py" + (" --formats" if args.formats else ""),

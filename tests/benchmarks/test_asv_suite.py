@@ -293,6 +293,10 @@ def test_interleaved_ratio_alternates_and_takes_medians():
 
     assert bench_speedup.interleaved_ratio(spiky, run("c", 2.0), min_rounds=5, max_rounds=5,
                                            budget_s=0.0, clock=clock) == pytest.approx(0.5)
+    # The times themselves, in seconds of the clock: each contender's median.
+    assert bench_speedup.interleaved_times(run("d", 3.0), run("e", 0.5), min_rounds=3,
+                                           max_rounds=3, budget_s=0.0,
+                                           clock=clock) == pytest.approx((3.0, 0.5))
 
 
 def _best_of(f, repeats=5):

@@ -33,6 +33,27 @@ def test_width_shapes_put_only_the_default_width_in_cache():
     assert set(performance.WIDTH_GOALS) == {width_speedups.label(p) for p in width_speedups.PAIRS}
 
 
+def test_the_step_costs_cover_every_width_of_the_speed_suite():
+    """The bound per width sets each out-of-cache shape against the in-cache step at its width."""
+    from benchmarks import common
+
+    assert set(common.WIDTHS) <= set(step_cost.WIDTHS)
+
+
+def test_a_shape_records_epochs_and_full_gradients(tmp_path):
+    """One in-cache shape, a short budget: each pair's speedup is its two median epochs' ratio;
+    the variance-reduced contenders' full-gradient passes take part of their epoch, and the
+    solvers without one record None."""
+    found, n = width_speedups.measure(1, 64, tmp_path, budget_s=0.0)
+    assert n > 0
+    for pair, value in found.items():
+        low, base = value["epoch_s"]
+        assert value["speedup"] == pytest.approx(base / low)
+    halp = found["halp-8 / svrg-fp32"]
+    assert all(0 < g < e for g, e in zip(halp["full_gradient_s"], halp["epoch_s"]))
+    assert found["lp-sgd-8 / sgd-fp32"]["full_gradient_s"] == [None, None]
+
+
 def test_time_to_accuracy_runs_ours_and_only_the_peers_for_the_loss():
     prob = time_to_accuracy.problem("lsq-128")
     assert prob.n == time_to_accuracy.N_ROWS and prob.d == 128
