@@ -1,7 +1,9 @@
 """The full-gradient pass of the variance-reduced solvers (SVRG, LP-SVRG, HALP; docs/design.md
 section 4): g = (1/n) sum_i l'(x_i^T w, y_i) x_i + lam w, caching each sample's margin (or
 scores) and loss derivative for the epoch's inner steps. Numba kernels, on float data or on the
-quantized copy (int8 / int16, or a float format's patterns decoded a row at a time).
+quantized copy (int8 / int16, or a float format's patterns decoded a row at a time); and the
+moved-anchor pass (``moved_grad_linear``), which updates a linear model's pass after its anchor
+moved by an integer offset on a grid.
 """
 
 import threading
@@ -22,6 +24,8 @@ from ..losses import dloss, softmax_minus_onehot
 # thread timing. One block (the default) is the plain single-threaded pass.
 
 FLUSH_ROWS = 256
+# int8 * int8 products are at most 2^14 in magnitude: rows this wide sum exactly in int32.
+_INT8_ROW = (1 << 17) - 1
 
 
 def _row_dot(X, i, x_format, w, buf):
@@ -144,6 +148,50 @@ def grad_rows_multinomial(X, x_scale, x_format, labels, WT, lo, hi, a_out, r_out
                     part[c, j] = 0
 
 
+@njit(cache=True, fastmath=FAST)
+def moved_rows_linear(X, x_scale, y, k, s, kind, lo, hi, a, r, acc):
+    """Rows lo..hi-1 of a linear model's full gradient after its anchor moved by s k, from the
+    margins and derivatives cached at the old anchor: a[i] += x_scale s (X[i] . k) (the integer
+    dot is exact), r[i] = l'(a[i], y[i]) and acc += sum_i (r_new - r_old)_i X[i] (unscaled, (d,)
+    float64). X (n, d) int8/int16, k (d,) int8/int16, a, r, y (n,) float64. The changes of r
+    are summed in float32 lanes, FLUSH_ROWS rows at a time (float32's rounding is relative to the
+    change, not to the gradient). Returns sum_i (r_new - r_old)_i^2."""
+    d = X.shape[1]
+    part = np.zeros(d, dtype=np.float32)
+    move = x_scale * s
+    change = 0.0
+    narrow = X.itemsize + k.itemsize == 2 and d <= _INT8_ROW
+    for i in range(lo, hi):
+        if narrow:   # int8 . int8 in one int32 sum: vectorized, no per-row block views
+            dot = np.int32(0)
+            for j in range(d):
+                dot = np.int32(dot + np.int32(X[i, j]) * np.int32(k[j]))
+            a_i = a[i] + move * np.float64(dot)
+        else:
+            a_i = a[i] + move * np.float64(vector_dot(X[i], k))
+        r_i = dloss(kind, a_i, y[i])
+        dr = r_i - r[i]
+        a[i] = a_i
+        r[i] = r_i
+        change += dr * dr
+        f = np.float32(dr)
+        for j in range(d):
+            part[j] += f * np.float32(X[i, j])
+        if (i - lo + 1) % FLUSH_ROWS == 0 or i == hi - 1:
+            for j in range(d):
+                acc[j] += part[j]
+                part[j] = 0
+    return change
+
+
+@njit(cache=True, parallel=True)
+def _moved_blocks_linear(X, x_scale, y, k, s, kind, a, r, acc, change):
+    n, blocks = X.shape[0], acc.shape[0]
+    for b in prange(blocks):
+        change[b] = moved_rows_linear(X, x_scale, y, k, s, kind, b * n // blocks,
+                                      (b + 1) * n // blocks, a, r, acc[b])
+
+
 @njit(cache=True, parallel=True)
 def _grad_blocks_linear(X, x_scale, x_format, y, w, kind, a_out, r_out, acc):
     n, blocks = X.shape[0], acc.shape[0]
@@ -244,3 +292,31 @@ def full_grad_multinomial(X, x_scale, labels, W, lam, a_out, r_out, g_out, block
         set_num_threads(blocks)
         _launch(_grad_blocks_multinomial, X, x_scale, x_format, labels, WT, a_out, r_out, accT)
     _finish_grad(np.ascontiguousarray(accT.transpose(0, 2, 1)), x_scale / n, lam, W, g_out)
+
+
+def moved_grad_linear(X, x_scale, y, k, s, lam, kind, a, r, g, blocks=1):
+    """The full gradient of a linear model after its anchor w moved by s k, updated in place
+    from its values at the old anchor: the cached margins a (n,) = x_i^T w and derivatives
+    r (n,) = l'(a_i, y_i) (float64) and the gradient g (d,) float64 become those at w + s k,
+    g += (x_scale / n) sum_i (r_new - r_old)_i X[i] + lam s k. X (n, d) int8/int16 with scale
+    x_scale (x_i = x_scale X[i]), y (n,) float64, k (d,) int8/int16, s the scale of k.
+
+    What HALP's anchor pass costs once the gradient needs float64 accuracy: x_i^T (s k) is an
+    exact integer dot, and only the change of each derivative is summed, in float32, so the
+    pass's rounding is relative to the change, not to g (docs/design.md section 4). Returns
+    ||r_new - r_old||_2. blocks: row blocks summed separately, one thread each (as
+    full_grad_linear).
+    """
+    _check_blocks(blocks)
+    n, d = X.shape
+    acc = np.zeros((blocks, d))
+    change = np.zeros(blocks)
+    if blocks == 1:
+        change[0] = moved_rows_linear(X, x_scale, y, k, s, kind, 0, n, a, r, acc[0])
+    else:
+        set_num_threads(blocks)
+        _launch(_moved_blocks_linear, X, x_scale, y, k, s, kind, a, r, acc, change)
+    delta = np.empty_like(g)
+    _finish_grad(acc, x_scale / n, lam, s * k.astype(np.float64), delta)
+    g += delta
+    return float(np.sqrt(change.sum()))

@@ -14,7 +14,7 @@ import pytest
 
 from halp_core import datasets, make_solver
 from halp_core.problems import LeastSquares, Multinomial
-from halp_core.solvers import base, low_precision
+from halp_core.solvers import base, halp, low_precision
 
 EPOCHS = 40
 # HALP's and SVRG-fp64's end points are both float64 rounding noise, a few 1e-16 to 1e-14 here
@@ -54,13 +54,19 @@ def problems():
 
 @pytest.fixture
 def passes(monkeypatch):
-    """The dtype of the anchor of every full-gradient pass the solvers run from now on (a list)."""
+    """The dtype of the anchor of every full-gradient pass the solvers run from now on, and
+    "moved" for each of HALP's moved-anchor passes (a list)."""
     seen = []
     for name in ("full_grad_linear", "full_grad_multinomial"):
         def spy(X, x_scale, y, w, *args, real=getattr(base, name), **kw):
             seen.append(w.dtype)
             return real(X, x_scale, y, w, *args, **kw)
         monkeypatch.setattr(base, name, spy)
+
+    def moved(*args, real=halp.moved_grad_linear, **kw):
+        seen.append("moved")
+        return real(*args, **kw)
+    monkeypatch.setattr(halp, "moved_grad_linear", moved)
     return seen
 
 
@@ -140,6 +146,9 @@ def test_anchor_gradient_is_float32_far_from_the_optimum_and_float64_near_it(pas
     assert passes == [f32, f64, f32]     # then float32 alone while ||g|| is large
     for _ in range(38):
         s.run_epoch()
-    assert passes[-2:] == [f64, f64]     # float64 alone once near the optimum
-    assert f32 not in passes[-5:]        # for good
+    last32 = max(i for i, dtype in enumerate(passes) if dtype == f32)
+    assert passes[last32 + 1] == f64     # the switch: that float32 pass measured, then
+    assert len(passes) - last32 > 10     # float64 for good, well before the end
+    # near the optimum the moved-anchor pass, a full float64 pass now and then
+    assert passes[-5:].count("moved") >= 4
     assert prob.suboptimality(s.w) <= 1e-20

@@ -1,7 +1,8 @@
 """halp_core.solvers.halp: HALP's first epochs against the NumPy twin (tests/solver_twins.py)
 through make_solver; mu="auto" without lam; an anchor beyond float32's range (float64 takes over)
-and beyond float64's (a loud divergence); and the multinomial anchor's class mean, removed after
-every epoch: exact, and it lets HALP-8 use its bits on digits."""
+and beyond float64's (a loud divergence); the multinomial anchor's class mean, removed after
+every epoch: exact, and it lets HALP-8 use its bits on digits; and the moved-anchor pass, as
+accurate as the float64 pass it stands in for."""
 
 import numpy as np
 import pytest
@@ -85,3 +86,64 @@ def test_anchor_beyond_float32_range_uses_float64_and_overflow_is_a_loud_diverge
     s.center[...] = 1e306
     s.run_epoch()
     assert np.isnan(s.w).all()
+
+
+def _moved_anchor_errors(prob, precision, monkeypatch, epochs=40):
+    """(errors, gradient norms, solver): for every moved-anchor pass of a HALP run (step 0.5 /
+    L_max), ||g~ - grad f(center)|| against float64's gradient at the anchor it stands for."""
+    from halp_core.solvers import halp
+
+    found, norms = [], []
+    real = halp.moved_grad_linear
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        want = prob.grad(run.center)
+        found.append(float(np.linalg.norm(args[9] - want)))
+        norms.append(float(np.linalg.norm(want)))
+        return out
+
+    monkeypatch.setattr(halp, "moved_grad_linear", spy)
+    run = make_solver(prob, "halp", precision=precision, step=0.5 / prob.L_max, seed=1)
+    for _ in range(epochs):
+        run.run_epoch()
+    return np.array(found), np.array(norms), run
+
+
+@pytest.mark.parametrize("precision", [8, 16])
+@pytest.mark.parametrize("kind", ["least_squares", "logistic"])
+def test_the_moved_anchor_gradient_is_as_accurate_as_the_float64_pass_needs(kind, precision,
+                                                                            monkeypatch):
+    """Once the anchor's gradient is float64 for good, a linear model's takes the moved-anchor
+    pass (integer dots of the offset, float32 sums of the derivatives' changes): each g~ is
+    within 1 / FLOAT32_MARGIN (x2, the error estimate's slack) of float64's gradient at the
+    anchor, or at float64's own resolution of it, and HALP ends at float64's floor. With the
+    estimate of the float32 sums' error 16 times smaller (no sqrt(FLUSH_ROWS)), g~ carries 1e-12
+    while ||g|| falls to 1e-10: this fails."""
+    from halp_core.solvers import low_precision
+
+    prob = (datasets.synthetic_least_squares(2000, 30, lam=1e-3, noise=0.1, seed=2)
+            if kind == "least_squares" else datasets.synthetic_logistic(2000, 30, lam=1e-3, seed=2))
+    errors, norms, run = _moved_anchor_errors(prob, precision, monkeypatch)
+    assert len(errors) >= 20                                   # most epochs after the switch
+    resolution = 100 * np.finfo(float).eps * np.linalg.norm(prob.grad(np.zeros(prob.d)))
+    allowed = np.maximum(2 * norms / low_precision.FLOAT32_MARGIN, resolution)
+    assert (errors <= allowed).all(), np.column_stack([errors, norms])[errors > allowed]
+    assert np.linalg.norm(prob.grad(run.w)) <= 10 * resolution
+
+
+def test_the_moved_anchor_pass_is_for_fixed_point_linear_models_only(monkeypatch):
+    """A float-format offset (its values are not integers) and a multinomial anchor (its class
+    mean moves it by more than s k) keep the float64 pass: both runs reach a gradient float32
+    could not resolve, so they were in the float64 phase, without a moved-anchor pass."""
+    from halp_core.problems import Multinomial
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((400, 8))
+    labels = np.argmax(X @ rng.standard_normal((8, 4)) + rng.gumbel(size=(400, 4)), axis=1)
+    cases = ((datasets.synthetic_least_squares(2000, 30, lam=1e-3, noise=0.1, seed=2), "bf16"),
+             (Multinomial(X, labels, 5e-2, n_classes=4), 8))
+    for prob, precision in cases:
+        moved, _, run = _moved_anchor_errors(prob, precision, monkeypatch)
+        assert len(moved) == 0
+        assert np.linalg.norm(prob.grad(run.w)) < 1e-12
