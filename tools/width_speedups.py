@@ -13,9 +13,9 @@ in-L2 case), and for each pair (low precision, baseline) of PAIRS, the value is
 0.25 / L_max, uniform sampling, seed 0; both built and warmed by ``common.build_solver``):
 ``bench_speedup.Speedup.track_speedup`` at those parameters, single thread. The file stores the
 speedup, baseline time / low-precision time (1 / the ratio), with each contender's median epoch
-time and, after the interleaved epochs, its full-gradient pass timed alone
-(``full_gradient_seconds``): the parts docs/performance.md sets against the in-cache step of
-tools/step_cost.py for the bound per width. Problems are built once per run and kept pickled in
+time and the median of those epochs' full-gradient passes (``Solver.gradient_seconds``): the
+parts docs/performance.md sets against the in-cache step of tools/step_cost.py for the bound per
+width. Problems are built once per run and kept pickled in
 a temporary folder.
 
 With --formats, the float formats of FORMAT_PAIRS instead, as the speed suite measures them: at
@@ -31,7 +31,6 @@ import pathlib
 import pickle
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -47,7 +46,6 @@ SIZES = (1, 100, 400)
 WIDTHS = common.WIDTHS
 IN_CACHE_WIDTH = common.EPOCH_D
 PAIRS = ((("halp", 8), ("svrg", "fp32")), (("lp-sgd", 8), ("sgd", "fp32")))
-FULL_GRADIENT_REPEATS = 5
 FORMAT_SIZES = (100, 400)
 FORMAT_PAIRS = tuple(((method, fmt), (base, "fp32")) for fmt in ("bf16", "fp8-e4m3")
                      for method, base in (("halp", "svrg"), ("lp-sgd", "sgd")))
@@ -64,33 +62,12 @@ def shapes(sizes=SIZES, widths=WIDTHS):
     return [(size, d) for size in sizes for d in (widths if size > 1 else (IN_CACHE_WIDTH,))]
 
 
-def full_gradient_seconds(solver, repeats=FULL_GRADIENT_REPEATS):
-    """Median seconds of ``solver``'s full-gradient pass at its current iterate, as its next epoch
-    would take it (on its own data in its own precision; a low-precision solver's pass picks
-    float32 or float64 as its epochs do), over ``repeats`` passes after one untimed; None for a
-    solver without one (SGD, LP-SGD)."""
-    if not solver.variance_reduced:
-        return None
-    p = solver.problem
-    quantized = solver.data is p.Xq
-    dtype = np.dtype(np.float64) if quantized else solver.data.dtype
-    w = solver.w.astype(dtype)
-    a, r = solver.per_sample_arrays(dtype)
-    g = np.zeros(p.weight_shape, dtype=dtype)
-    times = []
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        solver.full_gradient(solver.data, p.x_scale if quantized else 1.0, w, a, r, g)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times[1:]))
-
-
 def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S, data=common.EPOCH_DATA_BITS,
             pairs=PAIRS):
-    """{label: {"speedup": baseline epoch / low-precision epoch, "epoch_s": [low, baseline]
-    median epoch seconds, "full_gradient_s": [low, baseline] (``full_gradient_seconds``, after
-    the interleaved epochs)}} of ``pairs`` at one shape, the data in ``data`` (bits or a format),
-    and the problem's rows n."""
+    """({label: {"speedup": baseline epoch / low-precision epoch, "epoch_s": [low, baseline]
+    median epoch seconds, "full_gradient_s": [low, baseline] median seconds of the full-gradient
+    passes of those epochs (``Solver.gradient_seconds``; None for a solver without one)}} of
+    ``pairs`` at one shape, the data in ``data`` (bits or a format), the problem's rows n)."""
     path = pathlib.Path(folder) / f"problem-{size_mb}-{d}-{data}.pickle"
     if path.exists():
         prob = pickle.loads(path.read_bytes())
@@ -102,9 +79,12 @@ def measure(size_mb, d, folder, budget_s=bench_speedup.BUDGET_S, data=common.EPO
     for pair in pairs:
         low = common.build_solver(prob, *pair[0], step)
         base = common.build_solver(prob, *pair[1], step)
+        warm = [len(s.gradient_seconds) for s in (low, base)]
         times = bench_speedup.interleaved_times(low.run_epoch, base.run_epoch, budget_s=budget_s)
+        passes = [s.gradient_seconds[w:] for s, w in zip((low, base), warm)]
         out[label(pair)] = {"speedup": times[1] / times[0], "epoch_s": list(times),
-                            "full_gradient_s": [full_gradient_seconds(s) for s in (low, base)]}
+                            "full_gradient_s": [float(np.median(t)) if t else None
+                                                for t in passes]}
     return out, prob.n
 
 

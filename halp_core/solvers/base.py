@@ -12,6 +12,7 @@ divergence rules (halp_core.solvers.divergence) read without testing any name.
 
 from concurrent.futures import ThreadPoolExecutor
 
+import time
 import warnings
 
 import numba
@@ -50,7 +51,9 @@ class Solver:
     State: problem, name, spec, precision, step, sampling, seed, steps_per_epoch, threads,
     schedule, ``variance_reduced`` (the entry's), ``start`` (w_0 = 0: every solver starts at the
     origin, the divergence rule's reference), the epoch counter ``epochs_done``, the saturation
-    log ``saturations`` and what ``check()`` found (``diverged_epoch``, ``divergence``,
+    log ``saturations``, ``gradient_seconds`` (the wall-clock seconds of each epoch's
+    full-gradient pass, the anchor's: variance-reduced solvers only, empty for the others) and
+    what ``check()`` found (``diverged_epoch``, ``divergence``,
     ``no_progress``, ``failed``, as in a Result). Subclasses add ``run_epoch()`` and keep their
     iterate in ``iterate`` (a float array of the problem's weight shape) or override ``w``.
     """
@@ -84,6 +87,7 @@ class Solver:
         self.start = np.zeros(problem.weight_shape)
         self.epochs_done = 0
         self.saturations = []
+        self.gradient_seconds = []
         self._rng = np.random.default_rng(self.seed)
         self._pool = None   # Hogwild! threads, started on first use (threads > 1)
         self.diverged_epoch, self.divergence, self.no_progress = None, "", ""   # check()
@@ -200,6 +204,14 @@ class Solver:
         cuts = np.linspace(0, idx.shape[0], self.threads + 1).astype(np.int64)
         chunks = [self._pool.submit(run, idx[a:b], int(a)) for a, b in zip(cuts[:-1], cuts[1:])]
         return sum(chunk.result() for chunk in chunks)
+
+    def timed_gradient(self, run):
+        """Call ``run()``, this epoch's full-gradient pass, and append its wall-clock seconds to
+        ``gradient_seconds``; returns what ``run()`` returns."""
+        t0 = time.perf_counter()
+        out = run()
+        self.gradient_seconds.append(time.perf_counter() - t0)
+        return out
 
     def sample_order(self):
         """The sample order of the next epoch (int64, (steps_per_epoch,)), from the run's

@@ -112,7 +112,8 @@ class FullPrecisionSolver(Solver):
         """One epoch: (SVRG) full gradient at the anchor w~ = w, then T inner steps."""
         idx = self.sample_order()
         if self.variance_reduced:
-            self.full_gradient(self.X, 1.0, self.iterate, self._a, self._r, self._g)
+            self.timed_gradient(lambda: self.full_gradient(self.X, 1.0, self.iterate, self._a,
+                                                           self._r, self._g))
             if self._samples is not None:   # r in the pass's dtype, widened exactly
                 self._samples[:, SAMPLE_R] = self._r
             self._v[...] = self._g - self.problem.lam * self.iterate   # v = g~ - lam w~

@@ -81,7 +81,7 @@ class HalpSolver(LowPrecisionSolver):
     def _begin_epoch(self):
         """Bit centering: full gradient at w~ (caching x_i^T w~ as the center dots), (auto) the
         epoch's mu, new scale."""
-        self._anchor_gradient()
+        self.timed_gradient(self._anchor_gradient)
         if self._gradient_overflowed():
             self.center[...] = np.nan
             self.mus.append(self._mu)

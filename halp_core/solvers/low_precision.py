@@ -196,8 +196,8 @@ class LowPrecisionSolver(Solver):
     def _begin_epoch(self):
         """LP-SVRG: anchor w~ = s k, full gradient g~ there, v = g~ - lam w~ (center stays 0)."""
         anchor = self.w
-        self.full_gradient(self.problem.Xq, self.problem.x_scale, anchor, self._a_anchor, self._r,
-                        self._g)
+        self.timed_gradient(lambda: self.full_gradient(self.problem.Xq, self.problem.x_scale,
+                                                       anchor, self._a_anchor, self._r, self._g))
         if self._gradient_overflowed():
             return False
         with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it

@@ -5,6 +5,7 @@ several Python threads under every threading layer) and the bytes an epoch strea
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numba
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import solver_twins
 
-from halp_core import make_solver, solve
+from halp_core import datasets, make_solver, solve
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -103,3 +104,22 @@ def test_threaded_solves_from_several_threads_are_safe(layer):
     used, runs, failed = proc.stdout.split()
     assert (runs, failed) == ("12", "False")
     assert used == "workqueue" if layer == "workqueue" else used in ("omp", "tbb", "workqueue")
+
+
+@pytest.mark.parametrize("solver, precision", [("sgd", "fp32"), ("svrg", "fp64"), ("lp-sgd", 8),
+                                               ("lp-svrg", 8), ("halp", 8), ("halp", "bf16")])
+def test_gradient_seconds_times_each_epochs_full_gradient(solver, precision):
+    """One entry per epoch for the variance-reduced solvers, each a part of its epoch's time;
+    none for SGD and LP-SGD, which take no full gradient."""
+    prob = datasets.synthetic_least_squares(3000, 40, lam=1e-2, noise=0.1, seed=0)
+    run = make_solver(prob, solver, precision=precision, step=0.3 / prob.L_max)
+    epochs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run.run_epoch()
+        epochs.append(time.perf_counter() - t0)
+    if not run.variance_reduced:
+        assert run.gradient_seconds == []
+        return
+    assert len(run.gradient_seconds) == 3
+    assert all(0 < g < e for g, e in zip(run.gradient_seconds, epochs))
