@@ -86,6 +86,22 @@ def test_the_width_table_quotes_the_files():
     assert line.split(" | ")[2].startswith(f"{values[0]:.2f}x → {values[1]:.2f}x (")
 
 
+def test_the_bound_per_width_adds_the_full_gradient_to_the_in_cache_steps():
+    """docs/performance.md's width-bound cell for HALP-8 at 100 MiB, d = 1024: the baseline's
+    epoch over (HALP-8's full-gradient pass + n in-cache steps), from the two files."""
+    shapes = json.loads((sources.WIDTH_SPEEDUPS / f"{pinned.MACHINE}-{pinned.SHAPES}.json")
+                        .read_text())
+    steps = json.loads((sources.STEP_COST / f"{pinned.MACHINE}-{pinned.SHAPES}.json").read_text())
+    row = next(r for r in shapes["rows"] if (r["size_mb"], r["d"]) == (100, 1024))
+    pair = "halp-8 / svrg-fp32"
+    step_ns = steps["ns_per_step"]["halp-8"][steps["widths"].index(1024)]
+    least = row["full_gradient_s"][pair][0] + row["n"] * step_ns * 1e-9
+    body = engine.blocks_in(engine.ROOT / "docs" / "performance.md")["width-bound"]
+    line = next(line for line in body.splitlines()
+                if line.startswith("| 100 MiB | 1024 | HALP-8 / SVRG-fp32 |"))
+    assert line.split(" | ")[7] == f"{row['epoch_s'][pair][1] / least:.2f}x"
+
+
 def test_the_step_cost_sentence_quotes_the_fit():
     record = json.loads((sources.STEP_COST / f"{pinned.MACHINE}-{pinned.SHAPES}.json").read_text())
     widths, ns = record["widths"], record["ns_per_step"]["halp-8"]

@@ -53,14 +53,23 @@ SHAPES_BEFORE = "43f67ce3"
 per-sample table, next_sample without reference counting): docs/performance.md's "before" of the
 row-width speedups and the step costs, measured on MACHINE on the same day as SHAPES."""
 
-SHAPES = "5f72203d"
-"""The commit those tables measure after the changes (docs/step-cost/ and docs/width-speedups/
-hold its files)."""
+SHAPES = "de871231"
+"""The commit those tables measure after issue 26's changes (the step's, the prefetch split,
+HALP's automatic mu with its noise floor and the moved-anchor pass; docs/step-cost/ and
+docs/width-speedups/ hold its files), and the bound per width."""
 
-SHAPES_REPEAT = "c657626c"
-"""The commit before SHAPES, measured the same day: the same step kernels (SHAPES only stops
-copying the per-sample table's columns for a norm, a few percent of a narrow HALP epoch), so its
-width speedups show how far a run moves from the next on this shared machine."""
+SHAPES_REPEAT = "6d344a70"
+"""The commit before SHAPES, measured the same day: the same kernels (SHAPES adds only the
+timing of each epoch's full-gradient pass, ``Solver.gradient_seconds``), so its width speedups
+show how far a run moves from the next on this shared machine."""
+
+MOVED_BEFORE = "f2f9c1f9"
+"""main before HALP's moved-anchor pass (full_gradient.moved_grad_linear): once converged, every
+HALP epoch took a float64 pass over the int8 data; measured on MACHINE the same day as
+MOVED."""
+
+MOVED = "de871231"
+"""The commit after it (SHAPES)."""
 
 ACCURACY = "b0eed908"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/): after

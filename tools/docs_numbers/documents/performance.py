@@ -484,18 +484,68 @@ def width_speedups():
             f"when both after-runs reach it.*", measurement_line(pinned.MACHINE, found)]
 
 
+def _step_ns(record, label, d):
+    """The in-cache ns per step of ``label`` ("halp-8") at width d in a tools/step_cost.py
+    record."""
+    return record["ns_per_step"][label][record["widths"].index(d)]
+
+
+def width_bound():
+    """The bound per width: each out-of-cache shape's measured epochs (the low-precision one split
+    into its full gradient and the rest) against the least epoch its instructions allow, its
+    full-gradient pass as measured plus n steps at the in-cache speed of tools/step_cost.py."""
+    shapes, steps = (measurement(folder, pinned.MACHINE, pinned.SHAPES)
+                     for folder in (WIDTH_SPEEDUPS, STEP_COST))
+    rows = []
+    for row in shapes[1]["rows"]:
+        for pair, title in PAIR_TITLES.items():
+            low_s, base_s = row["epoch_s"][pair]
+            gradient = row["full_gradient_s"][pair][0] or 0.0
+            least = gradient + row["n"] * _step_ns(steps[1], pair.split(" / ")[0], row["d"]) * 1e-9
+            goal = WIDTH_GOALS[pair].get((row["size_mb"], row["d"]))
+            rows.append([f"{row['size_mb']} MiB", str(row["d"]), title,
+                         f"{row['speedup'][pair]:.2f}x", seconds(base_s),
+                         f"{seconds(low_s)} ({seconds(gradient) if gradient else 'none'})",
+                         seconds(least), f"{base_s / least:.2f}x",
+                         "" if goal is None else f"{goal:g}x"])
+    header = ["size", "d", "pair", "speedup", "baseline epoch", "low-precision epoch (its full "
+              "gradient)", "least low-precision epoch", "bound", "goal"]
+    return [*table(header, rows), "",
+            "*Epochs: medians of the interleaved epochs and of their full-gradient passes "
+            "(`Solver.gradient_seconds`: HALP's float32 pass, or its moved-anchor pass once "
+            "converged). Least epoch = that full gradient plus n steps at the "
+            "in-cache speed of the same width (`tools/step_cost.py`): an instruction-bound step "
+            "is no faster out of cache. Bound = baseline epoch / least epoch, the speedup left if "
+            "the low-precision steps lost every memory stall.*",
+            measurement_line(pinned.MACHINE, [shapes]), measurement_line(pinned.MACHINE, [steps])]
+
+
+def _two_runs(before, after, caption):
+    """The width table of two commits' runs (before → after), issue 26's goals judged on the
+    after-run, under ``caption`` (italic, the line before the source line)."""
+    found = [measurement(WIDTH_SPEEDUPS, pinned.MACHINE, c) for c in (before, after)]
+    old, new = (_speedups(record) for _, record in found)
+    header = ["size", "d", *(f"{t}: before → after" for t in PAIR_TITLES.values())]
+    return [*table(header, _width_rows(old, new)), "", f"*{caption}*",
+            measurement_line(pinned.MACHINE, found)]
+
+
 def prefetch_speedups():
     """The same speedups before and after the prefetch split (wide rows' tails to L2), with
     issue 26's goals judged on the after-run."""
-    found = [measurement(WIDTH_SPEEDUPS, pinned.MACHINE, c)
-             for c in (pinned.PREFETCH_BEFORE, pinned.PREFETCH)]
-    before, now = (_speedups(record) for _, record in found)
-    header = ["size", "d", *(f"{t}: L1 prefetch → split" for t in PAIR_TITLES.values())]
-    return [*table(header, _width_rows(before, now)), "",
-            f"*As above; before: {pinned.PREFETCH_BEFORE} (every prefetched row into L1), after: "
-            f"{pinned.PREFETCH} (a row of more than `kernels.L1_ROW_LINES` lines: its first "
-            f"`kernels.L1_HEAD_LINES` into L1, the rest into L2).*",
-            measurement_line(pinned.MACHINE, found)]
+    return _two_runs(pinned.PREFETCH_BEFORE, pinned.PREFETCH,
+                     f"As above; before: {pinned.PREFETCH_BEFORE} (every prefetched row into L1), "
+                     f"after: {pinned.PREFETCH} (a row of more than `kernels.L1_ROW_LINES` lines: "
+                     f"its first `kernels.L1_HEAD_LINES` into L1, the rest into L2).")
+
+
+def moved_speedups():
+    """The same speedups before and after HALP's moved-anchor pass."""
+    return _two_runs(pinned.MOVED_BEFORE, pinned.MOVED,
+                     f"As above; before: {pinned.MOVED_BEFORE} (a converged HALP epoch takes a "
+                     f"float64 pass over the int8 data), after: {pinned.MOVED} (the moved-anchor "
+                     f"pass, `full_gradient.moved_grad_linear`). LP-SGD's kernels did not change: "
+                     f"its column shows the run-to-run spread.")
 
 
 # Issue 26's float-format goals: {pair label (tools/width_speedups.py): least speedup}, at 100
@@ -598,6 +648,8 @@ BLOCKS = (Block("speedup", speedup), Block("targets", targets),
           Block("this-round", this_round), Block("instructions", instructions),
           Block("update", update), Block("bound", bound),
           Block("width-speedups", width_speedups), Block("step-costs", step_costs),
+          Block("width-bound", width_bound),
           Block("format-speedups", format_speedups),
           Block("prefetch-speedups", prefetch_speedups),
+          Block("moved-speedups", moved_speedups),
           Block("time-to-accuracy", time_to_accuracy))
