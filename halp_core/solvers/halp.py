@@ -53,6 +53,12 @@ class HalpSolver(LowPrecisionSolver):
         super().__init__(problem, name, bits, scale=1.0, **options)
         self._mu = (bit_centering.initial_mu(problem, self.alpha, bits) if self.auto
                     else self.mu)
+        # a linear model's offset on a fixed-point grid moves the anchor by exactly s k
+        self._moves_on_grid = not (self.multinomial or self.format)
+        if self._moves_on_grid:   # compile the moved-anchor pass before any timing
+            self._on_first_rows(lambda a, r: moved_grad_linear(
+                problem.Xq[:1], problem.x_scale, problem.y[:1], np.zeros_like(self._k), 1.0,
+                problem.lam, self.kind, a, r, np.zeros_like(self._g), blocks=self.threads))
 
     def advice(self, cause):
         """The likely fix of a failure (see ``Solver.advice``): with mu="auto" a step or width
@@ -102,6 +108,10 @@ class HalpSolver(LowPrecisionSolver):
             self._vg[...] = (self.alpha / self.scale) * self._g
         return True
 
+    def _gradient_arrays(self):
+        """HALP's anchor pass fills the center dots and derivatives its steps read."""
+        return self._a, self._r
+
     def _anchor_gradient(self):
         """g~ at the center into ``_g``, with the center dots and derivatives (``_a``, ``_r``).
 
@@ -134,7 +144,7 @@ class HalpSolver(LowPrecisionSolver):
             if (np.linalg.norm(self._g) >= FLOAT32_MARGIN * error
                     or error <= DRIFT_LIMIT * float64_error):
                 return
-        self.full_gradient(p.Xq, p.x_scale, self.center, self._a, self._r, self._g)
+        self.full_gradient(p.Xq, p.x_scale, self.center, *self._gradient_arrays(), self._g)
         self._moved_sum, self._moved_passes = 0.0, 0
 
     def _end_epoch(self):
@@ -145,7 +155,7 @@ class HalpSolver(LowPrecisionSolver):
         directions, which get no curvature from the softmax, only lam (docs/design.md
         section 4)."""
         before = self.center.copy() if self.auto else None
-        if not (self.multinomial or self.format):
+        if self._moves_on_grid:
             self._moved = (self._k.copy(), self.scale)
         self.center += self.scale * self._k_values()
         if self.multinomial and self.remove_class_mean:

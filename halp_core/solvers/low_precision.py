@@ -77,9 +77,10 @@ class LowPrecisionSolver(Solver):
         self._step_count = 0
         self.scale = self._initial_scale(scale)
         self._inner(np.zeros(0, dtype=np.int64))  # compile before any timing, both passes
+        base_pass = super().full_gradient
         for dtype in (np.float32, np.float64):
-            super().full_gradient(problem.Xq[:1], problem.x_scale, self.w.astype(dtype),
-                                  self._a[:1].copy(), self._r[:1].copy(), self._g.copy())
+            self._on_first_rows(lambda a, r, dtype=dtype: base_pass(
+                problem.Xq[:1], problem.x_scale, self.w.astype(dtype), a, r, self._g.copy()))
 
     def full_gradient(self, X, x_scale, w, a, r, g):
         """The full-gradient pass on the narrow data, with the anchor rounded to float32 (int8
@@ -193,11 +194,29 @@ class LowPrecisionSolver(Solver):
         return lpf_epoch_linear(*head, self._samples, k, self._k_format, self.scale, *tail,
                                 self.kind, self._rounding, step0)
 
+    def _on_first_rows(self, call):
+        """``call(a, r)`` on views of the first two rows of ``_gradient_arrays()``, their values
+        restored after: a kernel compiled there before any timing has the epochs' array layouts
+        (a linear model's a and r are strided columns of the sample table, and a view of one
+        element would count as contiguous: a kernel of another layout, compiled in the first
+        timed epoch)."""
+        views = [v[:2] for v in self._gradient_arrays()]
+        saved = [v.copy() for v in views]
+        call(*views)
+        for view, values in zip(views, saved):
+            view[...] = values
+
+    def _gradient_arrays(self):
+        """The (margins, derivatives) arrays the anchor's full gradient fills: LP-SVRG's margins
+        are scratch (its steps use none: center 0), its derivatives the sample table's."""
+        return self._a_anchor, self._r
+
     def _begin_epoch(self):
         """LP-SVRG: anchor w~ = s k, full gradient g~ there, v = g~ - lam w~ (center stays 0)."""
         anchor = self.w
+        a, r = self._gradient_arrays()
         self.timed_gradient(lambda: self.full_gradient(self.problem.Xq, self.problem.x_scale,
-                                                       anchor, self._a_anchor, self._r, self._g))
+                                                       anchor, a, r, self._g))
         if self._gradient_overflowed():
             return False
         with np.errstate(over="ignore"):   # beyond float32: the moves clamp, solve reports it

@@ -123,3 +123,57 @@ def test_gradient_seconds_times_each_epochs_full_gradient(solver, precision):
         return
     assert len(run.gradient_seconds) == 3
     assert all(0 < g < e for g, e in zip(run.gradient_seconds, epochs))
+
+
+THREADS = [1, pytest.param(2, marks=pytest.mark.skipif(
+    numba.config.NUMBA_NUM_THREADS < 2, reason="Numba has one thread here"))]
+
+# In a fresh interpreter: make_solver, then 40 epochs, listing each kernel that gained a compiled
+# signature during the epochs (compiled, or loaded from Numba's cache: either lands in the timed
+# seconds). A fresh process, so that no earlier test has loaded a signature the epochs need.
+_COMPILES_IN_EPOCHS = """
+import sys
+import numpy as np
+from numba.core.registry import CPUDispatcher
+import halp_core
+from halp_core import datasets, make_solver
+
+solver, precision, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+precision = int(precision) if precision.isdigit() else precision
+
+
+def kernels():
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("halp_core"):
+            for attr, value in vars(module).items():
+                if isinstance(value, CPUDispatcher):
+                    found[f"{name}.{attr}"] = len(value.signatures)
+    return found
+
+
+prob = datasets.synthetic_least_squares(400, 20, lam=1e-2, noise=0.1, seed=1)
+run = make_solver(prob, solver, precision=precision, step=0.5 / prob.L_max, threads=threads)
+before = kernels()
+for _ in range(40):
+    run.run_epoch()
+print([k for k, v in kernels().items() if v > before.get(k, 0)])
+print(np.linalg.norm(prob.grad(run.w)))
+"""
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("solver, precision", [("svrg", "fp32"), ("lp-svrg", 8), ("halp", 8),
+                                               ("halp", "bf16")])
+def test_epochs_compile_nothing(solver, precision, threads):
+    """make_solver compiles every kernel its epochs call, with the epochs' own array layouts,
+    the moved-anchor pass of a converged HALP run included. A linear model's margins are
+    strided columns of the sample table; a one-element view of them counts as contiguous, and
+    a precompile on it left the full gradient of another layout to HALP's first epoch (a
+    second or two of compiling on a fresh machine)."""
+    out = subprocess.run([sys.executable, "-c", _COMPILES_IN_EPOCHS, solver, str(precision),
+                          str(threads)], capture_output=True, text=True, cwd=REPO, check=True)
+    compiled, grad = out.stdout.strip().splitlines()[-2:]
+    assert compiled == "[]"
+    if (solver, precision) == ("halp", 8):   # converged: the moved-anchor pass ran
+        assert float(grad) < 1e-12
