@@ -71,11 +71,12 @@ MOVED."""
 MOVED = "de871231"
 """The commit after it (SHAPES)."""
 
-ACCURACY = "b0eed908"
+ACCURACY = "aad930aa"
 """The commit docs/performance.md's time-to-accuracy table measured (docs/time-to-accuracy/): after
-the prefetch split (PREFETCH), so the float32 and float64 baselines run at their own speed, and
-after HALP's automatic mu took its rounding-noise floor (halp_core.bit_centering.noise_floor) and
-its first epoch the floor at curvature L_max (bit_centering.initial_mu)."""
+the prefetch split (PREFETCH), so the float32 and float64 baselines run at their own speed; after
+HALP's automatic mu took its rounding-noise floor (halp_core.bit_centering.noise_floor) and its
+first epoch the floor at curvature L_max (bit_centering.initial_mu); and with HALP's moved-anchor
+pass (MOVED)."""
 
 FORMATS_BEFORE = "d8e343d6"
 """main before the fused float-format step and the AVX512_BF16 path: the "before" of
