@@ -129,8 +129,8 @@ class HalpSolver(LowPrecisionSolver):
         moved, self._moved = self._moved, None
         if moved is not None and self._exact and np.isfinite(moved[1]):
             k, scale = moved
-            change = moved_grad_linear(p.Xq, p.x_scale, p.y, k, scale, p.lam, self.kind, self._a,
-                                       self._r, self._g, blocks=self.threads)
+            change = moved_grad_linear(p.Xq, p.x_scale, p.y, k, scale, p.lam, self.kind,
+                                       *self._gradient_arrays(), self._g, blocks=self.threads)
             self._moved_passes += 1
             # the float32 sums of the n changes dr_i x_i (rms sizes change / sqrt(n) and
             # _row_rms): each of n / FLUSH_ROWS partial sums rounds relative to its size, up to
