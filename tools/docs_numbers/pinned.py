@@ -41,9 +41,11 @@ PERF_REPEAT = "518620bb"
 """The same benchmarks on the same day at a commit between the two (the fixed-point kernels but
 for one compare): how far the interleaved ratios move from run to run on this shared VM."""
 
-HEADLINE = AsvRun(MACHINE, "5c321bec",
+HEADLINE = AsvRun(MACHINE, "065218cd",
                   r"^bench_speedup\.(Speedup|AllCoresSpeedup)\.track_speedup\(.*, (8|16), ")
-"""README's headline (speedup-range, speedup-widths): the speed suites at every row width."""
+"""README's headline (speedup-range, speedup-widths): the speed suites at every row width, after
+issue 26 (the 8-bit step's fixed cost, the prefetch split, HALP's mu floor and moved-anchor
+pass)."""
 
 PEERS = AsvRun(MACHINE, "02afcfc1", r"^bench_peers\.")
 """README's and docs/peers.md's peers table: bench_peers with every peer in asv's environment."""
